@@ -1,0 +1,62 @@
+"""Retrieval and answer metrics on ranked lists (article ids or passage texts)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+
+def unique(seq: Sequence[str]) -> list[str]:
+    """Items in first-seen order without repeats (passages → ranked articles)."""
+    return list(dict.fromkeys(seq))
+
+
+def recall_at_k(ranked: Sequence[str], gold: set[str], k: int) -> float:
+    """Share of the gold articles found in the top ``k`` of ``ranked`` (unique ids)."""
+    if not gold:
+        raise ValueError("recall is undefined without gold items")
+    return len(set(unique(ranked)[:k]) & gold) / len(gold)
+
+
+def mrr_at_k(ranked: Sequence[str], gold: set[str], k: int = 10) -> float:
+    """1 / rank of the first gold article within the top ``k``, else 0."""
+    for rank, item in enumerate(unique(ranked)[:k], start=1):
+        if item in gold:
+            return 1.0 / rank
+    return 0.0
+
+
+def ndcg_at_k(ranked: Sequence[str], gold: set[str], k: int = 10) -> float:
+    """Binary-relevance nDCG@k: DCG = Σ rel_i / log2(i + 1), divided by the ideal DCG."""
+    items = unique(ranked)[:k]
+    dcg = sum(1.0 / math.log2(i + 1) for i, item in enumerate(items, start=1) if item in gold)
+    ideal = sum(1.0 / math.log2(i + 1) for i in range(1, min(len(gold), k) + 1))
+    return dcg / ideal if ideal else 0.0
+
+
+def first_hit_rank(ranked: Sequence[str], gold: set[str]) -> int | None:
+    """1-based rank of the first gold article, or None."""
+    for rank, item in enumerate(unique(ranked), start=1):
+        if item in gold:
+            return rank
+    return None
+
+
+def answer_hit_at_k(passages: Sequence[str], answers: Sequence[str], k: int) -> float:
+    """1.0 when any gold answer string occurs in one of the top ``k`` passages."""
+    return float(any(a in p for p in passages[:k] for a in answers))
+
+
+def contains_answer(text: str, answers: Sequence[str]) -> bool:
+    """True when ``text`` contains one of the gold answer strings."""
+    return any(a in text for a in answers)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0..100) by linear interpolation; 0 for no values."""
+    if not values:
+        return 0.0
+    xs = sorted(values)
+    pos = (len(xs) - 1) * q / 100
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)

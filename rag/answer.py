@@ -1,0 +1,151 @@
+"""Short answers built from retrieved passages: extractive by default, optionally written by an LLM."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from rag.index import LoadedIndex
+from rag.llm import LLMClient, LLMError
+from rag.records import Answer, Citation, Hit
+from rag.tokenize import tokenize
+
+log = logging.getLogger(__name__)
+
+ABSTAIN_TEXT = "现有文章没有回答这个问题。以下是最接近的段落，供参考。"
+ABSTAIN_TEXT_EN = "The articles do not answer this question. The closest passages are listed below."
+# Sentence ends in Chinese and English prose; a line break also ends a sentence.
+_SENTENCE = re.compile(r"[^。！？；!?\n]*(?:[。！？；!?]+[”’」』）)]*|\n|$)")
+MIN_SENTENCE_CHARS = 6
+MAX_ANSWER_SENTENCES = 3
+MAX_ANSWER_CHARS = 220
+# Sentences come from the best few passages only: lower ones are cited but rarely hold the answer.
+SENTENCE_POOL_PASSAGES = 3
+
+
+@dataclass
+class Sentence:
+    """A candidate answer sentence: its citation number and its span inside that citation's text."""
+
+    n: int
+    start: int
+    end: int
+    text: str
+    score: float = 0.0
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) spans of the sentences of ``text``, trimmed of surrounding whitespace."""
+    spans = []
+    for m in _SENTENCE.finditer(text):
+        s, e = m.span()
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e - s > 0:
+            spans.append((s, e))
+    return spans
+
+
+def is_english(text: str) -> bool:
+    """True when the question is mostly Latin letters (answer boilerplate follows the question's language)."""
+    letters = sum(c.isascii() and c.isalpha() for c in text)
+    cjk = sum("\u4e00" <= c <= "\u9fff" for c in text)
+    return letters > 2 * cjk
+
+
+def _score_sentences(index: LoadedIndex, question: str, citations: list[Citation]) -> list[Sentence]:
+    """Score each sentence of the top passages by idf-weighted coverage of the question's terms.
+
+    A passage-rank prior breaks ties and carries cross-lingual questions, which share no terms with the text.
+    """
+    q_tokens = list(dict.fromkeys(tokenize(question)))
+    q_idf = dict(zip(q_tokens, index.lexical.idf(q_tokens), strict=True))
+    total = sum(q_idf.values()) or 1.0
+    out = []
+    for c in citations[:SENTENCE_POOL_PASSAGES]:
+        prior = 0.15 / c.n
+        for s, e in split_sentences(c.text):
+            text = c.text[s:e]
+            if len(text) < MIN_SENTENCE_CHARS:
+                continue
+            toks = set(tokenize(text))
+            coverage = sum(w for t, w in q_idf.items() if t in toks) / total
+            out.append(Sentence(c.n, s, e, text, coverage + prior))
+    out.sort(key=lambda x: -x.score)
+    return out
+
+
+def _compose(sentences: list[Sentence]) -> list[Sentence]:
+    """The best one to three sentences, in reading order within each passage."""
+    if not sentences:
+        return []
+    best = sentences[0].score
+    chosen = [sentences[0]]
+    length = len(sentences[0].text)
+    for s in sentences[1:]:
+        if len(chosen) >= MAX_ANSWER_SENTENCES or s.score < 0.6 * best:
+            break
+        if length + len(s.text) > MAX_ANSWER_CHARS or any(s.text in c.text or c.text in s.text for c in chosen):
+            continue
+        chosen.append(s)
+        length += len(s.text)
+    chosen.sort(key=lambda s: (s.n, s.start))
+    return chosen
+
+
+def to_citations(hits: list[Hit]) -> list[Citation]:
+    """Number the hits as citations ``[1]``, ``[2]``, …"""
+    return [
+        Citation(
+            n=i, chunk_id=h.chunk_id, aid=h.aid, title=h.title, url=h.url, date=h.date, account=h.account,
+            text=h.text, start=h.start, end=h.end, score=h.score,
+        )
+        for i, h in enumerate(hits, start=1)
+    ]
+
+
+def confidence(hits: list[Hit]) -> float:
+    """Evidence strength: the best dense cosine similarity among the hits (0 when there is none)."""
+    return max((float(h.scores.get("dense") or 0.0) for h in hits), default=0.0)
+
+
+def answer(
+    index: LoadedIndex,
+    question: str,
+    hits: list[Hit],
+    *,
+    abstain_threshold: float,
+    llm: LLMClient | None = None,
+) -> Answer:
+    """Compose the answer for ``question`` from ``hits`` (already ranked, best first).
+
+    Abstains — says the articles do not answer this, and still returns the closest passages — when the
+    best dense similarity is below ``abstain_threshold`` (calibrated on the gold set, see README).
+    """
+    citations = to_citations(hits)
+    conf = confidence(hits)
+    english = is_english(question)
+    if not citations or conf < abstain_threshold:
+        return Answer(question, ABSTAIN_TEXT_EN if english else ABSTAIN_TEXT, True, citations, conf)
+
+    notice = None
+    if llm is not None:
+        try:
+            text = llm.answer(question, citations)
+            return Answer(question, text, False, citations, conf, generator="llm")
+        except LLMError as e:
+            log.warning("LLM answer failed, falling back to extractive: %s", e)
+            notice = f"The language model could not answer ({e}); this is the extractive answer."
+
+    chosen = _compose(_score_sentences(index, question, citations))
+    if not chosen:
+        return Answer(question, ABSTAIN_TEXT_EN if english else ABSTAIN_TEXT, True, citations, conf, notice=notice)
+    by_n = {c.n: c for c in citations}
+    for s in chosen:
+        if by_n[s.n].highlight is None:
+            by_n[s.n].highlight = [s.start, s.end]
+    text = "".join(f"{s.text}[{s.n}]" if not english else f"{s.text} [{s.n}] " for s in chosen).strip()
+    return Answer(question, text, False, citations, conf, notice=notice)

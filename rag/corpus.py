@@ -1,0 +1,234 @@
+"""Load WeChat article exports (JSON array, JSON Lines, or a folder of them) into normalised Articles."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from rag.records import Article
+
+# The export's field names, mapped to ours.
+FIELDS = {
+    "aid": "文章标识符aid",
+    "title": "标题title",
+    "url": "链接url",
+    "date": "时间time",
+    "account": "公众号名称",
+    "text": "finalContent",
+}
+SUFFIXES = (".json", ".jsonl", ".ndjson")
+# A body shorter than this (after removing the source line) is "nearly empty": indexed by title, flagged.
+MIN_BODY_CHARS = 20
+
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+_SPACES = re.compile(r"[ \t\u00a0]+")
+_SPACE_AROUND_NL = re.compile(r" *\n *")
+_BLANK_LINES = re.compile(r"\n{3,}")
+# The trailing attribution line, e.g. "…作了发言。来源：天津日报" or "\n来源：新华社".
+_SOURCE = re.compile(r"(?:^|(?<=\n)|(?<=[。！？”）」\s★]))来源[：:]\s*([^\n]{1,40})\s*$")
+
+
+class CorpusError(ValueError):
+    """Bad input. ``problems`` lists each one with its file, record index, aid and field."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        lines = [str(p) for p in problems[:20]]
+        if len(problems) > 20:
+            lines.append(f"… and {len(problems) - 20} more")
+        super().__init__(f"{len(problems)} invalid record(s):\n" + "\n".join(lines))
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One invalid record or file."""
+
+    file: str
+    record: int | None  # 0-based index in the file (line number - 1 for JSON Lines)
+    aid: str | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.record is not None:
+            where.append(f"record {self.record}")
+        if self.aid:
+            where.append(f"aid {self.aid}")
+        if self.field:
+            where.append(f"field {self.field!r}")
+        return f"{', '.join(where)}: {self.message}"
+
+
+@dataclass(slots=True)
+class LoadResult:
+    """Articles that loaded, the problems found, and the ones flagged as having (almost) no body."""
+
+    articles: list[Article] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    empty_bodies: list[str] = field(default_factory=list)
+
+
+def normalize_text(text: str) -> str:
+    """Normalise an article body: newlines to ``\\n``, no zero-width chars, collapsed spaces and blank lines.
+
+    Full-width and half-width characters are left as written.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _ZERO_WIDTH.sub("", text)
+    text = _SPACES.sub(" ", text)
+    text = _SPACE_AROUND_NL.sub("\n", text)
+    text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip()
+
+
+def split_source(text: str) -> tuple[str, str]:
+    """Split a normalised body into (body, source) where source is the trailing ``来源：…`` value."""
+    m = _SOURCE.search(text)
+    if not m:
+        return text, ""
+    return text[: m.start()].rstrip(), m.group(1).strip()
+
+
+def content_hash(title: str, text: str, url: str, day: str, account: str) -> str:
+    """A stable hash of what is indexed; a changed hash means the article must be re-chunked."""
+    h = hashlib.sha256()
+    for part in (title, text, url, day, account):
+        h.update(part.encode("utf-8"))
+        h.update(b"\x00")
+    return h.hexdigest()[:16]
+
+
+def _parse_record(raw: Any, file: str, index: int) -> tuple[Article | None, list[Problem]]:
+    if not isinstance(raw, dict):
+        return None, [Problem(file, index, None, None, f"expected a JSON object, got {type(raw).__name__}")]
+    aid_raw = raw.get(FIELDS["aid"])
+    aid = str(aid_raw).strip() if aid_raw not in (None, "") else None
+    problems: list[Problem] = []
+    values: dict[str, str] = {}
+    for ours, theirs in FIELDS.items():
+        if theirs not in raw:
+            problems.append(Problem(file, index, aid, theirs, "missing key"))
+            continue
+        value = raw[theirs]
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            problems.append(Problem(file, index, aid, theirs, f"expected a string, got {type(value).__name__}"))
+            continue
+        values[ours] = str(value)
+    if problems:
+        return None, problems
+    if not values["aid"].strip():
+        return None, [Problem(file, index, None, FIELDS["aid"], "empty aid")]
+    if not values["title"].strip():
+        problems.append(Problem(file, index, aid, FIELDS["title"], "empty title"))
+    raw_day = values["date"].strip()
+    try:
+        # Accept "YYYY-MM-DD", optionally followed by a time ("YYYY-MM-DD HH:MM:SS" / ISO "T").
+        if len(raw_day) > 10 and raw_day[10] not in " T":
+            raise ValueError(raw_day)
+        day = date.fromisoformat(raw_day[:10]).isoformat()
+    except ValueError:
+        problems.append(Problem(file, index, aid, FIELDS["date"], f"date {raw_day!r} is not YYYY-MM-DD"))
+    if problems:
+        return None, problems
+    body, source = split_source(normalize_text(values["text"]))
+    title = normalize_text(values["title"]).replace("\n", " ")
+    url, account = values["url"].strip(), values["account"].strip()
+    article = Article(
+        aid=values["aid"].strip(),
+        title=title,
+        url=url,
+        date=day,
+        account=account,
+        text=body,
+        source=source,
+        content_hash=content_hash(title, body, url, day, account),
+    )
+    return article, []
+
+
+def _read_records(path: Path) -> tuple[list[Any], list[Problem]]:
+    """Raw records of one file, or the problem that made the file unreadable."""
+    name = str(path)
+    try:
+        data = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        return [], [Problem(name, None, None, None, f"not UTF-8 (byte {e.start}: {e.reason})")]
+    except OSError as e:
+        return [], [Problem(name, None, None, None, f"cannot read: {e.strerror or e}")]
+    data = data.lstrip("\ufeff")
+    if path.suffix in (".jsonl", ".ndjson") or (path.suffix != ".json" and not data.lstrip().startswith("[")):
+        records, problems = [], []
+        for lineno, line in enumerate(data.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                problems.append(Problem(name, lineno - 1, None, None, f"malformed JSON on line {lineno}: {e.msg}"))
+                records.append(None)  # keep indices aligned with line numbers
+        return records, problems
+    try:
+        parsed = json.loads(data)
+    except json.JSONDecodeError as e:
+        return [], [Problem(name, None, None, None, f"malformed JSON at line {e.lineno} column {e.colno}: {e.msg}")]
+    if not isinstance(parsed, list):
+        return [], [Problem(name, None, None, None, "expected a JSON array of articles")]
+    return parsed, []
+
+
+def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Expand folders to the export files inside them (sorted, recursive)."""
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix in SUFFIXES)
+        elif p.exists():
+            yield p
+        else:
+            raise FileNotFoundError(f"{p}: no such file or folder")
+
+
+def load_articles(paths: Iterable[Path | str]) -> LoadResult:
+    """Load and validate every record of the given files and folders.
+
+    Never raises for bad records: problems are collected (file, record, aid, field) so the caller can
+    stop (the default) or skip them. A missing path raises FileNotFoundError.
+    """
+    result = LoadResult()
+    seen: dict[str, tuple[Article, str, int]] = {}
+    files = list(iter_files(Path(p) for p in paths))
+    for path in files:
+        records, problems = _read_records(path)
+        result.problems.extend(problems)
+        for index, raw in enumerate(records):
+            if raw is None:
+                continue
+            article, problems = _parse_record(raw, str(path), index)
+            if problems or article is None:
+                result.problems.extend(problems)
+                continue
+            if article.aid in seen:
+                first, first_file, first_index = seen[article.aid]
+                if first.content_hash != article.content_hash:
+                    result.problems.append(
+                        Problem(
+                            str(path), index, article.aid, FIELDS["aid"],
+                            f"duplicate aid with different content (first seen in {first_file}, "
+                            f"record {first_index})",
+                        )
+                    )
+                continue  # an exact duplicate is harmless
+            seen[article.aid] = (article, str(path), index)
+            result.articles.append(article)
+            if len(article.text) < MIN_BODY_CHARS:
+                result.empty_bodies.append(article.aid)
+    if not files:
+        result.problems.append(Problem(", ".join(str(p) for p in paths), None, None, None, "no .json/.jsonl files"))
+    return result

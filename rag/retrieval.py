@@ -1,0 +1,178 @@
+"""Hybrid retrieval: dense and BM25 candidates, filters before the cut, RRF fusion, diversity, merged spans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from embeddings.model import Embedder
+from rag.fusion import max_rrf_score, reciprocal_rank_fusion
+from rag.index import LoadedIndex
+from rag.records import Hit
+
+Mode = Literal["hybrid", "dense", "lexical"]
+MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions applied inside both retrievers, before the top-k cut. Dates are inclusive YYYY-MM-DD."""
+
+    date_from: str | None = None
+    date_to: str | None = None
+    account: str | None = None
+    aids: tuple[str, ...] | None = None
+
+    def is_empty(self) -> bool:
+        """True when nothing is filtered."""
+        return not (self.date_from or self.date_to or self.account or self.aids is not None)
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Retrieval knobs (from Settings)."""
+
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    candidates: int = 50
+    max_chunks_per_article: int = 2
+
+
+@dataclass
+class Retrieved:
+    """The ranked passages plus the query vector (reused by the answer step)."""
+
+    hits: list[Hit]
+    query_vector: np.ndarray | None
+
+
+def _allowed(index: LoadedIndex, filters: Filters) -> np.ndarray | None:
+    if filters.is_empty():
+        return None
+    ids = index.store.filter_chunk_ids(
+        date_from=filters.date_from,
+        date_to=filters.date_to,
+        account=filters.account,
+        aids=list(filters.aids) if filters.aids is not None else None,
+    )
+    return np.asarray(ids, dtype=np.int64)
+
+
+def retrieve(
+    index: LoadedIndex,
+    embedder: Embedder,
+    query: str,
+    *,
+    top_k: int = 5,
+    mode: Mode = "hybrid",
+    filters: Filters | None = None,
+    config: RetrievalConfig | None = None,
+) -> Retrieved:
+    """The ``top_k`` passages for ``query``.
+
+    ``score`` direction is always "higher is better": in ``hybrid`` mode it is the fused RRF score divided by
+    its maximum (1.0 = first for both retrievers), in ``dense`` mode the cosine similarity, in ``lexical``
+    mode the BM25 score. ``scores`` carries the parts: ``dense``, ``lexical``, ``dense_rank``,
+    ``lexical_rank`` and ``rrf``.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    config = config or RetrievalConfig()
+    filters = filters or Filters()
+    allowed = _allowed(index, filters)
+    if allowed is not None and len(allowed) == 0:
+        return Retrieved([], None)
+    # Enough candidates that diversity and merging still leave top_k passages.
+    n_cand = max(config.candidates, top_k * (config.max_chunks_per_article + 2))
+
+    dense: dict[int, tuple[int, float]] = {}
+    qvec = None
+    if mode in ("hybrid", "dense") and len(index.vectors) > 0:
+        qvec = embedder.encode_queries([query])[0]
+        scores, ids = index.vectors.search(qvec[None, :], n_cand, allowed)
+        ranked = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        dense = {cid: (rank, s) for rank, (cid, s) in enumerate(ranked, start=1)}
+    lexical: dict[int, tuple[int, float]] = {}
+    if mode in ("hybrid", "lexical"):
+        ranked = index.lexical.search(query, n_cand, allowed)
+        lexical = {cid: (rank, s) for rank, (cid, s) in enumerate(ranked, start=1)}
+
+    if mode == "dense":
+        order = {cid: s for cid, (_, s) in dense.items()}
+    elif mode == "lexical":
+        order = {cid: s for cid, (_, s) in lexical.items()}
+    else:
+        weights = {"dense": config.dense_weight, "lexical": config.lexical_weight}
+        fused = reciprocal_rank_fusion(
+            {"dense": list(dense), "lexical": list(lexical)},  # dicts keep rank order
+            weights,
+            k=config.rrf_k,
+        )
+        top = max_rrf_score(weights, config.rrf_k)
+        order = {cid: s / top for cid, s in fused.items()}
+
+    ranked_ids = sorted(order, key=lambda c: (-order[c], c))
+    hits = _assemble(index, ranked_ids, order, dense, lexical, top_k, config.max_chunks_per_article)
+    return Retrieved(hits, qvec)
+
+
+def _assemble(
+    index: LoadedIndex,
+    ranked_ids: list[int],
+    order: dict[int, float],
+    dense: dict[int, tuple[int, float]],
+    lexical: dict[int, tuple[int, float]],
+    top_k: int,
+    per_article: int,
+) -> list[Hit]:
+    """Apply diversity (≤ ``per_article`` passages an article) and merge adjacent/overlapping chunks."""
+    chunks = index.store.chunks(ranked_ids)
+    articles = index.store.articles(c.aid for c in chunks.values())
+    hits: list[Hit] = []
+    for cid in ranked_ids:
+        chunk = chunks.get(cid)
+        if chunk is None or chunk.aid not in articles:  # deleted between search and lookup
+            continue
+        same = [h for h in hits if h.aid == chunk.aid]
+        near = next((h for h in same if chunk.start <= h.end and chunk.end >= h.start), None)
+        if near is None:
+            near = next((h for h in same if abs(chunk.position - h.position) == 1), None)
+        if near is not None:
+            # Merge into the better-ranked passage: its rank and score stay, its span grows.
+            article = articles[chunk.aid]
+            near.start, near.end = min(near.start, chunk.start), max(near.end, chunk.end)
+            near.text = article.text[near.start : near.end]
+            continue
+        if len(same) >= per_article:
+            continue
+        article = articles[chunk.aid]
+        d, lx = dense.get(cid), lexical.get(cid)
+        hits.append(
+            Hit(
+                chunk_id=cid,
+                aid=chunk.aid,
+                title=article.title,
+                url=article.url,
+                date=article.date,
+                account=article.account,
+                text=chunk.text,
+                start=chunk.start,
+                end=chunk.end,
+                score=round(order[cid], 6),
+                scores={
+                    "dense": round(d[1], 6) if d else None,
+                    "lexical": round(lx[1], 6) if lx else None,
+                    "dense_rank": d[0] if d else None,
+                    "lexical_rank": lx[0] if lx else None,
+                },
+                position=chunk.position,
+            )
+        )
+        if len(hits) >= top_k:
+            break  # lower-ranked chunks may no longer widen the passages already chosen
+    for rank, h in enumerate(hits, start=1):
+        h.rank = rank
+    return hits

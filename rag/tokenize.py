@@ -1,0 +1,58 @@
+"""Chinese-aware lexical tokens for BM25: jieba search-mode words, a domain dictionary, stop words."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from functools import lru_cache
+from importlib import resources
+
+import jieba
+
+jieba.setLogLevel(logging.WARNING)
+
+# Document numbers such as 津政发〔2026〕3号 are one term to a reader; jieba splits them, so they are
+# matched first and kept whole (their parts are still indexed by the search-mode cut below). The issuer
+# prefix is the last jieba word before the bracket ("根据津政发〔…" → 津政发).
+DOC_NUMBER = re.compile(r"([\u4e00-\u9fff]{1,12})([〔\[［(（]\d{4}[〕\]］)）]\d+号)")
+# A token is kept when it has at least one letter, digit or CJK character.
+_WORDLIKE = re.compile(r"[0-9A-Za-z\u3400-\u9fff\uf900-\ufaff]")
+_lock = threading.Lock()
+
+
+def _resource(name: str) -> str:
+    return resources.files("rag").joinpath("resources", name).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """The small stop-word list (Chinese function words and English ones)."""
+    return frozenset(w.strip() for w in _resource("stopwords.txt").splitlines() if w.strip())
+
+
+@lru_cache(maxsize=1)
+def _tokenizer() -> jieba.Tokenizer:
+    """A private jieba tokenizer with our user dictionary (no global jieba state is touched)."""
+    tok = jieba.Tokenizer()
+    tok.initialize()
+    for line in _resource("userdict.txt").splitlines():
+        parts = line.split()
+        if parts:
+            tok.add_word(parts[0], int(parts[1]) if len(parts) > 1 else None, parts[2] if len(parts) > 2 else None)
+    return tok
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased search-mode tokens of ``text`` without stop words and punctuation."""
+    tok = _tokenizer()
+    stop = stopwords()
+    # jieba's Tokenizer is not documented as thread-safe; segmenting is fast, so serialise it.
+    with _lock:
+        words = [list(tok.cut(m.group(1)))[-1] + m.group(2) for m in DOC_NUMBER.finditer(text)]
+        cut = list(tok.cut_for_search(text))
+    for w in cut:
+        w = w.strip().lower()
+        if w and w not in stop and _WORDLIKE.search(w):
+            words.append(w)
+    return words

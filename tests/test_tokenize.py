@@ -1,0 +1,24 @@
+"""Lexical tokens: domain terms stay whole, document numbers are one token, stop words go."""
+
+from __future__ import annotations
+
+from rag.tokenize import tokenize
+
+
+def test_domain_terms_from_the_user_dictionary_are_tokens():
+    tokens = tokenize("今年民心工程包含66项，以旧换新补贴来了，公积金贷款额度提高")
+    for term in ("民心工程", "以旧换新", "公积金", "公积金贷款"):
+        assert term in tokens
+
+
+def test_document_numbers_are_kept_whole():
+    assert "津政发〔2026〕3号" in tokenize("根据津政发〔2026〕3号文件")
+
+
+def test_stop_words_and_punctuation_are_dropped_and_english_is_lowercased():
+    tokens = tokenize("的 了 。，！ What is the Housing Fund?")
+    assert tokens == ["housing", "fund"]
+
+
+def test_empty_text_has_no_tokens():
+    assert tokenize("") == [] and tokenize("   ，。") == []
