@@ -98,8 +98,19 @@ def _describe(errors: list[dict[str, Any]]) -> str:
             msg = f"must be one of {e.get('ctx', {}).get('expected', '')}"
         elif e.get("type") == "missing":
             msg = "is required"
+        elif str(e.get("type", "")).startswith(("date", "datetime")):
+            msg = f"{msg}; write dates as YYYY-MM-DD, e.g. 2026-02-01"
         parts.append(f"{where}: {msg}")
     return "; ".join(parts) or "invalid request"
+
+
+def get_service(request: Request) -> RagService:
+    """The service loaded at start-up (the one process-wide object)."""
+    return request.app.state.service
+
+
+# Module level, so FastAPI can resolve it from the postponed annotations of the route functions.
+Service = Annotated[RagService, Depends(get_service)]
 
 
 def create_app(settings: Settings | None = None, service: RagService | None = None) -> FastAPI:
@@ -136,11 +147,6 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     @app.exception_handler(IncompatibleIndexError)
     async def _no_index(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(status_code=503, content={"detail": str(exc)})
-
-    def get_service(request: Request) -> RagService:
-        return request.app.state.service
-
-    Service = Annotated[RagService, Depends(get_service)]
 
     @app.post("/api/search", response_model=SearchResponse, tags=["search"])
     def search(body: SearchRequest, svc: Service) -> dict[str, Any]:

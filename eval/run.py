@@ -179,6 +179,8 @@ def markdown(summary: dict[str, Any], command: str) -> str:
                   "|---|---|---|---|---|---|"]
         for mode in modes:
             for key, b in summary["modes"][mode][dim].items():
+                if not b["n"]:  # e.g. unanswerable questions have no retrieval metrics
+                    continue
                 lines.append(f"| {key} | {mode} | {b['n']} | {_fmt(b['recall@5'])} | {_fmt(b['mrr@10'])} "
                              f"| {_fmt(b['answerhit@3'])} |")
         if "answers" in summary:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -76,11 +77,14 @@ class LoadResult:
 
 
 def normalize_text(text: str) -> str:
-    """Normalise an article body: newlines to ``\\n``, no zero-width chars, collapsed spaces and blank lines.
+    """Normalise an article body: newlines to ``\\n``, HTML entities decoded, no zero-width chars, collapsed
+    spaces and blank lines.
 
     Full-width and half-width characters are left as written.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Exports keep some HTML entities (&nbsp; in our corpus); a reader sees the character.
+    text = html.unescape(text) if "&" in text else text
     text = _ZERO_WIDTH.sub("", text)
     text = _SPACES.sub(" ", text)
     text = _SPACE_AROUND_NL.sub("\n", text)

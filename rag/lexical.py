@@ -29,6 +29,7 @@ class LexicalIndex:
         """Index pre-tokenised documents (one token list per chunk)."""
         if not chunk_ids:
             return cls(None, np.zeros(0, dtype=np.int64))
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         retriever = bm25s.BM25(**BM25_PARAMS)
         retriever.index(token_lists, show_progress=False)
         return cls(retriever, np.asarray(chunk_ids, dtype=np.int64))

@@ -77,8 +77,8 @@ class RagService:
         index = self.index()
         found = retrieve(index, self.embedder, question, top_k=top_k, mode=mode, filters=filters,
                          config=self.config)
-        return compose_answer(index, question, found.hits, abstain_threshold=self.settings.abstain_threshold,
-                              llm=self.llm)
+        return compose_answer(index, question, found.hits, dense_margin=found.evidence,
+                              abstain_threshold=self.settings.abstain_threshold, llm=self.llm)
 
     def article(self, aid: str) -> Article | None:
         """One normalised article."""

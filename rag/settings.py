@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -20,6 +20,8 @@ class Settings(BaseSettings):
 
     # Where converted models and indexes live.
     home: Path = Field(default=PROJECT_ROOT / ".rag")
+    # Converted models; default RAG_HOME/models. Several homes (tests, sweeps) can share one.
+    models_path: Path | None = Field(default=None, validation_alias=AliasChoices("RAG_MODELS_DIR", "models_path"))
     # Corpus indexed by `make run` when no index exists.
     corpus: Path = Field(default=PROJECT_ROOT / "data")
 
@@ -50,7 +52,7 @@ class Settings(BaseSettings):
     max_chunks_per_article: int = Field(default=2, ge=1)
 
     # Answers
-    abstain_threshold: float = 0.80
+    abstain_threshold: float = 0.040
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
@@ -70,7 +72,7 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         """Where converted embedding models are written."""
-        return self.home / "models"
+        return self.models_path or self.home / "models"
 
 
 @lru_cache(maxsize=1)

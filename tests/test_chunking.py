@@ -7,7 +7,7 @@ import pytest
 from rag.chunking import chunk_article, chunk_id, embedding_text, make_splitter
 from rag.corpus import load_articles
 from rag.records import Article
-from tests.test_corpus import CORPUS
+from tests.conftest import CORPUS
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from rag.corpus import CorpusError, load_articles, normalize_text, split_source
-
-CORPUS = Path(__file__).resolve().parent.parent / "data" / "tianjin_gov_wechat_2026-02.json"
+from tests.conftest import CORPUS
 
 
 def record(aid: str = "1_1", text: str = "正文第一段。\r\n第二段。来源：天津日报", **over: str) -> dict:
@@ -37,6 +36,7 @@ def test_normalisation_unifies_newlines_and_collapses_spaces_and_blank_lines():
     assert normalize_text("a  \t b") == "a b"
     assert normalize_text("a\n\n\n\nb") == "a\n\nb"
     assert normalize_text("零\u200b宽\ufeff字") == "零宽字"
+    assert normalize_text("第六条&nbsp;个人资料 A&amp;B") == "第六条 个人资料 A&B"
     assert normalize_text("全角ＡＢＣ１２３") == "全角ＡＢＣ１２３"  # full-width left as written
 
 

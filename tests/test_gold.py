@@ -1,7 +1,7 @@
 """Validate the hand-written gold evaluation set ``eval/gold.jsonl`` against the corpus.
 
-Uses only json + pathlib + re and the corpus file. ``_normalize`` mirrors the rule the gold answers were
-written against; it may later be swapped for ``rag.corpus.normalize_text``.
+Answers are checked against the article text exactly as the index stores it (``rag.corpus``), since the
+evaluation looks for them in retrieved passages.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from rag.corpus import load_articles
+
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "eval" / "gold.jsonl"
 CORPUS = ROOT / "data" / "tianjin_gov_wechat_2026-02.json"
@@ -21,19 +23,6 @@ REQUIRED_KEYS = {"id", "question", "lang", "aids", "answers", "type", "difficult
 LANGS = {"zh", "en"}
 TYPES = {"fact", "policy", "multi", "summary", "unanswerable"}
 DIFFICULTIES = {"easy", "hard"}
-
-_ZERO_WIDTH = re.compile("[\u200b-\u200d\ufeff]")
-_SPACES = re.compile(r"[ \t]+")
-_BLANK_LINES = re.compile(r"\n{3,}")
-
-
-def _normalize(text: str) -> str:
-    """CRLF/CR -> LF, drop zero-width chars, collapse runs of spaces/tabs, collapse 3+ newlines to 2."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _ZERO_WIDTH.sub("", text)
-    text = _SPACES.sub(" ", text)
-    return _BLANK_LINES.sub("\n\n", text)
-
 
 def _load_gold() -> list[dict]:
     rows = []
@@ -54,8 +43,7 @@ def gold() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def corpus() -> dict[str, str]:
-    articles = json.loads(CORPUS.read_text(encoding="utf-8"))
-    return {a["文章标识符aid"]: _normalize(a["finalContent"]) for a in articles}
+    return {a.aid: a.text for a in load_articles([CORPUS]).articles}
 
 
 def test_every_line_is_a_json_object():

