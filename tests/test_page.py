@@ -1,0 +1,472 @@
+"""The chat page end to end: a real headless Chromium against the real server and the real corpus index.
+
+Nothing here mocks the service. Two tests inject failures at the browser's network layer (an aborted request,
+a request held back to observe the loading state); every answer, citation and article comes from the real API.
+Screenshots go to test-output/screenshots/ (answer-desktop.png is a good one for the README).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytest.importorskip("playwright.sync_api")
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright  # noqa: E402
+
+CHROMIUM = os.environ.get("RAG_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
+ANSWERABLE = "公积金贷款最高额度是多少？"
+COUNTED = "今年民心工程有多少项？"
+# Off-topic questions; the first one the real service abstains on is used (checked through the API first).
+UNANSWERABLE = ("火星上有多少个足球场？", "企鹅最喜欢吃什么口味的冰淇淋？", "How many moons does Neptune have?")
+XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1">'
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 740}
+ANSWER_TIMEOUT = 60_000
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}")
+
+
+# ---------- fixtures ----------
+
+
+@pytest.fixture(scope="module")
+def browser(live_server: str) -> Iterator[Browser]:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class PageErrors(list):
+    """JavaScript errors raised in the page; each test asserts there were none."""
+
+
+def _open(browser: Browser, url: str, viewport: dict, errors: PageErrors) -> Page:
+    context = browser.new_context(viewport=viewport, device_scale_factor=1, locale="zh-CN")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    # Failed requests are logged as console errors on purpose (422, 503, aborted); a blocked script or style is not.
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(url)
+    expect(page.locator("html.js-ready")).to_have_count(1)
+    return page
+
+
+@pytest.fixture()
+def page(browser: Browser, live_server: str) -> Iterator[Page]:
+    errors = PageErrors()
+    page = _open(browser, live_server + "/", DESKTOP, errors)
+    yield page
+    page.context.close()
+    assert not errors, f"JavaScript errors in the page: {errors}"
+
+
+@pytest.fixture()
+def phone(browser: Browser, live_server: str) -> Iterator[Page]:
+    errors = PageErrors()
+    page = _open(browser, live_server + "/", PHONE, errors)
+    yield page
+    page.context.close()
+    assert not errors, f"JavaScript errors in the page: {errors}"
+
+
+@pytest.fixture(scope="module")
+def unanswerable(live_server: str) -> str:
+    """An off-topic question the real service abstains on (and still returns passages for)."""
+    with httpx.Client(base_url=live_server, timeout=60) as http:
+        for q in UNANSWERABLE:
+            body = http.post("/api/ask", json={"question": q}).json()
+            if body["abstained"] and body["citations"]:
+                return q
+    pytest.fail(f"the service answered every off-topic question {UNANSWERABLE}; add one it abstains on")
+
+
+# ---------- helpers ----------
+
+
+def ask(page: Page, question: str) -> None:
+    """Type the question and press Enter, as a person would."""
+    box = page.locator("#question")
+    box.fill(question)
+    box.press("Enter")
+
+
+def wait_for_answer(page: Page, turns: int = 1) -> None:
+    """Wait until ``turns`` answered turns are on the page and nothing is pending."""
+    expect(page.locator(".turn:not(.pending)")).to_have_count(turns, timeout=ANSWER_TIMEOUT)
+    expect(page.locator(".turn.pending")).to_have_count(0)
+
+
+def no_horizontal_scroll(page: Page) -> int:
+    return page.evaluate("document.scrollingElement.scrollWidth")
+
+
+def shot(page: Page, name: str, full_page: bool = False) -> None:
+    page.screenshot(path=str(SHOTS / name), full_page=full_page)
+
+
+def stored_turns(page: Page) -> list:
+    return json.loads(page.evaluate("localStorage.getItem('policy-rag.turns.v1') || '[]'"))
+
+
+# ---------- tests ----------
+
+
+def test_answer_with_clickable_markers_citation_cards_and_the_full_article(page: Page, live_server: str):
+    ask(page, COUNTED)
+    wait_for_answer(page)
+    turn = page.locator(".turn").first
+    expect(turn.locator(".q-text")).to_have_text(COUNTED)
+    answer = turn.locator(".answer")
+    expect(answer).not_to_have_class(re.compile(r"\babstained\b"))
+    expect(answer.locator(".answer-text")).to_contain_text("66")
+    expect(page.locator("#question")).to_have_value("")  # sent and answered: the box is ready for the next one
+
+    markers = turn.locator(".cite-marker")
+    cards = turn.locator(".citation-card")
+    assert markers.count() >= 1 and cards.count() >= 1
+    # Every marker names a card of its own turn.
+    card_ns = set(cards.evaluate_all("cs => cs.map(c => c.dataset.n)"))
+    assert set(markers.evaluate_all("ms => ms.map(m => m.dataset.n)")) <= card_ns
+
+    # A card: title, date, account, the passage with the quoted sentence marked, a safe link to the original.
+    first = cards.first
+    expect(first.locator(".card-title")).not_to_be_empty()
+    expect(first.locator("time")).to_have_text(re.compile(r"^\d{4}-\d{2}-\d{2}$"))
+    expect(first.locator(".card-account")).not_to_be_empty()
+    expect(first.locator(".passage")).not_to_be_empty()
+    link = first.locator("a.card-link")
+    assert link.get_attribute("target") == "_blank"
+    assert "noopener" in link.get_attribute("rel").split()
+    assert link.get_attribute("href").startswith(("http://", "https://"))
+    assert turn.locator(".passage mark").count() >= 1, "the answer's sentence is highlighted in its passage"
+
+    # The page shows what the API returns for the same question: the passages, and the quoted sentences marked.
+    api = httpx.post(live_server + "/api/ask", json={"question": COUNTED}, timeout=60).json()
+    assert cards.locator(".passage").all_text_contents() == [c["text"] for c in api["citations"]]
+    marked = turn.locator(".passage mark").all_text_contents()
+    answer_text = answer.locator(".answer-text").text_content()
+    for c in api["citations"]:
+        if c["highlight"]:
+            quote = c["text"][c["highlight"][0] : c["highlight"][1]]
+            assert any(quote in m for m in marked), f"the quoted sentence of [{c['n']}] is marked"
+    assert marked and all(m in answer_text for m in marked), "only sentences of the answer are marked"
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "answer-desktop.png")
+
+    # A long passage shows a few lines around its quote; "more" shows all of it, without opening the article.
+    toggles = turn.locator(".passage-toggle:visible")
+    if toggles.count():
+        toggle = toggles.first
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        expect(page.locator("#" + toggle.get_attribute("aria-controls"))).not_to_have_class(re.compile(r"\bclamped\b"))
+        expect(page.locator("#article-panel")).to_be_hidden()
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "false")
+
+    # Click the last marker: its card scrolls into view, flashes and takes the focus.
+    marker = markers.last
+    n = marker.get_attribute("data-n")
+    marker.click()
+    target = turn.locator(f'.citation-card[data-n="{n}"]')
+    expect(target).to_have_class(re.compile(r"\bflash\b"))
+    expect(target).to_be_in_viewport()
+    expect(target.locator(".card-title")).to_be_focused()
+
+    # Click the card: the article opens in a dialog with the cited span marked and scrolled into view.
+    passage = target.locator(".passage").text_content()
+    title = target.locator(".card-title").text_content()
+    target.locator(".passage").click()
+    panel = page.locator("#article-panel")
+    expect(panel).to_be_visible()
+    expect(panel.locator("#article-title")).to_have_text(title)
+    cited = panel.locator("#cited-span")
+    expect(cited).to_have_text(passage)
+    expect(cited).to_be_in_viewport()
+    assert page.evaluate("document.activeElement.closest('#article-panel') !== null"), "focus moved into the panel"
+    href = panel.locator("#article-link").get_attribute("href")
+    assert href.startswith(("http://", "https://"))
+    assert "noopener" in panel.locator("#article-link").get_attribute("rel").split()
+    shot(page, "article-desktop.png")
+
+    # Escape closes it and gives the focus back to the card.
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    expect(target.locator(".card-title")).to_be_focused()
+
+    # The marked span is the article's [start, end), not just a search for the same words.
+    cit = api["citations"][int(n) - 1]
+    article = httpx.get(f"{live_server}/api/articles/{cit['aid']}", timeout=30).json()
+    before = panel.locator(".article-text").evaluate(
+        "t => { const r = document.createRange(); r.setStart(t, 0);"
+        " r.setEndBefore(document.getElementById('cited-span')); return Array.from(r.toString()).length; }")
+    assert before == cit["start"] and article["text"][cit["start"] : cit["end"]] == cit["text"]
+
+
+def test_loading_state_is_visible_while_the_answer_is_on_its_way(page: Page):
+    held: list[Route] = []
+    page.route("**/api/ask", lambda route: held.append(route))
+    ask(page, ANSWERABLE)
+    expect(page.locator(".turn.pending [data-testid=loading]")).to_be_visible()
+    expect(page.locator("#send")).to_be_disabled()
+    expect(page.locator("#send")).to_have_attribute("aria-busy", "true")
+    expect(page.locator(".turn.pending .q-text")).to_have_text(ANSWERABLE)
+    shot(page, "loading-desktop.png")
+    page.wait_for_timeout(100)
+    assert len(held) == 1
+    held[0].continue_()  # the real request goes on to the real server
+    page.unroute("**/api/ask")
+    wait_for_answer(page)
+    expect(page.locator("#send")).to_be_enabled()
+    expect(page.locator(".turn .answer .answer-text")).not_to_be_empty()
+    expect(page.locator(".turn .citation-card").first).to_be_visible()
+
+
+def test_abstention_is_said_plainly_and_still_lists_the_closest_passages(page: Page, unanswerable: str):
+    ask(page, unanswerable)
+    wait_for_answer(page)
+    answer = page.locator(".turn .answer")
+    expect(answer).to_have_class(re.compile(r"\babstained\b"))
+    expect(answer.locator(".abstain-title")).to_have_text("现有文章没有回答这个问题")
+    expect(page.locator(".turn .citations-title")).to_contain_text("最接近的段落")
+    assert page.locator(".turn .citation-card").count() >= 1
+    assert page.locator(".turn .cite-marker").count() == 0
+    # A distinct look: the abstained answer's background differs from an answered one's (white).
+    bg = answer.evaluate("a => getComputedStyle(a).backgroundColor")
+    assert bg not in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)")
+    shot(page, "abstained-desktop.png")
+
+
+def test_a_rejected_question_shows_the_servers_reason_and_stays_in_the_box(page: Page):
+    long_question = "请问" + "公积金" * 400  # 1202 characters, over the 1000 limit
+    ask(page, long_question)
+    error = page.locator(".error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("问题没有提交成功")
+    expect(error).to_contain_text("1000")  # the limit, in the page's words
+    expect(error).to_contain_text("the limit is 1000")  # and the server's own detail
+    expect(page.locator("#question")).to_have_value(long_question)
+    expect(page.locator(".turn")).to_have_count(0)
+    expect(page.locator("#send")).to_be_enabled()
+    expect(page.locator("#char-count")).to_have_class(re.compile(r"\bover\b"))
+    shot(page, "error-422-desktop.png")
+
+    # Shortened, the same box sends and the error goes away.
+    ask(page, ANSWERABLE)
+    wait_for_answer(page)
+    expect(error).to_be_hidden()
+
+
+def test_a_network_failure_is_explained_and_the_question_can_be_sent_again(page: Page):
+    page.route("**/api/ask", lambda route: route.abort("internetdisconnected"))
+    ask(page, COUNTED)
+    error = page.locator(".error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("无法连接到服务器")
+    expect(page.locator("#question")).to_have_value(COUNTED)
+    expect(page.locator(".turn")).to_have_count(0)
+    expect(page.locator("#send")).to_be_enabled()
+    shot(page, "error-network-desktop.png")
+
+    page.unroute("**/api/ask")
+    page.locator("#send").click()
+    wait_for_answer(page)
+    expect(error).to_be_hidden()
+    expect(page.locator(".turn .q-text")).to_have_text(COUNTED)
+
+
+def test_no_index_503_is_explained(browser: Browser, start_server, embedder, models_dir, tmp_path):
+    from rag.service import RagService
+    from rag.settings import Settings
+
+    settings = Settings(home=tmp_path / "empty-home", models_path=models_dir)
+    url = start_server(settings, RagService(settings, embedder))
+    assert httpx.post(url + "/api/ask", json={"question": COUNTED}, timeout=30).status_code == 503
+    errors = PageErrors()
+    page = _open(browser, url + "/", DESKTOP, errors)
+    try:
+        error = page.locator(".error")
+        # /api/stats already says so when the page opens; asking says it again.
+        expect(error).to_be_visible()
+        page.locator("#error-close").click()
+        expect(error).to_be_hidden()
+        ask(page, COUNTED)
+        expect(error).to_be_visible()
+        expect(error).to_have_attribute("data-kind", "noindex")
+        expect(error).to_contain_text("还没有建立文章索引")
+        expect(error).to_contain_text("rag ingest")
+        expect(page.locator("#question")).to_have_value(COUNTED)
+        shot(page, "error-503-desktop.png")
+    finally:
+        page.context.close()
+    assert not errors
+
+
+def test_html_in_a_question_is_shown_as_text_and_never_runs(page: Page):
+    ask(page, XSS)
+    wait_for_answer(page)
+    expect(page.locator(".turn .q-text")).to_have_text(XSS)
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert page.locator("#conversation img, #conversation script").count() == 0
+    # The same after a reload, when the turn is rebuilt from localStorage.
+    page.reload()
+    expect(page.locator(".turn .q-text")).to_have_text(XSS)
+    page.wait_for_timeout(200)
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert page.locator("#conversation img, #conversation script").count() == 0
+
+
+def test_conversation_survives_a_reload_and_the_clear_button_empties_it(page: Page):
+    expect(page.locator("#clear")).to_be_disabled()
+    expect(page.locator("#intro")).to_be_visible()
+    ask(page, COUNTED)
+    wait_for_answer(page)
+    ask(page, ANSWERABLE)
+    wait_for_answer(page, 2)
+    markers_before = page.locator(".cite-marker").count()
+    assert [t["question"] for t in stored_turns(page)] == [COUNTED, ANSWERABLE]
+
+    page.reload()
+    expect(page.locator(".turn")).to_have_count(2)
+    expect(page.locator(".turn .q-text")).to_have_text([COUNTED, ANSWERABLE])
+    assert page.locator(".cite-marker").count() == markers_before
+    expect(page.locator("#intro")).to_be_hidden()
+    # Restored markers still work.
+    page.locator(".turn").first.locator(".cite-marker").first.click()
+    expect(page.locator(".turn").first.locator(".citation-card.flash")).to_have_count(1)
+
+    # Clear, undo, clear again; a reload keeps it empty.
+    page.locator("#clear").click()
+    expect(page.locator(".turn")).to_have_count(0)
+    expect(page.locator("#intro")).to_be_visible()
+    expect(page.locator("#status")).to_contain_text("对话已清空")
+    page.locator("#undo-clear").click()
+    expect(page.locator(".turn")).to_have_count(2)
+    page.locator("#clear").click()
+    expect(page.locator(".turn")).to_have_count(0)
+    assert stored_turns(page) == []
+    page.reload()
+    expect(page.locator(".turn")).to_have_count(0)
+    expect(page.locator("#clear")).to_be_disabled()
+
+
+def test_english_toggle_is_remembered(page: Page):
+    expect(page.locator("h1")).to_have_text("政务文章问答")
+    page.locator("#lang-toggle").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("h1")).to_have_text("Government articles Q&A")
+    expect(page.locator("#send")).to_have_text(re.compile("Ask"))
+    page.reload()
+    expect(page.locator("h1")).to_have_text("Government articles Q&A")
+    ask(page, ANSWERABLE)
+    wait_for_answer(page)
+    expect(page.locator(".turn .citations-title")).to_contain_text("Sources")
+    page.locator("#lang-toggle").click()
+    expect(page.locator("h1")).to_have_text("政务文章问答")
+    expect(page.locator(".turn .citations-title")).to_contain_text("出处")  # the conversation re-renders too
+
+
+def test_keyboard_shift_enter_makes_a_new_line_and_everything_is_reachable(page: Page):
+    box = page.locator("#question")
+    box.click()
+    page.keyboard.type("第一行")
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.type("第二行")
+    expect(box).to_have_value("第一行\n第二行")
+    expect(page.locator(".turn")).to_have_count(0)  # nothing was sent
+    # The question box has a label; the send button is a real button reached with Tab.
+    assert page.locator("label[for=question]").count() == 1
+    page.keyboard.press("Tab")
+    expect(page.locator("#send")).to_be_focused()
+    assert page.locator("#send").evaluate("b => b.tagName") == "BUTTON"
+
+    box.fill(COUNTED)
+    page.locator("#send").press("Enter")
+    wait_for_answer(page)
+    marker = page.locator(".cite-marker").first
+    marker.focus()
+    page.keyboard.press("Enter")
+    n = marker.get_attribute("data-n")
+    expect(page.locator(f'.citation-card[data-n="{n}"] .card-title')).to_be_focused()
+    page.keyboard.press("Enter")  # the focused card title opens the article
+    expect(page.locator("#article-panel")).to_be_visible()
+    expect(page.locator("#cited-span")).to_be_in_viewport()
+    page.keyboard.press("Escape")
+    expect(page.locator("#article-panel")).to_be_hidden()
+    expect(page.locator(f'.citation-card[data-n="{n}"] .card-title')).to_be_focused()
+    # A visible focus outline on the focused button.
+    outline = page.locator(f'.citation-card[data-n="{n}"] .card-title').evaluate(
+        "b => getComputedStyle(b).outlineStyle")
+    assert outline != "none"
+
+
+def test_filters_are_sent_with_the_question(page: Page, live_server: str):
+    accounts = httpx.get(live_server + "/api/stats", timeout=30).json()["accounts"]
+    assert accounts
+    page.locator("#filters summary").click()
+    expect(page.locator("#account option")).to_have_count(len(accounts) + 1)
+    page.locator("#date-from").fill("2026-02-01")
+    page.locator("#date-to").fill("2026-02-06")
+    page.locator("#account").select_option(accounts[0])
+    expect(page.locator("#filter-summary")).to_contain_text("3")
+    with page.expect_request("**/api/ask") as req:
+        ask(page, ANSWERABLE)
+    sent = req.value.post_data_json
+    assert sent["filters"] == {"date_from": "2026-02-01", "date_to": "2026-02-06", "account": accounts[0]}
+    wait_for_answer(page)
+    dates = page.locator(".turn .citation-card time").all_text_contents()
+    assert dates and all("2026-02-01" <= d <= "2026-02-06" for d in dates)
+    expect(page.locator(".turn .q-filters")).to_contain_text("2026-02-01")
+
+    # Dates the wrong way round: the server's 422 is explained in the page's words.
+    page.locator("#date-from").fill("2026-02-09")
+    ask(page, COUNTED)
+    expect(page.locator(".error")).to_contain_text("起始日期")
+    expect(page.locator("#question")).to_have_value(COUNTED)
+
+
+def test_phone_layout_has_no_horizontal_scroll(phone: Page, unanswerable: str):
+    page = phone
+    assert no_horizontal_scroll(page) <= PHONE["width"]
+    shot(page, "empty-phone.png")
+    ask(page, ANSWERABLE)
+    wait_for_answer(page)
+    ask(page, unanswerable)
+    wait_for_answer(page, 2)
+    assert no_horizontal_scroll(page) <= PHONE["width"]
+    page.locator(".turn").first.scroll_into_view_if_needed()
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "answer-phone.png")
+    # Every card fits the screen.
+    widest = page.locator(".citation-card").evaluate_all(
+        "cs => Math.max(...cs.map(c => c.getBoundingClientRect().right))")
+    assert widest <= PHONE["width"]
+
+    page.locator(".turn").first.locator(".citation-card").first.locator(".card-title").click()
+    panel = page.locator("#article-panel")
+    expect(panel).to_be_visible()
+    expect(page.locator("#cited-span")).to_be_in_viewport()
+    box = panel.bounding_box()
+    assert box["width"] <= PHONE["width"]
+    assert no_horizontal_scroll(page) <= PHONE["width"]
+    shot(page, "article-phone.png")
+    page.locator("#article-close").click()
+    expect(panel).to_be_hidden()
+
+    page.locator("#question").fill("请问" + "公积金" * 400)
+    page.locator("#send").click()
+    expect(page.locator(".error")).to_be_visible()
+    assert no_horizontal_scroll(page) <= PHONE["width"]
+    shot(page, "error-phone.png")
