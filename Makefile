@@ -16,8 +16,9 @@ $(PY):
 	$(PY) -m pip install -q --upgrade pip
 
 # Reinstall only when pyproject.toml changed since the last install.
-# torch comes first and pinned: an unpinned one pulls a multi-GB CUDA build.
-$(STAMP): pyproject.toml | $(PY)
+# torch comes first and pinned to the CPU build this machine has on local disk (pip finds it there); an
+# unpinned torch, or one pulled in by sentence-transformers first, would fetch a multi-GB CUDA build.
+$(STAMP): pyproject.toml Makefile | $(PY)
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $(STAMP)

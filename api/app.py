@@ -56,23 +56,17 @@ class BodyLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.limit:
-                raise _TooLarge
+                # FastAPI turns other exceptions raised while reading the body into a 400.
+                raise HTTPException(status_code=413, detail=f"request body over {self.limit} bytes")
             return message
 
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await self._refuse(send)
+        await self.app(scope, counted, send)
 
     async def _refuse(self, send: Send) -> None:
         body = f'{{"detail": "request body over {self.limit} bytes"}}'.encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass
 
 
 def _filters(f: FiltersIn | None) -> Filters | None:
@@ -92,7 +86,10 @@ def _describe(errors: list[dict[str, Any]]) -> str:
     for e in errors:
         where = ".".join(str(x) for x in e.get("loc", ()) if x != "body") or "body"
         msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
-        if e.get("type") == "extra_forbidden":
+        if e.get("type") == "json_invalid":
+            msg = f"the body is not valid JSON ({e.get('ctx', {}).get('error', 'parse error')}); send a JSON object"
+            where = "body"
+        elif e.get("type") == "extra_forbidden":
             msg = "unknown field; remove it"
         elif e.get("type") == "literal_error":
             msg = f"must be one of {e.get('ctx', {}).get('expected', '')}"
@@ -142,6 +139,11 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
         return JSONResponse(status_code=422, content={"detail": _describe(exc.errors()), "errors": errors})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return JSONResponse(status_code=500, content={"detail": "internal error; the server log has the details"})
 
     @app.exception_handler(NoIndexError)
     @app.exception_handler(IncompatibleIndexError)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MAX_QUERY_CHARS = 1000
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class FiltersIn(BaseModel):
@@ -26,7 +28,7 @@ class FiltersIn(BaseModel):
         # pydantic also accepts timestamps and datetimes; the API promises YYYY-MM-DD only.
         if v is None or v == "":
             return None
-        if not isinstance(v, str) or len(v) != 10:
+        if not isinstance(v, str) or not _DATE.fullmatch(v):
             raise ValueError("dates are written YYYY-MM-DD, e.g. 2026-02-01")
         return v
 
@@ -48,6 +50,10 @@ def _clean_text(v: Any, what: str) -> Any:
             raise ValueError(f"the {what} is empty; type a few words")
         if len(v) > MAX_QUERY_CHARS:
             raise ValueError(f"the {what} is {len(v)} characters long; the limit is {MAX_QUERY_CHARS}")
+        try:
+            v.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"the {what} contains invalid Unicode (a lone surrogate)") from None
         return v.strip()
     return v
 
@@ -58,7 +64,7 @@ class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     query: str = Field(description=f"1..{MAX_QUERY_CHARS} characters")
-    top_k: int = Field(default=5, ge=1, le=50)
+    top_k: int = Field(default=5, ge=1, le=50, strict=True)
     mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
     filters: FiltersIn | None = None
 
@@ -74,7 +80,7 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(description=f"1..{MAX_QUERY_CHARS} characters")
-    top_k: int = Field(default=5, ge=1, le=50)
+    top_k: int = Field(default=5, ge=1, le=50, strict=True)
     filters: FiltersIn | None = None
 
     @field_validator("question", mode="before")

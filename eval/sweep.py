@@ -80,7 +80,7 @@ def sweep(settings: Settings, embedder: Any, gold: list[GoldQuestion], out_dir: 
             best = (ab - fa, t)
     lines += ["", f"Chosen threshold: {best[1]:.3f} (false abstentions ≤ {MAX_FALSE_ABSTAIN:.0%}, "
               "maximising abstentions on unanswerable minus false abstentions)."]
-    print("\n".join(lines[-(len(range(10, 71, 2)) + 5):]), flush=True)
+    print("\n".join(lines[-(len(range(10, 71, 2)) + 7):]), flush=True)
     md = "\n".join(lines) + "\n"
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "sweep.md").write_text(md, encoding="utf-8")

@@ -35,6 +35,7 @@ class Sentence:
     end: int
     text: str
     score: float = 0.0
+    terms: frozenset[str] = frozenset()  # question terms the sentence contains
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -74,25 +75,34 @@ def _score_sentences(index: LoadedIndex, question: str, citations: list[Citation
             if len(text) < MIN_SENTENCE_CHARS:
                 continue
             toks = set(tokenize(text))
-            coverage = sum(w for t, w in q_idf.items() if t in toks) / total
-            out.append(Sentence(c.n, s, e, text, coverage + prior))
+            hit = frozenset(t for t in q_idf if t in toks)
+            coverage = sum(q_idf[t] for t in hit) / total
+            out.append(Sentence(c.n, s, e, text, coverage + prior, hit))
     out.sort(key=lambda x: -x.score)
     return out
 
 
 def _compose(sentences: list[Sentence]) -> list[Sentence]:
-    """The best one to three sentences, in reading order within each passage."""
+    """The best one to three sentences, in reading order within each passage.
+
+    A further sentence must score at least 60 % of the best and bring question terms the chosen ones lack,
+    so the answer grows only when it says something more about the question.
+    """
     if not sentences:
         return []
     best = sentences[0].score
     chosen = [sentences[0]]
+    covered = set(sentences[0].terms)
     length = len(sentences[0].text)
     for s in sentences[1:]:
         if len(chosen) >= MAX_ANSWER_SENTENCES or s.score < 0.6 * best:
             break
         if length + len(s.text) > MAX_ANSWER_CHARS or any(s.text in c.text or c.text in s.text for c in chosen):
             continue
+        if covered and not (s.terms - covered):
+            continue
         chosen.append(s)
+        covered |= s.terms
         length += len(s.text)
     chosen.sort(key=lambda s: (s.n, s.start))
     return chosen

@@ -53,6 +53,8 @@ def chunk_article(article: Article, splitter: RecursiveCharacterTextSplitter) ->
         if start < 0:  # cannot happen with strip_whitespace on substrings; fail loudly if it does
             raise AssertionError(f"chunk {position} of {article.aid} is not a substring of the article")
         end = start + len(piece)
+        if position > 0x3FFF:
+            raise ValueError(f"article {article.aid} has over 16384 chunks; raise RAG_CHUNK_SIZE")
         chunks.append(Chunk(chunk_id(article.aid, position), article.aid, position, start, end, piece))
         cursor = start + 1
     return chunks

@@ -124,7 +124,8 @@ def publish(tmp: Path, index_link: Path, *, keep: int = 2) -> Path:
 
 
 def _prune(builds: Path, *, keep: int, active: Path) -> None:
-    done = sorted((p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
+    done = sorted((p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                  key=lambda p: p.stat().st_mtime, reverse=True)
     for old in done[keep:]:
         if old != active:
             shutil.rmtree(old, ignore_errors=True)

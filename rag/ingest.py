@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,6 +86,12 @@ def _previous(settings: Settings, embedder: Embedder) -> Path | None:
     except FileNotFoundError:
         return None
     check_compatible(manifest, embedder.name, embedder.dim)
+    kind = manifest.get("vector_index", {}).get("kind")
+    if kind != settings.vector_index:
+        raise IncompatibleIndexError(
+            f"the index is a {kind!r} vector index, RAG_VECTOR_INDEX says {settings.vector_index!r}. "
+            "Run `rag ingest --rebuild PATH` to rebuild it."
+        )
     if manifest.get("chunking") != _chunk_settings(settings):
         raise IncompatibleIndexError(
             f"the index was chunked with {manifest.get('chunking')}, the settings say {_chunk_settings(settings)}. "
@@ -92,17 +100,34 @@ def _previous(settings: Settings, embedder: Embedder) -> Path | None:
     return folder
 
 
-def _open_build(
+@contextmanager
+def _build(
     settings: Settings, embedder: Embedder, rebuild: bool
-) -> tuple[Path, MetadataStore, VectorIndex | None]:
-    """A temporary build folder holding a copy of the previous index (unless rebuilding)."""
-    previous = None if rebuild else _previous(settings, embedder)
-    tmp = new_build_folder(settings.home)
-    vectors: VectorIndex | None = None
-    if previous is not None:
-        shutil.copy2(previous / DB_FILE, tmp / DB_FILE)
-        vectors = load_vector_index(read_manifest(previous).get("vector_backend", VECTOR_BACKEND), previous / "dense")
-    return tmp, MetadataStore(tmp / DB_FILE), vectors
+) -> Iterator[tuple[Path, MetadataStore, VectorIndex | None]]:
+    """A temporary build folder holding a copy of the previous index (unless rebuilding).
+
+    Holds an exclusive lock on RAG_HOME for the whole build, so two ingests cannot both start from the same
+    index and lose each other's changes; on any failure the folder is removed and nothing is published.
+    """
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with open(settings.home / ".ingest.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        previous = None if rebuild else _previous(settings, embedder)
+        tmp = new_build_folder(settings.home)
+        store: MetadataStore | None = None
+        try:
+            vectors: VectorIndex | None = None
+            if previous is not None:
+                shutil.copy2(previous / DB_FILE, tmp / DB_FILE)
+                backend = read_manifest(previous).get("vector_backend", VECTOR_BACKEND)
+                vectors = load_vector_index(backend, previous / "dense")
+            store = MetadataStore(tmp / DB_FILE)
+            yield tmp, store, vectors
+        except BaseException:
+            if store is not None:
+                store.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
 
 
 def _finish(tmp: Path, store: MetadataStore, vectors: VectorIndex, settings: Settings, embedder: Embedder) -> Path:
@@ -152,8 +177,7 @@ def ingest(
     report = IngestReport(skipped=[str(p) for p in loaded.problems], empty_bodies=list(loaded.empty_bodies))
     splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
 
-    tmp, store, vectors = _open_build(settings, embedder, rebuild)
-    try:
+    with _build(settings, embedder, rebuild) as (tmp, store, vectors):
         known = store.content_hashes()
         todo = []
         for article in loaded.articles:
@@ -189,10 +213,6 @@ def ingest(
         counts = store.counts()
         report.articles_total, report.chunks_total = counts["articles"], counts["chunks"]
         report.index = str(_finish(tmp, store, vectors, settings, embedder))
-    except BaseException:
-        store.close()
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     report.seconds = time.perf_counter() - started
     return report
 
@@ -202,8 +222,8 @@ def delete(aids: list[str], settings: Settings, embedder: Embedder) -> IngestRep
     started = time.perf_counter()
     if not settings.index_dir.exists():
         raise NoIndexError(settings.index_dir)
-    tmp, store, vectors = _open_build(settings, embedder, rebuild=False)
-    try:
+    aids = list(dict.fromkeys(aids))
+    with _build(settings, embedder, rebuild=False) as (tmp, store, vectors):
         known = store.content_hashes()
         missing = [a for a in aids if a not in known]
         if missing:
@@ -214,9 +234,5 @@ def delete(aids: list[str], settings: Settings, embedder: Embedder) -> IngestRep
         counts = store.counts()
         report = IngestReport(deleted=len(aids), articles_total=counts["articles"], chunks_total=counts["chunks"])
         report.index = str(_finish(tmp, store, vectors, settings, embedder))
-    except BaseException:
-        store.close()
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     report.seconds = time.perf_counter() - started
     return report

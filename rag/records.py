@@ -40,7 +40,8 @@ class Chunk:
 class Hit:
     """A retrieved passage. ``score`` is the one relevance score (higher is better).
 
-    For hybrid retrieval ``score`` is the fused RRF score; ``scores`` holds its parts:
+    For hybrid retrieval ``score`` is the fused RRF score divided by its maximum (so in [0, 1]); ``scores``
+    holds its parts:
     ``dense`` (cosine similarity), ``lexical`` (BM25), ``dense_rank`` / ``lexical_rank`` (1-based, or None
     when that retriever did not return the chunk).
     """

@@ -51,7 +51,7 @@ EVIDENCE_BACKGROUND = 50
 class Retrieved:
     """The ranked passages, the query vector, and how clearly the best passage stands out.
 
-    ``evidence`` is the best dense similarity among the hits minus the mean similarity of the query's
+    ``evidence`` is the best dense similarity that passed the filters minus the mean similarity of the query's
     ``EVIDENCE_BACKGROUND`` nearest chunks in the whole index (None without dense retrieval). Raw cosine
     similarities of e5 models sit in a narrow band (0.75–0.95) whatever the question, and lower for English
     questions over Chinese text; the margin removes both offsets.
@@ -88,8 +88,8 @@ def retrieve(
 
     ``score`` direction is always "higher is better": in ``hybrid`` mode it is the fused RRF score divided by
     its maximum (1.0 = first for both retrievers), in ``dense`` mode the cosine similarity, in ``lexical``
-    mode the BM25 score. ``scores`` carries the parts: ``dense``, ``lexical``, ``dense_rank``,
-    ``lexical_rank`` and ``rrf``.
+    mode the BM25 score. ``scores`` carries the parts: ``dense``, ``lexical``, ``dense_rank`` and
+    ``lexical_rank``.
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
@@ -105,10 +105,11 @@ def retrieve(
     qvec = None
     if mode in ("hybrid", "dense") and len(index.vectors) > 0:
         qvec = embedder.encode_queries([query])[0]
-        scores, ids = index.vectors.search(qvec[None, :], n_cand, allowed)
-        ranked = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        scores, ids = index.vectors.search(qvec[None, :], max(n_cand, EVIDENCE_BACKGROUND), allowed)
+        ranked = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0][:n_cand]
         dense = {cid: (rank, s) for rank, (cid, s) in enumerate(ranked, start=1)}
-        background = scores[0] if allowed is None else index.vectors.search(qvec[None, :], n_cand)[0][0]
+        dense_best = [s for _, s in ranked[:1]]
+        background = scores[0] if allowed is None else index.vectors.search(qvec[None, :], EVIDENCE_BACKGROUND)[0][0]
         background = background[np.isfinite(background)][:EVIDENCE_BACKGROUND]
     lexical: dict[int, tuple[int, float]] = {}
     if mode in ("hybrid", "lexical"):
@@ -133,9 +134,8 @@ def retrieve(
     hits = _assemble(index, ranked_ids, order, dense, lexical, top_k, config)
     evidence = None
     if qvec is not None:
-        best = max((h.scores["dense"] for h in hits if h.scores["dense"] is not None), default=None)
-        if best is None and hits:  # a lexical-only hit: score it against the query vector directly
-            best = float(index.vectors.reconstruct(np.array([hits[0].chunk_id]))[0] @ qvec)
+        # The best dense candidate that passed the filters (it may not be on the page after fusion).
+        best = max(dense_best, default=None)
         if best is not None and len(background):
             evidence = float(best - background.mean())
     return Retrieved(hits, qvec, evidence)
@@ -158,6 +158,7 @@ def _assemble(
     chunks = index.store.chunks(ranked_ids)
     articles = index.store.articles(c.aid for c in chunks.values())
     hits: list[Hit] = []
+    positions: dict[int, tuple[int, int]] = {}  # hit chunk_id → first and last chunk position it covers
     for cid in ranked_ids:
         chunk = chunks.get(cid)
         if chunk is None or chunk.aid not in articles:  # deleted between search and lookup
@@ -165,13 +166,16 @@ def _assemble(
         same = [h for h in hits if h.aid == chunk.aid]
         near = next((h for h in same if chunk.start <= h.end and chunk.end >= h.start), None)
         if near is None:
-            near = next((h for h in same if abs(chunk.position - h.position) == 1), None)
+            near = next((h for h in same if positions[h.chunk_id][0] - 1 <= chunk.position
+                         <= positions[h.chunk_id][1] + 1), None)
         if near is not None:
             # Merge into the better-ranked passage: its rank and score stay, its span grows.
             start, end = min(near.start, chunk.start), max(near.end, chunk.end)
             if end - start <= config.max_passage_chars:
                 near.start, near.end = start, end
                 near.text = articles[chunk.aid].text[start:end]
+                lo, hi = positions[near.chunk_id]
+                positions[near.chunk_id] = (min(lo, chunk.position), max(hi, chunk.position))
             continue
         if len(same) >= config.max_chunks_per_article:
             continue
@@ -198,6 +202,7 @@ def _assemble(
                 position=chunk.position,
             )
         )
+        positions[cid] = (chunk.position, chunk.position)
         if len(hits) >= top_k:
             break  # lower-ranked chunks may no longer widen the passages already chosen
     for rank, h in enumerate(hits, start=1):

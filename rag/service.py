@@ -26,8 +26,9 @@ class RagService:
         self.settings = settings
         self.embedder = embedder or load_embedder(settings)
         self._lock = threading.Lock()
-        self._index: LoadedIndex | None = None
-        self._target: str | None = None
+        # (symlink target, loaded index), replaced as one tuple so a reader never pairs a new target with an
+        # old index.
+        self._loaded: tuple[str, LoadedIndex] | None = None
         self.config = RetrievalConfig(
             rrf_k=settings.rrf_k,
             dense_weight=settings.dense_weight,
@@ -51,14 +52,13 @@ class RagService:
             raise NoIndexError(link) from None
         except OSError:  # not a symlink (e.g. copied by hand): compare the folder itself
             target = str(link.resolve())
-        current = self._index
-        if current is not None and target == self._target:
-            return current
+        loaded = self._loaded
+        if loaded is not None and loaded[0] == target:
+            return loaded[1]
         with self._lock:
-            if self._index is None or target != self._target:
-                self._index = load_index(link, model_name=self.embedder.name, dim=self.embedder.dim)
-                self._target = target
-            return self._index
+            if self._loaded is None or self._loaded[0] != target:
+                self._loaded = (target, load_index(link, model_name=self.embedder.name, dim=self.embedder.dim))
+            return self._loaded[1]
 
     def has_index(self) -> bool:
         """True when an index exists (it may still be incompatible)."""

@@ -16,12 +16,12 @@ DEFAULT_EMBEDDING_MODEL = "intfloat/multilingual-e5-small"
 class Settings(BaseSettings):
     """Runtime configuration. Every field maps to ``RAG_<FIELD>`` (case-insensitive)."""
 
-    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", populate_by_name=True)
 
     # Where converted models and indexes live.
     home: Path = Field(default=PROJECT_ROOT / ".rag")
     # Converted models; default RAG_HOME/models. Several homes (tests, sweeps) can share one.
-    models_path: Path | None = Field(default=None, validation_alias=AliasChoices("RAG_MODELS_DIR", "models_path"))
+    models_path: Path | None = Field(default=None, validation_alias=AliasChoices("RAG_MODELS_DIR", "RAG_MODELS_PATH"))
     # Corpus indexed by `make run` when no index exists.
     corpus: Path = Field(default=PROJECT_ROOT / "data")
 
@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     max_chunks_per_article: int = Field(default=2, ge=1)
 
     # Answers
-    abstain_threshold: float = 0.038
+    abstain_threshold: float = 0.042
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None

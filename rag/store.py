@@ -51,7 +51,8 @@ class MetadataStore:
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            uri = f"file:{self.path}?mode=ro" if self.readonly else f"file:{self.path}"
+            # as_uri() percent-encodes, so a RAG_HOME with "?" or "#" in it still works.
+            uri = self.path.resolve().as_uri() + ("?mode=ro" if self.readonly else "")
             conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
             conn.execute("PRAGMA foreign_keys = ON")
             self._local.conn = conn

@@ -48,6 +48,12 @@ class VectorIndex(Protocol):
     def save(self, folder: Path) -> None:
         """Persist into ``folder``."""
 
+    def ids(self) -> np.ndarray:
+        """All stored ids."""
+
+    def reconstruct(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of ``ids``."""
+
     def params(self) -> dict[str, Any]:
         """How the index was built (recorded in the manifest)."""
 

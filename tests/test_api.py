@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 
@@ -91,6 +92,9 @@ BAD = [
     ("/api/search", {"query": "x", "filters": {"date_from": "2026-02-05", "date_to": "2026-02-01"}}, "after"),
     ("/api/search", {"query": "x", "filters": {"author": "me"}}, "author"),
     ("/api/search", {}, "query"),
+    ("/api/search", {"query": "x", "top_k": True}, "top_k"),
+    ("/api/search", {"query": "x", "filters": {"date_from": "1769904000"}}, "YYYY-MM-DD"),
+    ("/api/search", {"query": "\ud800abc"}, "Unicode"),
     ("/api/ask", {"question": ""}, "empty"),
     ("/api/ask", {"question": "x", "top_k": 100}, "top_k"),
 ]
@@ -98,7 +102,8 @@ BAD = [
 
 @pytest.mark.parametrize(("path", "body", "says"), BAD)
 def test_bad_input_is_a_422_that_says_what_to_fix(http, path, body, says):
-    r = http.post(path, json=body)
+    # json.dumps escapes to ASCII, so even a lone surrogate travels as the JSON text "\\ud800".
+    r = http.post(path, content=json.dumps(body).encode(), headers={"content-type": "application/json"})
     assert r.status_code == 422
     assert says in r.json()["detail"]
     assert "Traceback" not in r.text
@@ -106,13 +111,17 @@ def test_bad_input_is_a_422_that_says_what_to_fix(http, path, body, says):
 
 def test_malformed_json_is_a_422(http):
     r = http.post("/api/search", content=b"{not json", headers={"content-type": "application/json"})
-    assert r.status_code == 422
+    assert r.status_code == 422 and "not valid JSON" in r.json()["detail"]
 
 
 def test_a_body_over_64_kib_is_refused(http):
-    r = http.post("/api/search", content=b'{"query": "' + b"x" * 70_000 + b'"}',
-                  headers={"content-type": "application/json"})
+    body = b'{"query": "' + b"x" * 70_000 + b'"}'
+    r = http.post("/api/search", content=body, headers={"content-type": "application/json"})
     assert r.status_code == 413
+    # Without Content-Length (chunked transfer), the size is counted as the body arrives.
+    r = http.post("/api/search", content=iter([body[:40_000], body[40_000:]]),
+                  headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "bytes" in r.json()["detail"]
 
 
 def test_no_cors_headers_unless_configured(http):

