@@ -18,6 +18,7 @@ from eval.run import GoldQuestion, evaluate_retrieval, summarize
 from rag.settings import Settings
 
 CHUNKINGS = [(200, 0), (200, 40), (300, 0), (300, 60), (400, 80), (500, 100)]
+CROSS_LINGUAL = [0.0, 0.3, 1.0]
 WEIGHTS = [(1.0, 1.0), (1.0, 0.5), (1.0, 0.7), (0.7, 1.0), (0.5, 1.0), (1.0, 0.0), (0.0, 1.0)]
 MAX_FALSE_ABSTAIN = 0.10
 
@@ -58,6 +59,18 @@ def sweep(settings: Settings, embedder: Any, gold: list[GoldQuestion], out_dir: 
         s = settings.model_copy(update={"dense_weight": wd, "lexical_weight": wl})
         sc = _scores(RagService(s, embedder), gold)
         row = _line([f"{wd:g}", f"{wl:g}"] + [f"{sc[k]:.3f}" for k in sc])
+        lines.append(row)
+        print(row, flush=True)
+
+    lines += ["", "## Lexical weight factor for questions without Chinese (hybrid)", "",
+              _line(["factor", "recall@5", "answerhit@3", "mrr@10", "en recall@5", "en mrr@10"]),
+              "|---|---|---|---|---|---|"]
+    print("\n".join(lines[-4:]), flush=True)
+    english = [q for q in gold if q.lang == "en"]
+    for f in CROSS_LINGUAL:
+        s = settings.model_copy(update={"cross_lingual_lexical_factor": f})
+        sc, en = _scores(RagService(s, embedder), gold), _scores(RagService(s, embedder), english)
+        row = _line([f"{f:g}"] + [f"{sc[k]:.3f}" for k in sc] + [f"{en['recall@5']:.3f}", f"{en['mrr@10']:.3f}"])
         lines.append(row)
         print(row, flush=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -13,6 +14,7 @@ from rag.index import LoadedIndex
 from rag.records import Hit
 
 Mode = Literal["hybrid", "dense", "lexical"]
+_CJK = re.compile(r"[\u3400-\u9fff]")
 MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
 
 
@@ -37,6 +39,9 @@ class RetrievalConfig:
     rrf_k: int = 60
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
+    # A question without Chinese characters shares almost no terms with Chinese articles; BM25 then ranks
+    # on stray digits and Latin words, so its weight is scaled by this factor (see README, Evaluation).
+    cross_lingual_lexical_factor: float = 0.0
     candidates: int = 50
     max_chunks_per_article: int = 2
     # Merged neighbours stop growing a passage beyond this many characters (about two chunks).
@@ -121,7 +126,10 @@ def retrieve(
     elif mode == "lexical":
         order = {cid: s for cid, (_, s) in lexical.items()}
     else:
-        weights = {"dense": config.dense_weight, "lexical": config.lexical_weight}
+        lexical_weight = config.lexical_weight
+        if not _CJK.search(query):
+            lexical_weight *= config.cross_lingual_lexical_factor
+        weights = {"dense": config.dense_weight, "lexical": lexical_weight}
         fused = reciprocal_rank_fusion(
             {"dense": list(dense), "lexical": list(lexical)},  # dicts keep rank order
             weights,

@@ -33,6 +33,7 @@ class RagService:
             rrf_k=settings.rrf_k,
             dense_weight=settings.dense_weight,
             lexical_weight=settings.lexical_weight,
+            cross_lingual_lexical_factor=settings.cross_lingual_lexical_factor,
             candidates=settings.candidates,
             max_chunks_per_article=settings.max_chunks_per_article,
         )

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     rrf_k: int = Field(default=60, ge=1)
     dense_weight: float = Field(default=1.0, ge=0)
     lexical_weight: float = Field(default=1.0, ge=0)
+    # Multiplies lexical_weight for questions without Chinese characters (BM25 cannot match them).
+    cross_lingual_lexical_factor: float = Field(default=0.0, ge=0)
     candidates: int = Field(default=50, ge=1, le=1000)
     max_chunks_per_article: int = Field(default=2, ge=1)
 

@@ -73,3 +73,11 @@ def test_aids_and_account_filters(service):
 def test_unknown_mode_is_refused(service):
     with pytest.raises(ValueError, match="unknown mode"):
         service.search("地铁", mode="sparse")  # type: ignore[arg-type]
+
+
+def test_questions_without_chinese_rank_by_meaning_alone(service):
+    # BM25 cannot match English words against Chinese text, so hybrid follows the dense ranking.
+    question = "How much subsidy do I get for trading in an old car?"
+    hybrid = [h.chunk_id for h in service.search(question, top_k=5).hits]
+    dense = [h.chunk_id for h in service.search(question, top_k=5, mode="dense").hits]
+    assert hybrid == dense
