@@ -81,7 +81,7 @@ def synthetic(n: int, seed: int = 0) -> tuple[np.ndarray, list[list[str]]]:
     return x, docs
 
 
-def bench_scale(n: int, kinds: list[str], queries: int = 200) -> None:
+def bench_scale(n: int, kinds: list[str], queries: int = 200, hnsw: dict | None = None) -> None:
     """Build each index kind over ``n`` synthetic chunks; time search; HNSW/IVF recall@10 vs flat."""
     from rag.lexical import LexicalIndex
     from rag.vectors import FaissIndex
@@ -112,7 +112,8 @@ def bench_scale(n: int, kinds: list[str], queries: int = 200) -> None:
         m0, t0 = rss_mb(), time.perf_counter()
         # At 1M the default efConstruction=200 takes most of an hour on 2 cores; 40 is FAISS's own default.
         big = n > 200_000
-        params = {"hnsw_m": 16 if big else 32, "hnsw_ef_construction": 40 if big else 200, "hnsw_ef_search": 128}
+        params = hnsw or {"hnsw_m": 16 if big else 32, "hnsw_ef_construction": 40 if big else 200,
+                          "hnsw_ef_search": 128}
         ix = FaissIndex.create(DIM, kind, train_vectors=x[: min(n, 100_000)], ivf_nprobe=32, **params)
         ix.add(ids, x)
         build = time.perf_counter() - t0
@@ -143,11 +144,16 @@ def main() -> None:
     p.add_argument("--sizes", default="100000,1000000", help="comma-separated synthetic sizes ('' to skip)")
     p.add_argument("--kinds", default="flat,hnsw,ivf")
     p.add_argument("--skip-corpus", action="store_true")
+    p.add_argument("--hnsw", default="", help="M,efConstruction,efSearch (default: 32,200,128; 16,40,128 at 1M)")
     args = p.parse_args()
     if not args.skip_corpus:
         bench_corpus()
+    hnsw = None
+    if args.hnsw:
+        m, efc, efs = (int(x) for x in args.hnsw.split(","))
+        hnsw = {"hnsw_m": m, "hnsw_ef_construction": efc, "hnsw_ef_search": efs}
     for n in [int(s) for s in args.sizes.split(",") if s]:
-        bench_scale(n, args.kinds.split(","))
+        bench_scale(n, args.kinds.split(","), hnsw=hnsw)
 
 
 if __name__ == "__main__":

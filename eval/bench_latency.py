@@ -47,7 +47,7 @@ def in_process(questions: list[str], clients: int) -> None:
         print(f"in-process {name:6} {clients:2} client(s)  {_stats(ms)}")
 
 
-def over_http(questions: list[str], url: str, clients: int) -> None:
+def over_http(questions: list[str], url: str, clients: int, *, report: bool = True) -> None:
     """Time POST /api/search and /api/ask against a running server."""
     for path, key in (("/api/search", "query"), ("/api/ask", "question")):
         def timed(q: str, path=path, key=key) -> float:
@@ -60,7 +60,8 @@ def over_http(questions: list[str], url: str, clients: int) -> None:
 
         with ThreadPoolExecutor(clients) as pool:
             ms = list(pool.map(timed, questions))
-        print(f"HTTP       {path.split('/')[-1]:6} {clients:2} client(s)  {_stats(ms)}")
+        if report:
+            print(f"HTTP       {path.split('/')[-1]:6} {clients:2} client(s)  {_stats(ms)}")
 
 
 def serve() -> tuple[subprocess.Popen, str]:
@@ -99,7 +100,7 @@ def main() -> None:
         in_process(questions, n)
     proc, url = serve()
     try:
-        over_http(questions[:5], url, 1)  # warm-up
+        over_http(questions[:5], url, 1, report=False)  # warm-up
         for n in clients:
             over_http(questions, url, n)
     finally:
