@@ -118,7 +118,8 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.service = service or RagService(settings)
         try:
-            app.state.service.index()  # warm up: load the index now rather than on the first request
+            # Warm up now rather than on the first request: the index, the ONNX session, jieba's dictionary.
+            app.state.service.search("天津", top_k=1)
         except (NoIndexError, IncompatibleIndexError) as e:
             log.warning("%s", e)
         yield
