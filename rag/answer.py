@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from rag.index import LoadedIndex
 from rag.llm import LLMClient, LLMError
 from rag.records import Answer, Citation, Hit
-from rag.tokenize import tokenize
+from rag.tokenize import has_chinese, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,6 @@ LEXICAL_EVIDENCE_WEIGHT = 0.04
 # Questions without Chinese terms cannot be matched lexically against Chinese articles; they get the
 # median coverage of answerable Chinese gold questions instead of a zero that would always abstain.
 NEUTRAL_COVERAGE = 0.7
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def term_coverage(index: LoadedIndex, question: str, hits: list[Hit], passages: int = 3) -> float | None:
@@ -134,7 +133,7 @@ def term_coverage(index: LoadedIndex, question: str, hits: list[Hit], passages: 
     Terms the corpus never uses weigh as much as the rarest term, so "火星" in a question about Mars
     counts fully against it. None when the question has no Chinese terms.
     """
-    terms = [t for t in dict.fromkeys(tokenize(question)) if len(t) >= 2 and _CJK.search(t)]
+    terms = [t for t in dict.fromkeys(tokenize(question)) if len(t) >= 2 and has_chinese(t)]
     if not terms:
         return None
     n = max(len(index.lexical), 1)

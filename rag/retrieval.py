@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -12,9 +11,9 @@ from embeddings.model import Embedder
 from rag.fusion import max_rrf_score, reciprocal_rank_fusion
 from rag.index import LoadedIndex
 from rag.records import Hit
+from rag.tokenize import has_chinese
 
 Mode = Literal["hybrid", "dense", "lexical"]
-_CJK = re.compile(r"[\u3400-\u9fff]")
 MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
 
 
@@ -127,7 +126,7 @@ def retrieve(
         order = {cid: s for cid, (_, s) in lexical.items()}
     else:
         lexical_weight = config.lexical_weight
-        if not _CJK.search(query):
+        if not has_chinese(query):
             lexical_weight *= config.cross_lingual_lexical_factor
         weights = {"dense": config.dense_weight, "lexical": lexical_weight}
         fused = reciprocal_rank_fusion(

@@ -18,7 +18,13 @@ jieba.setLogLevel(logging.WARNING)
 DOC_NUMBER = re.compile(r"([\u4e00-\u9fff]{1,12})([〔\[［(（]\d{4}[〕\]］)）]\d+号)")
 # A token is kept when it has at least one letter, digit or CJK character.
 _WORDLIKE = re.compile(r"[0-9A-Za-z\u3400-\u9fff\uf900-\ufaff]")
+_CHINESE = re.compile(r"[\u3400-\u9fff]")
 _lock = threading.Lock()
+
+
+def has_chinese(text: str) -> bool:
+    """True when ``text`` contains a CJK ideograph (so BM25 over Chinese articles can match it)."""
+    return _CHINESE.search(text) is not None
 
 
 def _resource(name: str) -> str:
