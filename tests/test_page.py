@@ -63,22 +63,23 @@ def _open(browser: Browser, url: str, viewport: dict, errors: PageErrors) -> Pag
     return page
 
 
-@pytest.fixture()
-def page(browser: Browser, live_server: str) -> Iterator[Page]:
+def _checked_page(browser: Browser, url: str, viewport: dict) -> Iterator[Page]:
+    """The page at ``viewport``; after the test, fails on any JavaScript or CSP error it logged."""
     errors = PageErrors()
-    page = _open(browser, live_server + "/", DESKTOP, errors)
+    page = _open(browser, url + "/", viewport, errors)
     yield page
     page.context.close()
     assert not errors, f"JavaScript errors in the page: {errors}"
+
+
+@pytest.fixture()
+def page(browser: Browser, live_server: str) -> Iterator[Page]:
+    yield from _checked_page(browser, live_server, DESKTOP)
 
 
 @pytest.fixture()
 def phone(browser: Browser, live_server: str) -> Iterator[Page]:
-    errors = PageErrors()
-    page = _open(browser, live_server + "/", PHONE, errors)
-    yield page
-    page.context.close()
-    assert not errors, f"JavaScript errors in the page: {errors}"
+    yield from _checked_page(browser, live_server, PHONE)
 
 
 @pytest.fixture(scope="module")
