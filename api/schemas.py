@@ -1,61 +1,37 @@
-"""Request and response bodies of the HTTP API (one shape from index to API to page)."""
+"""What the HTTP API adds to the records: request bodies, and responses that wrap records with HTTP details."""
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from rag.records import Answer, Article, Filters, Hit, Mode
 
 MAX_QUERY_CHARS = 1000
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+MAX_TOP_K = 50
 
 
-class FiltersIn(BaseModel):
-    """Optional restrictions, applied before the top-k cut."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    date_from: date | None = Field(default=None, description="Inclusive, YYYY-MM-DD")
-    date_to: date | None = Field(default=None, description="Inclusive, YYYY-MM-DD")
-    account: str | None = Field(default=None, max_length=100, description="Official-account name, exact")
-    aids: list[str] | None = Field(default=None, max_length=1000, description="Only these articles")
-
-    @field_validator("date_from", "date_to", mode="before")
-    @classmethod
-    def _strict_date(cls, v: Any) -> Any:
-        # pydantic also accepts timestamps and datetimes; the API promises YYYY-MM-DD only.
-        if v is None or v == "":
-            return None
-        if not isinstance(v, str) or not _DATE.fullmatch(v):
-            raise ValueError("dates are written YYYY-MM-DD, e.g. 2026-02-01")
-        return v
-
-    @field_validator("account", mode="before")
-    @classmethod
-    def _blank_account(cls, v: Any) -> Any:
-        return None if isinstance(v, str) and not v.strip() else v
-
-    @model_validator(mode="after")
-    def _ordered(self) -> FiltersIn:
-        if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ValueError(f"date_from ({self.date_from}) is after date_to ({self.date_to})")
-        return self
+def _clean_text(value: Any, what: str) -> Any:
+    """Refuse empty, over-long or unencodable text with a stable error code; strip surrounding space."""
+    if not isinstance(value, str):
+        return value  # the type check that follows says what is wrong
+    if not value.strip():
+        raise PydanticCustomError("empty", "the {what} is empty; type a few words", {"what": what})
+    if len(value) > MAX_QUERY_CHARS:
+        raise PydanticCustomError("too_long", "the {what} is {length} characters long; the limit is {limit}",
+                                  {"what": what, "length": len(value), "limit": MAX_QUERY_CHARS})
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PydanticCustomError("invalid_unicode", "the {what} contains invalid Unicode (a lone surrogate)",
+                                  {"what": what}) from None
+    return value.strip()
 
 
-def _clean_text(v: Any, what: str) -> Any:
-    if isinstance(v, str):
-        if not v.strip():
-            raise ValueError(f"the {what} is empty; type a few words")
-        if len(v) > MAX_QUERY_CHARS:
-            raise ValueError(f"the {what} is {len(v)} characters long; the limit is {MAX_QUERY_CHARS}")
-        try:
-            v.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError(f"the {what} contains invalid Unicode (a lone surrogate)") from None
-        return v.strip()
-    return v
+# The schema states what the validators enforce: at least one non-space character, at most MAX_QUERY_CHARS.
+_TEXT = {"min_length": 1, "max_length": MAX_QUERY_CHARS, "pattern": r"\S"}
 
 
 class SearchRequest(BaseModel):
@@ -63,10 +39,10 @@ class SearchRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(description=f"1..{MAX_QUERY_CHARS} characters")
-    top_k: int = Field(default=5, ge=1, le=50, strict=True)
-    mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
-    filters: FiltersIn | None = None
+    query: str = Field(description=f"1..{MAX_QUERY_CHARS} characters", **_TEXT)
+    top_k: int = Field(default=5, ge=1, le=MAX_TOP_K, strict=True)
+    mode: Mode = "hybrid"
+    filters: Filters | None = None
 
     @field_validator("query", mode="before")
     @classmethod
@@ -79,9 +55,9 @@ class AskRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(description=f"1..{MAX_QUERY_CHARS} characters")
-    top_k: int = Field(default=5, ge=1, le=50, strict=True)
-    filters: FiltersIn | None = None
+    question: str = Field(description=f"1..{MAX_QUERY_CHARS} characters", **_TEXT)
+    top_k: int = Field(default=5, ge=1, le=MAX_TOP_K, strict=True)
+    filters: Filters | None = None
 
     @field_validator("question", mode="before")
     @classmethod
@@ -89,85 +65,65 @@ class AskRequest(BaseModel):
         return _clean_text(v, "question")
 
 
-class Scores(BaseModel):
-    """The parts of a hit's score."""
-
-    dense: float | None = Field(description="Cosine similarity of query and passage")
-    lexical: float | None = Field(description="BM25 score")
-    dense_rank: int | None
-    lexical_rank: int | None
-
-
-class SearchResult(BaseModel):
-    """One passage. ``score``: higher is better (hybrid: fused RRF / its maximum, in [0, 1])."""
-
-    rank: int
-    score: float
-    chunk_id: int
-    aid: str
-    title: str
-    url: str
-    date: str
-    account: str
-    text: str
-    start: int = Field(description="Character offset of the passage in the article text")
-    end: int
-    scores: Scores
-
-
 class SearchResponse(BaseModel):
-    """``POST /api/search`` response."""
+    """``POST /api/search``: the ranked passages."""
 
     query: str
-    mode: str
-    results: list[SearchResult]
+    mode: Mode
+    results: list[Hit]
     took_ms: float
 
 
-class CitationOut(BaseModel):
-    """A cited passage; ``[n]`` in the answer refers to it."""
+class AskResponse(Answer):
+    """``POST /api/ask``: the answer record plus the time it took."""
 
-    n: int
-    chunk_id: int
-    aid: str
-    title: str
-    url: str
-    date: str
-    account: str
-    text: str
-    start: int
-    end: int
-    score: float
-    highlight: list[int] | None = Field(default=None, description="[start, end] of the quoted sentence in text")
-
-
-class AskResponse(BaseModel):
-    """``POST /api/ask`` response."""
-
-    question: str
-    answer: str
-    abstained: bool
-    confidence: float
-    generator: str
-    notice: str | None = None
-    citations: list[CitationOut]
     took_ms: float
 
 
-class ArticleOut(BaseModel):
-    """A normalised article; citation spans index into ``text``."""
-
-    aid: str
-    title: str
-    url: str
-    date: str
-    account: str
-    text: str
-    source: str
+class ArticleResponse(Article):
+    """``GET /api/articles/{aid}``: the normalised article; citation spans index into ``text``."""
 
 
-class ErrorOut(BaseModel):
-    """Every error: a sentence saying what to fix, plus details for 422s."""
+class StatsResponse(BaseModel):
+    """``GET /api/stats``."""
 
+    manifest: dict[str, Any] = Field(description="How the index was built")
+    counts: dict[str, int]
+    accounts: list[str]
+    backend: str
+    model: dict[str, Any] = Field(description="The active embedding model")
+
+
+class HealthResponse(BaseModel):
+    """``GET /healthz``."""
+
+    status: Literal["ok"]
+    index: bool = Field(description="Whether an index has been published")
+    model: str
+
+
+class ConfigResponse(BaseModel):
+    """``GET /api/config``: what a client (the chat page) needs to know about this server."""
+
+    max_query_chars: int
+    max_top_k: int
+    modes: list[str]
+    examples: dict[str, list[str]] = Field(description="Example questions by UI language, answered by the corpus")
+
+
+class ErrorItem(BaseModel):
+    """One problem with a request."""
+
+    loc: list[str | int] = Field(description="Where: e.g. ['body', 'filters', 'date_from']")
+    code: str = Field(description="Stable machine-readable code, e.g. too_long, date_format, missing")
+    msg: str
+    ctx: dict[str, Any] | None = Field(default=None, description="Values the message names, e.g. length, limit")
+
+
+class ErrorBody(BaseModel):
+    """Every error: a stable ``code`` to map to one's own words, and a sentence saying what to fix."""
+
+    code: str = Field(description="invalid_request, not_found, body_too_large, no_index, index_incompatible, "
+                                  "internal")
     detail: str
-    errors: list[dict[str, Any]] | None = None
+    errors: list[ErrorItem] | None = None

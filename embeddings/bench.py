@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import time
 from pathlib import Path
 
-from embeddings.model import Embedder, _SentenceTransformerBackend, load_embedder
-from rag.settings import get_settings
+from embeddings.backends import TorchBackend
+from embeddings.config import EmbeddingSettings
+from embeddings.embedder import Embedder
+from embeddings.loader import load_embedder
 
 QUERIES = [
     "天津市政府工作报告",
@@ -110,32 +113,47 @@ def bench_passages(emb: Embedder, passages: list[str]) -> float:
     return len(passages) / (time.perf_counter() - t0)
 
 
+def bench_config(model: str | None = None) -> EmbeddingSettings:
+    """The configured EmbeddingSettings (RAG_EMBEDDING_*), with ``model`` if given and a models folder filled in."""
+    config = EmbeddingSettings()
+    if model:
+        config = config.model_copy(update={"model": model})
+    if config.models_dir is None:
+        # The application fills models_dir in as RAG_HOME/models (RAG_HOME defaults to .rag in the project
+        # folder); this module must not import the application's settings, so it repeats that rule,
+        # relative to the working directory `python -m embeddings.bench` runs in.
+        home = Path(os.environ.get("RAG_HOME") or ".rag").expanduser()
+        config = config.model_copy(update={"models_dir": home / "models"})
+    return config
+
+
 def main(argv: list[str] | None = None) -> None:
     """Print the numbers for the active model (RAG_EMBEDDING_MODEL), optionally via torch too."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", help="model name or folder (default: the configured one)")
+    parser.add_argument("--corpus", type=Path, default=Path("data"), help="corpus JSON file or folder (default: data)")
     parser.add_argument("--passages", type=int, default=64, help="number of 300-character passages")
     parser.add_argument("--torch", action="store_true", help="also measure the sentence-transformers (torch) path")
     args = parser.parse_args(argv)
 
-    settings = get_settings()
+    config = bench_config(args.model)
     t0 = time.perf_counter()
-    emb = load_embedder(settings, args.model)
+    emb = load_embedder(config)
     load_s = time.perf_counter() - t0
-    passages = corpus_passages(Path(settings.corpus), args.passages)
+    passages = corpus_passages(args.corpus, args.passages)
     runs = [(emb.backend, emb)]
-    if args.torch and emb.backend != "torch":
+    if args.torch and emb.backend != TorchBackend.name:
         from sentence_transformers import SentenceTransformer
 
-        st = SentenceTransformer(emb.path, device=settings.device, local_files_only=True)
+        st = SentenceTransformer(emb.path, device=config.device, local_files_only=True)
         runs.append(
             (
-                "torch",
-                Embedder(emb.name, emb.path, _SentenceTransformerBackend(st), emb.prompts, batch_size=emb.batch_size),
+                TorchBackend.name,
+                Embedder(emb.name, emb.path, TorchBackend(st), emb.prompts, batch_size=emb.batch_size),
             )
         )
     print(f"model: {emb.name}  path: {emb.path}  dim: {emb.dim}  loaded in {load_s:.1f} s")
-    print(f"threads: {settings.threads or 'default'}  batch size: {settings.batch_size}")
+    print(f"threads: {config.threads or 'default'}  batch size: {config.batch_size}")
     for backend, e in runs:
         med, p95 = bench_queries(e, QUERIES)
         pps = bench_passages(e, passages)

@@ -40,13 +40,13 @@ def folder_mb(path: Path) -> float:
 
 def bench_corpus() -> None:
     """Ingest the bundled corpus into a temporary RAG_HOME and print throughput and sizes."""
-    from embeddings.model import load_embedder
+    from embeddings import load_embedder
     from rag.ingest import ingest
 
     settings = get_settings()
-    embedder = load_embedder(settings)
+    embedder = load_embedder(settings.embedding)
     with tempfile.TemporaryDirectory() as tmp:
-        s = settings.model_copy(update={"home": Path(tmp)})
+        s = settings.updated(index={"home": Path(tmp)})
         report = ingest([settings.corpus], s, embedder, rebuild=True, progress=False)
         size = folder_mb(Path(report.index))
         t0 = time.perf_counter()
@@ -83,8 +83,8 @@ def synthetic(n: int, seed: int = 0) -> tuple[np.ndarray, list[list[str]]]:
 
 def bench_scale(n: int, kinds: list[str], queries: int = 200, hnsw: dict | None = None) -> None:
     """Build each index kind over ``n`` synthetic chunks; time search; HNSW/IVF recall@10 vs flat."""
-    from rag.lexical import LexicalIndex
-    from rag.vectors import FaissIndex
+    from rag.index.local.lexical import LexicalIndex
+    from rag.index.local.vectors import FaissIndex
 
     print(f"\n## {n:,} synthetic chunks (dim {DIM})")
     x, docs = synthetic(n)
@@ -95,12 +95,13 @@ def bench_scale(n: int, kinds: list[str], queries: int = 200, hnsw: dict | None 
 
     gc.collect()
     m0, t0 = rss_mb(), time.perf_counter()
-    lex = LexicalIndex.build(ids.tolist(), docs)
+    base = get_settings().index
+    lex = LexicalIndex.build(ids.tolist(), docs, k1=base.bm25_k1, b=base.bm25_b)
     build = time.perf_counter() - t0
     lat = []
     for d in docs[:queries]:
         t = time.perf_counter()
-        lex.search(" ".join(d[:4]), 10)
+        lex.search(d[:4], 10)
         lat.append((time.perf_counter() - t) * 1000)
     print(f"bm25s          build {build:7.1f} s  memory +{rss_mb() - m0:7.0f} MiB  search p50 {np.median(lat):7.2f} ms")
     del lex, docs
@@ -114,7 +115,8 @@ def bench_scale(n: int, kinds: list[str], queries: int = 200, hnsw: dict | None 
         big = n > 200_000
         params = hnsw or {"hnsw_m": 16 if big else 32, "hnsw_ef_construction": 40 if big else 200,
                           "hnsw_ef_search": 128}
-        ix = FaissIndex.create(DIM, kind, train_vectors=x[: min(n, 100_000)], ivf_nprobe=32, **params)
+        config = base.model_copy(update={"vector_index": kind, "ivf_nprobe": 32, **params})
+        ix = FaissIndex.create(DIM, config, train_vectors=x[: min(n, 100_000)])
         ix.add(ids, x)
         build = time.perf_counter() - t0
         mem = rss_mb() - m0

@@ -30,9 +30,11 @@ def _stats(ms: list[float]) -> str:
 
 def in_process(questions: list[str], clients: int) -> None:
     """Time ``RagService.search`` and ``.ask`` directly."""
+    from embeddings import load_embedder
     from rag.service import RagService
 
-    svc = RagService(get_settings())
+    settings = get_settings()
+    svc = RagService(settings, load_embedder(settings.embedding))
     svc.index()
     for q in questions[:5]:  # warm-up: first calls pay for lazy initialisation
         svc.ask(q)
@@ -91,10 +93,9 @@ def main() -> None:
     p.add_argument("--clients", default="1,16")
     args = p.parse_args()
     settings = get_settings()
-    if not settings.index_dir.exists():
-        subprocess.run([sys.executable, "-m", "rag.cli", "ingest"], check=True)
+    subprocess.run([sys.executable, "-m", "rag.cli", "ingest", "--if-missing"], check=True)
     questions = [q.question for q in load_gold(args.gold)]
-    print(f"{len(questions)} questions, {os.cpu_count()} cores, index {settings.index_dir.resolve()}")
+    print(f"{len(questions)} questions, {os.cpu_count()} cores, index in {settings.home}")
     clients = [int(c) for c in args.clients.split(",")]
     for n in clients:
         in_process(questions, n)

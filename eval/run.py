@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from embeddings import Embedder
 from eval.metrics import (
     answer_hit_at_k,
     contains_answer,
@@ -228,33 +229,22 @@ def run(service: Any, gold: list[GoldQuestion], modes: list[str], *, answers: bo
     return {"summary": summarize(gold, retrieval, answer_rows), "retrieval": retrieval, "answers": answer_rows}
 
 
-def main(*, gold: Path, modes: list[str], out_dir: Path, sweep: bool, settings: Settings, as_json: bool) -> int:
-    """The `rag eval` command; returns the exit code."""
-    from embeddings.model import load_embedder
-    from rag.index import IndexUnavailableError
-    from rag.retrieval import MODES
+def main(*, gold: Path, modes: list[str], out_dir: Path, sweep: bool, settings: Settings, embedder: Embedder,
+         as_json: bool) -> int:
+    """The `rag eval` command; returns the exit code. Raises IndexUnavailableError without a usable index."""
     from rag.service import RagService
 
-    bad = [m for m in modes if m not in MODES]
-    if bad or not modes:
-        print(f"error: {'unknown mode(s) ' + ', '.join(bad) if bad else 'no mode given'}; use {', '.join(MODES)}")
-        return 2
     questions = load_gold(gold)
-    embedder = load_embedder(settings)
     if sweep:
         from eval.sweep import sweep as run_sweep
 
         run_sweep(settings, embedder, questions, out_dir)
         return 0
     service = RagService(settings, embedder)
-    try:
-        service.index()
-    except IndexUnavailableError as e:
-        print(f"error: {e}")
-        return 3
+    service.index()
     result = run(service, questions, modes)
     out_dir.mkdir(parents=True, exist_ok=True)
-    command = f"rag eval --gold {gold} --modes {','.join(modes)}"
+    command = f"rag eval --gold {gold} --modes {','.join(modes)} --out {out_dir}"
     (out_dir / "report.md").write_text(markdown(result["summary"], command), encoding="utf-8")
     chart(result["summary"], out_dir / "modes.png")
     (out_dir / "results.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -44,8 +44,7 @@ def sweep(settings: Settings, embedder: Any, gold: list[GoldQuestion], out_dir: 
     print("\n".join(lines), flush=True)
     for size, overlap in CHUNKINGS:
         with tempfile.TemporaryDirectory() as tmp:
-            s = settings.model_copy(update={"home": Path(tmp), "models_path": settings.models_dir,
-                                            "chunk_size": size, "chunk_overlap": overlap})
+            s = settings.updated(index={"home": Path(tmp)}, chunking={"size": size, "overlap": overlap})
             report = ingest([settings.corpus], s, embedder, progress=False)
             sc = _scores(RagService(s, embedder), gold)
         row = _line([str(size), str(overlap), str(report.chunks_total)] + [f"{sc[k]:.3f}" for k in sc])
@@ -56,7 +55,7 @@ def sweep(settings: Settings, embedder: Any, gold: list[GoldQuestion], out_dir: 
               _line(["dense", "lexical", "recall@5", "answerhit@3", "mrr@10"]), "|---|---|---|---|---|"]
     print("\n".join(lines[-4:]), flush=True)
     for wd, wl in WEIGHTS:
-        s = settings.model_copy(update={"dense_weight": wd, "lexical_weight": wl})
+        s = settings.updated(retrieval={"dense_weight": wd, "lexical_weight": wl})
         sc = _scores(RagService(s, embedder), gold)
         row = _line([f"{wd:g}", f"{wl:g}"] + [f"{sc[k]:.3f}" for k in sc])
         lines.append(row)
@@ -68,7 +67,7 @@ def sweep(settings: Settings, embedder: Any, gold: list[GoldQuestion], out_dir: 
     print("\n".join(lines[-4:]), flush=True)
     english = [q for q in gold if q.lang == "en"]
     for f in CROSS_LINGUAL:
-        s = settings.model_copy(update={"cross_lingual_lexical_factor": f})
+        s = settings.updated(retrieval={"cross_lingual_lexical_factor": f})
         sc, en = _scores(RagService(s, embedder), gold), _scores(RagService(s, embedder), english)
         row = _line([f"{f:g}"] + [f"{sc[k]:.3f}" for k in sc] + [f"{en['recall@5']:.3f}", f"{en['mrr@10']:.3f}"])
         lines.append(row)
@@ -78,10 +77,11 @@ def sweep(settings: Settings, embedder: Any, gold: list[GoldQuestion], out_dir: 
     conf = []
     for q in gold:
         found = svc.search(q.question, top_k=5)
-        conf.append((q, evidence(svc.index(), q.question, found.hits, found.evidence)))
+        conf.append((q, evidence(svc.index(), q.question, found.hits, found.dense_margin, settings.answer)))
     answerable = [c for q, c in conf if q.answerable]
     unanswerable = [c for q, c in conf if not q.answerable]
-    lines += ["", "## Abstention threshold (evidence: dense margin + 0.04 × lexical term coverage)", "",
+    weight = settings.answer.lexical_evidence_weight
+    lines += ["", f"## Abstention threshold (evidence: dense margin + {weight:g} × lexical term coverage)", "",
               _line(["threshold", "abstains on unanswerable", "false abstentions"]), "|---|---|---|"]
     best = (-1.0, 0.0)
     for i in range(10, 71, 2):

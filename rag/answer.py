@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from rag.index import LoadedIndex
 from rag.llm import LLMClient, LLMError
 from rag.records import Answer, Citation, Hit
+from rag.settings import AnswerSettings
 from rag.tokenize import has_chinese, tokenize
 
 log = logging.getLogger(__name__)
@@ -24,6 +26,18 @@ MAX_ANSWER_SENTENCES = 3
 MAX_ANSWER_CHARS = 220
 # Sentences come from the best few passages only: lower ones are cited but rarely hold the answer.
 SENTENCE_POOL_PASSAGES = 3
+
+
+class TermStats(Protocol):
+    """Corpus statistics of lexical terms (the index implements it; tests may pass a small table)."""
+
+    def idf(self, tokens: Sequence[str]) -> list[float]:
+        """BM25 idf of each token (0 for tokens no chunk contains)."""
+        ...
+
+    def documents(self) -> int:
+        """How many chunks the statistics count."""
+        ...
 
 
 @dataclass
@@ -59,13 +73,13 @@ def is_english(text: str) -> bool:
     return letters > 2 * cjk
 
 
-def _score_sentences(index: LoadedIndex, question: str, citations: list[Citation]) -> list[Sentence]:
+def score_sentences(stats: TermStats, question: str, citations: list[Citation]) -> list[Sentence]:
     """Score each sentence of the top passages by idf-weighted coverage of the question's terms.
 
     A passage-rank prior breaks ties and carries cross-lingual questions, which share no terms with the text.
     """
     q_tokens = list(dict.fromkeys(tokenize(question)))
-    q_idf = dict(zip(q_tokens, index.lexical.idf(q_tokens), strict=True))
+    q_idf = dict(zip(q_tokens, stats.idf(q_tokens), strict=True))
     total = sum(q_idf.values()) or 1.0
     out = []
     for c in citations[:SENTENCE_POOL_PASSAGES]:
@@ -82,7 +96,7 @@ def _score_sentences(index: LoadedIndex, question: str, citations: list[Citation
     return out
 
 
-def _compose(sentences: list[Sentence]) -> list[Sentence]:
+def compose(sentences: list[Sentence]) -> list[Sentence]:
     """The best one to three sentences, in reading order within each passage.
 
     A further sentence must score at least 60 % of the best and bring question terms the chosen ones lack,
@@ -110,24 +124,15 @@ def _compose(sentences: list[Sentence]) -> list[Sentence]:
 
 def to_citations(hits: list[Hit]) -> list[Citation]:
     """Number the hits as citations ``[1]``, ``[2]``, …"""
-    return [
-        Citation(
-            n=i, chunk_id=h.chunk_id, aid=h.aid, title=h.title, url=h.url, date=h.date, account=h.account,
-            text=h.text, start=h.start, end=h.end, score=h.score,
-        )
-        for i, h in enumerate(hits, start=1)
-    ]
+    return [Citation.of(i, h) for i, h in enumerate(hits, start=1)]
 
 
-# Evidence = dense margin + LEXICAL_EVIDENCE_WEIGHT · coverage. The weight was chosen on the gold set
-# (README, "Abstention"): margins span about 0.00–0.08, coverage 0–1.
-LEXICAL_EVIDENCE_WEIGHT = 0.04
 # Questions without Chinese terms cannot be matched lexically against Chinese articles; they get the
 # median coverage of answerable Chinese gold questions instead of a zero that would always abstain.
 NEUTRAL_COVERAGE = 0.7
 
 
-def term_coverage(index: LoadedIndex, question: str, hits: list[Hit], passages: int = 3) -> float | None:
+def term_coverage(stats: TermStats, question: str, hits: list[Hit], passages: int = 3) -> float | None:
     """Share of the question's Chinese terms (idf-weighted) found in the top passages and their titles.
 
     Terms the corpus never uses weigh as much as the rarest term, so "火星" in a question about Mars
@@ -136,55 +141,63 @@ def term_coverage(index: LoadedIndex, question: str, hits: list[Hit], passages: 
     terms = [t for t in dict.fromkeys(tokenize(question)) if len(t) >= 2 and has_chinese(t)]
     if not terms:
         return None
-    n = max(len(index.lexical), 1)
+    n = max(stats.documents(), 1)
     rarest = math.log(1 + (n + 0.5) / 0.5)
-    weights = [w if w > 0 else rarest for w in index.lexical.idf(terms)]
+    weights = [w if w > 0 else rarest for w in stats.idf(terms)]
     seen = set(tokenize(" ".join(f"{h.title} {h.text}" for h in hits[:passages])))
     return sum(w for t, w in zip(terms, weights, strict=True) if t in seen) / sum(weights)
 
 
-def evidence(index: LoadedIndex, question: str, hits: list[Hit], dense_margin: float | None) -> float:
-    """How well the passages support an answer: the dense margin plus weighted lexical term coverage."""
-    coverage = term_coverage(index, question, hits)
-    return (dense_margin or 0.0) + LEXICAL_EVIDENCE_WEIGHT * (NEUTRAL_COVERAGE if coverage is None else coverage)
+def evidence(stats: TermStats, question: str, hits: list[Hit], dense_margin: float | None,
+             config: AnswerSettings) -> float:
+    """How well the passages support an answer: the retrieval's dense margin plus weighted term coverage.
+
+    This is the one abstention signal: answers below ``config.abstain_threshold`` abstain, and it is
+    reported as the answer's ``confidence``.
+    """
+    coverage = term_coverage(stats, question, hits)
+    return (dense_margin or 0.0) + config.lexical_evidence_weight * (
+        NEUTRAL_COVERAGE if coverage is None else coverage)
 
 
 def answer(
-    index: LoadedIndex,
+    stats: TermStats,
     question: str,
     hits: list[Hit],
     *,
     dense_margin: float | None,
-    abstain_threshold: float,
+    config: AnswerSettings,
     llm: LLMClient | None = None,
 ) -> Answer:
     """Compose the answer for ``question`` from ``hits`` (already ranked, best first).
 
     Abstains — says the articles do not answer this, and still returns the closest passages — when the
-    :func:`evidence` (the dense margin of :class:`rag.retrieval.Retrieved` plus lexical coverage) is below
-    ``abstain_threshold``, calibrated on the gold set by ``rag eval --sweep``.
+    :func:`evidence` is below ``config.abstain_threshold``, calibrated on the gold set by ``rag eval --sweep``.
     """
     citations = to_citations(hits)
-    conf = evidence(index, question, hits, dense_margin)
+    conf = evidence(stats, question, hits, dense_margin, config)
     english = is_english(question)
-    if not citations or conf < abstain_threshold:
-        return Answer(question, ABSTAIN_TEXT_EN if english else ABSTAIN_TEXT, True, citations, conf)
+    abstention = ABSTAIN_TEXT_EN if english else ABSTAIN_TEXT
+    if not citations or conf < config.abstain_threshold:
+        return Answer(question=question, answer=abstention, abstained=True, confidence=conf, citations=citations)
 
     notice = None
     if llm is not None:
         try:
             text = llm.answer(question, citations)
-            return Answer(question, text, False, citations, conf, generator="llm")
+            return Answer(question=question, answer=text, abstained=False, confidence=conf, generator="llm",
+                          citations=citations)
         except LLMError as e:
             log.warning("LLM answer failed, falling back to extractive: %s", e)
             notice = f"The language model could not answer ({e}); this is the extractive answer."
 
-    chosen = _compose(_score_sentences(index, question, citations))
+    chosen = compose(score_sentences(stats, question, citations))
     if not chosen:
-        return Answer(question, ABSTAIN_TEXT_EN if english else ABSTAIN_TEXT, True, citations, conf, notice=notice)
+        return Answer(question=question, answer=abstention, abstained=True, confidence=conf, notice=notice,
+                      citations=citations)
     by_n = {c.n: c for c in citations}
-    for s in chosen:
-        if by_n[s.n].highlight is None:
-            by_n[s.n].highlight = [s.start, s.end]
+    for s in chosen:  # every quoted sentence is marked in its citation, so the page need not search for it
+        by_n[s.n].highlights.append((s.start, s.end))
     text = "".join(f"{s.text}[{s.n}]" if not english else f"{s.text} [{s.n}] " for s in chosen).strip()
-    return Answer(question, text, False, citations, conf, notice=notice)
+    return Answer(question=question, answer=text, abstained=False, confidence=conf, notice=notice,
+                  citations=citations)

@@ -7,11 +7,14 @@ import hashlib
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from rag.records import Article, Chunk
+from rag.settings import ChunkingSettings
 
 # Coarsest first: paragraphs, lines, the spaces this corpus uses between paragraphs, sentence ends,
 # then clause marks, then single characters. Separators stay at the end of the piece they close,
 # so a chunk ends on "。" rather than starting with it.
 SEPARATORS = ["\n\n", "\n", " ", "。", "！", "？", "；", "…", "，", "、", ""]
+# Names the splitting rules; recorded in the manifest, so changing them asks for a rebuild.
+SPLITTER = "recursive-zh-v1"
 
 
 def chunk_id(aid: str, position: int) -> int:
@@ -21,15 +24,18 @@ def chunk_id(aid: str, position: int) -> int:
     return (prefix << 14) | (position & 0x3FFF)
 
 
-def make_splitter(chunk_size: int, chunk_overlap: int) -> RecursiveCharacterTextSplitter:
+def describe(config: ChunkingSettings) -> dict[str, int | str]:
+    """How articles are chunked, as the index manifest records it."""
+    return {"size": config.size, "overlap": config.overlap, "splitter": SPLITTER}
+
+
+def make_splitter(config: ChunkingSettings) -> RecursiveCharacterTextSplitter:
     """The splitter used for every article; sizes are in characters."""
-    if chunk_overlap >= chunk_size:
-        raise ValueError(f"chunk_overlap ({chunk_overlap}) must be smaller than chunk_size ({chunk_size})")
     return RecursiveCharacterTextSplitter(
         separators=SEPARATORS,
         keep_separator="end",
-        chunk_size=chunk_size,
-        chunk_overlap=chunk_overlap,
+        chunk_size=config.size,
+        chunk_overlap=config.overlap,
         length_function=len,
         is_separator_regex=False,
         strip_whitespace=True,
@@ -44,7 +50,8 @@ def chunk_article(article: Article, splitter: RecursiveCharacterTextSplitter) ->
     text = article.text
     pieces = splitter.split_text(text) if text.strip() else []
     if not pieces:
-        return [Chunk(chunk_id(article.aid, 0), article.aid, 0, 0, len(text), text)]
+        return [Chunk(chunk_id=chunk_id(article.aid, 0), aid=article.aid, position=0, start=0, end=len(text),
+                      text=text)]
     chunks: list[Chunk] = []
     cursor = 0
     for position, piece in enumerate(pieces):
@@ -55,7 +62,8 @@ def chunk_article(article: Article, splitter: RecursiveCharacterTextSplitter) ->
         end = start + len(piece)
         if position > 0x3FFF:
             raise ValueError(f"article {article.aid} has over 16384 chunks; raise RAG_CHUNK_SIZE")
-        chunks.append(Chunk(chunk_id(article.aid, position), article.aid, position, start, end, piece))
+        chunks.append(Chunk(chunk_id=chunk_id(article.aid, position), aid=article.aid, position=position,
+                            start=start, end=end, text=piece))
         cursor = start + 1
     return chunks
 

@@ -51,15 +51,16 @@ class Problem:
     """One invalid record or file."""
 
     file: str
-    record: int | None  # 0-based index in the file (line number - 1 for JSON Lines)
+    record: int | None  # 1-based: the record's number in a JSON array, its line number in JSON Lines
     aid: str | None
     field: str | None
     message: str
+    unit: str = "record"  # "record" (JSON array) or "line" (JSON Lines)
 
     def __str__(self) -> str:
         where = [self.file]
         if self.record is not None:
-            where.append(f"record {self.record}")
+            where.append(f"{self.unit} {self.record}")
         if self.aid:
             where.append(f"aid {self.aid}")
         if self.field:
@@ -109,28 +110,31 @@ def content_hash(title: str, text: str, url: str, day: str, account: str) -> str
     return h.hexdigest()[:16]
 
 
-def _parse_record(raw: Any, file: str, index: int) -> tuple[Article | None, list[Problem]]:
+def _parse_record(raw: Any, file: str, index: int, unit: str) -> tuple[Article | None, list[Problem]]:
+    def problem(aid: str | None, field: str | None, message: str) -> Problem:
+        return Problem(file, index, aid, field, message, unit)
+
     if not isinstance(raw, dict):
-        return None, [Problem(file, index, None, None, f"expected a JSON object, got {type(raw).__name__}")]
+        return None, [problem(None, None, f"expected a JSON object, got {type(raw).__name__}")]
     aid_raw = raw.get(FIELDS["aid"])
     aid = str(aid_raw).strip() if aid_raw not in (None, "") else None
     problems: list[Problem] = []
     values: dict[str, str] = {}
     for ours, theirs in FIELDS.items():
         if theirs not in raw:
-            problems.append(Problem(file, index, aid, theirs, "missing key"))
+            problems.append(problem(aid, theirs, "missing key"))
             continue
         value = raw[theirs]
         if not isinstance(value, str | int) or isinstance(value, bool):
-            problems.append(Problem(file, index, aid, theirs, f"expected a string, got {type(value).__name__}"))
+            problems.append(problem(aid, theirs, f"expected a string, got {type(value).__name__}"))
             continue
         values[ours] = str(value)
     if problems:
         return None, problems
     if not values["aid"].strip():
-        return None, [Problem(file, index, None, FIELDS["aid"], "empty aid")]
+        return None, [problem(None, FIELDS["aid"], "empty aid")]
     if not values["title"].strip():
-        problems.append(Problem(file, index, aid, FIELDS["title"], "empty title"))
+        problems.append(problem(aid, FIELDS["title"], "empty title"))
     raw_day = values["date"].strip()
     try:
         # Accept "YYYY-MM-DD", optionally followed by a time ("YYYY-MM-DD HH:MM:SS" / ISO "T").
@@ -138,7 +142,7 @@ def _parse_record(raw: Any, file: str, index: int) -> tuple[Article | None, list
             raise ValueError(raw_day)
         day = date.fromisoformat(raw_day[:10]).isoformat()
     except ValueError:
-        problems.append(Problem(file, index, aid, FIELDS["date"], f"date {raw_day!r} is not YYYY-MM-DD"))
+        problems.append(problem(aid, FIELDS["date"], f"date {raw_day!r} is not YYYY-MM-DD"))
     if problems:
         return None, problems
     body, source = split_source(normalize_text(values["text"]))
@@ -157,15 +161,16 @@ def _parse_record(raw: Any, file: str, index: int) -> tuple[Article | None, list
     return article, []
 
 
-def _read_records(path: Path) -> tuple[list[Any], list[Problem]]:
-    """Raw records of one file, or the problem that made the file unreadable."""
+def _read_records(path: Path) -> tuple[list[tuple[int, Any]], str, list[Problem]]:
+    """(1-based position, raw record) pairs of one file, the unit positions count ("record" or "line"),
+    and the problems that made lines or the file unreadable."""
     name = str(path)
     try:
         data = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as e:
-        return [], [Problem(name, None, None, None, f"not UTF-8 (byte {e.start}: {e.reason})")]
+        return [], "record", [Problem(name, None, None, None, f"not UTF-8 (byte {e.start}: {e.reason})")]
     except OSError as e:
-        return [], [Problem(name, None, None, None, f"cannot read: {e.strerror or e}")]
+        return [], "record", [Problem(name, None, None, None, f"cannot read: {e.strerror or e}")]
     data = data.lstrip("\ufeff")
     if path.suffix in (".jsonl", ".ndjson") or (path.suffix != ".json" and not data.lstrip().startswith("[")):
         records, problems = [], []
@@ -173,18 +178,18 @@ def _read_records(path: Path) -> tuple[list[Any], list[Problem]]:
             if not line.strip():
                 continue
             try:
-                records.append(json.loads(line))
+                records.append((lineno, json.loads(line)))
             except json.JSONDecodeError as e:
-                problems.append(Problem(name, lineno - 1, None, None, f"malformed JSON on line {lineno}: {e.msg}"))
-                records.append(None)  # keep indices aligned with line numbers
-        return records, problems
+                problems.append(Problem(name, lineno, None, None, f"malformed JSON: {e.msg}", "line"))
+        return records, "line", problems
     try:
         parsed = json.loads(data)
     except json.JSONDecodeError as e:
-        return [], [Problem(name, None, None, None, f"malformed JSON at line {e.lineno} column {e.colno}: {e.msg}")]
+        return [], "record", [Problem(name, None, None, None,
+                                      f"malformed JSON at line {e.lineno} column {e.colno}: {e.msg}")]
     if not isinstance(parsed, list):
-        return [], [Problem(name, None, None, None, "expected a JSON array of articles")]
-    return parsed, []
+        return [], "record", [Problem(name, None, None, None, "expected a JSON array of articles")]
+    return list(enumerate(parsed, start=1)), "record", []
 
 
 def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -209,30 +214,28 @@ def load_articles(paths: Iterable[Path | str]) -> LoadResult:
     seen: dict[str, tuple[Article, str, int]] = {}
     files = list(iter_files(Path(p) for p in paths))
     for path in files:
-        records, problems = _read_records(path)
-        result.problems.extend(problems)
-        for index, raw in enumerate(records):
-            if raw is None:
-                continue
-            article, problems = _parse_record(raw, str(path), index)
+        records, unit, problems = _read_records(path)
+        found = list(problems)
+        for index, raw in records:
+            article, problems = _parse_record(raw, str(path), index, unit)
             if problems or article is None:
-                result.problems.extend(problems)
+                found.extend(problems)
                 continue
             if article.aid in seen:
                 first, first_file, first_index = seen[article.aid]
                 if first.content_hash != article.content_hash:
-                    result.problems.append(
-                        Problem(
-                            str(path), index, article.aid, FIELDS["aid"],
-                            f"duplicate aid with different content (first seen in {first_file}, "
-                            f"record {first_index})",
-                        )
-                    )
+                    found.append(Problem(
+                        str(path), index, article.aid, FIELDS["aid"],
+                        f"duplicate aid with different content (first seen in {first_file}, {unit} {first_index})",
+                        unit,
+                    ))
                 continue  # an exact duplicate is harmless
             seen[article.aid] = (article, str(path), index)
             result.articles.append(article)
             if len(article.text) < MIN_BODY_CHARS:
                 result.empty_bodies.append(article.aid)
+        # In file order: a malformed line 2 is listed after a bad record on line 1.
+        result.problems += sorted(found, key=lambda p: -1 if p.record is None else p.record)
     if not files:
         result.problems.append(Problem(", ".join(str(p) for p in paths), None, None, None, "no .json/.jsonl files"))
     return result

@@ -1,26 +1,21 @@
-"""Reciprocal rank fusion: one small named function with its constant documented."""
+"""Reciprocal rank fusion: one small named function (its constant k is a setting, documented there)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-# k=60 is the constant of Cormack, Clarke & Büttcher (SIGIR 2009): it damps the weight of the very top
-# ranks so that one retriever's first hit cannot outvote agreement further down.
-RRF_K = 60
-
 
 def reciprocal_rank_fusion(
-    rankings: Mapping[str, Sequence[int]],
-    weights: Mapping[str, float] | None = None,
-    k: int = RRF_K,
+    rankings: Mapping[str, Sequence[int]], weights: Mapping[str, float], *, k: int
 ) -> dict[int, float]:
     """Fuse ranked id lists: ``score(d) = Σ_r w_r / (k + rank_r(d))`` with 1-based ranks.
 
-    Returns id → fused score (higher is better); ids absent from a ranking get nothing from it.
+    Returns id → fused score (higher is better); ids absent from a ranking get nothing from it; a ranking
+    without a weight counts with weight 1.
     """
     fused: dict[int, float] = {}
     for name, ids in rankings.items():
-        w = 1.0 if weights is None else weights.get(name, 1.0)
+        w = weights.get(name, 1.0)
         if w == 0:
             continue
         for rank, doc in enumerate(ids, start=1):
@@ -28,6 +23,6 @@ def reciprocal_rank_fusion(
     return fused
 
 
-def max_rrf_score(weights: Mapping[str, float], k: int = RRF_K) -> float:
+def max_rrf_score(weights: Mapping[str, float], *, k: int) -> float:
     """The best possible fused score: first in every ranking. Dividing by it maps scores into [0, 1]."""
     return sum(w / (k + 1) for w in weights.values()) or 1.0

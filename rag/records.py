@@ -1,101 +1,147 @@
-"""The small typed records passed along the pipeline: Article → Chunk → Hit → Citation/Answer."""
+"""The records passed along the pipeline, defined once: Article → Chunk → Hit → Citation → Answer.
+
+They are pydantic models, so the HTTP API returns them as they are (its response models add only what is
+HTTP-specific, such as ``took_ms``), the CLI prints them with ``model_dump``, and the page reads the same
+field names. The one invariant every record with a span keeps: ``article.text[start:end] == text``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+import datetime as dt
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+Mode = Literal["hybrid", "dense", "lexical"]
+MODES: tuple[str, ...] = get_args(Mode)
 
 
-@dataclass(frozen=True, slots=True)
-class Article:
-    """One normalised article. ``text`` is the body that chunk offsets point into."""
+class Article(BaseModel):
+    """One normalised article. ``text`` is the body that every span points into."""
+
+    model_config = ConfigDict(frozen=True)
 
     aid: str
     title: str
     url: str
-    date: str  # YYYY-MM-DD
-    account: str
+    date: str = Field(description="YYYY-MM-DD")
+    account: str = Field(description="The official account that published it")
     text: str
-    source: str = ""  # the trailing "来源：…" line, kept out of the body
-    content_hash: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
+    source: str = Field(default="", description='The trailing "来源：…" attribution, kept out of the body')
+    content_hash: str = Field(default="", description="Changes whenever anything indexed changes")
 
 
-@dataclass(frozen=True, slots=True)
-class Chunk:
+class Chunk(BaseModel):
     """A passage of an article with its exact span: ``article.text[start:end] == text``."""
 
-    chunk_id: int  # stable int64 id, also the FAISS id
+    model_config = ConfigDict(frozen=True)
+
+    chunk_id: int = Field(description="Stable int64 id (aid hash and position)")
     aid: str
-    position: int  # 0-based order within the article
+    position: int = Field(description="0-based order within the article")
     start: int
     end: int
     text: str
 
 
-@dataclass(slots=True)
-class Hit:
+class Passage(BaseModel):
+    """A span of an article shown to a reader, with the article's metadata and one relevance score."""
+
+    chunk_id: int
+    aid: str
+    title: str
+    url: str
+    date: str
+    account: str
+    text: str
+    start: int = Field(description="Character offset of the passage in the article text")
+    end: int
+    score: float = Field(description="Higher is better; see Hit")
+
+
+class Scores(BaseModel):
+    """The parts of a hit's score, from each retriever (None when that retriever did not return it)."""
+
+    dense: float | None = Field(default=None, description="Cosine similarity of query and passage")
+    lexical: float | None = Field(default=None, description="BM25 score")
+    dense_rank: int | None = Field(default=None, description="1-based rank among the dense candidates")
+    lexical_rank: int | None = Field(default=None, description="1-based rank among the BM25 candidates")
+
+
+class Hit(Passage):
     """A retrieved passage. ``score`` is the one relevance score (higher is better).
 
-    For hybrid retrieval ``score`` is the fused RRF score divided by its maximum (so in [0, 1]); ``scores``
-    holds its parts:
-    ``dense`` (cosine similarity), ``lexical`` (BM25), ``dense_rank`` / ``lexical_rank`` (1-based, or None
-    when that retriever did not return the chunk).
+    hybrid: the fused RRF score divided by its maximum (1.0 = first for both retrievers); dense: cosine
+    similarity; lexical: BM25. ``scores`` holds the parts.
     """
 
-    chunk_id: int
-    aid: str
-    title: str
-    url: str
-    date: str
-    account: str
-    text: str
-    start: int
-    end: int
-    score: float
-    scores: dict[str, float | int | None] = field(default_factory=dict)
-    rank: int = 0
-    position: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
+    rank: int = Field(default=0, description="1-based")
+    position: int = Field(default=0, description="Position of the passage's first chunk in its article")
+    scores: Scores = Field(default_factory=Scores)
 
 
-@dataclass(slots=True)
-class Citation:
-    """A passage cited by an answer as ``[n]``."""
+class Citation(Passage):
+    """A passage an answer cites as ``[n]``."""
 
-    n: int
-    chunk_id: int
-    aid: str
-    title: str
-    url: str
-    date: str
-    account: str
-    text: str
-    start: int
-    end: int
-    score: float
-    # Span (relative to ``text``) of the sentence the answer quotes, if any, for highlighting.
-    highlight: list[int] | None = None
+    n: int = Field(description="The number used in the answer's [n] markers")
+    highlights: list[tuple[int, int]] = Field(
+        default_factory=list, description="[start, end] spans of text (relative to the passage) the answer quotes"
+    )
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
+    @classmethod
+    def of(cls, n: int, passage: Passage) -> Citation:
+        """Cite ``passage`` as ``[n]``."""
+        return cls(n=n, **passage.model_dump(include=set(Passage.model_fields)))
 
 
-@dataclass(slots=True)
-class Answer:
-    """A short answer with its citations; ``abstained`` when the evidence is too weak."""
+class Answer(BaseModel):
+    """A short answer with its citations, or an abstention that still lists the closest passages."""
 
     question: str
-    answer: str
-    abstained: bool
+    answer: str = Field(description="The answer text; [n] refers to citations[n-1]")
+    abstained: bool = Field(description="True when the articles do not answer the question")
+    confidence: float = Field(description="The evidence that decided abstention (higher is stronger)")
+    generator: Literal["extractive", "llm"] = "extractive"
+    notice: str | None = Field(default=None, description="e.g. why an LLM answer fell back to the extractive one")
     citations: list[Citation]
-    confidence: float = 0.0
-    generator: str = "extractive"  # or "llm"
-    notice: str | None = None  # e.g. why the LLM answer fell back to extractive
+
+
+def _iso_date(value: Any) -> Any:
+    # pydantic also accepts timestamps and datetimes; the API promises YYYY-MM-DD only.
+    if value is None or isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise PydanticCustomError("date_format", "dates are written YYYY-MM-DD, e.g. 2026-02-01")
+
+
+IsoDate = Annotated[dt.date | None, BeforeValidator(_iso_date)]
+
+
+class Filters(BaseModel):
+    """Restrictions applied inside every retriever, before the top-k cut. Dates are inclusive."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    date_from: IsoDate = Field(default=None, description="Inclusive, YYYY-MM-DD")
+    date_to: IsoDate = Field(default=None, description="Inclusive, YYYY-MM-DD")
+    account: str | None = Field(default=None, min_length=1, max_length=100, description="Official account, exact")
+    aids: tuple[str, ...] | None = Field(default=None, max_length=1000, description="Only these articles")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Filters:
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise PydanticCustomError(
+                "date_order",
+                "date_from ({date_from}) is after date_to ({date_to})",
+                {"date_from": self.date_from.isoformat(), "date_to": self.date_to.isoformat()},
+            )
+        return self
+
+    def is_empty(self) -> bool:
+        """True when nothing is filtered."""
+        return not (self.date_from or self.date_to or self.account or self.aids is not None)

@@ -1,80 +1,160 @@
-"""One place for every setting: environment variables prefixed ``RAG_``, with defaults."""
+"""One Settings object, grouped per layer. Every field maps to an environment variable ``RAG_…``.
+
+Each layer is handed only its group (``settings.retrieval`` to retrieval, ``settings.index`` to the index
+backend, …). Every default is written here and nowhere else.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from embeddings.config import DEFAULT_EMBEDDING_MODEL, EmbeddingSettings
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_EMBEDDING_MODEL = "intfloat/multilingual-e5-small"
+
+__all__ = [
+    "DEFAULT_EMBEDDING_MODEL",
+    "PROJECT_ROOT",
+    "AnswerSettings",
+    "ChunkingSettings",
+    "EmbeddingSettings",
+    "HttpSettings",
+    "IndexSettings",
+    "RetrievalSettings",
+    "Settings",
+    "get_settings",
+]
 
 
-class Settings(BaseSettings):
-    """Runtime configuration. Every field maps to ``RAG_<FIELD>`` (case-insensitive)."""
+def _group(prefix: str = "RAG_") -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, extra="ignore", populate_by_name=True, frozen=True)
 
-    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", populate_by_name=True)
 
-    # Where converted models and indexes live.
-    home: Path = Field(default=PROJECT_ROOT / ".rag")
-    # Converted models; default RAG_HOME/models. Several homes (tests, sweeps) can share one.
-    models_path: Path | None = Field(default=None, validation_alias=AliasChoices("RAG_MODELS_DIR", "RAG_MODELS_PATH"))
-    # Corpus indexed by `make run` when no index exists.
-    corpus: Path = Field(default=PROJECT_ROOT / "data")
+class ChunkingSettings(BaseSettings):
+    """How articles are cut into passages (``RAG_CHUNK_SIZE``, ``RAG_CHUNK_OVERLAP``), in characters."""
 
-    # Embeddings
-    embedding_model: str = DEFAULT_EMBEDDING_MODEL
-    device: str = "cpu"
-    batch_size: int = Field(default=16, ge=1, le=1024)
-    # Torch intra-op threads for encoding; 0 = library default (all cores).
-    threads: int = Field(default=0, ge=0)
+    model_config = _group("RAG_CHUNK_")
 
-    # Chunking (characters)
-    chunk_size: int = Field(default=300, ge=50, le=2000)
-    chunk_overlap: int = Field(default=60, ge=0, le=1000)
+    # 300/60 gave the best AnswerHit@3 in the sweep (eval/sweep.md).
+    size: int = Field(default=300, ge=50, le=2000)
+    overlap: int = Field(default=60, ge=0, le=1000)
 
-    # Dense index
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> ChunkingSettings:
+        if self.overlap >= self.size:
+            raise ValueError(f"RAG_CHUNK_OVERLAP ({self.overlap}) must be smaller than RAG_CHUNK_SIZE ({self.size})")
+        return self
+
+
+class IndexSettings(BaseSettings):
+    """Where and how the index is stored."""
+
+    model_config = _group()
+
+    # Indexes (and, unless RAG_MODELS_DIR says otherwise, converted models) live here.
+    home: Path = PROJECT_ROOT / ".rag"
+    # Which engine holds the index (RAG_INDEX_BACKEND).
+    backend: Literal["local"] = Field(default="local", validation_alias="RAG_INDEX_BACKEND")
+    # The dense index kind: flat (exact), hnsw or ivf (approximate, for large corpora).
     vector_index: Literal["flat", "hnsw", "ivf"] = "flat"
-    hnsw_m: int = 32
-    hnsw_ef_construction: int = 200
-    hnsw_ef_search: int = 128
-    ivf_nlist: int = 0  # 0 = 4*sqrt(n)
-    ivf_nprobe: int = 16
+    hnsw_m: int = Field(default=32, ge=4, le=256)
+    hnsw_ef_construction: int = Field(default=200, ge=8)
+    hnsw_ef_search: int = Field(default=128, ge=1)
+    ivf_nlist: int = Field(default=0, ge=0)  # 0 = 4·√n lists, FAISS's rule of thumb
+    ivf_nprobe: int = Field(default=16, ge=1)
+    # BM25 (Lucene variant): bm25s's defaults, recorded in the manifest.
+    bm25_k1: float = Field(default=1.5, gt=0)
+    bm25_b: float = Field(default=0.75, ge=0, le=1)
 
-    # Retrieval
+
+class RetrievalSettings(BaseSettings):
+    """Hybrid retrieval: fusion, candidates and the shape of a result page."""
+
+    model_config = _group()
+
+    # Reciprocal rank fusion constant k of Cormack, Clarke & Büttcher (SIGIR 2009): it damps the weight of
+    # the very top ranks so that one retriever's first hit cannot outvote agreement further down.
     rrf_k: int = Field(default=60, ge=1)
     dense_weight: float = Field(default=1.0, ge=0)
     lexical_weight: float = Field(default=1.0, ge=0)
-    # Multiplies lexical_weight for questions without Chinese characters (BM25 cannot match them).
+    # Multiplies lexical_weight for questions without Chinese characters: BM25 over Chinese articles then
+    # ranks on stray digits and Latin words (measured in eval/sweep.md).
     cross_lingual_lexical_factor: float = Field(default=0.0, ge=0)
+    # Candidates taken from each retriever before fusion.
     candidates: int = Field(default=50, ge=1, le=1000)
     max_chunks_per_article: int = Field(default=2, ge=1)
+    # Merged neighbouring chunks stop growing a passage beyond this many characters (about two chunks).
+    max_passage_chars: int = Field(default=700, ge=50)
+    # How many nearest chunks form the background the best match must stand out from (the dense margin).
+    margin_background: int = Field(default=50, ge=1)
 
-    # Answers
+
+class AnswerSettings(BaseSettings):
+    """Answers: when to abstain, and the optional LLM that writes them."""
+
+    model_config = _group()
+
+    # Evidence (dense margin + lexical_evidence_weight × term coverage) below this abstains; chosen by
+    # `rag eval --sweep` (the largest share of unanswerable questions abstained on with ≤ 10 % false ones).
     abstain_threshold: float = 0.042
+    # Dense margins span about 0.00–0.08, term coverage 0–1; this weight puts them on one scale.
+    lexical_evidence_weight: float = Field(default=0.04, ge=0)
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
-    llm_timeout: float = 20.0
+    llm_timeout: float = Field(default=20.0, gt=0)
 
-    # HTTP
+
+class HttpSettings(BaseSettings):
+    """The HTTP server."""
+
+    model_config = _group()
+
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=1, le=65535)
+    # Allowed CORS origins as a JSON list; CORS is off when empty.
     cors_origins: list[str] = Field(default_factory=list)
-    max_body_bytes: int = 64 * 1024
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+
+class Settings(BaseSettings):
+    """Everything configurable, read once from the environment (``get_settings``)."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", populate_by_name=True)
+
+    # What `make run` / `rag ingest` index when given no path.
+    corpus: Path = PROJECT_ROOT / "data"
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+
+    @model_validator(mode="after")
+    def _models_under_home(self) -> Settings:
+        # Converted models default to RAG_HOME/models; the embedding layer itself knows nothing of RAG_HOME.
+        if self.embedding.models_dir is None:
+            self.embedding = self.embedding.model_copy(update={"models_dir": self.index.home / "models"})
+        return self
 
     @property
-    def index_dir(self) -> Path:
-        """The active index (a symlink swapped atomically on every ingest)."""
-        return self.home / "index"
+    def home(self) -> Path:
+        """RAG_HOME."""
+        return self.index.home
 
-    @property
-    def models_dir(self) -> Path:
-        """Where converted embedding models are written."""
-        return self.models_path or self.home / "models"
+    def updated(self, **groups: dict[str, Any]) -> Settings:
+        """A copy with fields of some groups replaced, e.g. ``updated(chunking={"size": 200})``."""
+        changes: dict[str, Any] = {}
+        for name, fields in groups.items():
+            group = getattr(self, name)
+            changes[name] = group.model_copy(update=fields) if isinstance(group, BaseSettings) else fields
+        return self.model_copy(update=changes)
 
 
 @lru_cache(maxsize=1)

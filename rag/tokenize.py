@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
 from functools import lru_cache
-from importlib import resources
+from importlib import metadata, resources
 
 import jieba
 
@@ -20,6 +21,8 @@ DOC_NUMBER = re.compile(r"([\u4e00-\u9fff]{1,12})([〔\[［(（]\d{4}[〕\]］)�
 _WORDLIKE = re.compile(r"[0-9A-Za-z\u3400-\u9fff\uf900-\ufaff]")
 _CHINESE = re.compile(r"[\u3400-\u9fff]")
 _lock = threading.Lock()
+# Bump when tokenize() itself changes what it emits; an index made with other tokens must be rebuilt.
+TOKENIZER_VERSION = 1
 
 
 def has_chinese(text: str) -> bool:
@@ -62,3 +65,17 @@ def tokenize(text: str) -> list[str]:
         if w and w not in stop and _WORDLIKE.search(w):
             words.append(w)
     return words
+
+
+@lru_cache(maxsize=1)
+def fingerprint() -> str:
+    """Identifies what :func:`tokenize` emits: its version, jieba's, the user dictionary and the stop words.
+
+    Recorded in the index manifest, so editing ``userdict.txt`` makes the index ask to be rebuilt.
+    """
+    h = hashlib.sha256()
+    for part in (str(TOKENIZER_VERSION), metadata.version("jieba"), _resource("userdict.txt"),
+                 _resource("stopwords.txt")):
+        h.update(part.encode("utf-8"))
+        h.update(b"\x00")
+    return f"jieba-search-v{TOKENIZER_VERSION}-{h.hexdigest()[:12]}"

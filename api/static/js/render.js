@@ -1,0 +1,253 @@
+/* Turns of the conversation: the question, the answer with clickable [n] markers, and the citation cards
+ * with the quoted spans (the API's ``highlights``) marked in each passage.
+ */
+
+import { openArticle } from "./article.js";
+import { appendMarked, el, flash, reduceMotion, safeUrl } from "./dom.js";
+import { t } from "./i18n.js";
+import { quotedRanges, str } from "./text.js";
+
+/** The question bubble, with the filters it was asked with. */
+export function questionBlock(question, filters) {
+  const wrap = el("div", "q-row");
+  const bubble = el("div", "question-bubble");
+  bubble.dataset.testid = "question-text";
+  const badge = el("span", "q-badge", t("you"));
+  badge.setAttribute("aria-hidden", "true");
+  bubble.append(badge, el("p", "q-text", question));
+  wrap.append(bubble);
+  if (filters) {
+    const parts = [];
+    if (filters.date_from || filters.date_to) parts.push(t("dateRange", filters.date_from, filters.date_to));
+    if (filters.account) parts.push(filters.account);
+    wrap.append(el("p", "q-filters", `${t("filtered")}${t("filterSep")}${parts.join(" · ")}`));
+  }
+  return wrap;
+}
+
+/** A question on its way: the bubble and a loading line that counts the seconds after the third. */
+export function renderPending(question, filters) {
+  const li = el("li", "turn pending");
+  li.dataset.testid = "pending";
+  li.setAttribute("aria-busy", "true");
+  li.append(questionBlock(question, filters));
+  const box = el("div", "answer loading");
+  box.dataset.testid = "loading";
+  const dots = el("span", "dots");
+  dots.setAttribute("aria-hidden", "true");
+  dots.append(el("span"), el("span"), el("span"));
+  const waited = el("span", "waited");
+  box.append(dots, el("span", "loading-text", t("loading")), waited);
+  li.append(box);
+  const started = Date.now();
+  const timer = window.setInterval(() => {
+    if (!li.isConnected) return window.clearInterval(timer);
+    const s = Math.round((Date.now() - started) / 1000);
+    if (s >= 3) waited.textContent = ` ${t("waited", s)}`;
+  }, 1000);
+  li.stopTimer = () => window.clearInterval(timer);
+  return li;
+}
+
+const citationsOf = (r) => (Array.isArray(r.citations) ? r.citations : []);
+
+/** One answered (or abstained) turn. */
+export function renderTurn(turn) {
+  const li = el("li", "turn");
+  li.id = `turn-${turn.id}`;
+  li.dataset.turnId = turn.id;
+  li.dataset.testid = "turn";
+  const r = turn.response;
+  const citations = citationsOf(r);
+  li.append(questionBlock(turn.question, turn.filters));
+
+  const abstained = r.abstained === true;
+  const answer = el("div", abstained ? "answer abstained" : "answer");
+  answer.dataset.testid = abstained ? "abstained" : "answer";
+  if (abstained) {
+    // The server's own sentence, in the question's language, is the abstention message.
+    const head = el("p", "abstain-title");
+    const icon = el("span", "abstain-icon"); // the "i" is drawn by CSS
+    icon.setAttribute("aria-hidden", "true");
+    head.append(icon, el("span", "abstain-text", r.answer));
+    answer.append(head);
+    if (!citations.length) answer.append(el("p", "abstain-help", t("noPassages")));
+  } else {
+    const text = el("p", "answer-text");
+    appendAnswerText(text, r.answer, citations, turn.id);
+    answer.append(text);
+  }
+  if (r.notice) answer.append(el("p", "notice", str(r.notice)));
+
+  const meta = [];
+  if (!abstained) meta.push(r.generator === "llm" ? t("genLlm") : t("genExtractive"));
+  const took = typeof r.took_ms === "number" && Number.isFinite(r.took_ms) ? r.took_ms : 0;
+  if (took > 0) meta.push(t("took", (took / 1000).toFixed(took < 10000 ? 2 : 1)));
+  if (meta.length) answer.append(el("p", "answer-meta", meta.join(" · ")));
+  li.append(answer);
+
+  const section = el("section", "citations");
+  const headingId = `cites-${turn.id}`;
+  section.setAttribute("aria-labelledby", headingId);
+  const h = el("h3", "citations-title", abstained ? t("closest", citations.length) : t("sources", citations.length));
+  h.id = headingId;
+  section.append(h);
+  if (citations.length === 0) {
+    section.append(el("p", "empty", t("noPassages")));
+  } else {
+    const list = el("ol", "citation-list");
+    citations.forEach((c) => list.append(renderCard(c, turn.id)));
+    section.append(list);
+  }
+  li.append(section);
+  return li;
+}
+
+const MARKER = /\[(\d+(?:\s*[,，、]\s*\d+)*)\]/g;
+
+/** The answer text with each [n] (or [1, 2]) turned into a button that jumps to card n. */
+function appendAnswerText(parent, answer, citations, turnId) {
+  const byN = new Map(citations.map((c) => [c.n, c]));
+  let last = 0;
+  for (const m of answer.matchAll(MARKER)) {
+    const ns = m[1].split(/\s*[,，、]\s*/).map(Number);
+    if (!ns.every((n) => byN.has(n))) continue; // not a citation marker: leave it as text
+    if (m.index > last) parent.append(document.createTextNode(answer.slice(last, m.index)));
+    ns.forEach((n) => parent.append(markerButton(byN.get(n), turnId)));
+    last = m.index + m[0].length;
+  }
+  if (last < answer.length) parent.append(document.createTextNode(answer.slice(last)));
+}
+
+function markerButton(c, turnId) {
+  const title = str(c.title) || str(c.aid);
+  const b = el("button", "cite-marker", String(c.n));
+  b.type = "button";
+  b.dataset.n = String(c.n);
+  b.dataset.testid = "cite-marker";
+  b.setAttribute("aria-label", t("cite", c.n, title));
+  b.title = title;
+  b.addEventListener("click", (e) => {
+    e.preventDefault();
+    focusCard(turnId, c.n);
+  });
+  return b;
+}
+
+const cardId = (turnId, n) => `cite-${turnId}-${n}`;
+
+function focusCard(turnId, n) {
+  const card = document.getElementById(cardId(turnId, n));
+  if (!card) return;
+  card.scrollIntoView({ behavior: reduceMotion() ? "auto" : "smooth", block: "center" });
+  flash(card);
+  window.setTimeout(() => card.classList.remove("flash"), 2000);
+  const target = card.querySelector(".card-title");
+  if (target) target.focus({ preventScroll: true });
+}
+
+function renderCard(c, turnId) {
+  const title = str(c.title) || str(c.aid);
+  const li = el("li", "citation-card");
+  li.id = cardId(turnId, c.n);
+  li.dataset.n = String(c.n);
+  li.dataset.aid = str(c.aid);
+  if (c.chunk_id !== undefined && c.chunk_id !== null) li.dataset.chunkId = String(c.chunk_id); // opaque
+  li.dataset.testid = "citation-card";
+
+  const head = el("div", "card-head");
+  const num = el("span", "card-n", String(c.n));
+  num.setAttribute("aria-hidden", "true");
+  const titleButton = el("button", "card-title", title);
+  titleButton.type = "button";
+  titleButton.setAttribute("aria-label", `${t("cite", c.n, title)} — ${t("openFull")}`);
+  head.append(num, titleButton);
+
+  const date = str(c.date);
+  const account = str(c.account);
+  const meta = el("p", "card-meta");
+  if (date) {
+    const time = el("time", null, date);
+    time.dateTime = date;
+    meta.append(time);
+  }
+  if (date && account) meta.append(el("span", "sep", " · "));
+  if (account) meta.append(el("span", "card-account", account));
+
+  const text = str(c.text);
+  const passage = el("blockquote", "passage clamped");
+  passage.id = `${li.id}-text`;
+  passage.lang = "zh-CN";
+  appendMarked(passage, text, quotedRanges(text, c.highlights), () => {
+    const mark = el("mark");
+    mark.title = t("quoted");
+    return mark;
+  });
+
+  const actions = el("div", "card-actions");
+  const open = el("button", "card-open btn-link", t("openFull"));
+  open.type = "button";
+  const more = el("button", "passage-toggle btn-link", t("more"));
+  more.type = "button";
+  more.hidden = true;
+  more.setAttribute("aria-expanded", "false");
+  more.setAttribute("aria-controls", passage.id);
+  more.addEventListener("click", () => {
+    const expand = passage.classList.contains("clamped");
+    passage.classList.toggle("clamped", !expand);
+    more.setAttribute("aria-expanded", String(expand));
+    more.textContent = expand ? t("less") : t("more");
+    if (!expand) fitPassage(passage);
+  });
+  actions.append(open, more);
+  const href = safeUrl(str(c.url));
+  if (href) {
+    const a = el("a", "card-link", t("originalLink"));
+    a.href = href;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    a.append(el("span", "visually-hidden", t("newTab")));
+    const arrow = el("span", "ext", "↗");
+    arrow.setAttribute("aria-hidden", "true");
+    a.append(arrow);
+    actions.append(a);
+  }
+
+  li.append(head, meta, passage, actions);
+  li.addEventListener("click", (e) => {
+    if (e.target.closest("a, .passage-toggle")) return; // the link opens the original in a new tab
+    const sel = window.getSelection();
+    if (sel && !sel.isCollapsed && li.contains(sel.anchorNode) && !e.target.closest("button")) return; // selecting text
+    openArticle(c, e.target.closest("button") || titleButton);
+  });
+  return li;
+}
+
+/**
+ * Long passages show about seven lines, scrolled so that the first quoted sentence is in sight; the
+ * "more" button shows the whole passage. The text itself is always complete in the page.
+ */
+export function fitPassages(root) {
+  root.querySelectorAll(".passage").forEach(fitPassage);
+}
+
+function fitPassage(passage) {
+  const toggle = passage.closest(".citation-card")?.querySelector(".passage-toggle");
+  if (!passage.classList.contains("clamped")) {
+    passage.classList.remove("scrolled");
+    return;
+  }
+  passage.scrollTop = 0;
+  const overflows = passage.scrollHeight > passage.clientHeight + 4;
+  passage.classList.toggle("overflows", overflows);
+  if (toggle) toggle.hidden = !overflows;
+  const mark = passage.querySelector("mark");
+  let top = 0;
+  if (overflows && mark) {
+    const line = parseFloat(getComputedStyle(passage).lineHeight) || 28;
+    const markTop = mark.getBoundingClientRect().top - passage.getBoundingClientRect().top;
+    if (markTop + line > passage.clientHeight - line) top = Math.max(0, markTop - line);
+  }
+  passage.scrollTop = top;
+  passage.classList.toggle("scrolled", passage.scrollTop > 0);
+}

@@ -1,0 +1,42 @@
+"""``rag eval``: score retrieval and answers against the gold set."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rag.cli.common import EXIT_NO_INDEX, EXIT_USAGE, JsonOpt, ModelOpt, app, fail, load_model, settings_for
+from rag.records import MODES
+
+
+@app.command("eval")
+def evaluate(
+    gold: Annotated[Path, typer.Option(help="Gold questions (JSON Lines).")] = Path("eval/gold.jsonl"),
+    modes: Annotated[str, typer.Option(help="Comma-separated modes to compare.")] = ",".join(MODES),
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out", help="Where reports are written (default: RAG_HOME/eval; the committed ones: eval/reports).")] = None,
+    sweep: Annotated[bool, typer.Option(help="Sweep chunking, fusion weights and the abstention threshold.")] = False,
+    model: ModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score retrieval and answers against the gold set; writes Markdown, PNG and JSON reports."""
+    from eval.run import main as run_eval
+    from rag.index import IndexUnavailableError
+
+    chosen = [m.strip() for m in modes.split(",") if m.strip()]
+    bad = [m for m in chosen if m not in MODES]
+    if bad or not chosen:
+        fail(f"{'unknown mode(s) ' + ', '.join(bad) if bad else 'no mode given'}; use {', '.join(MODES)}",
+             EXIT_USAGE)
+    if not gold.is_file():
+        fail(f"{gold}: no such gold file", EXIT_USAGE)
+    settings = settings_for(model)
+    try:
+        code = run_eval(gold=gold, modes=chosen, out_dir=out_dir or settings.home / "eval", sweep=sweep,
+                        settings=settings, embedder=load_model(settings), as_json=as_json)
+    except IndexUnavailableError as e:
+        fail(str(e), EXIT_NO_INDEX)
+    sys.exit(code)

@@ -1,0 +1,80 @@
+"""``rag search`` and ``rag ask``: the API's two questions, from a terminal."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from rag.cli.common import EXIT_USAGE, JsonOpt, ModelOpt, app, fail, load_service, out
+from rag.records import MODES
+
+TopK = Annotated[int, typer.Option("--top-k", "-k", min=1, max=50, help="How many passages.")]
+
+
+def highlight(text: str, terms: list[str]) -> str:
+    """Rich markup of ``text`` with the query terms in bold yellow."""
+    terms = sorted({t for t in terms if len(t) > 1}, key=len, reverse=True)
+    if not terms:
+        return escape(text)
+    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    parts, last = [], 0
+    for m in pattern.finditer(text):
+        parts += [escape(text[last : m.start()]), f"[bold yellow]{escape(m.group(0))}[/]"]
+        last = m.end()
+    parts.append(escape(text[last:]))
+    return "".join(parts)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for, in Chinese or English.")],
+    top_k: TopK = 5,
+    mode: Annotated[str, typer.Option(help="hybrid, dense or lexical.")] = "hybrid",
+    model: ModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ranked passages: rank, score, title, date and the passage with the matched terms highlighted."""
+    from rag.tokenize import tokenize
+
+    if mode not in MODES:
+        fail(f"unknown mode {mode!r}; use one of {', '.join(MODES)}", EXIT_USAGE)
+    if not query.strip():
+        fail("the query is empty", EXIT_USAGE)
+    found = load_service(model).search(query, top_k=top_k, mode=mode)  # type: ignore[arg-type]
+    if as_json:
+        print(json.dumps({"query": query, "mode": mode, "results": [h.model_dump() for h in found.hits]},
+                         ensure_ascii=False, indent=2))
+        return
+    if not found.hits:
+        out.print("no results")
+    terms = tokenize(query)
+    for h in found.hits:
+        out.print(f"[bold]{h.rank}.[/] [cyan]{h.score:.3f}[/]  [bold]{escape(h.title)}[/]  {h.date}  "
+                  f"[dim]{h.aid} [{h.start}:{h.end}][/]")
+        out.print("   " + highlight(h.text, terms) + "\n")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question, in Chinese or English.")],
+    top_k: TopK = 5,
+    model: ModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A short answer with numbered citations (or an abstention with the closest passages)."""
+    if not question.strip():
+        fail("the question is empty", EXIT_USAGE)
+    a = load_service(model).ask(question, top_k=top_k)
+    if as_json:
+        print(a.model_dump_json(indent=2))
+        return
+    out.print(("[yellow]" if a.abstained else "[green]") + escape(a.answer) + "[/]\n")
+    if a.notice:
+        out.print(f"[dim]{escape(a.notice)}[/]")
+    for c in a.citations:
+        out.print(f"[bold][{c.n}][/] {escape(c.title)}  {c.date}  [dim]{c.url}[/]")
+        out.print("    " + escape(c.text[:200]) + ("…" if len(c.text) > 200 else ""))

@@ -1,0 +1,43 @@
+"""``rag serve``: the JSON API and the chat page."""
+
+from __future__ import annotations
+
+import errno
+import socket
+from typing import Annotated
+
+import typer
+
+from rag.cli.common import EXIT_USAGE, app, fail, out, settings_for
+
+
+def _check_free(host: str, port: int) -> None:
+    """Fail with a clear sentence, before loading anything, when the address is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: TIME_WAIT is no conflict
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                fail(f"port {port} on {host} is already in use (another `rag serve`?); stop it, or choose "
+                     "another port with --port or RAG_PORT", EXIT_USAGE)
+            fail(f"cannot listen on {host}:{port}: {e.strerror or e}", EXIT_USAGE)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: RAG_HOST (127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: RAG_PORT (8000).", min=1, max=65535)] = None,
+) -> None:
+    """Serve the JSON API and the chat page (http://127.0.0.1:8000 by default)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = settings_for(None)
+    host, port = host or settings.http.host, port or settings.http.port
+    _check_free(host, port)
+    app_ = create_app(settings)
+    out.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(app_, host=host, port=port, log_level="info")

@@ -1,0 +1,71 @@
+"""The index: protocols every backend implements, and the factory that picks one from the settings.
+
+Retrieval, answers and ingest use only what this package exports; nothing above it names FAISS, bm25s or
+SQLite.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from rag.index.base import (
+    FORMAT_VERSION,
+    BuildSpec,
+    IncompatibleIndexError,
+    Index,
+    IndexUnavailableError,
+    IndexWriter,
+    Manifest,
+    NoIndexError,
+)
+from rag.settings import IndexSettings
+
+__all__ = [
+    "FORMAT_VERSION",
+    "Backend",
+    "BuildSpec",
+    "IncompatibleIndexError",
+    "Index",
+    "IndexUnavailableError",
+    "IndexWriter",
+    "Manifest",
+    "NoIndexError",
+    "backend_for",
+]
+
+
+class Backend(Protocol):
+    """An index backend: open the published index, write a new version of it, tell versions apart."""
+
+    name: str
+
+    def open(self, config: IndexSettings, spec: BuildSpec) -> Index:
+        """The published index, checked against ``spec`` (NoIndexError / IncompatibleIndexError)."""
+        ...
+
+    def writer(self, config: IndexSettings, spec: BuildSpec, *,
+               rebuild: bool = False) -> AbstractContextManager[IndexWriter]:
+        """An ingest transaction: changes become visible all at once on ``commit``, or not at all."""
+        ...
+
+    def manifest(self, config: IndexSettings) -> Manifest | None:
+        """The published index's manifest, without loading the index (None when nothing is published)."""
+        ...
+
+    def version(self, config: IndexSettings) -> str | None:
+        """An identifier that changes with every commit (None when nothing is published)."""
+        ...
+
+    def location(self, config: IndexSettings) -> str:
+        """Where the index lives, for messages and /api/stats."""
+        ...
+
+
+def backend_for(config: IndexSettings) -> Backend:
+    """The backend ``config.backend`` names (imported only when used)."""
+    if config.backend == "local":
+        from rag.index.local import LocalBackend
+
+        return LocalBackend()
+    raise ValueError(f"unknown index backend {config.backend!r}; use local")

@@ -1,0 +1,146 @@
+"""The index seam: what retrieval reads (``Index``), what ingest writes (``IndexWriter``), and the manifest.
+
+Retrieval, answers and ingest talk only to these protocols; a backend (the local folder of FAISS, bm25s
+and SQLite today) implements them. Scores are "higher is better": cosine similarity for dense search,
+BM25 for lexical search.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from rag.records import Article, Chunk, Filters
+
+# Bump when the stored layout changes; an index of another version must be rebuilt.
+FORMAT_VERSION = 2
+
+
+class IndexUnavailableError(RuntimeError):
+    """An index problem the user can act on (the message says how)."""
+
+
+class NoIndexError(IndexUnavailableError):
+    """No index has been built yet."""
+
+    def __init__(self, where: str):
+        super().__init__(f"no index at {where}; build one with `rag ingest` (or `make run`)")
+
+
+class IncompatibleIndexError(IndexUnavailableError):
+    """The index was built with another format, model, tokenizer, chunking or vector index kind."""
+
+
+class BuildSpec(BaseModel):
+    """What an index must have been built with to be read (model, tokenizer) or extended (all of it)."""
+
+    embedding_model: str
+    dim: int
+    tokenizer: str = Field(description="Fingerprint of the tokenizer, its dictionary and stop words")
+    chunking: dict[str, Any] | None = Field(default=None, description="None when only reading")
+    vector_kind: str | None = Field(default=None, description="None when only reading")
+
+
+class Manifest(BaseModel):
+    """How an index was built and what it holds; stored with the index."""
+
+    format_version: int = FORMAT_VERSION
+    backend: str
+    embedding_model: str
+    dim: int
+    tokenizer: str
+    chunking: dict[str, Any]
+    vector_index: dict[str, Any]
+    lexical: dict[str, Any]
+    corpus_hash: str = ""
+    counts: dict[str, int] = Field(default_factory=dict)
+    created_at: str = ""
+
+    def check(self, spec: BuildSpec) -> None:
+        """Raise IncompatibleIndexError naming every difference from ``spec`` and saying how to rebuild."""
+        problems = []
+        if self.format_version != FORMAT_VERSION:
+            problems.append(f"format version {self.format_version} (this version reads {FORMAT_VERSION})")
+        if self.embedding_model != spec.embedding_model:
+            problems.append(f"embedding model {self.embedding_model!r} (active: {spec.embedding_model!r})")
+        if self.dim != spec.dim:
+            problems.append(f"dimension {self.dim} (active model: {spec.dim})")
+        if self.tokenizer != spec.tokenizer:
+            problems.append(f"tokenizer {self.tokenizer} (active: {spec.tokenizer}; the user dictionary changed?)")
+        if spec.chunking is not None and self.chunking != spec.chunking:
+            problems.append(f"chunking {self.chunking} (the settings say {spec.chunking})")
+        if spec.vector_kind is not None and self.vector_index.get("kind") != spec.vector_kind:
+            problems.append(f"a {self.vector_index.get('kind')!r} vector index (RAG_VECTOR_INDEX says "
+                            f"{spec.vector_kind!r})")
+        if problems:
+            raise IncompatibleIndexError(
+                "the index was built with " + "; ".join(problems) + ". Run `rag ingest --rebuild` to rebuild it."
+            )
+
+
+class Index(Protocol):
+    """The read side of an index: what retrieval and answers need."""
+
+    manifest: Manifest
+
+    def search_dense(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[int, float]]:
+        """Up to ``k`` (chunk_id, cosine) pairs, best first; ``filters`` apply before the cut."""
+        ...
+
+    def search_lexical(
+        self, tokens: Sequence[str], k: int, filters: Filters | None = None
+    ) -> list[tuple[int, float]]:
+        """Up to ``k`` (chunk_id, BM25) pairs with a positive score, best first; ``filters`` apply before the cut."""
+        ...
+
+    def idf(self, tokens: Sequence[str]) -> list[float]:
+        """BM25 inverse document frequency of each token (0 for tokens no chunk contains)."""
+        ...
+
+    def documents(self) -> int:
+        """How many chunks the lexical statistics count."""
+        ...
+
+    def chunks(self, chunk_ids: Iterable[int]) -> dict[int, Chunk]:
+        """chunk_id → Chunk for the ids that exist."""
+        ...
+
+    def articles(self, aids: Iterable[str]) -> dict[str, Article]:
+        """aid → Article for the aids that exist."""
+        ...
+
+    def counts(self) -> dict[str, int]:
+        """Live numbers: articles, chunks, vectors, lexical documents."""
+        ...
+
+    def accounts(self) -> list[str]:
+        """Distinct account names."""
+        ...
+
+    def close(self) -> None:
+        """Release files and connections."""
+        ...
+
+
+class IndexWriter(Protocol):
+    """The write side: a transaction that ingest fills and then commits (published atomically) or abandons."""
+
+    def content_hashes(self) -> dict[str, str]:
+        """aid → content hash of every article the index holds (before this transaction's changes)."""
+        ...
+
+    def upsert(self, article: Article, chunks: Sequence[Chunk], tokens: Sequence[Sequence[str]],
+               vectors: np.ndarray) -> None:
+        """Insert or replace one article with its chunks, their lexical tokens and their vectors (row per chunk)."""
+        ...
+
+    def delete(self, aids: Sequence[str]) -> None:
+        """Remove articles and all their chunks."""
+        ...
+
+    def commit(self, spec: BuildSpec, chunking: dict[str, Any]) -> Manifest:
+        """Publish every change at once; readers see the old index or the new one, never a mix."""
+        ...

@@ -1,0 +1,213 @@
+"""The HTTP API over a real uvicorn server and the real corpus index."""
+
+from __future__ import annotations
+
+import json
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from rag.ingest import ingest
+from tests.conftest import SMALL_AIDS
+
+
+@pytest.fixture(scope="module")
+def http(live_server):
+    with httpx.Client(base_url=live_server, timeout=60) as client:
+        yield client
+
+
+def test_search_returns_ranked_cited_passages(http, corpus_articles):
+    r = http.post("/api/search", json={"query": "公积金提取租房", "top_k": 5})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["query"] == "公积金提取租房" and body["took_ms"] > 0 and len(body["results"]) == 5
+    first = body["results"][0]
+    assert first["aid"] == "2247553182_1" and first["rank"] == 1
+    assert set(first) >= {"rank", "score", "chunk_id", "aid", "title", "url", "date", "account", "text", "start",
+                          "end", "scores"}
+    for hit in body["results"]:
+        assert corpus_articles[hit["aid"]].text[hit["start"] : hit["end"]] == hit["text"]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+def test_search_modes(http, mode):
+    r = http.post("/api/search", json={"query": "地铁8号线进展", "mode": mode, "top_k": 3})
+    assert r.status_code == 200 and r.json()["results"][0]["aid"] == "2247553120_1"
+
+
+def test_search_filters(http):
+    r = http.post("/api/search", json={"query": "会议", "top_k": 10,
+                                       "filters": {"date_from": "2026-02-06", "date_to": "2026-02-06"}})
+    dates = {h["date"] for h in r.json()["results"]}
+    assert dates == {"2026-02-06"}
+    r = http.post("/api/search", json={"query": "会议", "filters": {"aids": ["2247553173_1"]}})
+    assert {h["aid"] for h in r.json()["results"]} == {"2247553173_1"}
+    r = http.post("/api/search", json={"query": "会议", "filters": {"account": "天津政务网"}})
+    assert r.json()["results"]
+
+
+@pytest.mark.slow
+def test_account_filter_tells_two_accounts_apart(start_server, small_settings, small_corpus, embedder):
+    from rag.service import RagService
+    from tests.conftest import SECOND_ACCOUNT, SECOND_ACCOUNT_AIDS
+
+    ingest([small_corpus], small_settings, embedder, progress=False)
+    url = start_server(small_settings, RagService(small_settings, embedder))
+    stats = httpx.get(f"{url}/api/stats").json()
+    assert stats["accounts"] == sorted([SECOND_ACCOUNT, "天津政务网"])
+    for account, expected in ((SECOND_ACCOUNT, set(SECOND_ACCOUNT_AIDS)),
+                              ("天津政务网", set(SMALL_AIDS) - set(SECOND_ACCOUNT_AIDS))):
+        for mode in ("hybrid", "dense", "lexical"):
+            body = {"query": "天津 地铁 通知", "top_k": 10, "mode": mode, "filters": {"account": account}}
+            hits = httpx.post(f"{url}/api/search", json=body).json()["results"]
+            assert hits and {h["aid"] for h in hits} <= expected and {h["account"] for h in hits} == {account}
+
+
+def test_ask_returns_an_answer_whose_markers_name_its_citations(http, corpus_articles):
+    r = http.post("/api/ask", json={"question": "今年民心工程有多少项？"})
+    assert r.status_code == 200
+    body = r.json()
+    assert not body["abstained"] and "66" in body["answer"]
+    ns = {int(n) for n in re.findall(r"\[(\d+)\]", body["answer"])}
+    assert ns and ns <= {c["n"] for c in body["citations"]}
+    for c in body["citations"]:
+        assert corpus_articles[c["aid"]].text[c["start"] : c["end"]] == c["text"]
+
+
+def test_ask_abstains_on_what_the_corpus_does_not_answer(http):
+    body = http.post("/api/ask", json={"question": "火星上有多少个足球场？"}).json()
+    assert body["abstained"] is True and body["citations"]
+
+
+def test_article_stats_health_config_and_docs(http, corpus_articles):
+    a = http.get("/api/articles/2247553182_1").json()
+    assert a == corpus_articles["2247553182_1"].model_dump() and a["source"]
+    stats = http.get("/api/stats").json()
+    assert stats["counts"]["articles"] == 49 and stats["manifest"]["embedding_model"] and stats["backend"] == "local"
+    assert http.get("/healthz").json() == {"status": "ok", "index": True, "model": "intfloat/multilingual-e5-small"}
+    config = http.get("/api/config").json()
+    assert config["max_query_chars"] == 1000 and config["modes"] == ["hybrid", "dense", "lexical"]
+    assert config["examples"]["zh"] and config["examples"]["en"]
+    assert http.get("/docs").status_code == 200
+    spec = http.get("/openapi.json").json()
+    assert "/api/search" in spec["paths"]
+    query = spec["components"]["schemas"]["SearchRequest"]["properties"]["query"]
+    assert (query["minLength"], query["maxLength"]) == (1, 1000)
+
+
+def test_unknown_article_is_404(http):
+    r = http.get("/api/articles/nope_1")
+    assert r.status_code == 404 and "nope_1" in r.json()["detail"] and r.json()["code"] == "not_found"
+
+
+BAD = [
+    ("/api/search", {"query": ""}, "empty", "empty"),
+    ("/api/search", {"query": "   \n "}, "empty", "empty"),
+    ("/api/search", {"query": "长" * 1001}, "1000", "too_long"),
+    ("/api/search", {"query": "x", "top_k": 0}, "top_k", "out_of_range"),
+    ("/api/search", {"query": "x", "top_k": 51}, "top_k", "out_of_range"),
+    ("/api/search", {"query": "x", "mode": "sparse"}, "mode", "not_allowed"),
+    ("/api/search", {"query": "x", "colour": "red"}, "colour", "unknown_field"),
+    ("/api/search", {"query": "x", "filters": {"date_from": "2026/02/01"}}, "YYYY-MM-DD", "date_format"),
+    ("/api/search", {"query": "x", "filters": {"date_from": "2026-02-31"}}, "date_from", "date_format"),
+    ("/api/search", {"query": "x", "filters": {"date_to": ""}}, "date_to", "date_format"),
+    ("/api/search", {"query": "x", "filters": {"date_from": "2026-02-05", "date_to": "2026-02-01"}}, "after",
+     "date_order"),
+    ("/api/search", {"query": "x", "filters": {"author": "me"}}, "author", "unknown_field"),
+    ("/api/search", {}, "query", "missing"),
+    ("/api/search", {"query": "x", "top_k": True}, "top_k", "not_an_integer"),
+    ("/api/search", {"query": "x", "filters": {"date_from": "1769904000"}}, "YYYY-MM-DD", "date_format"),
+    ("/api/search", {"query": "\ud800abc"}, "Unicode", "invalid_unicode"),
+    ("/api/ask", {"question": ""}, "empty", "empty"),
+    ("/api/ask", {"question": "x", "top_k": 100}, "top_k", "out_of_range"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "says", "code"), BAD)
+def test_bad_input_is_a_422_that_says_what_to_fix_with_a_stable_code(http, path, body, says, code):
+    # json.dumps escapes to ASCII, so even a lone surrogate travels as the JSON text "\\ud800".
+    r = http.post(path, content=json.dumps(body).encode(), headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    error = r.json()
+    assert error["code"] == "invalid_request" and says in error["detail"]
+    assert code in [e["code"] for e in error["errors"]]
+    assert "Traceback" not in r.text
+
+
+def test_error_values_travel_in_ctx_so_clients_can_word_them(http):
+    r = http.post("/api/ask", json={"question": "长" * 1200})
+    (item,) = r.json()["errors"]
+    assert item["code"] == "too_long" and item["ctx"]["length"] == 1200 and item["ctx"]["limit"] == 1000
+    r = http.post("/api/search", json={"query": "x", "filters": {"date_from": "2026-02-05", "date_to": "2026-02-01"}})
+    (item,) = r.json()["errors"]
+    assert item["ctx"] == {"date_from": "2026-02-05", "date_to": "2026-02-01"}
+
+
+def test_malformed_json_is_a_422(http):
+    r = http.post("/api/search", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "not valid JSON" in r.json()["detail"]
+    assert r.json()["errors"][0]["code"] == "invalid_json"
+
+
+def test_a_body_over_64_kib_is_refused(http):
+    body = b'{"query": "' + b"x" * 70_000 + b'"}'
+    r = http.post("/api/search", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    # Without Content-Length (chunked transfer), the size is counted as the body arrives.
+    assert r.json()["code"] == "body_too_large"
+    r = http.post("/api/search", content=iter([body[:40_000], body[40_000:]]),
+                  headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "bytes" in r.json()["detail"] and r.json()["code"] == "body_too_large"
+
+
+def test_no_cors_headers_unless_configured(http):
+    r = http.options("/api/search", headers={"Origin": "https://example.org", "Access-Control-Request-Method": "POST"})
+    assert "access-control-allow-origin" not in r.headers
+
+
+def test_32_concurrent_clients_get_correct_answers(live_server):
+    # Each client gets what a lone client gets for the same question: no crossed wires under load.
+    questions = {"公积金提取租房": "2247553182_1", "今年民心工程有多少项？": "2247552999_1",
+                 "汽车以旧换新补贴怎么申请": "2247552991_1", "地铁8号线进展": "2247553120_1"}
+
+    def one(i: int) -> tuple[int, str, str]:
+        q = list(questions)[i % len(questions)]
+        with httpx.Client(base_url=live_server, timeout=120) as c:
+            if i % 2:
+                r = c.post("/api/ask", json={"question": q})
+                return r.status_code, q, r.json()["citations"][0]["aid"]
+            r = c.post("/api/search", json={"query": q})
+            return r.status_code, q, r.json()["results"][0]["aid"]
+
+    with ThreadPoolExecutor(32) as pool:
+        results = list(pool.map(one, range(32)))
+    assert [s for s, _, _ in results] == [200] * 32
+    assert all(aid == questions[q] for _, q, aid in results)
+
+
+def test_no_index_is_a_503_that_says_to_ingest(start_server, small_settings, embedder):
+    from rag.service import RagService
+
+    url = start_server(small_settings, RagService(small_settings, embedder))
+    r = httpx.post(f"{url}/api/search", json={"query": "地铁"})
+    assert r.status_code == 503 and "rag ingest" in r.json()["detail"] and r.json()["code"] == "no_index"
+    assert httpx.get(f"{url}/healthz").json()["index"] is False
+
+
+@pytest.mark.slow
+def test_a_running_server_honours_ingest_and_delete(start_server, small_settings, small_corpus, embedder):
+    from rag.ingest import delete
+    from rag.service import RagService
+
+    url = start_server(small_settings, RagService(small_settings, embedder))
+    ingest([small_corpus], small_settings, embedder, progress=False)  # after the server started
+    search = {"query": "地铁出入口恢复运营", "top_k": 5}
+    assert "2247553251_1" in {h["aid"] for h in httpx.post(f"{url}/api/search", json=search).json()["results"]}
+    delete(["2247553251_1"], small_settings)
+    for mode in ("hybrid", "dense", "lexical"):
+        hits = httpx.post(f"{url}/api/search", json={**search, "mode": mode}).json()["results"]
+        assert "2247553251_1" not in {h["aid"] for h in hits}
+    assert httpx.get(f"{url}/api/articles/2247553251_1").status_code == 404

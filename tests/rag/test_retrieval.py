@@ -1,0 +1,82 @@
+"""Hybrid retrieval on the real corpus index: relevance, modes, filters before the cut, diversity, spans."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.records import Filters
+
+CASES = [
+    ("今年民心工程包含多少项？", "2247552999_1"),
+    ("天津公积金新政细则", "2247553182_1"),
+    ("汽车以旧换新补贴怎么申请", "2247552991_1"),
+    ("本周上班时间有什么变化", "2247553250_1"),
+    ("Which metro entrances reopen in Tianjin?", "2247553251_1"),  # cross-lingual: English → Chinese text
+]
+
+
+@pytest.mark.parametrize(("query", "aid"), CASES)
+def test_the_answering_article_is_ranked_first(service, query, aid):
+    hits = service.search(query, top_k=5).hits
+    assert hits[0].aid == aid
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+def test_every_mode_ranks_best_first_with_spans_that_match_the_article(service, corpus_articles, mode):
+    hits = service.search("公积金贷款额度", top_k=8, mode=mode).hits
+    assert hits and [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    for h in hits:
+        assert corpus_articles[h.aid].text[h.start : h.end] == h.text
+    if mode == "hybrid":
+        assert all(0 < h.score <= 1 for h in hits)
+    if mode == "dense":
+        assert all(h.scores.lexical is None and h.score == h.scores.dense for h in hits)
+    if mode == "lexical":
+        assert all(h.scores.dense is None and h.score == h.scores.lexical for h in hits)
+
+
+def test_a_domain_document_number_is_found_by_lexical_search(service):
+    hits = service.search("津政办规〔2023〕9号", top_k=3, mode="lexical").hits
+    assert hits[0].aid == "2247553018_1"
+
+
+def test_at_most_two_passages_per_article_and_no_overlapping_passages(service):
+    hits = service.search("天津市2026年政府工作报告 经济 发展 目标", top_k=10).hits
+    by_article: dict[str, list] = {}
+    for h in hits:
+        by_article.setdefault(h.aid, []).append(h)
+    assert max(len(v) for v in by_article.values()) <= 2
+    for passages in by_article.values():
+        for a in passages:
+            for b in passages:
+                if a is not b:
+                    assert a.end < b.start or b.end < a.start  # neither overlapping nor touching
+
+
+def test_date_filter_is_applied_before_the_cut(service):
+    f = Filters(date_from="2026-02-09", date_to="2026-02-10")
+    hits = service.search("公积金", top_k=5, filters=f).hits
+    assert hits, "filters must not empty the page when matching articles exist"
+    assert all("2026-02-09" <= h.date <= "2026-02-10" for h in hits)
+    assert service.search("公积金", top_k=5, filters=Filters(date_from="2027-01-01")).hits == []
+
+
+def test_aids_and_account_filters(service):
+    hits = service.search("地铁", top_k=5, filters=Filters(aids=("2247553120_1",))).hits
+    assert {h.aid for h in hits} == {"2247553120_1"}
+    assert service.search("地铁", top_k=5, filters=Filters(account="另一个公众号")).hits == []
+    assert service.search("地铁", top_k=5, filters=Filters(account="天津政务网")).hits
+
+
+def test_unknown_mode_is_refused(service):
+    with pytest.raises(ValueError, match="unknown mode"):
+        service.search("地铁", mode="sparse")  # type: ignore[arg-type]
+
+
+def test_questions_without_chinese_rank_by_meaning_alone(service):
+    # BM25 cannot match English words against Chinese text, so hybrid follows the dense ranking.
+    question = "How much subsidy do I get for trading in an old car?"
+    hybrid = [h.chunk_id for h in service.search(question, top_k=5).hits]
+    dense = [h.chunk_id for h in service.search(question, top_k=5, mode="dense").hits]
+    assert hybrid == dense

@@ -1,0 +1,51 @@
+"""The loaded service over the session's corpus index: what it holds, and following new index versions."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.chunking import chunk_article, make_splitter
+from rag.index import NoIndexError
+from rag.ingest import delete, ingest
+from rag.service import RagService
+from tests.conftest import SMALL_AIDS
+
+
+def test_the_corpus_index_has_every_chunk_with_exact_offsets(service, corpus_settings, embedder, corpus_articles):
+    index = service.index()
+    splitter = make_splitter(corpus_settings.chunking)
+    expected = [c for a in corpus_articles.values() for c in chunk_article(a, splitter)]
+    stored = index.chunks(c.chunk_id for c in expected)
+    assert len(stored) == len(expected) == index.counts()["chunks"] == index.counts()["vectors"]
+    for c in stored.values():
+        assert corpus_articles[c.aid].text[c.start : c.end] == c.text
+    m = index.manifest
+    assert (m.embedding_model, m.dim, m.counts["articles"]) == (embedder.name, embedder.dim, 49)
+
+
+def test_stats_describe_the_index_and_the_model(service, embedder):
+    stats = service.stats()
+    assert stats["counts"]["articles"] == 49 and stats["accounts"] == ["天津政务网"]
+    assert stats["backend"] == "local" and stats["model"]["name"] == embedder.name
+    assert stats["manifest"]["chunking"] == {"size": 300, "overlap": 60, "splitter": "recursive-zh-v1"}
+    assert "/" not in str(stats["manifest"].get("backend"))  # no filesystem paths in what the API shows
+
+
+def test_article_returns_the_normalised_text_or_none(service, corpus_articles):
+    assert service.article("2247553182_1") == corpus_articles["2247553182_1"]
+    assert service.article("nope_1") is None
+
+
+@pytest.mark.slow
+def test_the_service_follows_each_published_version(small_corpus, small_settings, embedder):
+    svc = RagService(small_settings, embedder)
+    assert not svc.has_index()
+    with pytest.raises(NoIndexError):
+        svc.search("地铁")
+    ingest([small_corpus], small_settings, embedder, progress=False)
+    assert svc.has_index() and svc.index().counts()["articles"] == len(SMALL_AIDS)
+    first = svc.index()
+    assert svc.index() is first  # no reload while nothing changed
+    delete(["2247553251_1"], small_settings)
+    assert svc.index() is not first and svc.index().counts()["articles"] == len(SMALL_AIDS) - 1
+    assert "2247553251_1" not in {h.aid for h in svc.search("地铁出入口恢复运营", top_k=5).hits}
