@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from rag.answer import split_sentences
 from rag.corpus import load_articles
+from rag.sentences import split_sentences
 from rag.settings import get_settings
 
 DIM = 384

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from rag.llm import LLMClient, LLMError
 from rag.records import Answer, Citation, Hit
+from rag.sentences import MIN_SENTENCE_CHARS, split_sentences
 from rag.settings import AnswerSettings
 from rag.tokenize import has_chinese, tokenize
 
@@ -18,10 +18,6 @@ log = logging.getLogger(__name__)
 
 ABSTAIN_TEXT = "现有文章没有回答这个问题。以下是最接近的段落，供参考。"
 ABSTAIN_TEXT_EN = "The articles do not answer this question. The closest passages are listed below."
-# Sentence ends in Chinese and English prose (a "." only before a space, so 5.2% stays whole); closing
-# quotes stay with their sentence; a line break also ends a sentence.
-_SENTENCE = re.compile(r"[^。！？；!?\n]*?(?:[。！？；!?]+[”’」』）)]*|\.(?=\s|$)|\n|$)")
-MIN_SENTENCE_CHARS = 6
 MAX_ANSWER_SENTENCES = 3
 MAX_ANSWER_CHARS = 220
 # Sentences come from the best few passages only: lower ones are cited but rarely hold the answer.
@@ -50,20 +46,6 @@ class Sentence:
     text: str
     score: float = 0.0
     terms: frozenset[str] = frozenset()  # question terms the sentence contains
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) spans of the sentences of ``text``, trimmed of surrounding whitespace."""
-    spans = []
-    for m in _SENTENCE.finditer(text):
-        s, e = m.span()
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e - s > 0:
-            spans.append((s, e))
-    return spans
 
 
 def is_english(text: str) -> bool:

@@ -11,7 +11,8 @@ from typing import Any
 from embeddings import Embedder
 from rag import chunking
 from rag.corpus import CorpusError, LoadResult, Problem, load_articles
-from rag.index import BuildSpec, Manifest, NoIndexError, backend_for
+from rag.index import BuildSpec, IndexedArticle, Manifest, NoIndexError, backend_for
+from rag.sentences import indexed_sentences
 from rag.settings import Settings
 from rag.tokenize import fingerprint, tokenize
 
@@ -27,6 +28,7 @@ class IngestReport:
     skipped: list[str] = field(default_factory=list)  # problems of skipped records
     empty_bodies: list[str] = field(default_factory=list)  # aids indexed by title only
     chunks_embedded: int = 0
+    sentences_embedded: int = 0
     articles_total: int = 0
     chunks_total: int = 0
     seconds: float = 0.0
@@ -82,17 +84,27 @@ def ingest(
                 todo.append(article)
             else:
                 report.unchanged += 1
-        chunked = [(a, chunking.chunk_article(a, splitter)) for a in todo]
-        texts = [chunking.embedding_text(a, c) for a, cs in chunked for c in cs]
+        chunked = [(a, chunking.chunk_article(a, splitter), indexed_sentences(a.text)) for a in todo]
+        texts = [chunking.embedding_text(a, c) for a, cs, _ in chunked for c in cs]
+        # Sentences are embedded in the same pass: the batches mix them by length, not by kind.
+        texts += [a.text[s:e] for a, _, spans in chunked for s, e in spans]
         t0 = time.perf_counter()
         matrix = embedder.encode_passages(texts, progress=progress)
         report.embed_seconds = time.perf_counter() - t0
-        report.chunks_embedded = len(texts)
-        row = 0
-        for article, chunks in chunked:
-            tokens = [tokenize(chunking.embedding_text(article, c)) for c in chunks]
-            writer.upsert(article, chunks, tokens, matrix[row : row + len(chunks)])
-            row += len(chunks)
+        report.chunks_embedded = sum(len(cs) for _, cs, _ in chunked)
+        report.sentences_embedded = len(texts) - report.chunks_embedded
+        chunk_row, sentence_row = 0, report.chunks_embedded
+        for article, chunks, spans in chunked:
+            writer.upsert(IndexedArticle(
+                article=article,
+                chunks=chunks,
+                tokens=[tokenize(chunking.embedding_text(article, c)) for c in chunks],
+                vectors=matrix[chunk_row : chunk_row + len(chunks)],
+                sentences=spans,
+                sentence_vectors=matrix[sentence_row : sentence_row + len(spans)],
+            ))
+            chunk_row += len(chunks)
+            sentence_row += len(spans)
         report.totals(writer.commit())
     report.seconds = time.perf_counter() - started
     return report

@@ -48,7 +48,8 @@ def ingest(
         return
     out.print(
         f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
-        f"skipped {len(report.skipped)}; embedded {report.chunks_embedded} chunks in {report.embed_seconds:.1f} s; "
+        f"skipped {len(report.skipped)}; embedded {report.chunks_embedded} chunks and {report.sentences_embedded} "
+        f"sentences in {report.embed_seconds:.1f} s; "
         f"the index holds {report.articles_total} articles, {report.chunks_total} chunks ({report.seconds:.1f} s)"
     )
     for p in report.skipped:

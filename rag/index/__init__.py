@@ -14,10 +14,12 @@ from rag.index.base import (
     BuildSpec,
     IncompatibleIndexError,
     Index,
+    IndexedArticle,
     IndexUnavailableError,
     IndexWriter,
     Manifest,
     NoIndexError,
+    SentenceVectors,
 )
 from rag.settings import IndexSettings
 
@@ -29,6 +31,8 @@ __all__ = [
     "Index",
     "IndexUnavailableError",
     "IndexWriter",
+    "IndexedArticle",
+    "SentenceVectors",
     "Manifest",
     "NoIndexError",
     "backend_for",

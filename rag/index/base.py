@@ -8,6 +8,7 @@ BM25 for lexical search.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -16,7 +17,7 @@ from pydantic import BaseModel, Field
 from rag.records import Article, Chunk, Filters
 
 # Bump when the stored layout changes; an index of another version must be rebuilt.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 class IndexUnavailableError(RuntimeError):
@@ -32,6 +33,27 @@ class NoIndexError(IndexUnavailableError):
 
 class IncompatibleIndexError(IndexUnavailableError):
     """The index was built with another format, model, tokenizer, chunking or vector index kind."""
+
+
+@dataclass(frozen=True)
+class IndexedArticle:
+    """Everything the index stores for one article: its chunks with their tokens and vectors, and the vectors
+    of its sentences (which answers compare with the question)."""
+
+    article: Article
+    chunks: Sequence[Chunk]
+    tokens: Sequence[Sequence[str]]  # lexical tokens, one list per chunk
+    vectors: np.ndarray  # one row per chunk
+    sentences: Sequence[tuple[int, int]]  # (start, end) spans in article.text
+    sentence_vectors: np.ndarray  # one row per sentence
+
+
+@dataclass(frozen=True)
+class SentenceVectors:
+    """The embedded sentences of one article: spans into its text, and one vector per span."""
+
+    spans: list[tuple[int, int]]
+    vectors: np.ndarray
 
 
 class BuildSpec(BaseModel):
@@ -112,8 +134,12 @@ class Index(Protocol):
         """aid → Article for the aids that exist."""
         ...
 
+    def sentences(self, aids: Iterable[str]) -> dict[str, SentenceVectors]:
+        """aid → the article's embedded sentences, for the aids that exist."""
+        ...
+
     def counts(self) -> dict[str, int]:
-        """Live numbers: articles, chunks, vectors, lexical documents."""
+        """Live numbers: articles, chunks, vectors, lexical documents, sentences."""
         ...
 
     def accounts(self) -> list[str]:
@@ -132,15 +158,14 @@ class IndexWriter(Protocol):
         """aid → content hash of every article the index holds (before this transaction's changes)."""
         ...
 
-    def upsert(self, article: Article, chunks: Sequence[Chunk], tokens: Sequence[Sequence[str]],
-               vectors: np.ndarray) -> None:
-        """Insert or replace one article with its chunks, their lexical tokens and their vectors (row per chunk)."""
+    def upsert(self, entry: IndexedArticle) -> None:
+        """Insert or replace one article with its chunks, tokens, vectors and sentence vectors."""
         ...
 
     def delete(self, aids: Sequence[str]) -> None:
         """Remove articles and all their chunks."""
         ...
 
-    def commit(self, spec: BuildSpec, chunking: dict[str, Any]) -> Manifest:
+    def commit(self) -> Manifest:
         """Publish every change at once; readers see the old index or the new one, never a mix."""
         ...

@@ -10,8 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from rag.answer import compose, score_sentences, split_sentences
+from rag.answer import compose, score_sentences
 from rag.records import Citation
+from rag.sentences import split_sentences
 from rag.service import RagService
 
 

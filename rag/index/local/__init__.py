@@ -12,7 +12,14 @@ from pathlib import Path
 import numpy as np
 from pydantic import ValidationError
 
-from rag.index.base import BuildSpec, IncompatibleIndexError, Manifest, NoIndexError
+from rag.index.base import (
+    BuildSpec,
+    IncompatibleIndexError,
+    IndexedArticle,
+    Manifest,
+    NoIndexError,
+    SentenceVectors,
+)
 from rag.index.local import folder
 from rag.index.local.lexical import LexicalIndex
 from rag.index.local.store import MetadataStore
@@ -106,8 +113,12 @@ class LocalIndex:
         """aid → Article."""
         return self.store.articles(aids)
 
+    def sentences(self, aids: Iterable[str]) -> dict[str, SentenceVectors]:
+        """aid → the article's embedded sentences."""
+        return {aid: SentenceVectors(spans, vectors) for aid, (spans, vectors) in self.store.sentences(aids).items()}
+
     def counts(self) -> dict[str, int]:
-        """Articles, chunks, vectors and lexical documents in this build."""
+        """Articles, chunks, sentences, vectors and lexical documents in this build."""
         return {**self.store.counts(), "vectors": len(self.vectors), "lexical_docs": len(self.lexical)}
 
     def accounts(self) -> list[str]:
@@ -138,13 +149,14 @@ class LocalWriter:
         """aid → content hash of every stored article."""
         return self.store.content_hashes()
 
-    def upsert(self, article: Article, chunks: Sequence[Chunk], tokens: Sequence[Sequence[str]],
-               vectors: np.ndarray) -> None:
-        """Insert or replace one article; its vectors are added at commit (IVF trains on all of them)."""
-        self._removed += self.store.chunk_ids_of([article.aid])
-        self.store.upsert_article(article, list(chunks), [list(t) for t in tokens])
-        self._added_ids.append(np.asarray([c.chunk_id for c in chunks], dtype=np.int64))
-        self._added_vectors.append(np.asarray(vectors, dtype=np.float32).reshape(len(chunks), self.spec.dim))
+    def upsert(self, entry: IndexedArticle) -> None:
+        """Insert or replace one article; its chunk vectors are added at commit (IVF trains on all of them)."""
+        self._removed += self.store.chunk_ids_of([entry.article.aid])
+        self.store.upsert_article(entry.article, list(entry.chunks), [list(t) for t in entry.tokens],
+                                  list(entry.sentences), entry.sentence_vectors)
+        self._added_ids.append(np.asarray([c.chunk_id for c in entry.chunks], dtype=np.int64))
+        self._added_vectors.append(np.asarray(entry.vectors, dtype=np.float32).reshape(len(entry.chunks),
+                                                                                      self.spec.dim))
 
     def delete(self, aids: Sequence[str]) -> None:
         """Remove articles and their chunks."""

@@ -8,6 +8,8 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
+
 from rag.records import Article, Chunk, Filters
 
 DB_FILE = "meta.sqlite"
@@ -34,7 +36,14 @@ CREATE TABLE IF NOT EXISTS chunks (
     text TEXT NOT NULL,
     tokens TEXT NOT NULL  -- space-joined BM25 tokens, so the lexical index can be rebuilt without jieba
 );
+CREATE TABLE IF NOT EXISTS sentences (
+    aid TEXT NOT NULL REFERENCES articles(aid) ON DELETE CASCADE,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    vector BLOB NOT NULL  -- float32, little-endian
+);
 CREATE INDEX IF NOT EXISTS chunks_aid ON chunks(aid);
+CREATE INDEX IF NOT EXISTS sentences_aid ON sentences(aid);
 CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
 """
 
@@ -68,11 +77,14 @@ class MetadataStore:
             self._local.conn = None
 
     # --- writing -----------------------------------------------------------------------------------
-    def upsert_article(self, article: Article, chunks: list[Chunk], tokens: list[list[str]]) -> None:
-        """Insert or replace an article and all its chunks."""
+    def upsert_article(self, article: Article, chunks: list[Chunk], tokens: list[list[str]],
+                       sentences: list[tuple[int, int]], sentence_vectors: np.ndarray) -> None:
+        """Insert or replace an article, all its chunks and its sentence vectors."""
         conn = self._conn()
+        vectors = np.ascontiguousarray(sentence_vectors, dtype="<f4")
         with conn:
             conn.execute("DELETE FROM chunks WHERE aid = ?", (article.aid,))
+            conn.execute("DELETE FROM sentences WHERE aid = ?", (article.aid,))
             conn.execute(
                 "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (article.aid, article.title, article.url, article.date, article.account,
@@ -85,6 +97,10 @@ class MetadataStore:
                     for c, t in zip(chunks, tokens, strict=True)
                 ],
             )
+            conn.executemany(
+                'INSERT INTO sentences (aid, start, "end", vector) VALUES (?,?,?,?)',
+                [(article.aid, s, e, v.tobytes()) for (s, e), v in zip(sentences, vectors, strict=True)],
+            )
 
     def delete_articles(self, aids: Iterable[str]) -> list[int]:
         """Delete articles and their chunks; returns the removed chunk ids."""
@@ -95,6 +111,7 @@ class MetadataStore:
             for aid in aids:
                 removed += [r[0] for r in conn.execute("SELECT chunk_id FROM chunks WHERE aid = ?", (aid,))]
                 conn.execute("DELETE FROM chunks WHERE aid = ?", (aid,))
+                conn.execute("DELETE FROM sentences WHERE aid = ?", (aid,))
                 conn.execute("DELETE FROM articles WHERE aid = ?", (aid,))
         return removed
 
@@ -168,12 +185,28 @@ class MetadataStore:
             sql += " WHERE " + " AND ".join(where)
         return [r[0] for r in self._conn().execute(sql, args)]
 
+    def sentences(self, aids: Iterable[str]) -> dict[str, tuple[list[tuple[int, int]], np.ndarray]]:
+        """aid → (sentence spans, float32 vectors) for the given aids that have sentences, in text order."""
+        aids = list(dict.fromkeys(aids))
+        if not aids:
+            return {}
+        rows = self._conn().execute(
+            f'SELECT aid, start, "end", vector FROM sentences WHERE aid IN ({",".join("?" * len(aids))}) '
+            'ORDER BY aid, start', aids)
+        grouped: dict[str, list[tuple[int, int, bytes]]] = {}
+        for aid, start, end, blob in rows:
+            grouped.setdefault(aid, []).append((start, end, blob))
+        return {aid: ([(s, e) for s, e, _ in found],
+                      np.vstack([np.frombuffer(b, dtype="<f4") for _, _, b in found]).astype(np.float32))
+                for aid, found in grouped.items()}
+
     def counts(self) -> dict[str, int]:
-        """Numbers of articles and chunks."""
+        """Numbers of articles, chunks and embedded sentences."""
         conn = self._conn()
         return {
             "articles": conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0],
             "chunks": conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0],
+            "sentences": conn.execute("SELECT COUNT(*) FROM sentences").fetchone()[0],
         }
 
     def accounts(self) -> list[str]:

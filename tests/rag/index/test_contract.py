@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.index import BuildSpec, IncompatibleIndexError, NoIndexError, backend_for
+from rag.index import BuildSpec, IncompatibleIndexError, IndexedArticle, NoIndexError, backend_for
 from rag.records import Article, Chunk, Filters
 from rag.settings import IndexSettings
 
@@ -47,13 +47,20 @@ def vector(seed: int) -> np.ndarray:
 VECTORS = {c.chunk_id: vector(i) for i, c in enumerate(c for a in ARTICLES for c in chunks_of(a))}
 
 
+def entry(article: Article, tokens: list[list[str]] | None = None, vectors: np.ndarray | None = None
+          ) -> IndexedArticle:
+    """What ingest would write for ``article``: its sentence spans are its chunks' spans here."""
+    cs = chunks_of(article)
+    vectors = np.stack([VECTORS[c.chunk_id] for c in cs]) if vectors is None else vectors
+    return IndexedArticle(article=article, chunks=cs, tokens=tokens or TOKENS[article.aid], vectors=vectors,
+                          sentences=[(c.start, c.end) for c in cs], sentence_vectors=-vectors)
+
+
 def write(config: IndexSettings, articles: list[Article], *, rebuild: bool = False) -> None:
     backend = backend_for(config)
     with backend.writer(config, SPEC, rebuild=rebuild) as w:
         for a in articles:
-            cs = chunks_of(a)
-            w.upsert(a, cs, TOKENS[a.aid][: len(cs)] if a.aid in TOKENS else [[] for _ in cs],
-                     np.stack([VECTORS.get(c.chunk_id, vector(99)) for c in cs]))
+            w.upsert(entry(a))
         w.commit()
 
 
@@ -76,7 +83,7 @@ def test_nothing_published_yet(config):
 
 
 def test_what_is_written_is_read_back_with_exact_spans(index):
-    assert index.counts() == {"articles": 3, "chunks": 4, "vectors": 4, "lexical_docs": 4}
+    assert index.counts() == {"articles": 3, "chunks": 4, "sentences": 4, "vectors": 4, "lexical_docs": 4}
     assert index.accounts() == ["天津发布", "天津政务网"]
     assert index.articles(["a_1", "nope"]) == {"a_1": ARTICLES[0]}
     chunks = index.chunks(VECTORS)
@@ -86,6 +93,16 @@ def test_what_is_written_is_read_back_with_exact_spans(index):
         assert article.text[c.start : c.end] == c.text
     m = index.manifest
     assert (m.embedding_model, m.dim, m.tokenizer, m.counts["chunks"]) == ("test-model", DIM, "test-tokens", 4)
+
+
+def test_sentence_vectors_come_back_with_their_spans(index):
+    found = index.sentences(["a_1", "c_1", "nope"])
+    assert set(found) == {"a_1", "c_1"}
+    for aid, table in found.items():
+        cs = chunks_of(next(a for a in ARTICLES if a.aid == aid))
+        assert table.spans == [(c.start, c.end) for c in cs]
+        assert table.vectors.dtype == np.float32
+        assert np.allclose(table.vectors, -np.stack([VECTORS[c.chunk_id] for c in cs]))
 
 
 def test_a_stored_vector_finds_itself_first(index):
@@ -138,8 +155,7 @@ def test_an_upsert_replaces_an_article_everywhere(config, index):
     backend = backend_for(config)
     with backend.writer(config, SPEC) as w:
         assert w.content_hashes() == {"a_1": "h-a1", "b_1": "h-b1", "c_1": "h-c1"}
-        (c,) = chunks_of(changed)
-        w.upsert(changed, [c], [["地铁", "新线", "开通"]], vector(7)[None, :])
+        w.upsert(entry(changed, [["地铁", "新线", "开通"]], vector(7)[None, :]))
         w.commit()
     assert backend.version(config) != old_version
     fresh = backend.open(config, SPEC)
@@ -148,7 +164,9 @@ def test_an_upsert_replaces_an_article_everywhere(config, index):
     (cid, _), = fresh.search_lexical(["新线"], 5)
     assert fresh.chunks([cid])[cid].text == "地铁新线开通。"
     assert fresh.search_dense(vector(7), 1)[0][0] == cid
-    assert fresh.counts()["chunks"] == fresh.counts()["vectors"] == 4
+    assert fresh.counts()["chunks"] == fresh.counts()["vectors"] == fresh.counts()["sentences"] == 4
+    assert fresh.sentences(["b_1"])["b_1"].spans == [(0, 7)]
+    assert np.allclose(fresh.sentences(["b_1"])["b_1"].vectors, -vector(7))
 
 
 def test_a_delete_removes_an_article_from_every_part(config, index):
@@ -158,6 +176,7 @@ def test_a_delete_removes_an_article_from_every_part(config, index):
         w.commit()
     fresh = backend.open(config, SPEC)
     assert fresh.articles(["a_1"]) == {} and fresh.counts()["articles"] == 2
+    assert fresh.sentences(["a_1"]) == {} and fresh.counts()["sentences"] == 2
     assert not {c.aid for c in fresh.chunks(VECTORS).values()} & {"a_1"}
     hits = fresh.search_dense(VECTORS[chunks_of(ARTICLES[0])[0].chunk_id], 10)
     assert not {c.aid for c in fresh.chunks([cid for cid, _ in hits]).values()} & {"a_1"}
