@@ -60,3 +60,26 @@ def percentile(values: Sequence[float], q: float) -> float:
     pos = (len(xs) - 1) * q / 100
     lo, hi = math.floor(pos), math.ceil(pos)
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def calibration_bins(confidence: Sequence[float], correct: Sequence[bool], bins: int = 10) -> list[dict[str, float]]:
+    """Equal-width confidence bins over [0, 1]: each with its count, mean confidence and share correct."""
+    out = []
+    for i in range(bins):
+        lo, hi = i / bins, (i + 1) / bins
+        inside = [(c, ok) for c, ok in zip(confidence, correct, strict=True)
+                  if lo <= c < hi or (i == bins - 1 and c == 1.0)]
+        n = len(inside)
+        out.append({"lo": lo, "hi": hi, "n": n,
+                    "confidence": sum(c for c, _ in inside) / n if n else 0.0,
+                    "accuracy": sum(ok for _, ok in inside) / n if n else 0.0})
+    return out
+
+
+def expected_calibration_error(confidence: Sequence[float], correct: Sequence[bool], bins: int = 10) -> float:
+    """ECE: the count-weighted mean gap between confidence and accuracy over equal-width bins (NaN when empty)."""
+    total = len(confidence)
+    if not total:
+        return float("nan")
+    return sum(b["n"] / total * abs(b["confidence"] - b["accuracy"])
+               for b in calibration_bins(confidence, correct, bins))

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 
 from embeddings import Embedder
+from rag.dates import MAX_BOOST_DAYS, DateRange
 from rag.fusion import max_rrf_score, reciprocal_rank_fusion
 from rag.index import Index
-from rag.records import MODES, Filters, Hit, Mode, Scores
+from rag.query import Query
+from rag.records import MODES, Article, Chunk, Filters, Hit, Mode, Scores
 from rag.settings import RetrievalSettings
-from rag.tokenize import has_chinese, tokenize
 
 
 @dataclass
@@ -25,30 +27,38 @@ class Retrieved:
     """
 
     hits: list[Hit]
+    query: Query
     query_vector: np.ndarray | None
     dense_margin: float | None = None
+    date_boosted: bool = False  # whether the question's date moved articles of that date up
 
 
 def retrieve(
     index: Index,
     embedder: Embedder,
-    query: str,
+    query: Query,
     config: RetrievalSettings,
     *,
     top_k: int = 5,
     mode: Mode = "hybrid",
     filters: Filters | None = None,
 ) -> Retrieved:
-    """The ``top_k`` passages for ``query``; see :class:`rag.records.Hit` for what ``score`` means per mode."""
+    """The ``top_k`` passages for an analysed question; see :class:`rag.records.Hit` for what ``score`` means."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
     # Enough candidates that diversity and merging still leave top_k passages.
     n_cand = max(config.candidates, top_k * (config.max_chunks_per_article + 2))
+    # A named day or week also fetches the articles of those days, so they can be moved up (a soft boost).
+    dated = query.dates if query.dates is not None and query.dates.days <= MAX_BOOST_DAYS else None
+    in_range = None
+    if dated is not None and (filters is None or filters.is_empty()):
+        in_range = Filters(date_from=dated.date_from, date_to=dated.date_to)
 
     dense: dict[int, tuple[int, float]] = {}
     qvec, margin = None, None
+    extra: set[int] = set()
     if mode in ("hybrid", "dense"):
-        qvec = embedder.encode_queries([query])[0]
+        qvec = embedder.encode_queries([query.search_text])[0]
         found = index.search_dense(qvec, max(n_cand, config.margin_background), filters)
         dense = {cid: (rank, s) for rank, (cid, s) in enumerate(found[:n_cand], start=1)}
         if found:
@@ -57,32 +67,62 @@ def retrieve(
             sims = [s for _, s in background[: config.margin_background]]
             # The best dense candidate that passed the filters (it may not be on the page after fusion).
             margin = float(found[0][1] - np.mean(sims)) if sims else None
+        if in_range is not None:
+            extra |= {cid for cid, _ in index.search_dense(qvec, top_k, in_range)}
     lexical: dict[int, tuple[int, float]] = {}
     if mode in ("hybrid", "lexical"):
-        found = index.search_lexical(tokenize(query), n_cand, filters)
+        found = index.search_lexical(query.terms, n_cand, filters)
         lexical = {cid: (rank, s) for rank, (cid, s) in enumerate(found, start=1)}
+        if in_range is not None:
+            extra |= {cid for cid, _ in index.search_lexical(query.terms, top_k, in_range)}
 
+    chunks = index.chunks([*dense, *lexical, *extra])
+    articles = index.articles({c.aid for c in chunks.values()})
     if mode == "dense":
         order = {cid: s for cid, (_, s) in dense.items()}
     elif mode == "lexical":
         order = {cid: s for cid, (_, s) in lexical.items()}
     else:
         lexical_weight = config.lexical_weight
-        if not has_chinese(query):
+        if query.language == "en":
             lexical_weight *= config.cross_lingual_lexical_factor
         weights = {"dense": config.dense_weight, "lexical": lexical_weight}
-        fused = reciprocal_rank_fusion({"dense": list(dense), "lexical": list(lexical)}, weights, k=config.rrf_k)
+        rankings = {"dense": list(dense), "lexical": list(lexical)}  # dicts keep rank order
+        fused = reciprocal_rank_fusion(rankings, weights, k=config.rrf_k)
+        if dated is not None:
+            # The dated candidates in their fused order: the boost lifts them over undated ones and never
+            # reorders them among themselves.
+            by_fusion = sorted([*dense, *lexical, *extra], key=lambda c: (-fused.get(c, 0.0), c))
+            weights["date"] = config.date_weight
+            rankings["date"] = _dated(dated, by_fusion, chunks, articles)
+            fused = reciprocal_rank_fusion(rankings, weights, k=config.rrf_k)
         top = max_rrf_score(weights, k=config.rrf_k)
         order = {cid: s / top for cid, s in fused.items()}
 
     ranked_ids = sorted(order, key=lambda c: (-order[c], c))
-    hits = _assemble(index, ranked_ids, order, dense, lexical, top_k, config)
-    return Retrieved(hits, qvec, margin)
+    hits = _assemble(ranked_ids, chunks, articles, order, dense, lexical, top_k, config)
+    return Retrieved(hits, query, qvec, margin, date_boosted=dated is not None and mode == "hybrid")
+
+
+def _dated(dates: DateRange, candidates: list[int], chunks: dict[int, Chunk],
+           articles: dict[str, Article]) -> list[int]:
+    """The candidates whose article names one of the days (news reports an event of 2月4日 on the 4th or the
+    5th, and names the day either way), in retrieval order; failing those, the ones published on the days or
+    the day after."""
+    mentions = dates.mentions()
+    found = [(cid, articles[chunks[cid].aid]) for cid in dict.fromkeys(candidates)
+             if cid in chunks and chunks[cid].aid in articles]
+    named = [cid for cid, a in found if any(m in a.text for m in mentions)]
+    if named:
+        return named
+    last = (dates.date_to + dt.timedelta(days=1)).isoformat()
+    return [cid for cid, a in found if dates.date_from.isoformat() <= a.date <= last]
 
 
 def _assemble(
-    index: Index,
     ranked_ids: list[int],
+    chunks: dict[int, Chunk],
+    articles: dict[str, Article],
     order: dict[int, float],
     dense: dict[int, tuple[int, float]],
     lexical: dict[int, tuple[int, float]],
@@ -94,8 +134,6 @@ def _assemble(
     A chunk next to or overlapping a passage already chosen widens it (up to ``max_passage_chars``) instead of
     taking a place of its own; past that limit it is dropped, since the reader already has its neighbour.
     """
-    chunks = index.chunks(ranked_ids)
-    articles = index.articles(c.aid for c in chunks.values())
     hits: list[Hit] = []
     positions: dict[int, tuple[int, int]] = {}  # hit chunk_id → first and last chunk position it covers
     for cid in ranked_ids:

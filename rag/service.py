@@ -6,6 +6,7 @@ so a running server never returns an article deleted after it started.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from typing import Any
 
@@ -13,6 +14,7 @@ from embeddings import Embedder
 from rag.answer import answer as compose_answer
 from rag.index import BuildSpec, Index, NoIndexError, backend_for
 from rag.llm import LLMClient
+from rag.query import Query, QueryStats, analyze
 from rag.records import Answer, Article, Filters, Mode
 from rag.retrieval import Retrieved, retrieve
 from rag.settings import Settings
@@ -28,8 +30,9 @@ class RagService:
         self.backend = backend_for(settings.index)
         self.spec = BuildSpec(embedding_model=embedder.name, dim=embedder.dim, tokenizer=fingerprint())
         self._lock = threading.Lock()
-        # (version, loaded index), replaced as one tuple so a reader never pairs a new version with an old index.
-        self._loaded: tuple[str, Index] | None = None
+        # (version, loaded index, its query statistics), replaced as one tuple so a reader never pairs a new
+        # version with an old index.
+        self._loaded: tuple[str, Index, QueryStats] | None = None
         answer = settings.answer
         self.llm = (
             LLMClient(answer.llm_base_url, answer.llm_model, api_key=answer.llm_api_key, timeout=answer.llm_timeout)
@@ -39,16 +42,28 @@ class RagService:
 
     def index(self) -> Index:
         """The published index, reloaded when a new version has been published since the last call."""
+        return self._current()[1]
+
+    def _current(self) -> tuple[str, Index, QueryStats]:
         version = self.backend.version(self.settings.index)
         if version is None:
             raise NoIndexError(self.backend.location(self.settings.index))
         loaded = self._loaded
         if loaded is not None and loaded[0] == version:
-            return loaded[1]
+            return loaded
         with self._lock:
             if self._loaded is None or self._loaded[0] != version:
-                self._loaded = (version, self.backend.open(self.settings.index, self.spec))
-            return self._loaded[1]
+                index = self.backend.open(self.settings.index, self.spec)
+                self._loaded = (version, index, QueryStats(index.document_frequency, index.vocabulary()))
+            return self._loaded
+
+    def analyze(self, question: str, *, today: dt.date | None = None) -> Query:
+        """The question analysed against the index; relative dates count from its newest article."""
+        _, index, stats = self._current()
+        if today is None:
+            latest = index.manifest.latest_date
+            today = dt.date.fromisoformat(latest) if latest else dt.date.today()
+        return analyze(question, stats, today)
 
     def has_index(self) -> bool:
         """True when an index has been published (it may still be incompatible)."""
@@ -57,15 +72,15 @@ class RagService:
     def search(self, query: str, *, top_k: int = 5, mode: Mode = "hybrid",
                filters: Filters | None = None) -> Retrieved:
         """Ranked passages for ``query``."""
-        return retrieve(self.index(), self.embedder, query, self.settings.retrieval, top_k=top_k, mode=mode,
-                        filters=filters)
+        return retrieve(self.index(), self.embedder, self.analyze(query), self.settings.retrieval, top_k=top_k,
+                        mode=mode, filters=filters)
 
     def ask(self, question: str, *, top_k: int = 5, filters: Filters | None = None,
             mode: Mode = "hybrid") -> Answer:
         """A short cited answer (or an abstention) for ``question``."""
         index = self.index()
-        found = retrieve(index, self.embedder, question, self.settings.retrieval, top_k=top_k, mode=mode,
-                         filters=filters)
+        found = retrieve(index, self.embedder, self.analyze(question), self.settings.retrieval, top_k=top_k,
+                         mode=mode, filters=filters)
         return compose_answer(index, question, found.hits, dense_margin=found.dense_margin,
                               config=self.settings.answer, llm=self.llm)
 

@@ -82,9 +82,11 @@ class RetrievalSettings(BaseSettings):
     rrf_k: int = Field(default=60, ge=1)
     dense_weight: float = Field(default=1.0, ge=0)
     lexical_weight: float = Field(default=1.0, ge=0)
-    # Multiplies lexical_weight for questions without Chinese characters: BM25 over Chinese articles then
-    # ranks on stray digits and Latin words (measured in eval/sweep.md).
-    cross_lingual_lexical_factor: float = Field(default=0.0, ge=0)
+    # Multiplies lexical_weight for English questions, whose BM25 terms are translations (eval/sweep.md).
+    cross_lingual_lexical_factor: float = Field(default=1.0, ge=0)
+    # Weight of the third ranking for questions that name a day or a week: the candidates published on those
+    # days or naming them (a soft boost; filters are for exclusion).
+    date_weight: float = Field(default=1.0, ge=0)
     # Candidates taken from each retriever before fusion.
     candidates: int = Field(default=50, ge=1, le=1000)
     max_chunks_per_article: int = Field(default=2, ge=1)

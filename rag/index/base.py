@@ -78,6 +78,7 @@ class Manifest(BaseModel):
     vector_index: dict[str, Any]
     lexical: dict[str, Any]
     corpus_hash: str = ""
+    latest_date: str = Field(default="", description="The newest article's date: 'today' for relative dates")
     counts: dict[str, int] = Field(default_factory=dict)
     created_at: str = ""
 
@@ -124,6 +125,14 @@ class Index(Protocol):
 
     def documents(self) -> int:
         """How many chunks the lexical statistics count."""
+        ...
+
+    def document_frequency(self, tokens: Sequence[str]) -> list[int]:
+        """How many chunks contain each token (what idf is computed from)."""
+        ...
+
+    def vocabulary(self) -> list[str]:
+        """Every lexical token of the index (English names are matched against it by pinyin)."""
         ...
 
     def chunks(self, chunk_ids: Iterable[int]) -> dict[int, Chunk]:

@@ -8,6 +8,8 @@ import pytest
 
 from eval.metrics import (
     answer_hit_at_k,
+    calibration_bins,
+    expected_calibration_error,
     first_hit_rank,
     mrr_at_k,
     ndcg_at_k,
@@ -59,3 +61,17 @@ def test_percentile_interpolates():
     assert percentile([1, 2, 3, 4], 50) == 2.5
     assert percentile([10], 95) == 10
     assert percentile([], 50) == 0.0
+
+
+def test_expected_calibration_error_by_hand():
+    # Bin 0.8–0.9: confidences 0.8 and 0.85 (mean 0.825), one of two correct (0.5): gap 0.325, weight 2/4.
+    # Bin 0.2–0.3: 0.2 and 0.2, none correct: gap 0.2, weight 2/4.  ECE = 0.1625 + 0.1 = 0.2625.
+    conf, ok = [0.8, 0.85, 0.2, 0.2], [True, False, False, False]
+    assert expected_calibration_error(conf, ok) == pytest.approx(0.2625)
+    bins = {(round(b["lo"], 1)): b for b in calibration_bins(conf, ok) if b["n"]}
+    assert bins[0.8]["n"] == 2 and bins[0.8]["accuracy"] == 0.5 and bins[0.2]["confidence"] == pytest.approx(0.2)
+
+
+def test_perfect_calibration_has_zero_error_and_one_lands_in_the_last_bin():
+    assert expected_calibration_error([1.0, 1.0, 0.0], [True, True, False]) == 0.0
+    assert calibration_bins([1.0], [True])[-1]["n"] == 1

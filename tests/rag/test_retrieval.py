@@ -74,9 +74,22 @@ def test_unknown_mode_is_refused(service):
         service.search("地铁", mode="sparse")  # type: ignore[arg-type]
 
 
-def test_questions_without_chinese_rank_by_meaning_alone(service):
-    # BM25 cannot match English words against Chinese text, so hybrid follows the dense ranking.
-    question = "How much subsidy do I get for trading in an old car?"
-    hybrid = [h.chunk_id for h in service.search(question, top_k=5).hits]
-    dense = [h.chunk_id for h in service.search(question, top_k=5, mode="dense").hits]
-    assert hybrid == dense
+def test_english_questions_search_with_chinese_terms(service):
+    found = service.search("How much subsidy do I get for trading in an old car?", top_k=5)
+    assert {"补贴", "以旧换新"} <= set(found.query.terms)
+    assert found.hits[0].aid == "2247552991_1"
+    assert found.hits[0].scores.lexical is not None  # BM25 took part, on the translated terms
+
+
+def test_traditional_questions_find_what_their_simplified_twins_find(service):
+    simplified = service.search("公积金可以用来付房租吗？", top_k=5)
+    traditional = service.search("公積金可以用來付房租嗎？", top_k=5)
+    assert traditional.query.traditional and traditional.query.search_text == "公积金可以用来付房租吗？"
+    assert [h.chunk_id for h in traditional.hits] == [h.chunk_id for h in simplified.hits]
+
+
+def test_a_named_day_boosts_the_articles_that_name_it(service):
+    found = service.search("2月5日市委开了什么会？", top_k=5)
+    assert found.date_boosted and found.query.dates.source == "2月5日"
+    top = service.index().articles([found.hits[0].aid])[found.hits[0].aid]
+    assert "2月5日" in top.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.chunking import chunk_article, make_splitter
+from rag.chunking import SPLITTER, chunk_article, make_splitter
 from rag.index import NoIndexError
 from rag.ingest import delete, ingest
 from rag.service import RagService
@@ -27,7 +27,7 @@ def test_stats_describe_the_index_and_the_model(service, embedder):
     stats = service.stats()
     assert stats["counts"]["articles"] == 49 and stats["accounts"] == ["天津政务网"]
     assert stats["backend"] == "local" and stats["model"]["name"] == embedder.name
-    assert stats["manifest"]["chunking"] == {"size": 300, "overlap": 60, "splitter": "recursive-zh-v1"}
+    assert stats["manifest"]["chunking"] == {"size": 300, "overlap": 60, "splitter": SPLITTER}
     assert "/" not in str(stats["manifest"].get("backend"))  # no filesystem paths in what the API shows
 
 

@@ -105,6 +105,14 @@ class LocalIndex:
         """Chunks in the BM25 index."""
         return len(self.lexical)
 
+    def document_frequency(self, tokens: Sequence[str]) -> list[int]:
+        """How many chunks contain each token."""
+        return self.lexical.document_frequency(tokens)
+
+    def vocabulary(self) -> list[str]:
+        """Every lexical token of the index."""
+        return self.lexical.vocabulary()
+
     def chunks(self, chunk_ids: Iterable[int]) -> dict[int, Chunk]:
         """chunk_id → Chunk."""
         return self.store.chunks(chunk_ids)
@@ -186,6 +194,7 @@ class LocalWriter:
             vector_index=vectors.params(),
             lexical={**lexical.params(), "k1": self.config.bm25_k1, "b": self.config.bm25_b},
             corpus_hash=self.store.corpus_hash(),
+            latest_date=self.store.latest_date(),
             counts={**counts, "vectors": len(vectors)},
             created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         )

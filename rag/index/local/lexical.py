@@ -55,19 +55,22 @@ class LexicalIndex:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(self.chunk_ids[i]), float(scores[i])) for i in top if scores[i] > 0]
 
-    def idf(self, tokens: Sequence[str]) -> list[float]:
-        """BM25 inverse document frequency of each token (0 for tokens the corpus does not contain)."""
+    def document_frequency(self, tokens: Sequence[str]) -> list[int]:
+        """How many chunks contain each token."""
         if self._retriever is None:
-            return [0.0] * len(tokens)
+            return [0] * len(tokens)
         vocab = self._retriever.vocab_dict
         indptr = self._retriever.scores["indptr"]
+        return [int(indptr[i + 1] - indptr[i]) if (i := vocab.get(t)) is not None else 0 for t in tokens]
+
+    def idf(self, tokens: Sequence[str]) -> list[float]:
+        """BM25 inverse document frequency of each token (0 for tokens the corpus does not contain)."""
         n = len(self.chunk_ids)
-        out = []
-        for t in tokens:
-            i = vocab.get(t)
-            df = int(indptr[i + 1] - indptr[i]) if i is not None else 0
-            out.append(math.log(1 + (n - df + 0.5) / (df + 0.5)) if df else 0.0)
-        return out
+        return [math.log(1 + (n - df + 0.5) / (df + 0.5)) if df else 0.0 for df in self.document_frequency(tokens)]
+
+    def vocabulary(self) -> list[str]:
+        """Every token the index holds."""
+        return list(self._retriever.vocab_dict) if self._retriever is not None else []
 
     def save(self, folder: Path) -> None:
         """Write the bm25s index and the row → chunk id map into ``folder``."""

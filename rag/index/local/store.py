@@ -209,6 +209,10 @@ class MetadataStore:
             "sentences": conn.execute("SELECT COUNT(*) FROM sentences").fetchone()[0],
         }
 
+    def latest_date(self) -> str:
+        """The newest article's date ("" when empty)."""
+        return self._conn().execute("SELECT COALESCE(MAX(date), '') FROM articles").fetchone()[0]
+
     def accounts(self) -> list[str]:
         """Distinct account names."""
         return [r[0] for r in self._conn().execute("SELECT DISTINCT account FROM articles ORDER BY account")]

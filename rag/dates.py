@@ -1,0 +1,181 @@
+"""Dates and periods named in a question — 2月4日, 2026年2月, February 4, 春节, 上周 — as an inclusive date range.
+
+Relative words count from "today", which is the newest article's date unless the caller says otherwise (the
+corpus is a snapshot: "this week" means the week of its newest article, not of the machine's clock).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+# The longest range that still says which articles are meant; "今年" (a whole year) names no article.
+MAX_BOOST_DAYS = 31
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+              "九": 9, "十": 10}
+_MONTHS = {m: i for i, names in enumerate((
+    ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
+    ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+    ("december", "dec")), start=1) for m in names}
+_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_NUM = r"(\d{1,2}|[一二三四五六七八九十]{1,3})"
+
+# Chinese festivals by year (lunar ones move): date of the festival day, and the public-holiday span.
+_FESTIVALS: dict[str, dict[int, tuple[str, str]]] = {
+    "春节": {2024: ("2024-02-10", "2024-02-17"), 2025: ("2025-01-28", "2025-02-04"),
+             2026: ("2026-02-15", "2026-02-23"), 2027: ("2027-02-05", "2027-02-11")},
+    "元宵节": {2024: ("2024-02-24", "2024-02-24"), 2025: ("2025-02-12", "2025-02-12"),
+               2026: ("2026-03-03", "2026-03-03"), 2027: ("2027-02-20", "2027-02-20")},
+    "除夕": {2024: ("2024-02-09", "2024-02-09"), 2025: ("2025-01-28", "2025-01-28"),
+             2026: ("2026-02-16", "2026-02-16"), 2027: ("2027-02-05", "2027-02-05")},
+}
+_FESTIVAL_WORDS = {"春节": "春节", "spring festival": "春节", "chinese new year": "春节", "lunar new year": "春节",
+                   "元宵节": "元宵节", "元宵": "元宵节", "lantern festival": "元宵节", "除夕": "除夕",
+                   "年三十": "除夕", "new year's eve": "除夕"}
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """An inclusive range of days, and the words of the question it was read from."""
+
+    date_from: dt.date
+    date_to: dt.date
+    source: str
+
+    @property
+    def days(self) -> int:
+        """How many days the range covers."""
+        return (self.date_to - self.date_from).days + 1
+
+    def contains(self, day: str) -> bool:
+        """True when ``day`` (YYYY-MM-DD) lies in the range."""
+        return self.date_from.isoformat() <= day <= self.date_to.isoformat()
+
+    def mentions(self) -> list[str]:
+        """How articles write the days of a short range ("2月4日", "2月4号"), to find them in the text."""
+        if self.days > 7:
+            return []
+        out = []
+        for i in range(self.days):
+            d = self.date_from + dt.timedelta(days=i)
+            out += [f"{d.month}月{d.day}日", f"{d.month}月{d.day}号"]
+        return out
+
+
+def _number(text: str) -> int:
+    """An Arabic or a Chinese numeral up to 99."""
+    if text.isdigit():
+        return int(text)
+    if text.startswith("十"):
+        return 10 + (_CN_DIGITS[text[1]] if len(text) > 1 else 0)
+    if len(text) == 3 and text[1] == "十":
+        return _CN_DIGITS[text[0]] * 10 + _CN_DIGITS[text[2]]
+    if len(text) == 2 and text[1] == "十":
+        return _CN_DIGITS[text[0]] * 10
+    return _CN_DIGITS.get(text, 0)
+
+
+def _day(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _month_range(year: int, month: int) -> tuple[dt.date, dt.date] | None:
+    if not 1 <= month <= 12:
+        return None
+    first = dt.date(year, month, 1)
+    last = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1))
+    return first, last
+
+
+def interpret(question: str, today: dt.date) -> DateRange | None:
+    """The date range the question names, or None. Absolute dates win over periods, periods over relative words."""
+    for reader in (_absolute_chinese, _absolute_english, _festival, _relative):
+        found = reader(question, today)
+        if found is not None:
+            return found
+    return None
+
+
+_CN_RANGE = re.compile(rf"(?:(\d{{4}})年)?{_NUM}月{_NUM}[日号](?:\s*(?:至|到|-|—|~)\s*(?:{_NUM}月)?{_NUM}[日号])?")
+_CN_MONTH = re.compile(rf"(\d{{4}})年{_NUM}月(?![\d一二三四五六七八九十]+[日号])")
+
+
+def _absolute_chinese(question: str, today: dt.date) -> DateRange | None:
+    m = _CN_RANGE.search(question)
+    if m:
+        year = int(m.group(1)) if m.group(1) else today.year
+        start = _day(year, _number(m.group(2)), _number(m.group(3)))
+        if start is None:
+            return None
+        end = start
+        if m.group(5):
+            end_month = _number(m.group(4)) if m.group(4) else start.month
+            end = _day(year, end_month, _number(m.group(5))) or start
+        return DateRange(start, max(start, end), m.group(0))
+    m = _CN_MONTH.search(question)
+    if m:
+        span = _month_range(int(m.group(1)), _number(m.group(2)))
+        return DateRange(span[0], span[1], m.group(0)) if span else None
+    return None
+
+
+_EN_MONTH_DAY = re.compile(rf"\b({_MONTH_NAMES})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?", re.I)
+_EN_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_NAMES})\b\.?(?:,?\s+(\d{{4}}))?",
+                           re.I)
+_EN_MONTH_YEAR = re.compile(rf"\b(?:in\s+)?({_MONTH_NAMES})\.?\s+(\d{{4}})\b", re.I)
+
+
+def _absolute_english(question: str, today: dt.date) -> DateRange | None:
+    m = _EN_MONTH_DAY.search(question)
+    if m:
+        day = _day(int(m.group(3) or today.year), _MONTHS[m.group(1).lower()], int(m.group(2)))
+        if day:
+            return DateRange(day, day, m.group(0))
+    m = _EN_DAY_MONTH.search(question)
+    if m:
+        day = _day(int(m.group(3) or today.year), _MONTHS[m.group(2).lower()], int(m.group(1)))
+        if day:
+            return DateRange(day, day, m.group(0))
+    m = _EN_MONTH_YEAR.search(question)
+    if m:
+        span = _month_range(int(m.group(2)), _MONTHS[m.group(1).lower()])
+        return DateRange(span[0], span[1], m.group(0)) if span else None
+    return None
+
+
+def _festival(question: str, today: dt.date) -> DateRange | None:
+    lowered = question.lower()
+    for word, festival in sorted(_FESTIVAL_WORDS.items(), key=lambda kv: -len(kv[0])):
+        if word in lowered:
+            by_year = _FESTIVALS[festival]
+            # The coming festival, or this year's: news in a snapshot speaks of the nearest one.
+            years = sorted(y for y in by_year if dt.date.fromisoformat(by_year[y][1]) >= today) or sorted(by_year)
+            start, end = by_year[years[0]]
+            return DateRange(dt.date.fromisoformat(start), dt.date.fromisoformat(end),
+                             question[lowered.index(word) : lowered.index(word) + len(word)])
+    return None
+
+
+def _relative(question: str, today: dt.date) -> DateRange | None:
+    lowered = question.lower()
+    monday = today - dt.timedelta(days=today.weekday())
+    rules: list[tuple[tuple[str, ...], tuple[dt.date, dt.date]]] = [
+        (("前天", "day before yesterday"), (today - dt.timedelta(days=2),) * 2),
+        (("昨天", "昨日", "yesterday"), (today - dt.timedelta(days=1),) * 2),
+        (("今天", "今日", "today"), (today, today)),
+        (("上周", "上星期", "上个星期", "last week"), (monday - dt.timedelta(days=7), monday - dt.timedelta(days=1))),
+        (("本周", "这周", "这个星期", "本星期", "this week"), (monday, monday + dt.timedelta(days=6))),
+        (("上个月", "上月", "last month"), _month_range(today.year - (today.month == 1), (today.month - 2) % 12 + 1)),
+        (("本月", "这个月", "this month"), _month_range(today.year, today.month)),
+    ]
+    for words, span in rules:
+        for word in words:
+            if word in lowered and span:
+                at = lowered.index(word)
+                return DateRange(span[0], span[1], question[at : at + len(word)])
+    return None

