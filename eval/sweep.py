@@ -3,9 +3,9 @@
 1. Chunk size × overlap: each configuration is ingested into a temporary RAG_HOME (the real index is not
    touched) and scored on hybrid Recall@5 / AnswerHit@3 / MRR@10.
 2. Fusion weights (dense, lexical) on the configured index.
-3. The abstention threshold: for each candidate, the share of unanswerable questions abstained on and
-   of answerable ones wrongly abstained on; the choice maximises the difference with false abstentions
-   at most 10 %.
+3. The lexical weight factor for English questions (their BM25 terms are translations).
+4. The abstention threshold on the reader's P(answerable), out of fold (eval.train_reader): for each
+   candidate, the share of unanswerable questions abstained on and of answerable ones wrongly abstained on.
 """
 
 from __future__ import annotations
@@ -14,13 +14,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from eval.run import GoldQuestion, evaluate_retrieval, summarize
 from rag.settings import Settings
 
 CHUNKINGS = [(200, 0), (200, 40), (300, 0), (300, 60), (400, 80), (500, 100)]
-CROSS_LINGUAL = [0.0, 0.3, 1.0]
+CROSS_LINGUAL = [0.0, 0.3, 0.5, 1.0, 1.5, 2.0]
 WEIGHTS = [(1.0, 1.0), (1.0, 0.5), (1.0, 0.7), (0.7, 1.0), (0.5, 1.0), (1.0, 0.0), (0.0, 1.0)]
-MAX_FALSE_ABSTAIN = 0.10
+THRESHOLDS = [round(0.05 * i, 2) for i in range(2, 17)]
 
 
 def _scores(service: Any, gold: list[GoldQuestion]) -> dict[str, float]:
@@ -35,7 +37,7 @@ def _line(cells: list[str]) -> str:
 
 def sweep(settings: Settings, embedder: Any, gold: list[GoldQuestion], out_dir: Path) -> str:
     """Run the three sweeps, print the tables and write ``sweep.md``; returns the Markdown."""
-    from rag.answer import evidence
+    from eval.train_reader import MAX_FALSE_ABSTAIN, choose_threshold, collect, fit
     from rag.ingest import ingest
     from rag.service import RagService
 
@@ -61,7 +63,7 @@ def sweep(settings: Settings, embedder: Any, gold: list[GoldQuestion], out_dir: 
         lines.append(row)
         print(row, flush=True)
 
-    lines += ["", "## Lexical weight factor for questions without Chinese (hybrid)", "",
+    lines += ["", "## Lexical weight factor for English questions (hybrid)", "",
               _line(["factor", "recall@5", "answerhit@3", "mrr@10", "en recall@5", "en mrr@10"]),
               "|---|---|---|---|---|---|"]
     print("\n".join(lines[-4:]), flush=True)
@@ -73,27 +75,17 @@ def sweep(settings: Settings, embedder: Any, gold: list[GoldQuestion], out_dir: 
         lines.append(row)
         print(row, flush=True)
 
-    svc = RagService(settings, embedder)
-    conf = []
-    for q in gold:
-        found = svc.search(q.question, top_k=5)
-        conf.append((q, evidence(svc.index(), q.question, found.hits, found.dense_margin, settings.answer)))
-    answerable = [c for q, c in conf if q.answerable]
-    unanswerable = [c for q, c in conf if not q.answerable]
-    weight = settings.answer.lexical_evidence_weight
-    lines += ["", f"## Abstention threshold (evidence: dense margin + {weight:g} × lexical term coverage)", "",
+    samples = collect(RagService(settings, embedder), [q for q in gold if not q.id.endswith("-hant")])
+    _, p_answerable = fit(samples)
+    answerable = np.array([x.question.answerable for x in samples])
+    lines += ["", "## Abstention threshold on P(answerable), out of fold", "",
               _line(["threshold", "abstains on unanswerable", "false abstentions"]), "|---|---|---|"]
-    best = (-1.0, 0.0)
-    for i in range(10, 71, 2):
-        t = i / 1000
-        ab = sum(c < t for c in unanswerable) / max(len(unanswerable), 1)
-        fa = sum(c < t for c in answerable) / max(len(answerable), 1)
-        lines.append(_line([f"{t:.3f}", f"{ab:.3f}", f"{fa:.3f}"]))
-        if fa <= MAX_FALSE_ABSTAIN and ab - fa > best[0]:
-            best = (ab - fa, t)
-    lines += ["", f"Chosen threshold: {best[1]:.3f} (false abstentions ≤ {MAX_FALSE_ABSTAIN:.0%}, "
-              "maximising abstentions on unanswerable minus false abstentions)."]
-    print("\n".join(lines[-(len(range(10, 71, 2)) + 7):]), flush=True)
+    for t in THRESHOLDS:
+        ab, fa = np.mean(p_answerable[~answerable] < t), np.mean(p_answerable[answerable] < t)
+        lines.append(_line([f"{t:.2f}", f"{ab:.3f}", f"{fa:.3f}"]))
+    lines += ["", f"Fitted threshold: {choose_threshold(p_answerable, answerable):.3f} (the highest with at most "
+              f"{MAX_FALSE_ABSTAIN:.0%} false abstentions; `python -m eval.train_reader` writes it)."]
+    print("\n".join(lines[-(len(THRESHOLDS) + 7):]), flush=True)
     md = "\n".join(lines) + "\n"
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "sweep.md").write_text(md, encoding="utf-8")

@@ -1,107 +1,29 @@
-"""Short answers built from retrieved passages: extractive by default, optionally written by an LLM."""
+"""Short answers: the reader's quoted sentences with their [n] markers, or an abstention that says what is
+missing — in the question's language; optionally written by an LLM from the same passages."""
 
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
 
 from rag.llm import LLMClient, LLMError
-from rag.records import Answer, Citation, Hit
-from rag.sentences import MIN_SENTENCE_CHARS, split_sentences
-from rag.settings import AnswerSettings
-from rag.tokenize import has_chinese, tokenize
+from rag.query import Query
+from rag.reader import Reading
+from rag.records import Answer, Citation, Hit, Interpretation
 
 log = logging.getLogger(__name__)
 
-ABSTAIN_TEXT = "现有文章没有回答这个问题。以下是最接近的段落，供参考。"
-ABSTAIN_TEXT_EN = "The articles do not answer this question. The closest passages are listed below."
-MAX_ANSWER_SENTENCES = 3
-MAX_ANSWER_CHARS = 220
-# Sentences come from the best few passages only: lower ones are cited but rarely hold the answer.
-SENTENCE_POOL_PASSAGES = 3
+ABSTAIN_TEXT = "现有文章没有回答这个问题。"
+ABSTAIN_TEXT_EN = "The articles do not answer this question."
+CLOSEST_TEXT = "以下是最接近的段落，供参考。"
+CLOSEST_TEXT_EN = "The closest passages are listed below."
+# How many missing and present terms an abstention names.
+NAMED_TERMS = 3
 
 
-class TermStats(Protocol):
-    """Corpus statistics of lexical terms (the index implements it; tests may pass a small table)."""
-
-    def idf(self, tokens: Sequence[str]) -> list[float]:
-        """BM25 idf of each token (0 for tokens no chunk contains)."""
-        ...
-
-    def documents(self) -> int:
-        """How many chunks the statistics count."""
-        ...
-
-
-@dataclass
-class Sentence:
-    """A candidate answer sentence: its citation number and its span inside that citation's text."""
-
-    n: int
-    start: int
-    end: int
-    text: str
-    score: float = 0.0
-    terms: frozenset[str] = frozenset()  # question terms the sentence contains
-
-
-def is_english(text: str) -> bool:
-    """True when the question is mostly Latin letters (answer boilerplate follows the question's language)."""
-    letters = sum(c.isascii() and c.isalpha() for c in text)
-    cjk = sum("\u4e00" <= c <= "\u9fff" for c in text)
-    return letters > 2 * cjk
-
-
-def score_sentences(stats: TermStats, question: str, citations: list[Citation]) -> list[Sentence]:
-    """Score each sentence of the top passages by idf-weighted coverage of the question's terms.
-
-    A passage-rank prior breaks ties and carries cross-lingual questions, which share no terms with the text.
-    """
-    q_tokens = list(dict.fromkeys(tokenize(question)))
-    q_idf = dict(zip(q_tokens, stats.idf(q_tokens), strict=True))
-    total = sum(q_idf.values()) or 1.0
-    out = []
-    for c in citations[:SENTENCE_POOL_PASSAGES]:
-        prior = 0.15 / c.n
-        for s, e in split_sentences(c.text):
-            text = c.text[s:e]
-            if len(text) < MIN_SENTENCE_CHARS:
-                continue
-            toks = set(tokenize(text))
-            hit = frozenset(t for t in q_idf if t in toks)
-            coverage = sum(q_idf[t] for t in hit) / total
-            out.append(Sentence(c.n, s, e, text, coverage + prior, hit))
-    out.sort(key=lambda x: -x.score)
-    return out
-
-
-def compose(sentences: list[Sentence]) -> list[Sentence]:
-    """The best one to three sentences, in reading order within each passage.
-
-    A further sentence must score at least 60 % of the best and bring question terms the chosen ones lack,
-    so the answer grows only when it says something more about the question.
-    """
-    if not sentences:
-        return []
-    best = sentences[0].score
-    chosen = [sentences[0]]
-    covered = set(sentences[0].terms)
-    length = len(sentences[0].text)
-    for s in sentences[1:]:
-        if len(chosen) >= MAX_ANSWER_SENTENCES or s.score < 0.6 * best:
-            break
-        if length + len(s.text) > MAX_ANSWER_CHARS or any(s.text in c.text or c.text in s.text for c in chosen):
-            continue
-        if covered and not (s.terms - covered):
-            continue
-        chosen.append(s)
-        covered |= s.terms
-        length += len(s.text)
-    chosen.sort(key=lambda s: (s.n, s.start))
-    return chosen
+def interpretation(query: Query) -> Interpretation | None:
+    """The date the question names, for the response."""
+    d = query.dates
+    return Interpretation(date_from=d.date_from, date_to=d.date_to, source=d.source) if d else None
 
 
 def to_citations(hits: list[Hit]) -> list[Citation]:
@@ -109,77 +31,51 @@ def to_citations(hits: list[Hit]) -> list[Citation]:
     return [Citation.of(i, h) for i, h in enumerate(hits, start=1)]
 
 
-# Questions without Chinese terms cannot be matched lexically against Chinese articles; they get the
-# median coverage of answerable Chinese gold questions instead of a zero that would always abstain.
-NEUTRAL_COVERAGE = 0.7
+def _english_names(query: Query, terms: list[str]) -> list[str]:
+    """The English phrases of the question that ``terms`` (Chinese) translate."""
+    out = []
+    for term in terms:
+        phrase = next((m.english for m in query.translations if any(term in c for c in m.chinese)), None)
+        if phrase and phrase not in out:
+            out.append(phrase)
+    return out
 
 
-def term_coverage(stats: TermStats, question: str, hits: list[Hit], passages: int = 3) -> float | None:
-    """Share of the question's Chinese terms (idf-weighted) found in the top passages and their titles.
-
-    Terms the corpus never uses weigh as much as the rarest term, so "火星" in a question about Mars
-    counts fully against it. None when the question has no Chinese terms.
-    """
-    terms = [t for t in dict.fromkeys(tokenize(question)) if len(t) >= 2 and has_chinese(t)]
-    if not terms:
-        return None
-    n = max(stats.documents(), 1)
-    rarest = math.log(1 + (n + 0.5) / 0.5)
-    weights = [w if w > 0 else rarest for w in stats.idf(terms)]
-    seen = set(tokenize(" ".join(f"{h.title} {h.text}" for h in hits[:passages])))
-    return sum(w for t, w in zip(terms, weights, strict=True) if t in seen) / sum(weights)
+def abstention(query: Query, reading: Reading) -> str:
+    """Why there is no answer, in the question's language, naming what the articles lack when it can."""
+    missing, present = reading.missing[:NAMED_TERMS], reading.present[:NAMED_TERMS]
+    if query.language == "en":
+        missing, present = _english_names(query, missing), _english_names(query, present)
+        why = (f" They mention {', '.join(present)}, but not {', '.join(missing)}." if missing and present
+               else f" They do not mention {', '.join(missing)}." if missing else "")
+        return f"{ABSTAIN_TEXT_EN}{why} {CLOSEST_TEXT_EN}"
+    why = (f"文章提到了{'、'.join(present)}，但没有提到{'、'.join(missing)}。" if missing and present
+           else f"文章没有提到{'、'.join(missing)}。" if missing else "")
+    return f"{ABSTAIN_TEXT}{why}{CLOSEST_TEXT}"
 
 
-def evidence(stats: TermStats, question: str, hits: list[Hit], dense_margin: float | None,
-             config: AnswerSettings) -> float:
-    """How well the passages support an answer: the retrieval's dense margin plus weighted term coverage.
+def compose(query: Query, hits: list[Hit], reading: Reading, *, llm: LLMClient | None = None) -> Answer:
+    """The answer record for ``reading``: quoted sentences with [n] markers and highlights, or an abstention.
 
-    This is the one abstention signal: answers below ``config.abstain_threshold`` abstain, and it is
-    reported as the answer's ``confidence``.
-    """
-    coverage = term_coverage(stats, question, hits)
-    return (dense_margin or 0.0) + config.lexical_evidence_weight * (
-        NEUTRAL_COVERAGE if coverage is None else coverage)
-
-
-def answer(
-    stats: TermStats,
-    question: str,
-    hits: list[Hit],
-    *,
-    dense_margin: float | None,
-    config: AnswerSettings,
-    llm: LLMClient | None = None,
-) -> Answer:
-    """Compose the answer for ``question`` from ``hits`` (already ranked, best first).
-
-    Abstains — says the articles do not answer this, and still returns the closest passages — when the
-    :func:`evidence` is below ``config.abstain_threshold``, calibrated on the gold set by ``rag eval --sweep``.
+    With an LLM configured, it writes the answer from the same passages, told the reader's decision; the
+    abstention stays the reader's, and on an error the extractive answer is returned with a notice.
     """
     citations = to_citations(hits)
-    conf = evidence(stats, question, hits, dense_margin, config)
-    english = is_english(question)
-    abstention = ABSTAIN_TEXT_EN if english else ABSTAIN_TEXT
-    if not citations or conf < config.abstain_threshold:
-        return Answer(question=question, answer=abstention, abstained=True, confidence=conf, citations=citations)
-
+    base = {"question": query.text, "confidence": round(reading.confidence, 4), "missing": reading.missing,
+            "query_terms": list(query.terms), "interpreted": interpretation(query), "citations": citations}
+    if reading.abstain or not citations:
+        return Answer(answer=abstention(query, reading), abstained=True, **base)
     notice = None
     if llm is not None:
         try:
-            text = llm.answer(question, citations)
-            return Answer(question=question, answer=text, abstained=False, confidence=conf, generator="llm",
-                          citations=citations)
+            text = llm.answer(query.text, citations, missing=reading.missing)
+            return Answer(answer=text, abstained=False, generator="llm", **base)
         except LLMError as e:
             log.warning("LLM answer failed, falling back to extractive: %s", e)
             notice = f"The language model could not answer ({e}); this is the extractive answer."
-
-    chosen = compose(score_sentences(stats, question, citations))
-    if not chosen:
-        return Answer(question=question, answer=abstention, abstained=True, confidence=conf, notice=notice,
-                      citations=citations)
     by_n = {c.n: c for c in citations}
-    for s in chosen:  # every quoted sentence is marked in its citation, so the page need not search for it
+    for s in reading.chosen:  # every quoted sentence is marked in its citation, so the page need not search
         by_n[s.n].highlights.append((s.start, s.end))
-    text = "".join(f"{s.text}[{s.n}]" if not english else f"{s.text} [{s.n}] " for s in chosen).strip()
-    return Answer(question=question, answer=text, abstained=False, confidence=conf, notice=notice,
-                  citations=citations)
+    english = query.language == "en"
+    text = "".join(f"{s.text} [{s.n}] " if english else f"{s.text}[{s.n}]" for s in reading.chosen).strip()
+    return Answer(answer=text, abstained=False, notice=notice, **base)

@@ -29,9 +29,15 @@ class LLMClient:
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.timeout = timeout
 
-    def answer(self, question: str, citations: list[Citation]) -> str:
-        """The model's answer, with citation markers that do not name a passage removed."""
+    def answer(self, question: str, citations: list[Citation], *, missing: list[str] | None = None) -> str:
+        """The model's answer, with citation markers that do not name a passage removed.
+
+        ``missing`` are the question's terms no passage mentions (the reader's finding): the model is told, so
+        it does not invent the missing detail.
+        """
         passages = "\n\n".join(f"[{c.n}] {c.title} ({c.date})\n{c.text}" for c in citations)
+        if missing:
+            passages += "\n\nNote: no passage mentions " + "、".join(missing) + "."
         body = {
             "model": self.model,
             "temperature": 0,

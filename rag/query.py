@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Literal
 
 from rag.dates import DateRange, interpret
-from rag.tokenize import has_chinese, tokenize
+from rag.tokenize import has_chinese, tokenize, words
 from rag.translate import PinyinIndex, TermMatch, translate
 
 AnswerType = Literal["time", "duration", "quantity", "place", "body", "person", "procedure", "reason", "yesno",
@@ -39,7 +39,7 @@ _ZH_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
     ("time", re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|几点|什么时间|几日|日期|哪个月|"
                         r"截至何时|起止")),
     ("place", re.compile(r"哪里|哪儿|在哪|什么地方|何地|哪个区|哪个地方|地点|地址|位于|哪座城市|哪个城市|"
-                         r"哪个村|哪个站")),
+                         r"哪个(?:村|站|镇|街道|园区|公园|场馆|场所|会场|馆)")),
     ("body", re.compile(r"哪个部门|哪些部门|哪家|什么单位|哪个单位|哪个机构|什么机构|哪些单位|哪些企业|哪个企业|"
                         r"哪个公司|由谁|哪所|哪个学校|哪个医院|哪家医院|牵头")),
     ("person", re.compile(r"谁|哪位|什么人|负责人是")),
@@ -83,6 +83,8 @@ class Query:
     terms: tuple[str, ...]  # lexical search tokens (Chinese; translated for English questions)
     focus: tuple[str, ...]  # content terms the answer must be about
     answer_type: AnswerType
+    # The focus terms next to what is asked (公积金贷款最高能贷多少 → 最高): the detail an answer must name.
+    key: tuple[str, ...] = ()
     translations: tuple[TermMatch, ...] = ()
     dates: DateRange | None = None
     notes: dict[str, str] = field(default_factory=dict)
@@ -114,15 +116,52 @@ def is_english(text: str) -> bool:
 
 def answer_type(question: str, english: bool) -> AnswerType:
     """What kind of answer the question expects."""
+    return _asked(question, english)[0]
+
+
+def _asked(question: str, english: bool) -> tuple[AnswerType, int]:
+    """The answer type and where in the question it is asked (the end when no cue says)."""
     for kind, pattern in _EN_TYPES if english else _ZH_TYPES:
-        if pattern.search(question):
-            return kind
-    return "other"
+        m = pattern.search(question)
+        if m:
+            return kind, m.start()
+    return "other", len(question)
 
 
-def focus_terms(tokens: Sequence[str]) -> tuple[str, ...]:
-    """The content terms among ``tokens``: no question words, no single characters."""
-    return tuple(dict.fromkeys(t for t in tokens if t not in QUESTION_WORDS and len(t) >= 2 and has_chinese(t)))
+_CLAUSE = re.compile(r"[，,。？?！!；;：:]")
+
+
+def key_terms(question: str, focus: Sequence[str], asked_at: int) -> tuple[str, ...]:
+    """The focus terms nearest to where the question asks, within its clause: the nearest before and after."""
+    start = max((m.end() for m in _CLAUSE.finditer(question, 0, asked_at)), default=0)
+    end = next((m.start() for m in _CLAUSE.finditer(question, asked_at)), len(question))
+    before, after = None, None
+    for term in focus:
+        for m in re.finditer(re.escape(term), question[start:end]):
+            at = start + m.start()
+            if at < asked_at and (before is None or at > before[1]):
+                before = (term, at)
+            elif at >= asked_at and (after is None or at < after[1]):
+                after = (term, at)
+    return tuple(found[0] for found in (before, after) if found is not None)
+
+
+# A word that asks (多少钱, 哪几个, 什么时候) or points back at the conversation (这次, 那个) is not a focus term.
+_ASKING = re.compile(r"[哪几]|多少|什么|怎么|如何|为何|时候|^[这那此该][次个些项里件种位]")
+# A modal fused to a verb by jieba (能贷, 能领, 要交) says no more than the verb.
+_MODAL = re.compile(r"^(?:能|可|要|会|需|得|该)(?=[\u4e00-\u9fff]$)")
+
+
+def focus_terms(words: Sequence[str]) -> tuple[str, ...]:
+    """The content terms among ``words`` (jieba's precise cut): no question words, no single characters."""
+    out = []
+    for w in words:
+        if w in QUESTION_WORDS or _ASKING.search(w) or _MODAL.search(w) or len(w) < 2:
+            continue
+        # Latin words count when they name something (Z2, 5G, AI), not when they are English prose.
+        if has_chinese(w) or (re.search(r"\d", w) and len(w) <= 6) or (w.isalpha() and w.isascii() and len(w) <= 3):
+            out.append(w)
+    return tuple(dict.fromkeys(out))
 
 
 class QueryStats:
@@ -163,10 +202,15 @@ def analyze(question: str, stats: QueryStats, today: dt.date) -> Query:
         latin = [w for w, df in zip(latin, stats.term_frequency(latin), strict=True) if df > 0]
         terms = tuple(dict.fromkeys(tokens + latin))
         # Each translated phrase counts once: its first (most used) alternative.
-        focus = focus_terms([t for m in matches for t in tokenize(m.chinese[0])])
+        focus = focus_terms([w for m in matches for w in words(m.chinese[0])])
         # The multilingual model reads both: the question, and the Chinese words the articles would use.
         search = " ".join([question, *(m.chinese[0] for m in matches)])
-        return Query(question, search, "en", False, terms, focus, answer_type(question, True), matches, dates)
+        # English asks first and names the detail right after ("what is the interest rate for…").
+        content = [m for m in matches if m.source != "number"]
+        key = focus_terms(words(content[0].chinese[0])) if content else ()
+        return Query(question, search, "en", False, terms, focus, answer_type(question, True), key, matches, dates)
     tokens = tokenize(normal)
-    return Query(question, normal, "zh", normal != question, tuple(tokens), focus_terms(tokens),
-                 answer_type(normal, False), (), dates)
+    focus = focus_terms(words(normal))
+    kind, asked_at = _asked(normal, False)
+    return Query(question, normal, "zh", normal != question, tuple(tokens), focus, kind,
+                 key_terms(normal, focus, asked_at), (), dates)

@@ -95,15 +95,29 @@ class Citation(Passage):
         return cls(n=n, **passage.model_dump(include=set(Passage.model_fields)))
 
 
+class Interpretation(BaseModel):
+    """The date or period a question names, as retrieval read it (articles of those days were moved up)."""
+
+    date_from: dt.date
+    date_to: dt.date
+    source: str = Field(description="The words of the question it was read from, e.g. 2月4日, 春节, last week")
+
+
 class Answer(BaseModel):
     """A short answer with its citations, or an abstention that still lists the closest passages."""
 
     question: str
     answer: str = Field(description="The answer text; [n] refers to citations[n-1]")
     abstained: bool = Field(description="True when the articles do not answer the question")
-    confidence: float = Field(description="The evidence that decided abstention (higher is stronger)")
+    confidence: float = Field(description="Calibrated probability that the answer holds a correct answer: among "
+                                          "answers given with confidence ≈ p, about p do")
+    missing: list[str] = Field(default_factory=list, description="Focus terms of the question no cited passage "
+                                                                 "mentions, rarest first (what the articles lack)")
     generator: Literal["extractive", "llm"] = "extractive"
     notice: str | None = Field(default=None, description="e.g. why an LLM answer fell back to the extractive one")
+    query_terms: list[str] = Field(default_factory=list, description="The terms searched for (Chinese; "
+                                                                     "translated for English questions)")
+    interpreted: Interpretation | None = Field(default=None, description="The date the question names")
     citations: list[Citation]
 
 

@@ -11,10 +11,11 @@ import threading
 from typing import Any
 
 from embeddings import Embedder
-from rag.answer import answer as compose_answer
+from rag.answer import compose
 from rag.index import BuildSpec, Index, NoIndexError, backend_for
 from rag.llm import LLMClient
 from rag.query import Query, QueryStats, analyze
+from rag.reader import Evidence, collect, read
 from rag.records import Answer, Article, Filters, Mode
 from rag.retrieval import Retrieved, retrieve
 from rag.settings import Settings
@@ -77,12 +78,18 @@ class RagService:
 
     def ask(self, question: str, *, top_k: int = 5, filters: Filters | None = None,
             mode: Mode = "hybrid") -> Answer:
-        """A short cited answer (or an abstention) for ``question``."""
+        """A short cited answer (or an abstention that says what is missing) for ``question``."""
+        evidence = self.evidence(question, top_k=top_k, filters=filters, mode=mode)
+        reading = read(evidence, abstain_below=self.settings.answer.abstain_threshold)
+        return compose(evidence.query, evidence.hits, reading, llm=self.llm)
+
+    def evidence(self, question: str, *, top_k: int = 5, filters: Filters | None = None,
+                 mode: Mode = "hybrid") -> Evidence:
+        """What the reader measures for ``question``: the passages, their candidate sentences and features."""
         index = self.index()
         found = retrieve(index, self.embedder, self.analyze(question), self.settings.retrieval, top_k=top_k,
                          mode=mode, filters=filters)
-        return compose_answer(index, question, found.hits, dense_margin=found.dense_margin,
-                              config=self.settings.answer, llm=self.llm)
+        return collect(found.query, found.hits, found.query_vector, found.dense_margin, index)
 
     def article(self, aid: str) -> Article | None:
         """One normalised article."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import re
 import threading
 from functools import lru_cache
@@ -65,6 +66,28 @@ def tokenize(text: str) -> list[str]:
         if w and w not in stop and _WORDLIKE.search(w):
             words.append(w)
     return words
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text`` as a reader sees them: jieba's precise cut (公积金贷款, not 公积 + 积金), lower-cased,
+    without stop words and punctuation. BM25 uses :func:`tokenize`, which adds the parts of long words."""
+    tok = _tokenizer()
+    stop = stopwords()
+    with _lock:
+        cut = list(tok.cut(text))
+    return [w for w in (w.strip().lower() for w in cut) if w and w not in stop and _WORDLIKE.search(w)]
+
+
+def specificity(word: str) -> float:
+    """How specialised ``word`` is in general Chinese, 0..1, from jieba's word frequencies: 0 for everyday words
+    (之前, 现在, 孩子), 1 for rare or unknown ones (容积率, 罚息). A near-miss question names a specific thing the
+    articles lack; an answerable one often just words itself more casually than the articles."""
+    tok = _tokenizer()
+    freq = tok.FREQ.get(word, 0)
+    if not freq:
+        return 1.0
+    # log(total / freq) runs from about 7 (现在) to 17 (容积率) for the words of questions.
+    return min(1.0, max(0.0, (math.log(tok.total / freq) - 9.0) / 5.0))
 
 
 @lru_cache(maxsize=1)

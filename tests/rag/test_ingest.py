@@ -201,4 +201,5 @@ def test_stored_vectors_equal_fresh_embeddings(small_corpus, small_settings, emb
     fresh = embedder.encode_passages([embedding_text(articles[c.aid], c) for c in chunks])
     for c, v in zip(chunks, fresh, strict=True):
         (best, score), *_ = index.search_dense(v, 1)
-        assert best == c.chunk_id and score == pytest.approx(1.0, abs=1e-4)
+        # Batches are padded differently at ingest and here, which moves float32 results in the 4th decimal.
+        assert best == c.chunk_id and score == pytest.approx(1.0, abs=1e-3)

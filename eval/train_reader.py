@@ -1,0 +1,233 @@
+"""Fit the reader's three models on the gold set, report cross-validated figures, write the model file.
+
+    python -m eval.train_reader [--gold eval/gold.jsonl] [--out rag/resources/reader_model.json]
+                                [--held-out-prefix n]
+
+Every figure printed is cross-validated: questions are split into folds grouped by their article, so no
+article's questions are both fitted on and scored. ``--held-out-prefix n`` also fits on the questions whose id
+does not start with ``n`` and scores the ones that do (they were written later, by someone who had not seen
+the reader), before the final model is fitted on everything. The abstention threshold is chosen on
+out-of-fold predictions, as the highest that keeps false abstentions at most 5 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from eval.metrics import contains_answer, expected_calibration_error
+from eval.run import ASK_K, SHOWN_CITATIONS, GoldQuestion, load_gold
+from rag.reader import Evidence, choose_sentences
+from rag.reader.features import CANDIDATE_FEATURES, QUESTION_FEATURES, question_features
+from rag.reader.model import MODEL_FILE, Logistic, ReaderModel
+
+FOLDS = 5
+# The abstention threshold keeps false abstentions (answerable questions abstained on) at most this high.
+MAX_FALSE_ABSTAIN = 0.05
+REGULARISATION = 1.0  # inverse strength (sklearn's C); the feature sets are small, the data a few hundred
+
+
+@dataclass
+class Sample:
+    """One gold question with its evidence and labels."""
+
+    question: GoldQuestion
+    evidence: Evidence
+    labels: np.ndarray  # per candidate: holds a gold answer
+    group: str
+
+
+def collect(service, gold: list[GoldQuestion]) -> list[Sample]:  # noqa: ANN001 - a RagService
+    """Run every question through retrieval and the reader's measurements."""
+    out = []
+    for q in gold:
+        ev = service.evidence(q.question, top_k=ASK_K)
+        labels = np.array([q.answerable and contains_answer(c.text, q.answers) for c in ev.candidates], dtype=bool)
+        group = q.aids[0] if q.aids else (ev.hits[0].aid if ev.hits else q.id)
+        out.append(Sample(q, ev, labels, group))
+    return out
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, features: tuple[str, ...]) -> Logistic:
+    """A standardised, L2-regularised logistic regression (sklearn), stored as plain numbers."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    if len(set(y.tolist())) < 2:  # a degenerate fold: predict the base rate
+        return Logistic(features, mean, scale, np.zeros(x.shape[1]), float(np.log((y.mean() + 1e-3) /
+                                                                                   (1 - y.mean() + 1e-3))))
+    lr = LogisticRegression(C=REGULARISATION, max_iter=2000).fit((x - mean) / scale, y)
+    return Logistic(features, mean, scale, lr.coef_[0], float(lr.intercept_[0]))
+
+
+def folds(samples: list[Sample], k: int = FOLDS) -> list[np.ndarray]:
+    """Fold index of each sample, grouped by article (balanced by size, deterministic)."""
+    from sklearn.model_selection import GroupKFold
+
+    groups = [s.group for s in samples]
+    fold = np.zeros(len(samples), dtype=int)
+    for i, (_, test) in enumerate(GroupKFold(n_splits=k).split(np.zeros(len(samples)), groups=groups)):
+        fold[test] = i
+    return [np.flatnonzero(fold == i) for i in range(k)]
+
+
+def _stack(samples: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
+    xs = [s.evidence.candidate_x for s in samples if len(s.evidence.candidate_x)]
+    ys = [s.labels for s in samples if len(s.evidence.candidate_x)]
+    width = len(CANDIDATE_FEATURES)
+    return (np.vstack(xs) if xs else np.zeros((0, width))), (np.concatenate(ys) if ys else np.zeros(0, bool))
+
+
+@dataclass
+class Outcome:
+    """What the reader would answer for one question, given candidate probabilities."""
+
+    qx: np.ndarray
+    answer_text: str
+    shown: str
+    holds: bool  # the answer text holds a gold answer
+
+
+def outcome(s: Sample, p: np.ndarray) -> Outcome:
+    """The answer the reader composes from candidate probabilities ``p``, and whether it holds a gold answer."""
+    ev = s.evidence
+    qx = question_features(ev.query, ev.hits, ev.candidates, ev.candidate_x, p, ev.weights, ev.dense_margin)
+    text = " ".join(c.text for c in choose_sentences(ev, p))
+    shown = text + "\n" + "\n".join(h.text for h in ev.hits[:SHOWN_CITATIONS])
+    holds = s.question.answerable and contains_answer(text, s.question.answers)
+    return Outcome(qx, text, shown, holds)
+
+
+def choose_threshold(p_answerable: np.ndarray, answerable: np.ndarray) -> float:
+    """The highest threshold whose false abstentions stay within ``MAX_FALSE_ABSTAIN``."""
+    best = 0.0
+    for t in np.unique(np.concatenate([[0.0], p_answerable])):
+        if np.mean(p_answerable[answerable] < t) <= MAX_FALSE_ABSTAIN:
+            best = max(best, float(t))
+    return best
+
+
+def fit(samples: list[Sample]) -> tuple[ReaderModel, np.ndarray]:
+    """The three models and the threshold, fitted on ``samples``; also the out-of-fold P(answerable).
+
+    Candidate probabilities feed the question models out of fold, as they will be at run time on new questions.
+    """
+    oof = [np.zeros(len(s.labels)) for s in samples]
+    for test in folds(samples):
+        train = [samples[i] for i in range(len(samples)) if i not in set(test)]
+        model = fit_logistic(*_stack(train), CANDIDATE_FEATURES)
+        for i in test:
+            oof[i] = model.probability(samples[i].evidence.candidate_x)
+    outcomes = [outcome(s, p) for s, p in zip(samples, oof, strict=True)]
+    qx = np.vstack([o.qx for o in outcomes])
+    answerable = np.array([s.question.answerable for s in samples])
+    holds = np.array([o.holds for o in outcomes])
+    a_model = fit_logistic(qx, answerable, QUESTION_FEATURES)
+    # The threshold is chosen on out-of-fold answerability, like the figures it will be judged by.
+    p_a = np.zeros(len(samples))
+    for test in folds(samples):
+        mask = np.ones(len(samples), bool)
+        mask[test] = False
+        p_a[test] = fit_logistic(qx[mask], answerable[mask], QUESTION_FEATURES).probability(qx[test])
+    reader = ReaderModel(
+        candidate=fit_logistic(*_stack(samples), CANDIDATE_FEATURES),
+        answerable=a_model,
+        confidence=fit_logistic(qx, holds, QUESTION_FEATURES),
+        abstain_below=choose_threshold(p_a, answerable),
+        meta={},
+    )
+    return reader, p_a
+
+
+def cross_validate(samples: list[Sample]) -> dict[str, float]:
+    """Figures of the whole procedure on held-out folds: each fold is scored by models fitted without it."""
+    rows = []
+    for test in folds(samples):
+        held = set(test.tolist())
+        model, _ = fit([s for i, s in enumerate(samples) if i not in held])
+        for i in test:
+            rows.append(score(samples[i], model))
+    return summarise(rows)
+
+
+def score(s: Sample, model: ReaderModel) -> dict[str, object]:
+    """One question answered by ``model``."""
+    p = model.candidate.probability(s.evidence.candidate_x)
+    o = outcome(s, p)
+    abstain = not len(p) or float(model.answerable.probability(o.qx)[0]) < model.abstain_below
+    return {"answerable": s.question.answerable, "abstain": abstain, "holds": o.holds,
+            "shown": s.question.answerable and contains_answer(o.shown, s.question.answers),
+            "confidence": float(model.confidence.probability(o.qx)[0]), "lang": s.question.lang}
+
+
+def summarise(rows: list[dict[str, object]]) -> dict[str, float]:
+    """The issue's figures over scored questions."""
+    ans = [r for r in rows if r["answerable"]]
+    unans = [r for r in rows if not r["answerable"]]
+    given = [r for r in rows if not r["abstain"]]
+
+    def mean(values: list[bool]) -> float:
+        return float(np.mean(values)) if values else float("nan")
+
+    return {
+        "questions": len(rows),
+        "answer_text_accuracy": mean([not r["abstain"] and r["holds"] for r in ans]),
+        "answer_accuracy": mean([not r["abstain"] and r["shown"] for r in ans]),
+        "abstain_unanswerable": mean([r["abstain"] for r in unans]),
+        "false_abstain": mean([r["abstain"] for r in ans]),
+        "ece": expected_calibration_error([r["confidence"] for r in given], [r["holds"] for r in given]),
+    }
+
+
+def _print(title: str, figures: dict[str, float]) -> None:
+    print(f"{title}: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
+                                   for k, v in figures.items()))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Collect, cross-validate, fit on everything, write the model."""
+    from embeddings import load_embedder
+    from rag.service import RagService
+    from rag.settings import PROJECT_ROOT, get_settings
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--gold", type=Path, default=PROJECT_ROOT / "eval" / "gold.jsonl")
+    p.add_argument("--out", type=Path, default=PROJECT_ROOT / "rag" / "resources" / MODEL_FILE)
+    p.add_argument("--held-out-prefix", help="ids starting with this are scored by a model fitted on the others")
+    args = p.parse_args(argv)
+
+    settings = get_settings()
+    service = RagService(settings, load_embedder(settings.embedding))
+    gold = load_gold(args.gold)
+    samples = collect(service, gold)
+    meta: dict[str, object] = {}
+    if args.held_out_prefix:
+        held = [s for s in samples if s.question.id.startswith(args.held_out_prefix)]
+        rest = [s for s in samples if not s.question.id.startswith(args.held_out_prefix)]
+        figures = summarise([score(s, fit(rest)[0]) for s in held])
+        _print(f"held out ({len(held)} questions with ids {args.held_out_prefix}…, fitted on the other {len(rest)})",
+               figures)
+        meta["held_out"] = {"id_prefix": args.held_out_prefix, "fitted_on": len(rest), **figures}
+    cv = cross_validate(samples)
+    _print(f"cross-validated ({FOLDS} folds grouped by article, {len(samples)} questions)", cv)
+    for lang in sorted({s.question.lang for s in samples}):
+        part = [s for s in samples if s.question.lang == lang]
+        if len({s.group for s in part}) >= FOLDS:
+            _print(f"  {lang} only", cross_validate(part))
+    model, _ = fit(samples)
+    meta |= {"trained_on": str(args.gold.name), "questions": len(samples),
+             "gold_sha256": hashlib.sha256(args.gold.read_bytes()).hexdigest()[:16],
+             "fitted": dt.date.today().isoformat(), "cross_validated": cv}
+    model = ReaderModel(model.candidate, model.answerable, model.confidence, model.abstain_below, meta)
+    args.out.write_text(model.to_json() + "\n", encoding="utf-8")
+    print(f"abstain below P(answerable) {model.abstain_below:.3f}; model written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""The extractive reader: which sentence answers the question, whether any does, and how sure it is.
+
+1. Candidates are the embedded sentences of the best passages (``candidates``).
+2. Each is scored by a small logistic model over its features (``features``, ``model``).
+3. A second model decides from the question's evidence whether the passages answer at all; when they do not,
+   the reader abstains and names the focus terms no passage mentions.
+4. A third gives the calibrated confidence that the answer shown holds a correct answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rag.index import Index
+from rag.query import Query
+from rag.reader.candidates import Candidate, candidates
+from rag.reader.features import EVIDENCE_PASSAGES, TermWeights, candidate_features, question_features
+from rag.reader.model import ReaderModel, default_model
+from rag.records import Hit
+
+__all__ = ["Evidence", "Reading", "ReaderModel", "choose_sentences", "collect", "default_model", "read"]
+
+MAX_ANSWER_SENTENCES = 3
+MAX_ANSWER_CHARS = 240
+# Missing terms named to the reader must be at least this specialised (rag.tokenize.specificity).
+NAMED_SPECIFICITY = 0.2
+# An enumerated item: 一是…, （二）…, 3.…, ②…, 第四条…
+_ITEM = re.compile(r"^\s*(?:[一二三四五六七八九十]+是|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．]|[①-⑩]|"
+                   r"第[一二三四五六七八九十\d]+[条项点])")
+# A further sentence joins the answer when it is at least this likely relative to the best one (chosen by
+# cross-validation: one more sentence often completes an answer that the best sentence only begins).
+SECOND_SENTENCE_RATIO = 0.6
+
+
+@dataclass
+class Evidence:
+    """Everything the reader measured for one question (also what ``eval.train_reader`` fits on)."""
+
+    query: Query
+    hits: list[Hit]
+    candidates: list[Candidate]
+    candidate_x: np.ndarray
+    weights: TermWeights
+    dense_margin: float | None
+
+
+@dataclass
+class Reading:
+    """The reader's decision."""
+
+    chosen: list[Candidate]  # the quoted sentences, in reading order
+    answerable: float  # P(the passages answer the question)
+    confidence: float  # P(the answer shown holds a correct answer)
+    abstain: bool
+    missing: list[str] = field(default_factory=list)  # focus terms no passage mentions, rarest first
+    present: list[str] = field(default_factory=list)  # focus terms the passages do mention
+
+
+def collect(query: Query, hits: list[Hit], qvec: np.ndarray | None, dense_margin: float | None,
+            index: Index) -> Evidence:
+    """Candidates and their features for one question."""
+    weights = TermWeights.of(query, index.document_frequency(list(query.focus)), index.documents())
+    cands = candidates(index, hits)
+    return Evidence(query, hits, cands, candidate_features(query, qvec, cands, hits, weights), weights,
+                    dense_margin)
+
+
+def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below: float | None = None) -> Reading:
+    """Choose the answer sentences, decide whether to abstain, and say what is missing.
+
+    ``abstain_below`` overrides the model's threshold on P(answerable).
+    """
+    model = model or default_model()
+    threshold = model.abstain_below if abstain_below is None else abstain_below
+    p = model.candidate.probability(evidence.candidate_x)
+    qx = question_features(evidence.query, evidence.hits, evidence.candidates, evidence.candidate_x, p,
+                           evidence.weights, evidence.dense_margin)
+    answerable = float(model.answerable.probability(qx)[0])
+    confidence = float(model.confidence.probability(qx)[0])
+    context = " ".join(f"{h.title} {h.text}" for h in evidence.hits[:EVIDENCE_PASSAGES])
+    weights = evidence.weights
+    specific = dict(zip(weights.terms, weights.specific, strict=True))
+    # Everyday words (用来, 之前) missing from the passages say nothing about what the articles lack.
+    absent = [t for t, _ in weights.missing(context)]
+    missing = [t for t in absent if specific[t] >= NAMED_SPECIFICITY]
+    present = [t for t in weights.terms if t not in absent]
+    chosen = choose_sentences(evidence, p)
+    abstain = not chosen or answerable < threshold
+    return Reading(chosen, answerable, confidence, abstain, missing, present)
+
+
+def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
+    """The best sentence, then the items it introduces (一是…、二是…) or, failing those, up to two more
+    sentences nearly as likely, within ``MAX_ANSWER_CHARS``; quoted in reading order."""
+    if not len(p):
+        return []
+    order = list(np.argsort(-p, kind="stable"))
+    best = evidence.candidates[order[0]]
+    opens_list = best.text.rstrip().endswith(("：", ":"))
+    following = [c for c in evidence.candidates if c.n == best.n and c.start >= best.end]
+    items = []
+    if opens_list or (following and _ITEM.search(following[0].text)):
+        for c in following:  # the enumeration the best sentence opens, in reading order
+            if not opens_list and not _ITEM.search(c.text):
+                break
+            items.append(c)
+    pool = items or [evidence.candidates[i] for i in order[1:] if p[i] >= SECOND_SENTENCE_RATIO * p[order[0]]]
+    chosen, length = [best], len(best.text)
+    for c in pool:
+        if len(chosen) >= MAX_ANSWER_SENTENCES or length + len(c.text) > MAX_ANSWER_CHARS:
+            break
+        if c.heading or any(c.n == o.n and c.start < o.end and o.start < c.end for o in chosen):
+            continue
+        chosen.append(c)
+        length += len(c.text)
+    return sorted(chosen, key=lambda c: (c.n, c.start))

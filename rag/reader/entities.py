@@ -1,0 +1,140 @@
+"""Typed entities in Chinese sentences: dates and times, durations, quantities, contacts, places, bodies, people.
+
+Regular expressions over the text, not a tagger: government prose writes these in a few fixed ways
+(2月23日, 上午9时, 2个工作日内, 6300亿元, 4.5%, 66项, 十六届, 022-23537155, 滨海新区, 市卫生健康委). Each entity
+keeps its exact span, so the reader can measure how close it sits to the question's terms.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+EntityType = Literal["time", "duration", "quantity", "contact", "place", "body", "person"]
+
+_N = r"(?:\d+(?:[.,]\d+)*|[零〇一二两三四五六七八九十百千万亿]+)"  # an Arabic or a Chinese number
+_QUANTITY_UNITS = (
+    "万亿元|亿元|万元|千元|元|美元|万美元|亿美元|万亿|亿|万|%|％|个百分点|百分点|倍|成|"
+    "万平方米|平方米|平方公里|公里|千米|米|厘米|毫米|微米|公顷|亩|万吨|吨|千克|公斤|克|立方米|"
+    "万千瓦|千瓦|兆瓦|吉瓦|千伏|度|万度|千瓦时|微克/立方米|毫克|升|"
+    "万人次|人次|万人|名|人|户|家|个|项|座|条|部|所|套|间|辆|台|张|次|处|批|类|种|场|只|架|艘|件|份|位|"
+    "届|期|轮|层|栋|根|段|片|支|组|枚|款|本|篇|册|节|车次|趟|床|元/吨|岁|周岁|分"
+)
+_TIME_UNITS = "个工作日|工作日|个小时|小时|分钟|秒|天|日|周|个月|月|年"
+_PATTERNS: list[tuple[EntityType, re.Pattern[str]]] = [
+    ("contact", re.compile(r"(?<!\d)(?:0\d{2,3}[-－]\d{7,8}|1[3-9]\d{9}|400[-－]?\d{3}[-－]?\d{4}|"
+                           r"(?:热线|电话|客服)[:：]?\s*\d{4,12}|\d{5}(?=热线|客服|服务热线))(?!\d)")),
+    ("time", re.compile(
+        rf"(?:\d{{4}}年)?\d{{1,2}}月\d{{1,2}}[日号](?:\s*\d{{1,2}}[:：]\d{{2}})?"
+        rf"(?:\s*(?:至|到|—|-|~)\s*(?:\d{{1,2}}月)?\d{{1,2}}[日号](?:\s*\d{{1,2}}[:：]\d{{2}})?)?|"
+        rf"\d{{4}}年\d{{1,2}}月(?:底|初|中旬|上旬|下旬)?|(?<!\d)\d{{4}}年(?:底|初|内|前|以来)?|"
+        rf"(?:每月|次月|当月|每年|次年)\d{{1,2}}[日号]|(?:上午|下午|晚上|中午|凌晨|早上)?\d{{1,2}}[:：]\d{{2}}|"
+        rf"(?:上午|下午|晚上|中午|凌晨|早上)\d{{1,2}}[时点](?:\d{{1,2}}分|半)?|{_N}月(?:底|初|中旬|上旬|下旬)|"
+        rf"(?:今|明|去|前)年(?:底|初)?|本月|下月|春节(?:前|后|期间)?|元旦|元宵节|国庆|清明|端午|中秋")),
+    ("duration", re.compile(rf"(?<![\d年月]){_N}(?P<unit>{_TIME_UNITS})(?:以内|之内|内|以上|左右|以来)?(?![\d月日])")),
+    ("quantity", re.compile(rf"(?:近|约|超|超过|逾|达|共|累计|最高|最低|不超过|不低于|不少于)?{_N}(?:多|余)?"
+                            rf"(?P<unit>{_QUANTITY_UNITS})|百分之{_N}|{_N}(?:\.\d+)?(?=%|％)")),
+    ("body", re.compile(r"[\u4e00-\u9fff]{1,14}?(?:委员会|人民政府|政府|委|局|厅|办公室|办|管理中心|服务中心|中心|"
+                        r"部|署|集团|公司|银行|分行|协会|学会|研究院|研究所|大学|学院|医院|法院|检察院|联合会|"
+                        r"基金会|工作组|领导小组|指挥部|党组|党委|支部)(?![\u4e00-\u9fff]{0,1}(?:长|主任|书记))")),
+    ("place", re.compile(r"(?:天津|北京|河北|上海|雄安|滨海新区|[\u4e00-\u9fff]{1,8}?(?:新区|保税区|开发区|高新区|"
+                         r"自贸区|区|县|镇|乡|村|街道|街|路|大道|站|港|园区|园|公园|广场|馆|基地|码头|机场|"
+                         r"小区|社区|大厦|酒店|宾馆|商圈|片区|景区|滑雪场))")),
+    ("person", re.compile(r"(?:书记|市长|副市长|主任|副主任|局长|部长|总经理|董事长|院长|校长|主席|负责人|秘书长|"
+                          r"总裁|专家|教授|医生|主持人)[\u4e00-\u9fff]{2,3}(?=[，,、。主出表介强指讲调说在与和等])|"
+                          r"[\u4e00-\u9fff]{2,3}(?=主持|出席|表示|介绍|强调|指出|讲话|调研|说)")),
+]
+
+# Cues of answers that are not entities.
+_YESNO = re.compile(r"可以|不可以|可|能|不能|不得|不予|不给予|应当|须|必须|无需|无须|不需要|需要|允许|禁止|不影响|"
+                    r"不再|免|暂停|停止|恢复|支持|纳入|不纳入|视为|按照|适用|不适用|是|不是|否")
+_PROCEDURE = re.compile(r"申请|办理|提交|登录|下载|注册|拨打|携带|提供|填写|上传|前往|通过|经|审核|审批|流程|步骤|"
+                        r"首先|然后|之后|再|即可|需|须|应当|程序|手续|渠道|途径|方式|App|小程序|窗口")
+_REASON = re.compile(r"因为|由于|为了|旨在|目的是|原因|因此|所以|以便|从而|意味着|得益于|基于|鉴于")
+_LIST = re.compile(r"、|；|;|：|一是|二是|三是|包括|包含|分别|以及|等")
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A typed span of a sentence; quantities and durations keep their unit (项, 万元, 个工作日…)."""
+
+    type: EntityType
+    start: int
+    end: int
+    text: str
+    unit: str = ""
+
+
+def entities(text: str) -> list[Entity]:
+    """Every typed entity of ``text``, earliest first; an entity is not also counted inside another."""
+    found: list[Entity] = []
+    taken: list[tuple[int, int]] = []
+    for kind, pattern in _PATTERNS:
+        for m in pattern.finditer(text):
+            s, e = m.span()
+            if e > s and not any(s < te and ts < e for ts, te in taken):
+                unit = (m.groupdict().get("unit") or ("%" if kind == "quantity" else "")) if kind in (
+                    "quantity", "duration") else ""
+                found.append(Entity(kind, s, e, m.group(0), unit))
+                taken.append((s, e))
+    return sorted(found, key=lambda x: x.start)
+
+
+# Which entity types answer which expected answer type (rag.query.AnswerType).
+ANSWERED_BY: dict[str, frozenset[str]] = {
+    "time": frozenset({"time"}),
+    "duration": frozenset({"duration", "time"}),
+    "quantity": frozenset({"quantity", "duration"}),
+    "contact": frozenset({"contact"}),
+    "place": frozenset({"place", "body"}),
+    "body": frozenset({"body", "person"}),
+    "person": frozenset({"person", "body"}),
+}
+
+
+# The measure word a question asks with (多少钱, 几个工作日, 多少名员工), and the units that answer it.
+_ASKED_UNIT = re.compile(r"(?:多少|几)(钱|块|元|万元|亿元|人次|人|名|个工作日|工作日|小时|分钟|天|日|周|个月|月|年|岁|"
+                         r"公里|千米|米|吨|层|度|倍|成|项|家|条|座|所|部|辆|台|处|批|类|种|期|届|节|张|套|间|户|"
+                         r"位|只|架|艘|件|份|场|轮)")
+_UNIT_FAMILIES = {
+    "钱": {"元", "万元", "亿元", "万亿元", "千元", "美元", "万美元", "亿美元"}, "块": {"元", "万元"},
+    "元": {"元", "万元", "亿元", "万亿元", "千元"}, "万元": {"万元", "亿元"}, "亿元": {"亿元", "万亿元"},
+    "人": {"人", "名", "万人", "人次", "万人次", "位"}, "名": {"名", "人", "万人", "位"}, "人次": {"人次", "万人次"},
+    "成": {"成", "%", "％"}, "度": {"度", "万度", "千瓦时"},
+}
+_TIME_FAMILY = {"个工作日", "工作日", "小时", "分钟", "秒", "天", "日", "周", "个月", "月", "年"}
+
+
+_ASKED_UNIT_EN: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\bhow much (?:money|does .* cost|is .* (?:worth|ticket|fare|fee|price))|\bin yuan\b|"
+                r"\bhow much (?:is|are) the (?:fee|fare|price|ticket|rent)", re.I), "钱"),
+    (re.compile(r"\bhow many (?:people|persons|employees|workers|staff|visitors|participants|attendees|"
+                r"residents|students|passengers)\b", re.I), "人"),
+    (re.compile(r"\bhow many (?:days|weeks|months|years|hours|minutes|working days)\b", re.I), "天"),
+]
+
+
+def asked_units(question: str) -> frozenset[str]:
+    """The units that can answer ``question``'s measure word, Chinese or English (empty when it names none)."""
+    for pattern, unit in _ASKED_UNIT_EN:
+        if pattern.search(question):
+            return frozenset(_TIME_FAMILY) if unit == "天" else frozenset(_UNIT_FAMILIES.get(unit, {unit}))
+    m = _ASKED_UNIT.search(question)
+    if not m:
+        return frozenset()
+    unit = m.group(1)
+    if unit in _TIME_FAMILY:
+        return frozenset(_TIME_FAMILY)
+    return frozenset(_UNIT_FAMILIES.get(unit, {unit}))
+
+
+def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset()) -> list[int]:
+    """Where ``text`` holds something of the expected answer type: entity starts (of the asked unit, when the
+    question names one), or cue words for yes/no, procedure, reason and list questions (empty otherwise)."""
+    if answer_type in ANSWERED_BY:
+        wanted = ANSWERED_BY[answer_type]
+        return [e.start for e in entities(text)
+                if e.type in wanted and (not units or e.type not in ("quantity", "duration") or e.unit in units)]
+    cue = {"yesno": _YESNO, "procedure": _PROCEDURE, "reason": _REASON, "list": _LIST}.get(answer_type)
+    return [m.start() for m in cue.finditer(text)] if cue else []

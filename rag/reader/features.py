@@ -1,0 +1,161 @@
+"""What the reader measures: features of each candidate sentence, and of the question's evidence as a whole.
+
+Candidate features say whether a sentence answers *this* question: its meaning's closeness to the question
+(e5 vectors), how much of the question's focus it covers (idf-weighted), whether it holds the kind of thing
+asked for (a date, an amount, a body…) and how close that sits to the focus terms, and where it stands.
+Question features say whether the passages answer the question at all: the best candidates, and which rare
+focus terms no passage mentions (a near miss: 公积金贷款 is there, 最高额度 is not).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.query import Query
+from rag.reader.candidates import Candidate
+from rag.reader.entities import asked_units, cue_positions, entities
+from rag.records import Hit
+from rag.tokenize import specificity, tokenize
+
+CANDIDATE_FEATURES = (
+    "similarity", "similarity_gap", "coverage", "coverage_gap", "context_coverage", "typed", "has_type",
+    "typed_without_type", "proximity", "rank", "passage_score", "first", "heading", "question_like", "length",
+    "english", "english_similarity", "key_coverage", "key_proximity", "item", "novelty", "entities",
+)
+QUESTION_FEATURES = (
+    "best", "second", "best_coverage", "best_has_type", "top_coverage", "missing_max", "missing_share",
+    "missing_count", "dense_margin", "typed", "english", "focus_count", "best_similarity", "typed_coverage",
+    "typed_best", "proximity", "missing_specific", "missing_specific_count", "english_missing", "key_context",
+    "key_best", "key_typed", "key_missing_specific",
+)
+# Passages whose words count as "mentioned" for the missing-term check.
+EVIDENCE_PASSAGES = 3
+_QUESTION_LIKE = re.compile(r"[？?]$|^问[:：]")
+_ITEM = re.compile(r"^\s*(?:[一二三四五六七八九十]+是|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．]|[①-⑩])")
+
+
+@dataclass(frozen=True)
+class TermWeights:
+    """The focus terms of a question with their weights (idf; the rarest possible for unseen terms) and their
+    parts (公积金贷款 → 公积金, 贷款), so a text that names a term in pieces still counts as naming it."""
+
+    terms: tuple[str, ...]
+    weights: tuple[float, ...]
+    parts: tuple[tuple[str, ...], ...]
+    specific: tuple[float, ...]  # how specialised each term is in general Chinese (rag.tokenize.specificity)
+    rarest: float
+
+    @classmethod
+    def of(cls, query: Query, document_frequency: Sequence[int], documents: int) -> TermWeights:
+        """Weights from document frequencies (BM25's idf); a term no chunk contains weighs as the rarest."""
+        n = max(documents, 1)
+        rarest = math.log(1 + (n + 0.5) / 0.5)
+        weights = tuple(math.log(1 + (n - df + 0.5) / (df + 0.5)) if df else rarest for df in document_frequency)
+        parts = tuple(tuple(p for p in dict.fromkeys(tokenize(t)) if p != t and len(p) >= 2) for t in query.focus)
+        return cls(query.focus, weights, parts, tuple(specificity(t) for t in query.focus), rarest)
+
+    def presence(self, i: int, text: str) -> float:
+        """1 when ``text`` names term ``i``, else the share of its parts it names."""
+        if self.terms[i] in text or (self.terms[i].isascii() and self.terms[i] in text.lower()):
+            return 1.0
+        parts = self.parts[i]
+        return sum(p in text for p in parts) / len(parts) if parts else 0.0
+
+    def coverage(self, text: str) -> float:
+        """The idf-weighted share of focus terms that ``text`` names."""
+        total = sum(self.weights)
+        return sum(w * self.presence(i, text) for i, w in enumerate(self.weights)) / total if total else 0.0
+
+    def missing(self, text: str) -> list[tuple[str, float]]:
+        """Focus terms ``text`` does not name at all, with their weights, rarest first."""
+        out = [(t, w) for i, (t, w) in enumerate(zip(self.terms, self.weights, strict=True))
+               if self.presence(i, text) == 0.0]
+        return sorted(out, key=lambda tw: -tw[1])
+
+
+def _proximity(text: str, terms: Sequence[str], cues: list[int]) -> float:
+    """1 when an expected-type cue sits right by a focus term, falling with the distance in characters."""
+    spots = [m.start() for t in terms for m in re.finditer(re.escape(t), text)]
+    if not spots or not cues:
+        return 0.0
+    distance = min(abs(a - b) for a in spots for b in cues)
+    return 1.0 / (1.0 + distance / 10.0)
+
+
+def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candidate], hits: list[Hit],
+                       weights: TermWeights) -> np.ndarray:
+    """One row of ``CANDIDATE_FEATURES`` per candidate."""
+    if not cands:
+        return np.zeros((0, len(CANDIDATE_FEATURES)), dtype=np.float32)
+    sims = np.array([float(qvec @ c.vector) if qvec is not None and c.vector is not None else 0.0
+                     for c in cands], dtype=np.float32)
+    covs = np.array([weights.coverage(c.text) for c in cands], dtype=np.float32)
+    typed = query.answer_type not in ("other",)
+    units = asked_units(query.text if query.language == "en" else query.search_text)
+    english = float(query.language == "en")
+    keys = [weights.terms.index(t) for t in query.key if t in weights.terms]
+    asked = set(query.search_text)
+    rows = []
+    for c, sim, cov in zip(cands, sims, covs, strict=True):
+        hit = hits[c.n - 1]
+        cues = cue_positions(c.text, query.answer_type, units) if typed else []
+        has_type = float(bool(cues))
+        key_cov = float(np.mean([weights.presence(i, c.text) for i in keys])) if keys else cov
+        novelty = sum(ch not in asked for ch in c.text) / max(len(c.text), 1)
+        rows.append([
+            sim, sim - sims.max(), cov, cov - covs.max(), weights.coverage(f"{hit.title}\n{hit.text}"),
+            float(typed), has_type, float(typed) * (1 - has_type), _proximity(c.text, weights.terms, cues),
+            1.0 / c.n, hit.score, float(c.first), float(c.heading), float(bool(_QUESTION_LIKE.search(c.text))),
+            math.log1p(len(c.text)) / 6, english, english * sim, key_cov,
+            _proximity(c.text, [weights.terms[i] for i in keys], cues), float(bool(_ITEM.search(c.text))), novelty,
+            math.log1p(len(entities(c.text))),
+        ])
+    return np.asarray(rows, dtype=np.float32)
+
+
+def question_features(query: Query, hits: list[Hit], cands: list[Candidate], cand_x: np.ndarray,
+                      cand_p: np.ndarray, weights: TermWeights, dense_margin: float | None) -> np.ndarray:
+    """One row of ``QUESTION_FEATURES``: how well the passages, and the best candidates, answer the question."""
+    order = np.argsort(-cand_p) if len(cand_p) else np.array([], dtype=int)
+    best = float(cand_p[order[0]]) if len(order) else 0.0
+    second = float(cand_p[order[1]]) if len(order) > 1 else 0.0
+    col = {name: i for i, name in enumerate(CANDIDATE_FEATURES)}
+    top = cand_x[order[0]] if len(order) else np.zeros(len(CANDIDATE_FEATURES), dtype=np.float32)
+    context = " ".join(f"{h.title} {h.text}" for h in hits[:EVIDENCE_PASSAGES])
+    missing = weights.missing(context)
+    specific = dict(zip(weights.terms, weights.specific, strict=True))
+    missing_specific = [w * specific[t] for t, w in missing]
+    english = float(query.language == "en")
+    total = sum(weights.weights) or 1.0
+    # The best a sentence holding the asked kind of thing does: a near miss has the topic, not the detail.
+    typed_rows = cand_x[:, col["has_type"]] > 0 if len(cand_x) else np.zeros(0, bool)
+    typed_cov = float(cand_x[typed_rows, col["coverage"]].max()) if typed_rows.any() else 0.0
+    typed_best = float(cand_p[typed_rows].max()) if typed_rows.any() else 0.0
+    proximity = float(cand_x[:, col["proximity"]].max()) if len(cand_x) else 0.0
+    # The detail asked about (the key terms): is it named in the passages, in the best sentence, and together
+    # with something of the asked type?
+    keys = [weights.terms.index(t) for t in query.key if t in weights.terms]
+
+    def key_presence(text: str) -> float:
+        return float(np.mean([weights.presence(i, text) for i in keys])) if keys else 1.0
+
+    key_context = key_presence(context)
+    key_best = key_presence(cands[order[0]].text) if len(order) else 0.0
+    key_typed = max((key_presence(c.text) for c, x in zip(cands, cand_x, strict=True) if x[col["has_type"]] > 0),
+                    default=0.0)
+    key_specific = max((weights.specific[i] for i in keys), default=0.0) * (1.0 - key_context)
+    return np.asarray([
+        best, second, top[col["coverage"]], top[col["has_type"]], weights.coverage(context),
+        max((w for _, w in missing), default=0.0) / weights.rarest, sum(w for _, w in missing) / total,
+        math.log1p(len(missing)), (dense_margin or 0.0) * 10, float(query.answer_type != "other"),
+        english, math.log1p(len(weights.terms)), top[col["similarity"]], typed_cov,
+        typed_best, proximity, max(missing_specific, default=0.0) / weights.rarest,
+        float(sum(specific[t] >= 0.5 for t, _ in missing)),
+        english * max((w for _, w in missing), default=0.0) / weights.rarest, key_context, key_best, key_typed,
+        key_specific,
+    ], dtype=np.float32)

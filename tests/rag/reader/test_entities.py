@@ -1,0 +1,51 @@
+"""Typed entities in sentences, and which of them answer which kind of question."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.reader.entities import asked_units, cue_positions, entities
+
+
+def found(text: str) -> list[tuple[str, str]]:
+    return [(e.type, e.text) for e in entities(text)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("今年民心工程共包含66项具体工作，涉及19个牵头部门。", [("quantity", "66项"), ("quantity", "19个")]),
+    ("补贴金额（向上取整至整元）最高2万元；", [("quantity", "最高2万元")]),
+    ("市公积金管理中心应在1个工作日内完成贷款审批。", [("body", "市公积金管理中心"), ("duration", "1个工作日内")]),
+    ("具体免费时段为2026年2月15日00:00至2月23日24:00共计9天",
+     [("time", "2026年2月15日00:00至2月23日24:00"), ("duration", "9天")]),
+    ("全市地区生产总值增长4.8%，跨境人民币结算超6300亿元。", [("quantity", "4.8%"), ("quantity", "超6300亿元")]),
+    ("可拨打市商务局活动热线022-23537155咨询。", [("body", "可拨打市商务局"), ("contact", "022-23537155")]),
+    ("每月1日13:00按期投放，十六届全国人大，第三期工程。", [("time", "每月1日"), ("time", "13:00"),
+                                                          ("quantity", "十六届"), ("quantity", "三期")]),
+])
+def test_entities_are_found_with_their_exact_spans(text, expected):
+    for kind, value in expected:
+        assert (kind, value) in found(text)
+    for e in entities(text):
+        assert text[e.start : e.end] == e.text
+
+
+def test_quantities_keep_their_unit():
+    units = {e.text: e.unit for e in entities("补贴最高2万元，共有66项，在2个工作日内发放，增长4.8%")}
+    assert units["最高2万元"] == "万元" and units["66项"] == "项" and units["4.8%"] == "%"
+    assert units["2个工作日内"] == "个工作日"
+
+
+def test_the_asked_unit_narrows_what_answers():
+    assert asked_units("霍尼韦尔天津工厂有多少名员工？") >= {"名", "人"}
+    assert "元" in asked_units("家电以旧换新每件最多补多少钱？")
+    assert "元" in asked_units("How much general public budget revenue, in yuan, does Tianjin expect?")
+    assert asked_units("天津港吞吐量的目标是多少？") == frozenset()
+    sentence = "霍尼韦尔天津工厂已布局40多条生产线，年产值达数亿美元。"
+    assert cue_positions(sentence, "quantity") and not cue_positions(sentence, "quantity", asked_units("有多少名员工"))
+
+
+def test_yes_no_procedure_and_list_questions_have_cue_words():
+    assert cue_positions("对报废新能源乘用车并购买燃油乘用车的，不给予补贴。", "yesno")
+    assert cue_positions("消费者可下载云闪付App并完成实名认证后申请。", "procedure")
+    assert cue_positions("一是深化婚姻登记“全国通办”；二是推广颁证服务。", "list")
+    assert cue_positions("今天天气很好。", "other") == []

@@ -1,0 +1,67 @@
+"""The reader's parts without the model: term weights, the fitted model file, composing the quoted sentences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.query import Query
+from rag.reader import Evidence, choose_sentences, default_model
+from rag.reader.candidates import Candidate
+from rag.reader.features import CANDIDATE_FEATURES, QUESTION_FEATURES, TermWeights
+from rag.reader.model import Logistic
+
+
+def query(focus: tuple[str, ...], kind: str = "quantity") -> Query:
+    return Query(text="q", search_text="q", language="zh", traditional=False, terms=focus, focus=focus,
+                 answer_type=kind, key=focus[-1:])
+
+
+def test_weights_follow_idf_and_unseen_terms_weigh_as_the_rarest():
+    w = TermWeights.of(query(("公积金贷款", "火星")), [12, 0], documents=400)
+    assert w.weights[1] == w.rarest > w.weights[0] > 0
+    # A term named in pieces (公积金 … 贷款) counts as half named per missing piece; an absent one not at all.
+    assert w.presence(0, "住房公积金贷款") == 1.0 and 0 < w.presence(0, "公积金的提取") < 1
+    assert w.missing("公积金贷款额度") == [("火星", w.rarest)]
+    assert w.coverage("公积金贷款") == pytest.approx(w.weights[0] / sum(w.weights))
+
+
+def test_the_packaged_model_is_fitted_on_the_features_the_code_computes():
+    model = default_model()
+    assert model.candidate.features == CANDIDATE_FEATURES and model.answerable.features == QUESTION_FEATURES
+    assert model.confidence.features == QUESTION_FEATURES and 0 < model.abstain_below < 1
+    cv = model.meta["cross_validated"]
+    assert cv["questions"] >= 400 and cv["false_abstain"] <= 0.06 and cv["ece"] <= 0.10
+
+
+def test_a_logistic_model_is_the_standardised_dot_product_through_a_sigmoid():
+    m = Logistic(("a", "b"), np.array([1.0, 0.0]), np.array([2.0, 1.0]), np.array([0.5, -1.0]), 0.25)
+    z = (3.0 - 1.0) / 2.0 * 0.5 + (2.0 - 0.0) / 1.0 * -1.0 + 0.25
+    assert m.probability(np.array([[3.0, 2.0]]))[0] == pytest.approx(1 / (1 + np.exp(-z)))
+    again = Logistic.from_dict(m.to_dict())
+    assert again.features == m.features and np.allclose(again.coef, m.coef) and again.intercept == m.intercept
+
+
+def cand(n: int, start: int, text: str) -> Candidate:
+    return Candidate(n, start, start + len(text), text, None, start == 0, False)
+
+
+def evidence(cands: list[Candidate], kind: str = "list") -> Evidence:
+    x = np.zeros((len(cands), len(CANDIDATE_FEATURES)), dtype=np.float32)
+    return Evidence(query(("举措",), kind), [], cands, x, TermWeights.of(query(("举措",)), [1], 10), None)
+
+
+def test_a_sentence_that_opens_a_list_brings_its_items():
+    cands = [cand(1, 0, "今年将通过三大举措提质增效："), cand(1, 14, "一是深化全国通办；"),
+             cand(1, 23, "二是推广颁证服务；"), cand(1, 32, "另外，其他工作照常。")]
+    chosen = choose_sentences(evidence(cands), np.array([0.9, 0.1, 0.1, 0.3]))
+    assert [c.text for c in chosen] == ["今年将通过三大举措提质增效：", "一是深化全国通办；", "二是推广颁证服务；"]
+
+
+def test_a_second_sentence_joins_only_when_nearly_as_likely_and_quotes_stay_in_reading_order():
+    cands = [cand(1, 0, "第一句说了一些事情。"), cand(1, 10, "第二句给出答案的数字。"), cand(2, 0, "别处的一句话。")]
+    chosen = choose_sentences(evidence(cands, "quantity"), np.array([0.5, 0.8, 0.2]))
+    assert [c.text for c in chosen] == ["第一句说了一些事情。", "第二句给出答案的数字。"]
+    assert [c.text for c in choose_sentences(evidence(cands, "quantity"), np.array([0.1, 0.8, 0.2]))] == \
+        ["第二句给出答案的数字。"]
+    assert choose_sentences(evidence([], "quantity"), np.zeros(0)) == []

@@ -1,0 +1,82 @@
+"""Question analysis: script, language, answer type, focus and key terms, translations, dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from rag.dates import interpret
+from rag.query import QueryStats, analyze, answer_type, simplified
+
+TODAY = dt.date(2026, 2, 10)  # a Tuesday: the newest article of the bundled corpus
+
+
+@pytest.fixture(scope="module")
+def stats(service):
+    index = service.index()
+    return QueryStats(index.document_frequency, index.vocabulary())
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("公积金贷款新的操作细则从哪天开始执行？", "time"),
+    ("申请公积金贷款后，银行多长时间内完成审核？", "duration"),
+    ("今年民心工程有多少项？", "quantity"),
+    ("全国首届脑机接口开发者大会在天津哪个场馆召开？", "place"),
+    ("粮食物流多式联运项目的施工单位是哪家？", "body"),
+    ("谁主持了市政府党组民主生活会？", "person"),
+    ("汽车以旧换新补贴怎么申请？", "procedure"),
+    ("没有旧家电可以交，还能享受家电以旧换新补贴吗？", "yesno"),
+    ("今年天津要举办哪些大型体育赛事？", "list"),
+    ("When do people go back to work after the 2026 Spring Festival holiday?", "time"),
+    ("How many beds will the new Dongli campus have?", "quantity"),
+    ("Who heads Honeywell's Greater China business?", "person"),
+    ("Can I claim a Tianjin appliance subsidy voucher while travelling?", "yesno"),
+    ("How do I apply for the car trade-in subsidy?", "procedure"),
+])
+def test_the_expected_answer_type(question, kind):
+    assert answer_type(question, english=question.isascii()) == kind
+
+
+def test_focus_terms_leave_out_question_words_and_key_terms_are_what_is_asked(stats):
+    q = analyze("公积金贷款最高能贷多少？", stats, TODAY)
+    assert q.focus == ("公积金贷款", "最高") and q.key == ("最高",) and q.answer_type == "quantity"
+    q = analyze("霍尼韦尔天津工厂有多少名员工？", stats, TODAY)
+    assert "员工" in q.key and not {"多少", "名"} & set(q.focus)
+
+
+def test_traditional_questions_are_read_in_simplified_characters_and_simplified_ones_untouched(stats):
+    q = analyze("公積金可以用來付房租嗎？", stats, TODAY)
+    assert q.traditional and q.search_text == "公积金可以用来付房租吗？"
+    assert simplified("今年要新增多少学位？") == "今年要新增多少学位？"  # tw2sp would say 添加: not applied
+    assert simplified("開發者大會發佈的開源軟體平臺") == "开发者大会发布的开源软件平台"  # Taiwan phrasing too
+
+
+def test_english_questions_get_chinese_terms_ranked_by_the_corpus(stats):
+    q = analyze("Can I withdraw money from my Tianjin housing provident fund to pay rent?", stats, TODAY)
+    assert q.language == "en" and {"住房公积金", "公积金"} <= set(q.terms)
+    phrases = {m.english.lower(): m.chinese for m in q.translations}
+    assert phrases["housing provident fund"][0] == "住房公积金"
+    q = analyze("Which village did Chen Min'er visit during his inspection trip to Jizhou District?", stats, TODAY)
+    names = {m.english: m.chinese[0] for m in q.translations}
+    assert names["Chen Min'er"] == "陈敏尔" and names["Jizhou"] == "蓟州"  # by pinyin, from the corpus's words
+    assert "号线" in "".join(analyze("Is Tianjin Metro Line 8 driverless?", stats, TODAY).terms)
+
+
+@pytest.mark.parametrize(("question", "span", "source"), [
+    ("2月4日天津发布了哪些通知？", ("2026-02-04", "2026-02-04"), "2月4日"),
+    ("2月3日至4日开的大会来了多少人？", ("2026-02-03", "2026-02-04"), "2月3日至4日"),
+    ("What was announced on February 4?", ("2026-02-04", "2026-02-04"), "February 4"),
+    ("What happened on 6 Feb?", ("2026-02-06", "2026-02-06"), "6 Feb"),
+    ("上周发布的政策有哪些？", ("2026-02-02", "2026-02-08"), "上周"),
+    ("昨天陈敏尔去了哪里？", ("2026-02-09", "2026-02-09"), "昨天"),
+    ("春节假期安排是什么？", ("2026-02-15", "2026-02-23"), "春节"),
+    ("2026年2月有哪些新政策？", ("2026-02-01", "2026-02-28"), "2026年2月"),
+])
+def test_dates_and_periods_become_a_range(question, span, source):
+    d = interpret(question, TODAY)
+    assert (d.date_from.isoformat(), d.date_to.isoformat(), d.source) == (*span, source)
+
+
+def test_questions_without_a_date_have_none():
+    assert interpret("今年民心工程有多少项？", TODAY) is None and interpret("How many parks?", TODAY) is None
