@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from rag.records import Answer, Article, Filters, Hit, Mode, is_encodable
@@ -28,6 +28,17 @@ def _clean_text(value: Any, what: str) -> Any:
     return value.strip()
 
 
+def _whole_number(value: Any) -> Any:
+    """JSON Schema's "integer": 5 or 5.0, but not true, "5" or 5.5 (code not_an_integer)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+
 # The schema states what the validators enforce: at least one non-space character, at most MAX_QUERY_CHARS.
 _TEXT = {"min_length": 1, "max_length": MAX_QUERY_CHARS, "pattern": r"\S"}
 
@@ -38,7 +49,7 @@ class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     query: str = Field(description=f"1..{MAX_QUERY_CHARS} characters", **_TEXT)
-    top_k: int = Field(default=5, ge=1, le=MAX_TOP_K, strict=True)
+    top_k: WholeNumber = Field(default=5, ge=1, le=MAX_TOP_K)
     mode: Mode = "hybrid"
     filters: Filters | None = None
 
@@ -54,7 +65,7 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(description=f"1..{MAX_QUERY_CHARS} characters", **_TEXT)
-    top_k: int = Field(default=5, ge=1, le=MAX_TOP_K, strict=True)
+    top_k: WholeNumber = Field(default=5, ge=1, le=MAX_TOP_K)
     filters: Filters | None = None
 
     @field_validator("question", mode="before")

@@ -146,7 +146,8 @@ IsoDate = Annotated[dt.date | None, BeforeValidator(_iso_date)]
 
 
 class Filters(BaseModel):
-    """Restrictions applied inside every retriever, before the top-k cut. Dates are inclusive."""
+    """Restrictions applied inside every retriever, before the top-k cut. Dates are inclusive; date_from must
+    not be after date_to (422, code date_order)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -24,12 +24,17 @@ from rag.ingest import IngestReport, delete, ingest_loaded
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 
+_RULES: dict[str, dict[str, Any]] = {
+    "aid": {"pattern": r"\S", "description": "A unique id"},
+    "title": {"pattern": r"\S"},
+    "date": {"pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T].*)?$",
+             "description": "YYYY-MM-DD (a real date), optionally followed by a time"},
+}
 _ARTICLE = {
     "type": "object",
-    "description": "One article as the WeChat exports write it (what `rag ingest` reads)",
+    "description": "One article as the WeChat exports write it (what `rag ingest` reads); aids are unique",
     "required": list(FIELDS.values()),
-    "properties": {key: {"type": "string", **({"description": "YYYY-MM-DD, optionally followed by a time"}
-                                              if ours == "date" else {})} for ours, key in FIELDS.items()},
+    "properties": {key: {"type": "string", **_RULES.get(ours, {})} for ours, key in FIELDS.items()},
 }
 _BODY = {
     "required": True,
