@@ -134,9 +134,10 @@ class HttpSettings(BaseSettings):
     header_timeout: float = Field(default=10.0, gt=0)
     body_timeout: float = Field(default=10.0, gt=0)
     keep_alive_timeout: float = Field(default=5.0, gt=0)
-    # Requests served at once (the rest get 503 + Retry-After at once instead of queueing): on two cores about
-    # eight searches keep both busy, and the p99 latency stays near max_concurrent × the time of one request.
-    max_concurrent_requests: int = Field(default=8, ge=1)
+    # Requests served at once (the rest get 503 + Retry-After at once instead of queueing). Searches are CPU-bound:
+    # two per core keep the cores busy while the latency of the served ones stays near 4 × one request's time
+    # on two cores (eval/bench_load.py). Raise it when answers come from an LLM (they mostly wait).
+    max_concurrent_requests: int = Field(default=4, ge=1)
     # Open connections beyond which uvicorn itself answers 503 (a backstop against running out of sockets).
     max_connections: int = Field(default=1000, ge=1)
     # Requests per client address, in the notation of the `limits` library ("120/minute", "10/second;1000/hour");
