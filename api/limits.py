@@ -22,8 +22,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import error_response
 from rag.settings import HttpSettings
 
-# Paths never refused for load or rate: a load balancer's probe must see the truth, not "busy".
-EXEMPT = ("/healthz",)
+# Only the API is counted against the rate and the requests at once: the page, its ES modules (a browser fetches
+# a dozen at once) and the docs are static files, and a load balancer's /healthz must see the truth, not "busy".
+COUNTED_PREFIX = "/api/"
 UPLOAD_PREFIX = "/api/admin/"
 # Seconds a shed client is told to wait: requests take tens of milliseconds, so a slot is free again very soon.
 RETRY_AFTER_SECONDS = 1
@@ -44,7 +45,7 @@ class RequestLimits:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        exempt = path in EXEMPT
+        exempt = not path.startswith(COUNTED_PREFIX)
         if self.limiter is not None and not exempt:
             wait = self._over_rate(scope)
             if wait is not None:

@@ -131,3 +131,18 @@ def test_a_rate_limit_answers_429_with_retry_after(corpus_settings, service):
         assert 1 <= int(r.headers["retry-after"]) <= 60
         assert c.get("/healthz").status_code == 200  # probes are not counted
 
+
+
+def test_the_page_and_its_scripts_are_never_shed(strict):
+    # A browser fetches the page's dozen ES modules at once; only the API counts against the cap (2 here).
+    from api.app import STATIC
+
+    files = ["/"] + [f"/static/js/{p.name}" for p in STATIC.joinpath("js").iterdir() if p.name.endswith(".js")]
+    start = threading.Barrier(len(files))
+
+    def fetch(path: str) -> int:
+        start.wait()
+        return httpx.get(f"{strict.url}{path}", timeout=60).status_code
+
+    with ThreadPoolExecutor(len(files)) as pool:
+        assert set(pool.map(fetch, files)) == {200} and len(files) > 2
