@@ -19,11 +19,12 @@ HERE = Path(__file__).parent
 pytestmark = pytest.mark.slow  # a subprocess sending a few hundred requests
 
 
-def test_schemathesis_with_all_checks_finds_nothing(live_server):
+def test_schemathesis_with_all_checks_finds_nothing(live_server, tmp_path):
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.api.schemathesis_hooks", "PYTHONPATH": str(HERE.parents[1])}
     command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(HERE / "schemathesis.toml"), "run",
                f"{live_server}/openapi.json", "--checks", "all", "--max-examples", "40", "--seed", "14",
                "--workers", "1", "--suppress-health-check", "all", "--request-timeout", "60", "--no-color"]
-    r = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    # Run in a temporary folder: schemathesis keeps a cache (.schemathesis/) in its working directory.
+    r = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, cwd=tmp_path)
     assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-2000:]
     assert "No issues found" in r.stdout
