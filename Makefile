@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(PY) -m embeddings.bench
 	$(PY) -m eval.bench_ingest
 	$(PY) -m eval.bench_latency
+	$(PY) -m eval.bench_load
 
 # Refresh the committed report (eval/reports/); a plain `rag eval` writes under RAG_HOME instead.
 eval: $(STAMP) index

@@ -7,13 +7,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routes import articles, search, system
+from api.limits import RequestLimits
+from api.routes import admin, articles, search, system
+from api.security import SecureResponses, bearer_auth, trusted_hosts
 from embeddings import load_embedder
 from rag.index import IndexUnavailableError
 from rag.service import RagService
@@ -26,6 +28,7 @@ STATIC = resources.files("api").joinpath("static")
 def create_app(settings: Settings | None = None, service: RagService | None = None) -> FastAPI:
     """Build the app. The model loads once at start-up; the index on first use (and again after an ingest)."""
     settings = settings or get_settings()
+    http = settings.http
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -34,7 +37,7 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
             # Warm up now rather than on the first request: the index, the ONNX session, jieba's dictionary.
             app.state.service.search("天津", top_k=1)
         except IndexUnavailableError as e:
-            log.warning("%s", e)
+            log.warning("%s", e)  # the server still starts: requests get 503 and /healthz says "degraded"
         yield
 
     app = FastAPI(
@@ -44,13 +47,23 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
         lifespan=lifespan,
         responses=errors.ERROR_RESPONSES,
     )
-    if settings.http.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.http.cors_origins, allow_methods=["GET", "POST"],
-                           allow_headers=["content-type"])
-    app.add_middleware(errors.BodyLimit, limit=settings.http.max_body_bytes)
+    # Outermost last: host check and security headers, CORS, then the per-request limits, then the catch-all.
+    app.add_middleware(errors.UnexpectedErrors)
+    app.add_middleware(RequestLimits, config=http)
+    if http.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=http.cors_origins, allow_methods=["GET", "POST"],
+                           allow_headers=["content-type", "authorization"])
+    app.add_middleware(SecureResponses, hosts=trusted_hosts(http))
     errors.install(app)
+
+    read = {"dependencies": [Depends(bearer_auth(http.api_token, http.admin_token))],
+            "responses": errors.AUTH_RESPONSES} if http.api_token else {}
     for module in (search, articles, system):
-        app.include_router(module.router)
+        app.include_router(module.router, **read)
+    app.include_router(system.health_router)
+    if http.admin_token:
+        app.include_router(admin.router, dependencies=[Depends(bearer_auth(http.admin_token))],
+                           responses=errors.AUTH_RESPONSES)
 
     if STATIC.joinpath("index.html").is_file():
         app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

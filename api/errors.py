@@ -1,17 +1,22 @@
-"""Errors as JSON with a stable ``code`` (clients map codes to their own words), and the body-size limit."""
+"""Errors as JSON with a stable ``code`` (clients map codes to their own words), for every status the server
+gives: validation, bodies that are not JSON, unknown routes and methods, a missing or damaged index, and any
+unexpected failure (one 500, logged once, with the connection kept open).
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.schemas import ErrorBody
-from rag.index import IncompatibleIndexError, NoIndexError
+from rag.index import DamagedIndexError, IncompatibleIndexError, IndexUnavailableError, IngestRunningError, NoIndexError
 
 log = logging.getLogger(__name__)
 
@@ -26,27 +31,67 @@ _CODES = {
     "greater_than_equal": "out_of_range",
     "less_than_equal": "out_of_range",
     "string_type": "not_a_string",
+    "string_unicode": "invalid_unicode",
     "too_long": "too_long",
 }
+_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                 405: "method_not_allowed", 408: "request_timeout", 409: "ingest_running", 413: "body_too_large",
+                 429: "rate_limited", 503: "overloaded"}
+_INDEX_CODES = ((NoIndexError, "no_index"), (IncompatibleIndexError, "index_incompatible"),
+                (DamagedIndexError, "index_damaged"))
+# An error body lists at most this many problems, each location part and message cut to these lengths: a request
+# with thousands of unknown keys must not get an answer ten times its size.
+MAX_ERROR_ITEMS = 20
+_MAX_LOC_CHARS = 64
+_MAX_MSG_CHARS = 300
+
+
+def _doc(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
 # Responses every route may give, for the OpenAPI document.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    413: {"model": ErrorBody, "description": "The request body is over the size limit"},
-    422: {"model": ErrorBody, "description": "The request is invalid; `errors` says where and why"},
-    503: {"model": ErrorBody, "description": "No usable index (`rag ingest` builds one)"},
+    400: _doc("The Host header is not one this server answers to (`host_not_allowed`)"),
+    405: _doc("The method is not allowed on this path (`method_not_allowed`; the Allow header lists those that are)"),
+    408: _doc("The request's body did not arrive in time (`request_timeout`)"),
+    413: _doc("The request body is over the size limit (`body_too_large`)"),
+    422: _doc("The request is invalid; `errors` says where and why"),
+    429: _doc("Too many requests from this client (`rate_limited`); Retry-After says when to try again"),
+    503: _doc("Busy (`overloaded`, with Retry-After), or no usable index (`no_index`, `index_incompatible`, "
+             "`index_damaged`: `detail` says how to repair it)"),
 }
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _doc("No bearer token was sent (`unauthorized`)"),
+    403: _doc("The bearer token is wrong (`forbidden`)"),
+}
+
+
+def _printable(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, with lone surrogates (from JSON escapes) replaced so it encodes."""
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def error_response(status: int, code: str, detail: str, errors: list[dict[str, Any]] | None = None,
                    headers: dict[str, str] | None = None) -> JSONResponse:
     """The one error body shape."""
-    body = ErrorBody(code=code, detail=detail, errors=errors).model_dump(exclude_none=True)
-    return JSONResponse(status_code=status, content=body, headers=headers)
+    body = ErrorBody(code=code, detail=_printable(detail, 4 * _MAX_MSG_CHARS), errors=errors)
+    return JSONResponse(status_code=status, content=body.model_dump(exclude_none=True), headers=headers)
+
+
+def index_error_code(exc: IndexUnavailableError) -> str:
+    """The stable code of an index problem."""
+    return next((code for kind, code in _INDEX_CODES if isinstance(exc, kind)), "no_index")
 
 
 def _json_safe(ctx: dict[str, Any] | None) -> dict[str, Any] | None:
     if not ctx:
         return None
-    return {k: v if isinstance(v, int | float | str | bool) or v is None else str(v) for k, v in ctx.items()}
+    return {k: _printable(v, _MAX_MSG_CHARS) if isinstance(v, str) else v
+            if isinstance(v, int | float | bool) or v is None else _printable(str(v), _MAX_MSG_CHARS)
+            for k, v in ctx.items()}
 
 
 def _item(e: dict[str, Any]) -> dict[str, Any]:
@@ -63,17 +108,39 @@ def _item(e: dict[str, Any]) -> dict[str, Any]:
         msg = f"must be one of {(ctx or {}).get('expected', '')}"
     elif kind == "missing":
         msg = "is required"
-    return {"loc": [str(x) if not isinstance(x, int) else x for x in e.get("loc", ())], "code": code, "msg": msg,
-            "ctx": ctx}
+    elif kind == "string_unicode":
+        msg = "contains invalid Unicode (a lone surrogate)"
+    loc = [x if isinstance(x, int) else _printable(str(x), _MAX_LOC_CHARS) for x in e.get("loc", ())]
+    return {"loc": loc, "code": code, "msg": _printable(msg, _MAX_MSG_CHARS), "ctx": ctx}
 
 
-def describe(items: list[dict[str, Any]]) -> str:
+def describe(items: list[dict[str, Any]], more: int = 0) -> str:
     """One readable sentence per problem, e.g. "top_k: Input should be less than or equal to 50"."""
     parts = []
     for item in items:
         where = ".".join(str(x) for x in item["loc"] if x != "body") or "body"
         parts.append(f"{where}: {item['msg']}")
+    if more:
+        parts.append(f"and {more} more")
     return "; ".join(parts) or "invalid request"
+
+
+def invalid_request(problems: list[dict[str, Any]]) -> JSONResponse:
+    """422 listing the first MAX_ERROR_ITEMS problems (pydantic's error dicts) and counting the rest."""
+    items = [_item(e) for e in problems[:MAX_ERROR_ITEMS]]
+    more = max(0, len(problems) - MAX_ERROR_ITEMS)
+    return error_response(422, "invalid_request", describe(items[:3], more + max(0, len(items) - 3)), items)
+
+
+def _unparsable(exc: BaseException | None) -> str | None:
+    """Why a body that FastAPI could not parse is not JSON, when that is the reason (else None)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"it is not UTF-8: byte {exc.start} cannot be decoded"
+    if isinstance(exc, RecursionError):
+        return "it is nested too deeply"
+    if isinstance(exc, ValueError) and not isinstance(exc, json.JSONDecodeError):
+        return "a number has too many digits"  # int() refuses over 4300 digits (CVE-2020-10735)
+    return None
 
 
 def install(app: FastAPI) -> None:
@@ -81,55 +148,52 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        items = [_item(e) for e in exc.errors()]
-        return error_response(422, "invalid_request", describe(items), items)
+        return invalid_request(list(exc.errors()))
 
+    # Starlette's class: FastAPI's HTTPException derives from it, and routing raises it for 404 and 405.
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(exc.status_code, "http_error")
+        reason = _unparsable(exc.__cause__) if exc.status_code == 400 else None
+        if reason is not None:  # FastAPI turns a body json.loads cannot read into a bare 400
+            return invalid_request([{"type": "json_invalid", "loc": ("body",), "ctx": {"error": reason}}])
+        code = _STATUS_CODES.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
 
-    @app.exception_handler(NoIndexError)
-    async def _no_index(_: Request, exc: NoIndexError) -> JSONResponse:
-        return error_response(503, "no_index", str(exc))
+    @app.exception_handler(IndexUnavailableError)
+    async def _index(_: Request, exc: IndexUnavailableError) -> JSONResponse:
+        return error_response(503, index_error_code(exc), str(exc))
 
-    @app.exception_handler(IncompatibleIndexError)
-    async def _incompatible(_: Request, exc: IncompatibleIndexError) -> JSONResponse:
-        return error_response(503, "index_incompatible", str(exc))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error", exc_info=exc)
-        return error_response(500, "internal", "internal error; the server log has the details")
+    @app.exception_handler(IngestRunningError)
+    async def _busy(_: Request, exc: IngestRunningError) -> JSONResponse:
+        return error_response(409, "ingest_running", str(exc))
 
 
-class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes with 413, whether or not Content-Length is sent."""
+class UnexpectedErrors:
+    """Any exception no handler knows becomes one logged traceback and one 500 ``internal`` body.
 
-    def __init__(self, app: ASGIApp, limit: int):
+    Starlette's own catch-all answers too, but then re-raises, so the server logs the traceback a second time
+    and drops the keep-alive connection; this middleware sits inside it and ends the matter.
+    """
+
+    def __init__(self, app: ASGIApp):
         self.app = app
-        self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await error_response(413, "body_too_large", self._message())(scope, receive, send)
-            return
-        seen = 0
+        started = False
 
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                # FastAPI turns other exceptions raised while reading the body into a 400.
-                raise HTTPException(status_code=413, detail=self._message())
-            return message
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
 
-        await self.app(scope, counted, send)
-
-    def _message(self) -> str:
-        return f"request body over {self.limit} bytes"
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception:
+            log.exception("unexpected error in %s %s", scope.get("method"), scope.get("path"))
+            if started:  # too late for an error body: the server closes the connection
+                raise
+            response = error_response(500, "internal", "internal error; the server log has the details")
+            await response(scope, receive, send)

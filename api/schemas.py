@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from rag.records import Answer, Article, Filters, Hit, Mode
+from rag.records import Answer, Article, Filters, Hit, Mode, is_encodable
 
 MAX_QUERY_CHARS = 1000
 MAX_TOP_K = 50
@@ -22,13 +22,22 @@ def _clean_text(value: Any, what: str) -> Any:
     if len(value) > MAX_QUERY_CHARS:
         raise PydanticCustomError("too_long", "the {what} is {length} characters long; the limit is {limit}",
                                   {"what": what, "length": len(value), "limit": MAX_QUERY_CHARS})
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
+    if not is_encodable(value):
         raise PydanticCustomError("invalid_unicode", "the {what} contains invalid Unicode (a lone surrogate)",
-                                  {"what": what}) from None
+                                  {"what": what})
     return value.strip()
 
+
+def _whole_number(value: Any) -> Any:
+    """JSON Schema's "integer": 5 or 5.0, but not true, "5" or 5.5 (code not_an_integer)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 
 # The schema states what the validators enforce: at least one non-space character, at most MAX_QUERY_CHARS.
 _TEXT = {"min_length": 1, "max_length": MAX_QUERY_CHARS, "pattern": r"\S"}
@@ -40,7 +49,7 @@ class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     query: str = Field(description=f"1..{MAX_QUERY_CHARS} characters", **_TEXT)
-    top_k: int = Field(default=5, ge=1, le=MAX_TOP_K, strict=True)
+    top_k: WholeNumber = Field(default=5, ge=1, le=MAX_TOP_K)
     mode: Mode = "hybrid"
     filters: Filters | None = None
 
@@ -56,7 +65,7 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(description=f"1..{MAX_QUERY_CHARS} characters", **_TEXT)
-    top_k: int = Field(default=5, ge=1, le=MAX_TOP_K, strict=True)
+    top_k: WholeNumber = Field(default=5, ge=1, le=MAX_TOP_K)
     filters: Filters | None = None
 
     @field_validator("question", mode="before")
@@ -95,11 +104,14 @@ class StatsResponse(BaseModel):
 
 
 class HealthResponse(BaseModel):
-    """``GET /healthz``."""
+    """``GET /healthz``: 200 when the service can answer, 503 (``degraded``) when its index cannot be used."""
 
-    status: Literal["ok"]
-    index: bool = Field(description="Whether an index has been published")
+    status: Literal["ok", "degraded"]
+    index: bool = Field(description="Whether an index has been published (it may still be damaged)")
     model: str
+    code: str | None = Field(default=None, description="When degraded: no_index, index_incompatible or "
+                                                        "index_damaged")
+    detail: str | None = Field(default=None, description="When degraded: what is wrong and how to repair it")
 
 
 class ConfigResponse(BaseModel):
@@ -123,7 +135,23 @@ class ErrorItem(BaseModel):
 class ErrorBody(BaseModel):
     """Every error: a stable ``code`` to map to one's own words, and a sentence saying what to fix."""
 
-    code: str = Field(description="invalid_request, not_found, body_too_large, no_index, index_incompatible, "
-                                  "internal")
+    code: str = Field(description="invalid_request, not_found, method_not_allowed, host_not_allowed, "
+                                  "unauthorized, forbidden, request_timeout, body_too_large, ingest_running, "
+                                  "rate_limited, overloaded, no_index, index_incompatible, index_damaged, internal")
     detail: str
-    errors: list[ErrorItem] | None = None
+    errors: list[ErrorItem] | None = Field(default=None, description="At most the first 20 problems; `detail` "
+                                                                      "says how many more there were")
+
+
+class IngestResponse(BaseModel):
+    """``POST`` and ``DELETE /api/admin/articles``: what the write changed (as ``rag ingest --json`` prints it)."""
+
+    added: int
+    updated: int
+    unchanged: int
+    deleted: int
+    changed: dict[str, list[str]] = Field(description="added / updated / deleted → their aids")
+    empty_bodies: list[str] = Field(description="aids indexed by their title only")
+    articles_total: int
+    chunks_total: int
+    seconds: float

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from rag.records import Article
+from rag.records import Article, is_encodable
 
 # The export's field names, mapped to ours.
 FIELDS = {
@@ -118,6 +118,7 @@ def _parse_record(raw: Any, file: str, index: int, unit: str) -> tuple[Article |
         return None, [problem(None, None, f"expected a JSON object, got {type(raw).__name__}")]
     aid_raw = raw.get(FIELDS["aid"])
     aid = str(aid_raw).strip() if aid_raw not in (None, "") else None
+    aid = aid if aid is None or is_encodable(aid) else None  # messages must be printable
     problems: list[Problem] = []
     values: dict[str, str] = {}
     for ours, theirs in FIELDS.items():
@@ -127,6 +128,9 @@ def _parse_record(raw: Any, file: str, index: int, unit: str) -> tuple[Article |
         value = raw[theirs]
         if not isinstance(value, str | int) or isinstance(value, bool):
             problems.append(problem(aid, theirs, f"expected a string, got {type(value).__name__}"))
+            continue
+        if isinstance(value, str) and not is_encodable(value):
+            problems.append(problem(aid, theirs, "contains invalid Unicode (a lone surrogate such as \\ud800)"))
             continue
         values[ours] = str(value)
     if problems:
@@ -164,32 +168,50 @@ def _parse_record(raw: Any, file: str, index: int, unit: str) -> tuple[Article |
 def _read_records(path: Path) -> tuple[list[tuple[int, Any]], str, list[Problem]]:
     """(1-based position, raw record) pairs of one file, the unit positions count ("record" or "line"),
     and the problems that made lines or the file unreadable."""
-    name = str(path)
     try:
-        data = path.read_bytes().decode("utf-8")
+        data = path.read_bytes()
+    except OSError as e:
+        return [], "record", [Problem(str(path), None, None, None, f"cannot read: {e.strerror or e}")]
+    lines = True if path.suffix in (".jsonl", ".ndjson") else False if path.suffix == ".json" else None
+    return _parse_records(data, str(path), lines)
+
+
+def _parse_records(data_bytes: bytes, name: str, lines: bool | None) -> tuple[list[tuple[int, Any]], str,
+                                                                               list[Problem]]:
+    """As :func:`_read_records`, for the bytes of a file; ``lines`` None decides by the first character."""
+    try:
+        data = data_bytes.decode("utf-8")
     except UnicodeDecodeError as e:
         return [], "record", [Problem(name, None, None, None, f"not UTF-8 (byte {e.start}: {e.reason})")]
-    except OSError as e:
-        return [], "record", [Problem(name, None, None, None, f"cannot read: {e.strerror or e}")]
     data = data.lstrip("\ufeff")
-    if path.suffix in (".jsonl", ".ndjson") or (path.suffix != ".json" and not data.lstrip().startswith("[")):
+    if lines or (lines is None and not data.lstrip().startswith("[")):
         records, problems = [], []
         for lineno, line in enumerate(data.splitlines(), start=1):
             if not line.strip():
                 continue
             try:
                 records.append((lineno, json.loads(line)))
-            except json.JSONDecodeError as e:
-                problems.append(Problem(name, lineno, None, None, f"malformed JSON: {e.msg}", "line"))
+            except (json.JSONDecodeError, RecursionError, ValueError) as e:
+                problems.append(Problem(name, lineno, None, None, f"malformed JSON: {_json_error(e)}", "line"))
         return records, "line", problems
     try:
         parsed = json.loads(data)
     except json.JSONDecodeError as e:
         return [], "record", [Problem(name, None, None, None,
                                       f"malformed JSON at line {e.lineno} column {e.colno}: {e.msg}")]
+    except (RecursionError, ValueError) as e:
+        return [], "record", [Problem(name, None, None, None, f"malformed JSON: {_json_error(e)}")]
     if not isinstance(parsed, list):
         return [], "record", [Problem(name, None, None, None, "expected a JSON array of articles")]
     return list(enumerate(parsed, start=1)), "record", []
+
+
+def _json_error(e: Exception) -> str:
+    if isinstance(e, json.JSONDecodeError):
+        return e.msg
+    if isinstance(e, RecursionError):
+        return "nested too deeply"
+    return "a number with too many digits"  # int() refuses over 4300 digits (CVE-2020-10735)
 
 
 def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -214,28 +236,44 @@ def load_articles(paths: Iterable[Path | str]) -> LoadResult:
     seen: dict[str, tuple[Article, str, int]] = {}
     files = list(iter_files(Path(p) for p in paths))
     for path in files:
-        records, unit, problems = _read_records(path)
-        found = list(problems)
-        for index, raw in records:
-            article, problems = _parse_record(raw, str(path), index, unit)
-            if problems or article is None:
-                found.extend(problems)
-                continue
-            if article.aid in seen:
-                first, first_file, first_index = seen[article.aid]
-                if first.content_hash != article.content_hash:
-                    found.append(Problem(
-                        str(path), index, article.aid, FIELDS["aid"],
-                        f"duplicate aid with different content (first seen in {first_file}, {unit} {first_index})",
-                        unit,
-                    ))
-                continue  # an exact duplicate is harmless
-            seen[article.aid] = (article, str(path), index)
-            result.articles.append(article)
-            if len(article.text) < MIN_BODY_CHARS:
-                result.empty_bodies.append(article.aid)
-        # In file order: a malformed line 2 is listed after a bad record on line 1.
-        result.problems += sorted(found, key=lambda p: -1 if p.record is None else p.record)
+        _collect(result, seen, str(path), *_read_records(path))
     if not files:
         result.problems.append(Problem(", ".join(str(p) for p in paths), None, None, None, "no .json/.jsonl files"))
     return result
+
+
+def parse_export(data: bytes, name: str, *, lines: bool | None = None) -> LoadResult:
+    """Load and validate the records of one export held in memory (e.g. an HTTP request body), exactly as
+    :func:`load_articles` does a file: a JSON array, or JSON Lines (``lines`` None decides by the first
+    character). Problems name ``name`` as their file."""
+    result = LoadResult()
+    _collect(result, {}, name, *_parse_records(data, name, lines))
+    if not result.articles and not result.problems:
+        result.problems.append(Problem(name, None, None, None, "no articles"))
+    return result
+
+
+def _collect(result: LoadResult, seen: dict[str, tuple[Article, str, int]], name: str,
+             records: list[tuple[int, Any]], unit: str, problems: list[Problem]) -> None:
+    """Validate the records of one file into ``result``; ``seen`` spots duplicate aids across files."""
+    found = list(problems)
+    for index, raw in records:
+        article, problems = _parse_record(raw, name, index, unit)
+        if problems or article is None:
+            found.extend(problems)
+            continue
+        if article.aid in seen:
+            first, first_file, first_index = seen[article.aid]
+            if first.content_hash != article.content_hash:
+                found.append(Problem(
+                    name, index, article.aid, FIELDS["aid"],
+                    f"duplicate aid with different content (first seen in {first_file}, {unit} {first_index})",
+                    unit,
+                ))
+            continue  # an exact duplicate is harmless
+        seen[article.aid] = (article, name, index)
+        result.articles.append(article)
+        if len(article.text) < MIN_BODY_CHARS:
+            result.empty_bodies.append(article.aid)
+    # In file order: a malformed line 2 is listed after a bad record on line 1.
+    result.problems += sorted(found, key=lambda p: -1 if p.record is None else p.record)

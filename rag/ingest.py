@@ -25,6 +25,7 @@ class IngestReport:
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
+    changed: dict[str, list[str]] = field(default_factory=dict)  # "added" / "updated" / "deleted" → aids
     skipped: list[str] = field(default_factory=list)  # problems of skipped records
     empty_bodies: list[str] = field(default_factory=list)  # aids indexed by title only
     chunks_embedded: int = 0
@@ -66,21 +67,44 @@ def ingest(
     (the backend's commit), so a failure leaves the previous index in use.
     """
     started = time.perf_counter()
-    loaded: LoadResult = load_articles(paths)
+    report = ingest_loaded(load_articles(paths), settings, embedder, rebuild=rebuild, skip_invalid=skip_invalid,
+                           progress=progress)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def ingest_loaded(
+    loaded: LoadResult,
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    rebuild: bool = False,
+    skip_invalid: bool = False,
+    progress: bool | None = None,
+    wait: bool = True,
+) -> IngestReport:
+    """Upsert articles already loaded and validated (by :func:`load_articles` or :func:`parse_export`).
+
+    As :func:`ingest`; without ``wait``, another running ingest raises IngestRunningError instead of being
+    waited for.
+    """
+    started = time.perf_counter()
     if loaded.problems and not skip_invalid:
         raise CorpusError(loaded.problems)
     report = IngestReport(skipped=[str(p) for p in loaded.problems], empty_bodies=list(loaded.empty_bodies))
     splitter = chunking.make_splitter(settings.chunking)
     with backend_for(settings.index).writer(settings.index, build_spec(settings, embedder),
-                                            rebuild=rebuild) as writer:
+                                            rebuild=rebuild, wait=wait) as writer:
         known = writer.content_hashes()
         todo = []
         for article in loaded.articles:
             if article.aid not in known:
                 report.added += 1
+                report.changed.setdefault("added", []).append(article.aid)
                 todo.append(article)
             elif known[article.aid] != article.content_hash:
                 report.updated += 1
+                report.changed.setdefault("updated", []).append(article.aid)
                 todo.append(article)
             else:
                 report.unchanged += 1
@@ -110,10 +134,11 @@ def ingest(
     return report
 
 
-def delete(aids: list[str], settings: Settings) -> IngestReport:
+def delete(aids: list[str], settings: Settings, *, wait: bool = True) -> IngestReport:
     """Remove articles from the index; unknown aids are an error and nothing is written.
 
-    Needs no embedding model: nothing is embedded, so the index is only checked against the tokenizer.
+    Needs no embedding model: nothing is embedded, so the index is only checked against the tokenizer. Without
+    ``wait``, another running ingest raises IngestRunningError.
     """
     started = time.perf_counter()
     backend = backend_for(settings.index)
@@ -122,13 +147,13 @@ def delete(aids: list[str], settings: Settings) -> IngestReport:
         raise NoIndexError(backend.location(settings.index))
     spec = BuildSpec(embedding_model=manifest.embedding_model, dim=manifest.dim, tokenizer=fingerprint())
     aids = list(dict.fromkeys(aids))
-    with backend.writer(settings.index, spec) as writer:
+    with backend.writer(settings.index, spec, wait=wait) as writer:
         known = writer.content_hashes()
         missing = [a for a in aids if a not in known]
         if missing:
             raise CorpusError([Problem("index", None, a, None, "no such article in the index") for a in missing])
         writer.delete(aids)
-        report = IngestReport(deleted=len(aids))
+        report = IngestReport(deleted=len(aids), changed={"deleted": aids})
         report.totals(writer.commit())
     report.seconds = time.perf_counter() - started
     return report

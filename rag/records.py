@@ -10,11 +10,34 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 from pydantic_core import PydanticCustomError
 
 Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[str, ...] = get_args(Mode)
+
+
+def is_encodable(text: str) -> bool:
+    """False for text that cannot be written as UTF-8: JSON's "\\ud800" escapes decode to lone surrogates."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _encodable(value: str) -> str:
+    if not is_encodable(value):
+        raise PydanticCustomError("invalid_unicode", "contains invalid Unicode (a lone surrogate)")
+    return value
+
+
+# A string that can be stored and shown: refused (code invalid_unicode) when it holds a lone surrogate.
+Utf8Str = Annotated[str, AfterValidator(_encodable)]
+
+# Chunk ids are int64 inside (FAISS keys); in JSON they are strings of decimal digits, because JavaScript
+# numbers hold 53 bits and would merge neighbouring ids of one article. Strings of digits are read back too.
+ChunkId = Annotated[int, PlainSerializer(str, return_type=str, when_used="json")]
 
 
 class Article(BaseModel):
@@ -37,7 +60,7 @@ class Chunk(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    chunk_id: int = Field(description="Stable int64 id (aid hash and position)")
+    chunk_id: ChunkId = Field(description="Stable int64 id (aid hash and position); a decimal string in JSON")
     aid: str
     position: int = Field(description="0-based order within the article")
     start: int
@@ -48,7 +71,7 @@ class Chunk(BaseModel):
 class Passage(BaseModel):
     """A span of an article shown to a reader, with the article's metadata and one relevance score."""
 
-    chunk_id: int
+    chunk_id: ChunkId = Field(description="The first chunk's id: an int64 written as a decimal string in JSON")
     aid: str
     title: str
     url: str
@@ -137,14 +160,15 @@ IsoDate = Annotated[dt.date | None, BeforeValidator(_iso_date)]
 
 
 class Filters(BaseModel):
-    """Restrictions applied inside every retriever, before the top-k cut. Dates are inclusive."""
+    """Restrictions applied inside every retriever, before the top-k cut. Dates are inclusive; date_from must
+    not be after date_to (422, code date_order)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     date_from: IsoDate = Field(default=None, description="Inclusive, YYYY-MM-DD")
     date_to: IsoDate = Field(default=None, description="Inclusive, YYYY-MM-DD")
-    account: str | None = Field(default=None, min_length=1, max_length=100, description="Official account, exact")
-    aids: tuple[str, ...] | None = Field(default=None, max_length=1000, description="Only these articles")
+    account: Utf8Str | None = Field(default=None, min_length=1, max_length=100, description="Official account, exact")
+    aids: tuple[Utf8Str, ...] | None = Field(default=None, max_length=1000, description="Only these articles")
 
     @model_validator(mode="after")
     def _ordered(self) -> Filters:

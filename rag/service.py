@@ -1,18 +1,24 @@
 """The loaded service: the embedding model and the published index, loaded once per process.
 
 The only process-wide state. It notices when an ingest or delete published a new index version and reloads,
-so a running server never returns an article deleted after it started.
+so a running server never returns an article deleted after it started. Each request leases the index it
+uses; a replaced version is closed as soon as its last request returns, so old files are not held open.
+Every lease first checks that the published index is whole (cheap unless a file changed), so damage found
+while serving is reported on the very next request.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from embeddings import Embedder
 from rag.answer import compose
-from rag.index import BuildSpec, Index, NoIndexError, backend_for
+from rag.index import BuildSpec, Index, IndexUnavailableError, NoIndexError, backend_for
 from rag.llm import LLMClient
 from rag.query import Query, QueryStats, analyze
 from rag.reader import Evidence, collect, read
@@ -20,6 +26,17 @@ from rag.records import Answer, Article, Filters, Mode
 from rag.retrieval import Retrieved, retrieve
 from rag.settings import Settings
 from rag.tokenize import fingerprint
+
+
+@dataclass
+class _Loaded:
+    """One loaded index version and the requests using it."""
+
+    version: str
+    index: Index
+    stats: QueryStats  # what question analysis needs of this version
+    users: int = 0
+    retired: bool = False
 
 
 class RagService:
@@ -31,9 +48,7 @@ class RagService:
         self.backend = backend_for(settings.index)
         self.spec = BuildSpec(embedding_model=embedder.name, dim=embedder.dim, tokenizer=fingerprint())
         self._lock = threading.Lock()
-        # (version, loaded index, its query statistics), replaced as one tuple so a reader never pairs a new
-        # version with an old index.
-        self._loaded: tuple[str, Index, QueryStats] | None = None
+        self._loaded: _Loaded | None = None
         answer = settings.answer
         self.llm = (
             LLMClient(answer.llm_base_url, answer.llm_model, api_key=answer.llm_api_key, timeout=answer.llm_timeout)
@@ -41,67 +56,115 @@ class RagService:
             else None
         )
 
-    def index(self) -> Index:
-        """The published index, reloaded when a new version has been published since the last call."""
-        return self._current()[1]
-
-    def _current(self) -> tuple[str, Index, QueryStats]:
-        version = self.backend.version(self.settings.index)
+    def _acquire(self) -> _Loaded:
+        config = self.settings.index
+        version = self.backend.version(config)
         if version is None:
-            raise NoIndexError(self.backend.location(self.settings.index))
-        loaded = self._loaded
-        if loaded is not None and loaded[0] == version:
-            return loaded
+            raise NoIndexError(self.backend.location(config))
+        self.backend.check(config)
         with self._lock:
-            if self._loaded is None or self._loaded[0] != version:
-                index = self.backend.open(self.settings.index, self.spec)
-                self._loaded = (version, index, QueryStats(index.document_frequency, index.vocabulary()))
-            return self._loaded
+            current = self._loaded
+            if current is None or current.version != version:
+                index = self.backend.open(config, self.spec)
+                fresh = _Loaded(version, index, QueryStats(index.document_frequency, index.vocabulary()))
+                if current is not None:
+                    current.retired = True
+                    if current.users == 0:
+                        current.index.close()
+                self._loaded = current = fresh
+            current.users += 1
+            return current
+
+    def _release(self, loaded: _Loaded) -> None:
+        with self._lock:
+            loaded.users -= 1
+            done = loaded.retired and loaded.users == 0
+        if done:
+            loaded.index.close()
+
+    @contextmanager
+    def _lease(self) -> Iterator[_Loaded]:
+        loaded = self._acquire()
+        try:
+            yield loaded
+        finally:
+            self._release(loaded)
+
+    @contextmanager
+    def using(self) -> Iterator[Index]:
+        """The published index, leased for the duration of one request (reloaded when a new version was
+        published; NoIndexError, IncompatibleIndexError or DamagedIndexError when it cannot be used)."""
+        with self._lease() as loaded:
+            yield loaded.index
+
+    @staticmethod
+    def _analyzed(question: str, loaded: _Loaded, today: dt.date | None = None) -> Query:
+        if today is None:
+            latest = loaded.index.manifest.latest_date
+            today = dt.date.fromisoformat(latest) if latest else dt.date.today()
+        return analyze(question, loaded.stats, today)
 
     def analyze(self, question: str, *, today: dt.date | None = None) -> Query:
         """The question analysed against the index; relative dates count from its newest article."""
-        _, index, stats = self._current()
-        if today is None:
-            latest = index.manifest.latest_date
-            today = dt.date.fromisoformat(latest) if latest else dt.date.today()
-        return analyze(question, stats, today)
+        with self._lease() as loaded:
+            return self._analyzed(question, loaded, today)
+
+    def index(self) -> Index:
+        """The published index, for one-off use (the CLI, tests): requests lease it with :meth:`using`."""
+        with self.using() as index:
+            return index
 
     def has_index(self) -> bool:
-        """True when an index has been published (it may still be incompatible)."""
+        """True when an index has been published (it may still be incompatible or damaged)."""
         return self.backend.version(self.settings.index) is not None
+
+    def problem(self) -> IndexUnavailableError | None:
+        """Why the index cannot answer requests right now (no index, incompatible, damaged), or None."""
+        try:
+            with self.using():
+                return None
+        except IndexUnavailableError as e:
+            return e
 
     def search(self, query: str, *, top_k: int = 5, mode: Mode = "hybrid",
                filters: Filters | None = None) -> Retrieved:
         """Ranked passages for ``query``."""
-        return retrieve(self.index(), self.embedder, self.analyze(query), self.settings.retrieval, top_k=top_k,
-                        mode=mode, filters=filters)
+        with self._lease() as loaded:
+            return retrieve(loaded.index, self.embedder, self._analyzed(query, loaded), self.settings.retrieval,
+                            top_k=top_k, mode=mode, filters=filters)
 
     def ask(self, question: str, *, top_k: int = 5, filters: Filters | None = None,
             mode: Mode = "hybrid") -> Answer:
         """A short cited answer (or an abstention that says what is missing) for ``question``."""
-        evidence = self.evidence(question, top_k=top_k, filters=filters, mode=mode)
-        reading = read(evidence, abstain_below=self.settings.answer.abstain_threshold)
-        return compose(evidence.query, evidence.hits, reading, llm=self.llm)
+        with self._lease() as loaded:
+            evidence = self._evidence(question, loaded, top_k=top_k, filters=filters, mode=mode)
+            reading = read(evidence, abstain_below=self.settings.answer.abstain_threshold)
+            return compose(evidence.query, evidence.hits, reading, llm=self.llm)
 
     def evidence(self, question: str, *, top_k: int = 5, filters: Filters | None = None,
                  mode: Mode = "hybrid") -> Evidence:
         """What the reader measures for ``question``: the passages, their candidate sentences and features."""
-        index = self.index()
-        found = retrieve(index, self.embedder, self.analyze(question), self.settings.retrieval, top_k=top_k,
-                         mode=mode, filters=filters)
-        return collect(found.query, found.hits, found.query_vector, found.dense_margin, index)
+        with self._lease() as loaded:
+            return self._evidence(question, loaded, top_k=top_k, filters=filters, mode=mode)
+
+    def _evidence(self, question: str, loaded: _Loaded, *, top_k: int, filters: Filters | None,
+                  mode: Mode) -> Evidence:
+        found = retrieve(loaded.index, self.embedder, self._analyzed(question, loaded), self.settings.retrieval,
+                         top_k=top_k, mode=mode, filters=filters)
+        return collect(found.query, found.hits, found.query_vector, found.dense_margin, loaded.index)
 
     def article(self, aid: str) -> Article | None:
         """One normalised article."""
-        return self.index().articles([aid]).get(aid)
+        with self.using() as index:
+            return index.articles([aid]).get(aid)
 
     def stats(self) -> dict[str, Any]:
-        """The manifest, live counts, accounts, the backend and the active model."""
-        index = self.index()
-        return {
-            "manifest": index.manifest.model_dump(),
-            "counts": index.counts(),
-            "accounts": index.accounts(),
-            "backend": self.backend.name,
-            "model": self.embedder.info(),
-        }
+        """The manifest, live counts, accounts, the backend and the active model (no filesystem paths)."""
+        with self.using() as index:
+            return {
+                "manifest": index.manifest.model_dump(exclude={"files"}),
+                "counts": index.counts(),
+                "accounts": index.accounts(),
+                "backend": self.backend.name,
+                "model": {k: v for k, v in self.embedder.info().items() if k != "path"},
+            }

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from embeddings.config import DEFAULT_EMBEDDING_MODEL, EmbeddingSettings
@@ -111,7 +111,7 @@ class AnswerSettings(BaseSettings):
 
 
 class HttpSettings(BaseSettings):
-    """The HTTP server."""
+    """The HTTP server: where it listens, its limits, and who may use it."""
 
     model_config = _group()
 
@@ -119,7 +119,52 @@ class HttpSettings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     # Allowed CORS origins as a JSON list; CORS is off when empty.
     cors_origins: list[str] = Field(default_factory=list)
+    # Host headers served, as a JSON list ("*.example.org" matches subdomains, "*" anything). Empty: the
+    # localhost names and RAG_HOST; anything else is refused, so a web page cannot reach a local server
+    # through DNS rebinding.
+    trusted_hosts: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Bodies of POST /api/admin/articles (whole exports) may be larger.
+    max_upload_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    # Seconds a client may take to send a request's headers, then its body; then 408 and the connection closes,
+    # so slow clients cannot hold connections open. Between requests, idle keep-alive connections close after
+    # keep_alive_timeout.
+    header_timeout: float = Field(default=10.0, gt=0)
+    body_timeout: float = Field(default=10.0, gt=0)
+    keep_alive_timeout: float = Field(default=5.0, gt=0)
+    # Requests served at once (the rest get 503 + Retry-After at once instead of queueing). Searches are CPU-bound:
+    # two per core keep the cores busy while the latency of the served ones stays near 4 × one request's time
+    # on two cores (eval/bench_load.py). Raise it when answers come from an LLM (they mostly wait).
+    max_concurrent_requests: int = Field(default=4, ge=1)
+    # Open connections beyond which uvicorn itself answers 503 (a backstop against running out of sockets).
+    max_connections: int = Field(default=1000, ge=1)
+    # Requests per client address, in the notation of the `limits` library ("120/minute", "10/second;1000/hour");
+    # None = no rate limit. Over it: 429 + Retry-After.
+    rate_limit: str | None = None
+    # Bearer tokens. RAG_ADMIN_TOKEN enables the write API (/api/admin/…); RAG_API_TOKEN, when set, is required
+    # by the read API too (the admin token is accepted there as well). /healthz and the page stay open.
+    admin_token: SecretStr | None = None
+    api_token: SecretStr | None = None
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _parse_rate_limit(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(f"RAG_RATE_LIMIT {value!r} is not a rate such as '120/minute' or '10/second'") from None
+        return value
+
+    @field_validator("admin_token", "api_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("tokens must be at least 16 characters (e.g. `openssl rand -hex 32`)")
+        return value
 
 
 class Settings(BaseSettings):

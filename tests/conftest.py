@@ -23,7 +23,7 @@ import pytest  # noqa: E402
 import uvicorn  # noqa: E402
 
 from embeddings import EmbeddingSettings  # noqa: E402
-from rag.settings import PROJECT_ROOT, IndexSettings, Settings  # noqa: E402
+from rag.settings import PROJECT_ROOT, HttpSettings, IndexSettings, Settings  # noqa: E402
 
 ROOT = PROJECT_ROOT
 CORPUS = ROOT / "data" / "tianjin_gov_wechat_2026-02.json"
@@ -87,16 +87,20 @@ def corpus_articles():
     return {a.aid: a for a in load_articles([CORPUS]).articles}
 
 
-@pytest.fixture()
-def small_corpus(tmp_path: Path) -> Path:
-    """A JSON file with a handful of short articles of the bundled corpus, from two accounts."""
+def write_small_corpus(path: Path) -> Path:
+    """Write a handful of short articles of the bundled corpus, from two accounts, as a JSON array to ``path``."""
     records = [r for r in json.loads(CORPUS.read_text(encoding="utf-8")) if r["文章标识符aid"] in SMALL_AIDS]
     for r in records:
         if r["文章标识符aid"] in SECOND_ACCOUNT_AIDS:
             r["公众号名称"] = SECOND_ACCOUNT
-    path = tmp_path / "small.json"
     path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
     return path
+
+
+@pytest.fixture()
+def small_corpus(tmp_path: Path) -> Path:
+    """A JSON file with a handful of short articles of the bundled corpus, from two accounts."""
+    return write_small_corpus(tmp_path / "small.json")
 
 
 @pytest.fixture()
@@ -124,13 +128,16 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """A real uvicorn server in a background thread on a free port."""
+    """A real uvicorn server in a background thread on a free port, configured as `rag serve` configures it
+    (timeouts and limits of ``http``, default settings when None)."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, http: HttpSettings | None = None) -> None:
+        from api.server import server_config
+
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False)
-        self.server = uvicorn.Server(config)
+        http = (http or HttpSettings()).model_copy(update={"host": "127.0.0.1", "port": self.port})
+        self.server = uvicorn.Server(server_config(app, http, log_level="warning", access_log=False))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> LiveServer:
@@ -155,7 +162,7 @@ def start_server() -> Iterator[Callable[..., str]]:
     servers: list[LiveServer] = []
 
     def start(settings: Settings, service=None) -> str:
-        server = LiveServer(create_app(settings, service)).__enter__()
+        server = LiveServer(create_app(settings, service), settings.http).__enter__()
         servers.append(server)
         return server.url
 

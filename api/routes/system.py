@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from api.deps import Service
+from api.errors import index_error_code
 from api.examples import EXAMPLES
 from api.schemas import MAX_QUERY_CHARS, MAX_TOP_K, ConfigResponse, HealthResponse, StatsResponse
 from rag.records import MODES
 
 router = APIRouter(tags=["service"])
+# Open even when RAG_API_TOKEN protects the rest: load balancers probe it.
+health_router = APIRouter(tags=["service"])
 
 
-@router.get("/healthz", response_model=HealthResponse)
-def healthz(svc: Service) -> HealthResponse:
-    """Liveness, and whether an index has been published."""
-    return HealthResponse(status="ok", index=svc.has_index(), model=svc.embedder.name)
+@health_router.get("/healthz", response_model=HealthResponse, response_model_exclude_none=True,
+                   responses={503: {"model": HealthResponse, "description": "Degraded: the index cannot be used "
+                                                                            "(`detail` says why and how to repair)"}})
+def healthz(svc: Service, response: Response) -> HealthResponse:
+    """200 ``ok`` when the service can answer; 503 ``degraded`` when its index is missing, incompatible or damaged,
+    so a load balancer takes the replica out."""
+    problem = svc.problem()
+    if problem is None:
+        return HealthResponse(status="ok", index=True, model=svc.embedder.name)
+    response.status_code = 503
+    return HealthResponse(status="degraded", index=svc.has_index(), model=svc.embedder.name,
+                          code=index_error_code(problem), detail=str(problem))
 
 
 @router.get("/api/stats", response_model=StatsResponse)

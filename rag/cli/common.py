@@ -58,5 +58,5 @@ def load_service(model: str | None) -> RagService:
     try:
         svc.index()
     except IndexUnavailableError as e:
-        fail(str(e), EXIT_NO_INDEX)
+        fail(f"{e}\n(RAG_HOME is {settings.home})", EXIT_NO_INDEX)
     return svc

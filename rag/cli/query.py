@@ -46,7 +46,7 @@ def search(
         fail("the query is empty", EXIT_USAGE)
     found = load_service(model).search(query, top_k=top_k, mode=mode)  # type: ignore[arg-type]
     if as_json:
-        print(json.dumps({"query": query, "mode": mode, "results": [h.model_dump() for h in found.hits]},
+        print(json.dumps({"query": query, "mode": mode, "results": [h.model_dump(mode="json") for h in found.hits]},
                          ensure_ascii=False, indent=2))
         return
     if not found.hits:

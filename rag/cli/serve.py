@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 import socket
 from typing import Annotated
 
@@ -34,10 +35,18 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from api.security import trusted_hosts
+    from api.server import server_config
 
     settings = settings_for(None)
-    host, port = host or settings.http.host, port or settings.http.port
-    _check_free(host, port)
+    settings = settings.updated(http={"host": host or settings.http.host, "port": port or settings.http.port})
+    http = settings.http
+    _check_free(http.host, http.port)
     app_ = create_app(settings)
-    out.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(app_, host=host, port=port, log_level="info")
+    # Writes through the admin API are logged at INFO by api.admin; the rest of the CLI logs warnings only.
+    logging.getLogger("api").setLevel(logging.INFO)
+    out.print(f"serving on http://{http.host}:{http.port}  (API docs: http://{http.host}:{http.port}/docs); "
+              f"Host names served: {', '.join(trusted_hosts(http))}")
+    if http.admin_token:
+        out.print("the write API /api/admin/articles is enabled (RAG_ADMIN_TOKEN)")
+    uvicorn.Server(server_config(app_, http, log_level="info")).run()

@@ -12,11 +12,14 @@ from typing import Protocol
 from rag.index.base import (
     FORMAT_VERSION,
     BuildSpec,
+    DamagedIndexError,
+    FileDigest,
     IncompatibleIndexError,
     Index,
     IndexedArticle,
     IndexUnavailableError,
     IndexWriter,
+    IngestRunningError,
     Manifest,
     NoIndexError,
     SentenceVectors,
@@ -27,11 +30,14 @@ __all__ = [
     "FORMAT_VERSION",
     "Backend",
     "BuildSpec",
+    "DamagedIndexError",
+    "FileDigest",
     "IncompatibleIndexError",
     "Index",
     "IndexUnavailableError",
     "IndexWriter",
     "IndexedArticle",
+    "IngestRunningError",
     "SentenceVectors",
     "Manifest",
     "NoIndexError",
@@ -48,9 +54,18 @@ class Backend(Protocol):
         """The published index, checked against ``spec`` (NoIndexError / IncompatibleIndexError)."""
         ...
 
-    def writer(self, config: IndexSettings, spec: BuildSpec, *,
-               rebuild: bool = False) -> AbstractContextManager[IndexWriter]:
-        """An ingest transaction: changes become visible all at once on ``commit``, or not at all."""
+    def writer(self, config: IndexSettings, spec: BuildSpec, *, rebuild: bool = False,
+               wait: bool = True) -> AbstractContextManager[IndexWriter]:
+        """An ingest transaction: changes become visible all at once on ``commit``, or not at all.
+
+        One runs at a time: another waits for it, or raises IngestRunningError when ``wait`` is false.
+        """
+        ...
+
+    def check(self, config: IndexSettings) -> Manifest:
+        """Verify that the published index is whole (every part as its manifest records it) and return the
+        manifest; NoIndexError or DamagedIndexError otherwise. Called on every request, so it must be cheap
+        when nothing changed since the last call."""
         ...
 
     def manifest(self, config: IndexSettings) -> Manifest | None:

@@ -17,7 +17,9 @@ from pydantic import BaseModel, Field
 from rag.records import Article, Chunk, Filters
 
 # Bump when the stored layout changes; an index of another version must be rebuilt.
-FORMAT_VERSION = 3
+# 4: the manifest records the size and SHA-256 of every file (checked on load).
+FORMAT_VERSION = 4
+REBUILD = "Run `rag ingest --rebuild` to rebuild it."
 
 
 class IndexUnavailableError(RuntimeError):
@@ -33,6 +35,29 @@ class NoIndexError(IndexUnavailableError):
 
 class IncompatibleIndexError(IndexUnavailableError):
     """The index was built with another format, model, tokenizer, chunking or vector index kind."""
+
+
+class DamagedIndexError(IndexUnavailableError):
+    """A part of the published index is missing, truncated or altered since it was written.
+
+    The message is one sentence naming the part (relative to RAG_HOME, so it is safe to show over HTTP) and
+    saying how to repair it.
+    """
+
+    def __init__(self, part: str, problem: str):
+        self.part = part
+        super().__init__(f"the index is damaged: {part} {problem}. {REBUILD}")
+
+
+class IngestRunningError(RuntimeError):
+    """Another ingest holds the index's write lock (only one may run at a time)."""
+
+
+class FileDigest(BaseModel):
+    """The size and SHA-256 of one stored file, recorded when it was written."""
+
+    size: int
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -81,6 +106,9 @@ class Manifest(BaseModel):
     latest_date: str = Field(default="", description="The newest article's date: 'today' for relative dates")
     counts: dict[str, int] = Field(default_factory=dict)
     created_at: str = ""
+    files: dict[str, FileDigest] = Field(
+        default_factory=dict, description="File-based backends: every file of the build (but this manifest), "
+                                          "by path relative to the build, with its size and SHA-256")
 
     def check(self, spec: BuildSpec) -> None:
         """Raise IncompatibleIndexError naming every difference from ``spec`` and saying how to rebuild."""
@@ -99,9 +127,7 @@ class Manifest(BaseModel):
             problems.append(f"a {self.vector_index.get('kind')!r} vector index (RAG_VECTOR_INDEX says "
                             f"{spec.vector_kind!r})")
         if problems:
-            raise IncompatibleIndexError(
-                "the index was built with " + "; ".join(problems) + ". Run `rag ingest --rebuild` to rebuild it."
-            )
+            raise IncompatibleIndexError("the index was built with " + "; ".join(problems) + f". {REBUILD}")
 
 
 class Index(Protocol):
@@ -156,7 +182,7 @@ class Index(Protocol):
         ...
 
     def close(self) -> None:
-        """Release files and connections."""
+        """Release every file and connection, on every thread (no request may be using the index any more)."""
         ...
 
 

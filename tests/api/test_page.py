@@ -605,7 +605,7 @@ def test_citations_with_distinct_chunk_ids_stay_distinct_in_stored_turns(page: P
     with page.expect_response("**/api/ask") as res:
         ask(page, ANSWERABLE)
     wait_for_answer(page)
-    ids = [c["chunk_id"] for c in json.loads(res.value.text())["citations"]]  # Python ints: exact
+    ids = [c["chunk_id"] for c in json.loads(res.value.text())["citations"]]  # strings of digits: exact
     assert len(set(ids)) == len(ids)
     # Ids of chunks of one article differ in their low bits: as JavaScript numbers two of these are equal.
     assert len({float(i) for i in ids}) < len(ids), "the answer cites two ids that a JS number would merge"
@@ -618,7 +618,7 @@ def test_citations_with_distinct_chunk_ids_stay_distinct_in_stored_turns(page: P
             "cs => cs.map(c => c.dataset.chunkId)")
 
     raw = page.evaluate("localStorage.getItem('policy-rag.turns.v1')")
-    assert all(f'"chunk_id":{i}' in raw for i in ids), "stored as the same JSON numbers the API sent"
+    assert all(f'"chunk_id":"{i}"' in raw for i in ids), "stored as the same strings the API sent"
     assert stored_ids(0) == ids
     assert shown_ids(0) == [str(i) for i in ids]
     # Read back from storage and saved again with a second turn: still exact.

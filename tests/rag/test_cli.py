@@ -43,6 +43,7 @@ def test_search_json_and_text(rag):
     assert r.returncode == 0, r.stderr
     results = json.loads(r.stdout)["results"]
     assert len(results) == 3 and results[0]["aid"] == "2247552991_1"
+    assert all(isinstance(h["chunk_id"], str) for h in results)  # as the API writes them
     text = rag("search", "以旧换新补贴", "-k", "2")
     assert "1." in text.stdout and "以旧换新" in text.stdout
 

@@ -185,12 +185,14 @@ def test_an_ingest_killed_half_way_leaves_the_previous_index_working(small_corpu
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert version(small_settings) == before
+    assert list(builds.glob(".tmp-*")), "the killed ingest left its unfinished build behind"
     index = opened(small_settings, embedder)
     assert index.counts()["articles"] == len(SMALL_AIDS)
     (best, _), *_ = index.search_dense(embedder.encode_queries(["地铁出入口恢复运营"])[0], 1)
     assert index.chunks([best])[best].aid == "2247553251_1"
-    # The next ingest still works.
+    # The next ingest still works, and clears what the killed one left (however young it is).
     assert ingest([small_corpus], small_settings, embedder, progress=False).unchanged == len(SMALL_AIDS)
+    assert not list(builds.glob(".tmp-*"))
 
 
 def test_stored_vectors_equal_fresh_embeddings(small_corpus, small_settings, embedder):

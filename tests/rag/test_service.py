@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psutil
 import pytest
 
 from rag.chunking import SPLITTER, chunk_article, make_splitter
@@ -49,3 +53,25 @@ def test_the_service_follows_each_published_version(small_corpus, small_settings
     delete(["2247553251_1"], small_settings)
     assert svc.index() is not first and svc.index().counts()["articles"] == len(SMALL_AIDS) - 1
     assert "2247553251_1" not in {h.aid for h in svc.search("地铁出入口恢复运营", top_k=5).hits}
+
+
+@pytest.mark.slow
+def test_a_replaced_index_version_closes_its_files_at_once(small_corpus, small_settings, embedder):
+    # Requests run on many threads (the server's thread pool), each with its own SQLite connection; when a new
+    # version is published, the old version's connections must close as soon as no request uses them, not
+    # whenever garbage collection gets round to them.
+    ingest([small_corpus], small_settings, embedder, progress=False)
+    svc = RagService(small_settings, embedder)
+
+    def open_builds() -> set[Path]:
+        files = [Path(f.path) for f in psutil.Process().open_files()]
+        return {f.parent for f in files if f.name == "meta.sqlite" and small_settings.home in f.parents}
+
+    with ThreadPoolExecutor(16) as pool:
+        for aid in SMALL_AIDS[:3]:
+            list(pool.map(lambda q: svc.search(q, top_k=3), ["地铁", "公积金", "寒潮", "会议"] * 8))
+            assert len(open_builds()) == 1
+            delete([aid], small_settings)
+        list(pool.map(lambda q: svc.search(q, top_k=3), ["地铁", "公积金"] * 8))
+        active = (small_settings.home / "index").resolve()
+        assert open_builds() == {active}

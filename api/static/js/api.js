@@ -4,8 +4,6 @@
  * sentences (i18n.js) and never reads the English in ``detail`` or ``msg``.
  */
 
-import { parseJson } from "./json.js";
-
 export const ASK_TIMEOUT_MS = 120000;
 const DEFAULT_TIMEOUT_MS = 30000;
 
@@ -32,10 +30,10 @@ function codeForStatus(status) {
   return status >= 500 ? "internal" : "http_error";
 }
 
-/** The body as JSON (chunk ids kept exact), or undefined when it is not JSON. */
+/** The body as JSON (chunk ids arrive as strings, so they stay exact), or undefined when it is not JSON. */
 function toJson(text) {
   try {
-    return text ? parseJson(text) : undefined;
+    return text ? JSON.parse(text) : undefined;
   } catch {
     return undefined;
   }

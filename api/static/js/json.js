@@ -1,12 +1,11 @@
-/* JSON in and out, keeping chunk ids exact.
+/* Reading turns stored by earlier pages, keeping chunk ids exact.
  *
- * A chunk id is a 64-bit integer. JavaScript numbers hold 53 bits, so JSON.parse would round two ids of
- * the same article to one number. The page never does arithmetic on an id: it keeps the digits the server
- * sent, as a string, and writes them back as the same JSON number when it stores a turn.
+ * A chunk id is a 64-bit integer. The API sends it as a string of digits (JavaScript numbers hold 53 bits,
+ * so JSON.parse would round two ids of one article to one number), and the page stores it as that string.
+ * Earlier pages stored it as a JSON number; parseJson reads those back as the string of their digits.
  */
 
 const OPAQUE_KEYS = new Set(["chunk_id"]);
-const DIGITS = /^-?(?:0|[1-9]\d*)$/;
 
 /** Whether JSON.parse hands revivers the source text of each value (Chromium 114+, Firefox 135+, Safari 18.4+). */
 const PARSE_HAS_SOURCE = (() => {
@@ -22,9 +21,7 @@ const PARSE_HAS_SOURCE = (() => {
   }
 })();
 
-const HAS_RAW_JSON = typeof JSON.rawJSON === "function";
-
-/** JSON.parse, except that every opaque id number comes back as the string of its digits. */
+/** JSON.parse, except that every opaque id stored as a number comes back as the string of its digits. */
 export function parseJson(text) {
   if (PARSE_HAS_SOURCE) {
     return JSON.parse(text, (key, value, context) =>
@@ -36,11 +33,4 @@ export function parseJson(text) {
   // Older engines: quote the id numbers before parsing. Inside a JSON string every quote is escaped (\"),
   // so text that merely mentions "chunk_id" never matches.
   return JSON.parse(text.replace(/"chunk_id"(\s*):(\s*)(-?\d+)/g, '"chunk_id"$1:$2"$3"'));
-}
-
-/** JSON.stringify, writing opaque ids held as digit strings back as the JSON numbers they were. */
-export function stringifyJson(value) {
-  return JSON.stringify(value, (key, v) =>
-    HAS_RAW_JSON && OPAQUE_KEYS.has(key) && typeof v === "string" && DIGITS.test(v) ? JSON.rawJSON(v) : v,
-  );
 }

@@ -5,7 +5,7 @@
  * citations have ``highlight`` ([s, e] or null) where the API now sends ``highlights`` ([[s, e], ...]).
  */
 
-import { parseJson, stringifyJson } from "./json.js";
+import { parseJson } from "./json.js";
 
 export const KEYS = { turns: "policy-rag.turns.v1", lang: "policy-rag.lang", draft: "policy-rag.draft" };
 export const MAX_TURNS = 50;
@@ -84,7 +84,7 @@ export function loadTurns() {
 export function saveTurns(turns) {
   let keep = turns.slice(-MAX_TURNS);
   // On a full storage quota, drop the oldest turns until the rest fits.
-  while (!set(KEYS.turns, stringifyJson(keep)) && keep.length > 0) keep = keep.slice(1);
+  while (!set(KEYS.turns, JSON.stringify(keep)) && keep.length > 0) keep = keep.slice(1);
 }
 
 export function loadLang() {

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from pydantic import ValidationError
 
 from rag.index.base import (
     BuildSpec,
-    IncompatibleIndexError,
+    DamagedIndexError,
     IndexedArticle,
     Manifest,
     NoIndexError,
     SentenceVectors,
 )
 from rag.index.local import folder
+from rag.index.local.integrity import Verifier, digest_build
 from rag.index.local.lexical import LexicalIndex
 from rag.index.local.store import MetadataStore
 from rag.index.local.vectors import FaissIndex
@@ -31,16 +32,13 @@ from rag.settings import IndexSettings
 _ALLOWED_CACHE = 64
 
 
-def read_manifest(build: Path) -> Manifest:
-    """The manifest of a build folder; one from another version of this program is incompatible."""
-    path = build / folder.MANIFEST_FILE
+@contextmanager
+def _reading_metadata() -> Iterator[None]:
+    """SQLite errors while reading a published build mean a damaged file (it is never written again)."""
     try:
-        return Manifest.model_validate_json(path.read_text(encoding="utf-8"))
-    except ValidationError:
-        raise IncompatibleIndexError(
-            f"{path} is not a manifest this version reads (an older format?). Run `rag ingest --rebuild` to "
-            "rebuild the index."
-        ) from None
+        yield
+    except sqlite3.DatabaseError as e:
+        raise DamagedIndexError(folder.part(folder.DB_FILE), f"cannot be read ({e})") from None
 
 
 class LocalIndex:
@@ -56,26 +54,31 @@ class LocalIndex:
         self._allowed: dict[Filters, np.ndarray] = {}
 
     @classmethod
-    def open(cls, config: IndexSettings, spec: BuildSpec) -> LocalIndex:
-        """Load the active build, refusing one built with another model or tokenizer."""
-        build = folder.active_build(config.home)
-        if build is None or not (build / folder.MANIFEST_FILE).exists():
-            raise NoIndexError(str(folder.link_path(config.home)))
-        manifest = read_manifest(build)
-        manifest.check(spec)
-        return cls(
-            build, manifest,
-            store=MetadataStore(build / folder.DB_FILE, readonly=True),
-            vectors=FaissIndex.load(build / folder.DENSE_DIR),
-            lexical=LexicalIndex.load(build / folder.LEXICAL_DIR),
-        )
+    def load(cls, build: Path, manifest: Manifest) -> LocalIndex:
+        """Load a verified build. A part that still cannot be read is reported as damage, naming it."""
+        parts = {}
+        for name, loader in ((folder.DENSE_DIR, FaissIndex.load), (folder.LEXICAL_DIR, LexicalIndex.load)):
+            try:
+                parts[name] = loader(build / name)
+            except Exception as e:  # noqa: BLE001 — FAISS, numpy and bm25s each fail in their own way
+                raise DamagedIndexError(folder.part(name), f"cannot be read ({type(e).__name__}: {e})") from None
+        store = MetadataStore(build / folder.DB_FILE, readonly=True)
+        with _reading_metadata():
+            counts = store.counts()
+        vectors, lexical = parts[folder.DENSE_DIR], parts[folder.LEXICAL_DIR]
+        if not len(vectors) == len(lexical) == counts["chunks"] == manifest.counts.get("chunks"):
+            store.close_all()
+            raise DamagedIndexError(folder.part(), f"holds {len(vectors)} vectors, {len(lexical)} BM25 documents and "
+                                                   f"{counts['chunks']} chunks; they must be equal")
+        return cls(build, manifest, store, vectors, lexical)
 
     def _allowed_ids(self, filters: Filters | None) -> np.ndarray | None:
         if filters is None or filters.is_empty():
             return None
         ids = self._allowed.get(filters)
         if ids is None:
-            ids = np.asarray(self.store.filter_chunk_ids(filters), dtype=np.int64)
+            with _reading_metadata():
+                ids = np.asarray(self.store.filter_chunk_ids(filters), dtype=np.int64)
             if len(self._allowed) >= _ALLOWED_CACHE:
                 self._allowed.pop(next(iter(self._allowed)))
             self._allowed[filters] = ids
@@ -115,27 +118,34 @@ class LocalIndex:
 
     def chunks(self, chunk_ids: Iterable[int]) -> dict[int, Chunk]:
         """chunk_id → Chunk."""
-        return self.store.chunks(chunk_ids)
+        with _reading_metadata():
+            return self.store.chunks(chunk_ids)
 
     def articles(self, aids: Iterable[str]) -> dict[str, Article]:
         """aid → Article."""
-        return self.store.articles(aids)
+        with _reading_metadata():
+            return self.store.articles(aids)
 
     def sentences(self, aids: Iterable[str]) -> dict[str, SentenceVectors]:
         """aid → the article's embedded sentences."""
-        return {aid: SentenceVectors(spans, vectors) for aid, (spans, vectors) in self.store.sentences(aids).items()}
+        with _reading_metadata():
+            found = self.store.sentences(aids)
+        return {aid: SentenceVectors(spans, vectors) for aid, (spans, vectors) in found.items()}
 
     def counts(self) -> dict[str, int]:
         """Articles, chunks, sentences, vectors and lexical documents in this build."""
-        return {**self.store.counts(), "vectors": len(self.vectors), "lexical_docs": len(self.lexical)}
+        with _reading_metadata():
+            stored = self.store.counts()
+        return {**stored, "vectors": len(self.vectors), "lexical_docs": len(self.lexical)}
 
     def accounts(self) -> list[str]:
         """Distinct account names."""
-        return self.store.accounts()
+        with _reading_metadata():
+            return self.store.accounts()
 
     def close(self) -> None:
-        """Close this thread's SQLite connection."""
-        self.store.close()
+        """Close the SQLite connections of every thread (FAISS and BM25 are in memory)."""
+        self.store.close_all()
 
 
 class LocalWriter:
@@ -199,6 +209,8 @@ class LocalWriter:
             created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         )
         self.store.close()
+        # Written last: a build's manifest records every other file as it is now.
+        manifest.files = digest_build(self.tmp)
         (self.tmp / folder.MANIFEST_FILE).write_text(
             json.dumps(manifest.model_dump(), ensure_ascii=False, indent=2), encoding="utf-8")
         folder.publish(self.tmp, self.config.home)
@@ -211,23 +223,45 @@ class LocalWriter:
 
 
 class LocalBackend:
-    """The local folder under RAG_HOME."""
+    """The local folder under RAG_HOME. It remembers which files already verified, so checks stay cheap."""
 
     name = "local"
 
-    @staticmethod
-    def open(config: IndexSettings, spec: BuildSpec) -> LocalIndex:
-        """The active index, checked against ``spec``."""
-        return LocalIndex.open(config, spec)
+    def __init__(self) -> None:
+        self._verifier = Verifier()
 
-    @staticmethod
+    def _published(self, config: IndexSettings) -> tuple[Path, Manifest]:
+        """The active build and its manifest, verified file by file (NoIndexError, DamagedIndexError)."""
+        build = folder.active_build(config.home)
+        if build is None:
+            raise NoIndexError(self.location(config))
+        manifest = self._verifier.manifest(build)
+        self._verifier.verify(build, manifest)
+        return build, manifest
+
+    def open(self, config: IndexSettings, spec: BuildSpec) -> LocalIndex:
+        """The active index, verified and checked against ``spec``."""
+        build, manifest = self._published(config)
+        manifest.check(spec)
+        return LocalIndex.load(build, manifest)
+
+    def check(self, config: IndexSettings) -> Manifest:
+        """Verify every file of the active build against its manifest (re-hashing only changed files)."""
+        return self._published(config)[1]
+
     @contextmanager
-    def writer(config: IndexSettings, spec: BuildSpec, *, rebuild: bool = False) -> Iterator[LocalWriter]:
-        """An ingest transaction; it holds the ingest lock, and is abandoned unless committed."""
-        with folder.ingest_lock(config.home):
-            previous = None if rebuild else folder.active_build(config.home)
-            if previous is not None:
-                read_manifest(previous).check(spec)
+    def writer(self, config: IndexSettings, spec: BuildSpec, *, rebuild: bool = False,
+               wait: bool = True) -> Iterator[LocalWriter]:
+        """An ingest transaction; it holds the ingest lock, and is abandoned unless committed.
+
+        An update starts from a copy of the active build, so that build is verified first: damage is never
+        copied into a new build with fresh checksums.
+        """
+        with folder.ingest_lock(config.home, wait=wait):
+            previous = None
+            if not rebuild and folder.active_build(config.home) is not None:
+                previous, manifest = self._published(config)
+                manifest.check(spec)
             writer = LocalWriter(config, spec, folder.new_build_folder(config.home), previous)
             try:
                 yield writer
@@ -235,11 +269,10 @@ class LocalBackend:
                 if writer.tmp.exists():  # not published: an error, or nothing committed
                     writer.abandon()
 
-    @staticmethod
-    def manifest(config: IndexSettings) -> Manifest | None:
+    def manifest(self, config: IndexSettings) -> Manifest | None:
         """The active build's manifest, or None."""
         build = folder.active_build(config.home)
-        return read_manifest(build) if build is not None and (build / folder.MANIFEST_FILE).exists() else None
+        return None if build is None else self._verifier.manifest(build)
 
     @staticmethod
     def version(config: IndexSettings) -> str | None:
@@ -248,5 +281,5 @@ class LocalBackend:
 
     @staticmethod
     def location(config: IndexSettings) -> str:
-        """Where the index lives, for messages."""
-        return str(folder.link_path(config.home))
+        """Where the index lives, as messages name it (relative to RAG_HOME: messages are also served over HTTP)."""
+        return folder.part()

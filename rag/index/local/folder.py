@@ -8,6 +8,9 @@ Layout under ``RAG_HOME``::
     indexes/<build>/dense/   (vectors.faiss, vectors.json)
     indexes/<build>/lexical/ (bm25s files, chunk_ids.npy)
     .ingest.lock             (held by the one ingest that may run at a time)
+
+Messages name files as ``RAG_HOME/index/…`` (:func:`part`), never by absolute path: the same sentence is printed
+by the CLI and served over HTTP.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from rag.index.base import DamagedIndexError, IngestRunningError
+
 LINK = "index"
 BUILDS = "indexes"
 MANIFEST_FILE = "manifest.json"
@@ -28,8 +33,7 @@ DENSE_DIR = "dense"
 LEXICAL_DIR = "lexical"
 # Builds kept after a publish: the active one and the previous one, which a running server may still read.
 KEEP_BUILDS = 2
-# A temporary build this old was left by an interrupted ingest and is never published.
-STALE_TMP_SECONDS = 3600
+TMP_PREFIX = ".tmp-"
 
 
 def link_path(home: Path) -> Path:
@@ -37,10 +41,22 @@ def link_path(home: Path) -> Path:
     return home / LINK
 
 
+def part(relative: str = "") -> str:
+    """How messages name a file of the active build: ``RAG_HOME/index/<relative>``."""
+    return f"RAG_HOME/{LINK}/{relative}".rstrip("/")
+
+
 def active_build(home: Path) -> Path | None:
-    """The build folder the symlink points to, or None when nothing has been published."""
+    """The build folder the symlink points to, or None when nothing has been published.
+
+    A link whose build folder is gone is damage (DamagedIndexError), not a missing index.
+    """
     link = link_path(home)
-    return link.resolve() if link.exists() else None
+    if link.exists():
+        return link.resolve()
+    if link.is_symlink():
+        raise DamagedIndexError(part(), f"points to {os.readlink(link)}, which is missing")
+    return None
 
 
 def version(home: Path) -> str | None:
@@ -55,12 +71,30 @@ def version(home: Path) -> str | None:
 
 
 @contextmanager
-def ingest_lock(home: Path) -> Iterator[None]:
-    """Hold the exclusive ingest lock, so two ingests never start from the same build and lose changes."""
+def ingest_lock(home: Path, *, wait: bool = True) -> Iterator[None]:
+    """Hold the exclusive ingest lock, so two ingests never start from the same build and lose changes.
+
+    The lock is the kernel's (flock): a killed ingest releases it. Without ``wait``, a held lock raises
+    IngestRunningError at once. Holding it, every temporary build folder is a leftover of a killed ingest and
+    is removed.
+    """
     home.mkdir(parents=True, exist_ok=True)
     with open(home / ".ingest.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise IngestRunningError("another ingest is running; try again when it has finished") from None
+        remove_leftovers(home)
         yield
+
+
+def remove_leftovers(home: Path) -> list[str]:
+    """Delete the temporary build folders of interrupted ingests; call with the ingest lock held."""
+    builds = home / BUILDS
+    gone = sorted(p.name for p in builds.glob(f"{TMP_PREFIX}*")) if builds.is_dir() else []
+    for name in gone:
+        shutil.rmtree(builds / name, ignore_errors=True)
+    return gone
 
 
 def new_build_folder(home: Path) -> Path:
@@ -68,7 +102,7 @@ def new_build_folder(home: Path) -> Path:
     builds = home / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
     name = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
-    tmp = builds / f".tmp-{name}"
+    tmp = builds / f"{TMP_PREFIX}{name}"
     tmp.mkdir()
     return tmp
 
@@ -76,9 +110,10 @@ def new_build_folder(home: Path) -> Path:
 def publish(tmp: Path, home: Path) -> Path:
     """Make a finished build the active index: rename it into place, then swap the symlink atomically.
 
-    Builds beyond the newest ``KEEP_BUILDS`` are removed (a running server may still read the previous one).
+    Call with the ingest lock held. Builds beyond the newest ``KEEP_BUILDS`` are removed (a running server may
+    still read the previous one).
     """
-    final = tmp.with_name(tmp.name.removeprefix(".tmp-"))
+    final = tmp.with_name(tmp.name.removeprefix(TMP_PREFIX))
     os.rename(tmp, final)
     link = link_path(home)
     link_tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
@@ -96,7 +131,3 @@ def _prune(builds: Path, *, active: Path) -> None:
     for old in done[KEEP_BUILDS:]:
         if old != active:
             shutil.rmtree(old, ignore_errors=True)
-    # Leftovers of interrupted ingests: never published, safe to delete once they are an hour old.
-    for tmp in builds.glob(".tmp-*"):
-        if time.time() - tmp.stat().st_mtime > STALE_TMP_SECONDS:
-            shutil.rmtree(tmp, ignore_errors=True)

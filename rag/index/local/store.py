@@ -49,12 +49,15 @@ CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
 
 
 class MetadataStore:
-    """SQLite access. One connection per thread, so concurrent requests never share a cursor."""
+    """SQLite access. One connection per thread, so concurrent requests never share a cursor; all of them are
+    remembered, so the store can close them together when its build is replaced."""
 
     def __init__(self, path: Path, *, readonly: bool = False):
         self.path = path
         self.readonly = readonly
         self._local = threading.local()
+        self._lock = threading.Lock()
+        self._open: list[sqlite3.Connection] = []
         if not readonly:
             with self._conn() as conn:
                 conn.executescript(_SCHEMA)
@@ -67,6 +70,8 @@ class MetadataStore:
             conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
             conn.execute("PRAGMA foreign_keys = ON")
             self._local.conn = conn
+            with self._lock:
+                self._open.append(conn)
         return conn
 
     def close(self) -> None:
@@ -75,6 +80,18 @@ class MetadataStore:
         if conn is not None:
             conn.close()
             self._local.conn = None
+            with self._lock:
+                if conn in self._open:
+                    self._open.remove(conn)
+
+    def close_all(self) -> None:
+        """Close every thread's connection; call only when no thread is using the store any more."""
+        with self._lock:
+            conns, self._open = self._open, []
+        for conn in conns:
+            conn.close()
+        # Threads that come back get a fresh connection rather than a closed one.
+        self._local = threading.local()
 
     # --- writing -----------------------------------------------------------------------------------
     def upsert_article(self, article: Article, chunks: list[Chunk], tokens: list[list[str]],

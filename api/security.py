@@ -1,0 +1,112 @@
+"""Who may talk to the server and what browsers may do with its answers: trusted Host names, security headers
+on every response, and bearer tokens for the write API (and, optionally, the read API)."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import SecretStr
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import error_response
+from rag.settings import HttpSettings
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+_ANY_ADDRESS = ("", "0.0.0.0", "::")
+
+# The page loads only its own scripts, styles and API; nothing may frame it (clickjacking).
+PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+               "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+# FastAPI's /docs and /redoc load Swagger UI / ReDoc from their CDN and start them with an inline script.
+DOCS_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+               "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+               "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com; "
+               "worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+               "frame-ancestors 'none'")
+DOCS_PATHS = ("/docs", "/redoc")
+HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",  # frame-ancestors for browsers that predate CSP level 2
+    "referrer-policy": "no-referrer",
+    "cross-origin-opener-policy": "same-origin",
+}
+
+
+def trusted_hosts(config: HttpSettings) -> list[str]:
+    """The Host names served: RAG_TRUSTED_HOSTS, or the localhost names plus the address the server binds."""
+    if config.trusted_hosts:
+        return [h.lower() for h in config.trusted_hosts]
+    bound = config.host.strip("[]").lower()
+    return list(LOCAL_HOSTS) + ([bound] if bound not in _ANY_ADDRESS and bound not in LOCAL_HOSTS else [])
+
+
+def _host_name(header: str) -> str:
+    """The name of a Host header without its port: "[::1]:8000" → "::1", "Example.org:80" → "example.org"."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:].split("]", 1)[0]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def _allowed(name: str, patterns: Iterable[str]) -> bool:
+    return any(p in ("*", name) or (p.startswith("*.") and name.endswith(p[1:])) for p in patterns)
+
+
+class SecureResponses:
+    """Refuse requests whose Host header is not trusted (400 ``host_not_allowed``) — a web page that rebinds its
+    own name to 127.0.0.1 cannot read a local server — and add the security headers to every response."""
+
+    def __init__(self, app: ASGIApp, hosts: list[str]):
+        self.app = app
+        self.hosts = hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        policy = DOCS_POLICY if scope["path"] in DOCS_PATHS else PAGE_POLICY
+
+        async def secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in HEADERS.items():
+                    headers[name] = value
+                headers["content-security-policy"] = policy
+            await send(message)
+
+        host = Headers(scope=scope).get("host")
+        if host is None or not _allowed(_host_name(host), self.hosts):
+            response = error_response(400, "host_not_allowed", "this server does not answer to that Host name; "
+                                                               "RAG_TRUSTED_HOSTS lists the names it serves")
+            await response(scope, receive, secured)
+            return
+        await self.app(scope, receive, secured)
+
+
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <token>`")
+
+
+def bearer_auth(*tokens: SecretStr | None) -> Callable[..., Awaitable[None]]:
+    """A dependency requiring ``Authorization: Bearer <one of tokens>``: 401 without a token, 403 with another.
+
+    Tokens are compared in constant time, each of them every time, so timing tells nothing about a token.
+    """
+    secrets = [t.get_secret_value().encode() for t in tokens if t is not None]
+
+    async def require_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+        if credentials is None:
+            raise HTTPException(401, "send the token as `Authorization: Bearer <token>`",
+                                headers={"WWW-Authenticate": "Bearer"})
+        sent = credentials.credentials.encode("utf-8", "replace")
+        matched = False
+        for secret in secrets:
+            matched |= hmac.compare_digest(sent, secret)
+        if not matched:
+            raise HTTPException(403, "the token is not valid here", headers={"WWW-Authenticate": "Bearer"})
+
+    return require_token
