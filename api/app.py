@@ -1,4 +1,5 @@
-"""The FastAPI application: the JSON API under /api, the chat page at /, OpenAPI docs at /docs."""
+"""The FastAPI application: the JSON API under /api, OpenAI-compatible chat under /v1, MCP at /mcp, the chat page
+at /, and the OpenAPI docs at /docs and /redoc (their scripts served from the fastapi-offline package, not a CDN)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from api import errors
-from api.routes import articles, search, system
+from api.mcp_tools import build_mcp
+from api.routes import articles, openai, search, system
 from embeddings import load_embedder
 from rag.index import IndexUnavailableError
 from rag.service import RagService
@@ -35,9 +38,11 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
             app.state.service.search("天津", top_k=1)
         except IndexUnavailableError as e:
             log.warning("%s", e)
-        yield
+        async with mcp.session_manager.run():  # MCP's streamable-HTTP sessions live as long as the app
+            yield
 
-    app = FastAPI(
+    # Swagger UI and ReDoc with their scripts served from the installed package, so /docs works offline.
+    app = FastAPIOffline(
         title="policy-rag",
         version="0.1.0",
         summary="Cited answers from Chinese government articles",
@@ -49,8 +54,11 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
                            allow_headers=["content-type"])
     app.add_middleware(errors.BodyLimit, limit=settings.http.max_body_bytes)
     errors.install(app)
-    for module in (search, articles, system):
+    for module in (search, articles, system, openai):
         app.include_router(module.router)
+    # MCP over streamable HTTP at /mcp, served by the SDK's own app (its DNS-rebinding guard is on for loopback).
+    mcp = build_mcp(lambda: app.state.service)
+    app.router.routes.extend(mcp.streamable_http_app(streamable_http_path="/mcp", host=settings.http.host).routes)
 
     if STATIC.joinpath("index.html").is_file():
         app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

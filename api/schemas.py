@@ -58,6 +58,9 @@ class AskRequest(BaseModel):
     question: str = Field(description=f"1..{MAX_QUERY_CHARS} characters", **_TEXT)
     top_k: int = Field(default=5, ge=1, le=MAX_TOP_K, strict=True)
     filters: Filters | None = None
+    stream: bool = Field(default=False, strict=True,
+                         description="Send Server-Sent Events (citations, delta, reset, done) instead of one JSON "
+                                     "body; `Accept: text/event-stream` does the same")
 
     @field_validator("question", mode="before")
     @classmethod

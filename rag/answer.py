@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from rag.llm import LLMClient, LLMError
+from rag.llm import LLMClient, LLMError, fallback_notice
 from rag.records import Answer, Citation, Hit
 from rag.sentences import MIN_SENTENCE_CHARS, split_sentences
 from rag.settings import AnswerSettings
@@ -171,7 +171,7 @@ def answer(
                           citations=citations)
         except LLMError as e:
             log.warning("LLM answer failed, falling back to extractive: %s", e)
-            notice = f"The language model could not answer ({e}); this is the extractive answer."
+            notice = fallback_notice(e)
 
     chosen = compose(score_sentences(stats, question, citations))
     if not chosen:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
+from collections.abc import Iterator
 from typing import Any
 
 from embeddings import Embedder
@@ -18,6 +20,7 @@ from rag.query import Query, QueryStats, analyze
 from rag.records import Answer, Article, Filters, Mode
 from rag.retrieval import Retrieved, retrieve
 from rag.settings import Settings
+from rag.streaming import AnswerEvent, answer_events
 from rag.tokenize import fingerprint
 
 
@@ -78,11 +81,26 @@ class RagService:
     def ask(self, question: str, *, top_k: int = 5, filters: Filters | None = None,
             mode: Mode = "hybrid") -> Answer:
         """A short cited answer (or an abstention) for ``question``."""
+        return self._read(question, top_k=top_k, filters=filters, mode=mode, llm=self.llm)
+
+    def ask_events(self, question: str, *, top_k: int = 5, filters: Filters | None = None,
+                   mode: Mode = "hybrid") -> Iterator[AnswerEvent]:
+        """The answer to ``question`` as events (``rag.streaming``): citations first, then text, then the outcome.
+
+        Retrieval and reading happen in this call, before any event exists, so an unusable index raises here
+        and a server can still answer with an ordinary error instead of a broken stream.
+        """
+        started = time.perf_counter()
+        read = self._read(question, top_k=top_k, filters=filters, mode=mode, llm=None)
+        return answer_events(read, self.llm, started=started)
+
+    def _read(self, question: str, *, top_k: int, filters: Filters | None, mode: Mode,
+              llm: LLMClient | None) -> Answer:
         index = self.index()
         found = retrieve(index, self.embedder, self.analyze(question), self.settings.retrieval, top_k=top_k,
                          mode=mode, filters=filters)
         return compose_answer(index, question, found.hits, dense_margin=found.dense_margin,
-                              config=self.settings.answer, llm=self.llm)
+                              config=self.settings.answer, llm=llm)
 
     def article(self, aid: str) -> Article | None:
         """One normalised article."""
