@@ -64,6 +64,10 @@ const TEXTS = {
     articleEmpty: "这篇文章没有正文。",
     sourceLine: (s) => `来源：${s}`,
     announceAnswer: (n) => `已回答，附 ${n} 个出处。`,
+    answering: "正在撰写答案…",
+    filterMayExclude: "本次提问设置了筛选条件，答案所在的文章可能被筛选排除了。可以清除筛选后再问一次。",
+    showQuestion: "展开问题",
+    hideQuestion: "收起问题",
     serverSaid: "服务器说明：",
     httpStatus: (s) => `HTTP ${s}`,
     // Top-level error codes: [title, help]. The server's codes first, then the page's own.
@@ -173,6 +177,11 @@ const TEXTS = {
     articleEmpty: "This article has no body text.",
     sourceLine: (s) => `Source: ${s}`,
     announceAnswer: (n) => `Answered, with ${n} sources.`,
+    answering: "Writing the answer…",
+    filterMayExclude:
+      "This question was asked with filters on; they may have excluded the article that answers it. Reset the filters and ask again.",
+    showQuestion: "Show the whole question",
+    hideQuestion: "Show less",
     serverSaid: "Server message: ",
     httpStatus: (s) => `HTTP ${s}`,
     errors: {
