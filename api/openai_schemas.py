@@ -137,7 +137,7 @@ class ModelList(BaseModel):
 
 class OpenAIError(BaseModel):
     message: str
-    type: str = Field(description="invalid_request_error, not_found_error, server_error, …")
+    type: str = Field(description="invalid_request_error (any client error) or server_error")
     param: str | None = None
     code: str | None = None
 

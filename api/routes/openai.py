@@ -65,7 +65,8 @@ class OpenAIError(Exception):
                             content=OpenAIErrorBody.of(self.message, self.type, self.param, self.code))
 
 
-_STATUS_TYPES = {400: "invalid_request_error", 404: "not_found_error", 405: "invalid_request_error",
+# As OpenAI answers: every client error is an invalid_request_error, told apart by its status and code.
+_STATUS_TYPES = {400: "invalid_request_error", 404: "invalid_request_error", 405: "invalid_request_error",
                  413: "invalid_request_error", 422: "invalid_request_error"}
 
 
@@ -234,5 +235,5 @@ def _chunks(events: Iterator[Any], resolved: ResolvedQuestion, english: bool, *,
 @router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
 def unknown(path: str, request: Request) -> None:
     """Anything else under /v1 (embeddings, completions, …) is not served here."""
-    raise OpenAIError(404, f"{request.method} /v1/{path} is not served here; this server answers "
-                           "POST /v1/chat/completions and GET /v1/models", "not_found_error", code="unknown_url")
+    raise OpenAIError(404, f"Invalid URL ({request.method} /v1/{path}): this server answers "
+                           "POST /v1/chat/completions and GET /v1/models", code="unknown_url")
