@@ -1,5 +1,5 @@
 """The FastAPI application: the JSON API under /api, OpenAI-compatible chat under /v1, MCP at /mcp, the chat page
-at /, and the OpenAPI docs at /docs and /redoc (their scripts served from the fastapi-offline package, not a CDN)."""
+at /, and the OpenAPI docs at /docs (Swagger UI served from the fastapi-offline package, not a CDN)."""
 
 from __future__ import annotations
 
@@ -41,8 +41,10 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
         async with mcp.session_manager.run():  # MCP's streamable-HTTP sessions live as long as the app
             yield
 
-    # Swagger UI and ReDoc with their scripts served from the installed package, so /docs works offline.
+    # Swagger UI with its script and styles served from the installed package, so /docs works offline. ReDoc is
+    # left out: its bundle fetches its logo from a CDN, and Swagger UI already documents everything.
     app = FastAPIOffline(
+        redoc_url=None,
         title="policy-rag",
         version="0.1.0",
         summary="Cited answers from Chinese government articles",
