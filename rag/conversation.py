@@ -13,16 +13,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag import query
 from rag.tokenize import has_chinese, tokenize
 
-# Words that ask rather than name; carrying them over would add nothing a retriever can match.
+# Words that ask rather than name: rag.query's, and a few more that follow-ups use ("一共几次？", "怎么办？") and
+# English ones (English focus terms are carried too: the follow-up is resolved before it is analysed).
 _ASKING = """
-多少 什么 哪些 哪个 哪里 哪儿 怎么 怎样 如何 是否 为什么 为何 几个 多久 多长 多大 何时 何地 请问 有没有 是不是
-能否 可否 可以 能够 需要 具体 情况 问题 一下 知道 告诉 时候 有关 相关 几天 几年 几次 几项 一共 总共 多少钱 怎么办 处理
+何时 何地 问题 时候 几次 一共 总共 多少钱 怎么办 处理 能够 多少项
 what which who whom whose when where why how many much does did do is are was were can could should would will
 there their about tell please know have has had this that these those get any some
 """
-QUESTION_WORDS = frozenset(_ASKING.split())
+QUESTION_WORDS = query.QUESTION_WORDS | frozenset(_ASKING.split())
 # Words of time: a follow-up that names one asks about another time, so the previous one is not carried.
 _TIMES = """
 今年 明年 去年 前年 后年 今天 明天 昨天 今日 明日 本月 下月 上月 本周 下周 上周 当前 目前 现在 以前 以后
@@ -42,11 +43,12 @@ def _is_time(term: str) -> bool:
 def focus_terms(question: str) -> list[str]:
     """The content words of ``question`` in order, longest first where jieba's search mode cut overlapping ones.
 
-    Chinese words of two or more characters and Latin words of three or more letters (or any number), less
-    :data:`QUESTION_WORDS`; a word inside a longer kept word ("民心" in "民心工程") is left out.
+    Chinese words of two or more characters (Traditional ones simplified) and Latin words of three or more
+    letters (or any number), less :data:`QUESTION_WORDS`; a word inside a longer kept word ("民心" in "民心工程")
+    is left out. Unlike ``rag.query.focus_terms`` it keeps English words: an English follow-up carries them.
     """
     words = []
-    for t in dict.fromkeys(tokenize(question)):
+    for t in dict.fromkeys(tokenize(query.simplified(question))):
         if t in QUESTION_WORDS:
             continue
         if has_chinese(t) and len(t) < 2:

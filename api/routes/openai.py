@@ -43,9 +43,9 @@ from api.openai_schemas import (
 from api.schemas import MAX_QUERY_CHARS
 from rag.conversation import resolve
 from rag.index import IndexUnavailableError
+from rag.query import is_english
 from rag.records import Answer, Citation
 from rag.streaming import CitationsEvent, DeltaEvent, DoneEvent, ResetEvent
-from rag.tokenize import has_chinese
 
 log = logging.getLogger(__name__)
 STARTED = int(time.time())
@@ -172,7 +172,7 @@ def chat_completions(body: ChatCompletionRequest, svc: Service) -> Any:
     """The cited answer to the last user message, as an assistant message (or a stream of chunks)."""
     _check_model(body.model)
     resolved = read_conversation(body)
-    english = not has_chinese(resolved.asked)
+    english = is_english(resolved.asked)
     ident = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if body.stream:
