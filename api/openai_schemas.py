@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas import MAX_TOP_K
 from rag.records import Citation, Filters
 
 MODEL_ID = "policy-rag"
@@ -49,7 +50,7 @@ class ChatCompletionRequest(BaseModel):
                                                                   "earlier user messages resolve follow-ups")
     stream: bool = False
     # This service's own parameters (the openai SDK sends them with extra_body={...}).
-    top_k: int = Field(default=5, ge=1, le=50, description="Passages to cite")
+    top_k: int = Field(default=5, ge=1, le=MAX_TOP_K, description="Passages to cite")
     filters: Filters | None = None
 
 
