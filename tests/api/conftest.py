@@ -1,4 +1,8 @@
-"""Browser fixtures shared by the page, stream and docs tests: one Chromium per session, pages per test."""
+"""Browser fixtures shared by the page, stream and docs tests: one Chromium per module, pages per test.
+
+Module scope, not session: Playwright's sync API keeps an event loop running while its browser is open, and the
+MCP tests run the SDK's async client with ``anyio.run`` in the same thread.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from tests.api.browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, SHOTS, checked_page
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless. Required, not optional: `.ci/run` installs it; `make test-fast` skips these."""
     SHOTS.mkdir(parents=True, exist_ok=True)
