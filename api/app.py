@@ -1,4 +1,5 @@
-"""The FastAPI application: the JSON API under /api, the chat page at /, OpenAPI docs at /docs."""
+"""The FastAPI application: the JSON API under /api, OpenAI-compatible chat under /v1, MCP at /mcp, the chat page
+at /, and the OpenAPI docs at /docs (Swagger UI served from the fastapi-offline package, not a CDN)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from api import errors
 from api.limits import RequestLimits
-from api.routes import admin, articles, search, system
+from api.mcp_tools import build_mcp
+from api.routes import admin, articles, openai, search, system
 from api.security import SecureResponses, bearer_auth, trusted_hosts
 from embeddings import load_embedder
 from rag.index import IndexUnavailableError
@@ -38,9 +41,13 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
             app.state.service.search("天津", top_k=1)
         except IndexUnavailableError as e:
             log.warning("%s", e)  # the server still starts: requests get 503 and /healthz says "degraded"
-        yield
+        async with mcp.session_manager.run():  # MCP's streamable-HTTP sessions live as long as the app
+            yield
 
-    app = FastAPI(
+    # Swagger UI with its script and styles served from the installed package, so /docs works offline. ReDoc is
+    # left out: its bundle fetches its logo from a CDN, and Swagger UI already documents everything.
+    app = FastAPIOffline(
+        redoc_url=None,
         title="policy-rag",
         version="0.1.0",
         summary="Cited answers from Chinese government articles",
@@ -58,12 +65,15 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
 
     read = {"dependencies": [Depends(bearer_auth(http.api_token, http.admin_token))],
             "responses": errors.AUTH_RESPONSES} if http.api_token else {}
-    for module in (search, articles, system):
+    for module in (search, articles, system, openai):
         app.include_router(module.router, **read)
     app.include_router(system.health_router)
     if http.admin_token:
         app.include_router(admin.router, dependencies=[Depends(bearer_auth(http.admin_token))],
                            responses=errors.AUTH_RESPONSES)
+    # MCP over streamable HTTP at /mcp, served by the SDK's own app (its DNS-rebinding guard is on for loopback).
+    mcp = build_mcp(lambda: app.state.service)
+    app.router.routes.extend(mcp.streamable_http_app(streamable_http_path="/mcp", host=settings.http.host).routes)
 
     if STATIC.joinpath("index.html").is_file():
         app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

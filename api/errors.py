@@ -132,7 +132,7 @@ def invalid_request(problems: list[dict[str, Any]]) -> JSONResponse:
     return error_response(422, "invalid_request", describe(items[:3], more + max(0, len(items) - 3)), items)
 
 
-def _unparsable(exc: BaseException | None) -> str | None:
+def unparsable(exc: BaseException | None) -> str | None:
     """Why a body that FastAPI could not parse is not JSON, when that is the reason (else None)."""
     if isinstance(exc, UnicodeDecodeError):
         return f"it is not UTF-8: byte {exc.start} cannot be decoded"
@@ -153,7 +153,7 @@ def install(app: FastAPI) -> None:
     # Starlette's class: FastAPI's HTTPException derives from it, and routing raises it for 404 and 405.
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-        reason = _unparsable(exc.__cause__) if exc.status_code == 400 else None
+        reason = unparsable(exc.__cause__) if exc.status_code == 400 else None
         if reason is not None:  # FastAPI turns a body json.loads cannot read into a bare 400
             return invalid_request([{"type": "json_invalid", "loc": ("body",), "ctx": {"error": reason}}])
         code = _STATUS_CODES.get(exc.status_code, "http_error")

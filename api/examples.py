@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 EXAMPLES: dict[str, list[str]] = {
-    "zh": ["公积金贷款最高额度是多少？", "今年民心工程有多少项？", "以旧换新补贴有哪些？", "天津地铁8号线有什么进展？"],
-    "en": ["公积金贷款最高额度是多少？", "今年民心工程有多少项？", "以旧换新补贴有哪些？", "天津地铁8号线有什么进展？"],
+    "zh": ["今年民心工程有多少项？", "汽车以旧换新补贴最高多少钱？",
+           "天津地铁8号线有什么进展？", "春节高速免费从什么时候开始？"],
+    "en": ["How many livelihood projects are there this year?",
+           "When does the Spring Festival highway toll exemption start?",
+           "汽车以旧换新补贴最高多少钱？", "天津地铁8号线有什么进展？"],
 }

@@ -67,6 +67,9 @@ class AskRequest(BaseModel):
     question: str = Field(description=f"1..{MAX_QUERY_CHARS} characters", **_TEXT)
     top_k: WholeNumber = Field(default=5, ge=1, le=MAX_TOP_K)
     filters: Filters | None = None
+    stream: bool = Field(default=False, strict=True,
+                         description="Send Server-Sent Events (citations, delta, reset, done) instead of one JSON "
+                                     "body; `Accept: text/event-stream` does the same")
 
     @field_validator("question", mode="before")
     @classmethod
@@ -155,3 +158,10 @@ class IngestResponse(BaseModel):
     articles_total: int
     chunks_total: int
     seconds: float
+
+
+def event_stream_schema(events: list[str] | None = None) -> dict[str, Any]:
+    """The OpenAPI schema of one Server-Sent Event: its name (one of ``events``) and its data (JSON as text)."""
+    name: dict[str, Any] = {"type": "string"} | ({"enum": events} if events else {})
+    return {"type": "object", "required": ["data"],
+            "properties": {"event": name, "data": {"type": "string"}, "id": {"type": "string"}}}

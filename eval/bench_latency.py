@@ -1,4 +1,5 @@
-"""Latency benchmark: search and ask, in process and over HTTP, with 1 and 16 concurrent clients.
+"""Latency benchmark: search and ask, in process and over HTTP, with 1 and 16 concurrent clients; and for the
+streamed /api/ask, the time to its first (citations) event and to its last (done).
 
     python -m eval.bench_latency            # uses the index in RAG_HOME (built if missing)
 
@@ -66,6 +67,31 @@ def over_http(questions: list[str], url: str, clients: int, *, report: bool = Tr
             print(f"HTTP       {path.split('/')[-1]:6} {clients:2} client(s)  {_stats(ms)}")
 
 
+def streamed(questions: list[str], url: str, clients: int) -> None:
+    """Time POST /api/ask with ``stream: true``: until the citations event is read, and until the done event."""
+
+    def timed(q: str) -> tuple[float, float]:
+        with httpx.Client(base_url=url, timeout=120) as c:
+            t0 = time.perf_counter()
+            first = 0.0
+            with c.stream("POST", "/api/ask", json={"question": q, "stream": True}) as r:
+                r.raise_for_status()
+                event = ""
+                for line in r.iter_lines():
+                    if line.startswith("event:"):
+                        event = line[6:].strip()
+                    elif line.startswith("data:") and event == "citations" and not first:
+                        first = (time.perf_counter() - t0) * 1000
+                    elif line.startswith("data:") and event == "done":
+                        break
+            return first, (time.perf_counter() - t0) * 1000
+
+    with ThreadPoolExecutor(clients) as pool:
+        times = list(pool.map(timed, questions))
+    print(f"HTTP stream  first event (citations) {clients:2} client(s)  {_stats([f for f, _ in times])}")
+    print(f"HTTP stream  last event (done)       {clients:2} client(s)  {_stats([d for _, d in times])}")
+
+
 def serve() -> tuple[subprocess.Popen, str]:
     """Start `rag serve` on a free port and wait until it answers."""
     with socket.socket() as s:
@@ -104,6 +130,8 @@ def main() -> None:
         over_http(questions[:5], url, 1, report=False)  # warm-up
         for n in clients:
             over_http(questions, url, n)
+        for n in clients:
+            streamed(questions, url, n)
     finally:
         proc.terminate()
         proc.wait(timeout=30)

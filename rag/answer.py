@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from rag.llm import LLMClient, LLMError
+from rag.llm import LLMClient, LLMError, fallback_notice
 from rag.query import Query
 from rag.reader import Reading
 from rag.records import Answer, Citation, Hit, Interpretation
@@ -72,7 +72,7 @@ def compose(query: Query, hits: list[Hit], reading: Reading, *, llm: LLMClient |
             return Answer(answer=text, abstained=False, generator="llm", **base)
         except LLMError as e:
             log.warning("LLM answer failed, falling back to extractive: %s", e)
-            notice = f"The language model could not answer ({e}); this is the extractive answer."
+            notice = fallback_notice(e)
     by_n = {c.n: c for c in citations}
     for s in reading.chosen:  # every quoted sentence is marked in its citation, so the page need not search
         by_n[s.n].highlights.append((s.start, s.end))

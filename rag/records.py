@@ -10,7 +10,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -35,9 +44,10 @@ def _encodable(value: str) -> str:
 # A string that can be stored and shown: refused (code invalid_unicode) when it holds a lone surrogate.
 Utf8Str = Annotated[str, AfterValidator(_encodable)]
 
-# Chunk ids are int64 inside (FAISS keys); in JSON they are strings of decimal digits, because JavaScript
-# numbers hold 53 bits and would merge neighbouring ids of one article. Strings of digits are read back too.
-ChunkId = Annotated[int, PlainSerializer(str, return_type=str, when_used="json")]
+# An int64 inside Python; a decimal string in JSON (JavaScript numbers lose ids above 2^53), and the JSON Schema
+# says so for every reader of it (OpenAPI clients, MCP tool schemas). Decimal strings are accepted as input too.
+ChunkId = Annotated[int, PlainSerializer(str, return_type=str, when_used="json"),
+                    WithJsonSchema({"type": "string", "pattern": "^[0-9]{1,19}$"})]
 
 
 class Article(BaseModel):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from rag.reader import Evidence, collect, read
 from rag.records import Answer, Article, Filters, Mode
 from rag.retrieval import Retrieved, retrieve
 from rag.settings import Settings
+from rag.streaming import AnswerEvent, answer_events
 from rag.tokenize import fingerprint
 
 
@@ -136,10 +138,25 @@ class RagService:
     def ask(self, question: str, *, top_k: int = 5, filters: Filters | None = None,
             mode: Mode = "hybrid") -> Answer:
         """A short cited answer (or an abstention that says what is missing) for ``question``."""
+        return self._read(question, top_k=top_k, filters=filters, mode=mode, llm=self.llm)
+
+    def ask_events(self, question: str, *, top_k: int = 5, filters: Filters | None = None,
+                   mode: Mode = "hybrid") -> Iterator[AnswerEvent]:
+        """The answer to ``question`` as events (``rag.streaming``): citations first, then text, then the outcome.
+
+        Retrieval and reading happen in this call, before any event exists, so an unusable index raises here
+        and a server can still answer with an ordinary error instead of a broken stream.
+        """
+        started = time.perf_counter()
+        extractive = self._read(question, top_k=top_k, filters=filters, mode=mode, llm=None)
+        return answer_events(extractive, self.llm, started=started)
+
+    def _read(self, question: str, *, top_k: int, filters: Filters | None, mode: Mode,
+              llm: LLMClient | None) -> Answer:
         with self._lease() as loaded:
             evidence = self._evidence(question, loaded, top_k=top_k, filters=filters, mode=mode)
             reading = read(evidence, abstain_below=self.settings.answer.abstain_threshold)
-            return compose(evidence.query, evidence.hits, reading, llm=self.llm)
+            return compose(evidence.query, evidence.hits, reading, llm=llm)
 
     def evidence(self, question: str, *, top_k: int = 5, filters: Filters | None = None,
                  mode: Mode = "hybrid") -> Evidence:

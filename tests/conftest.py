@@ -175,3 +175,20 @@ def start_server() -> Iterator[Callable[..., str]]:
 def live_server(start_server, corpus_settings: Settings, service) -> str:
     """Base URL of a real uvicorn server over the real corpus index."""
     return start_server(corpus_settings, service)
+
+
+@pytest.fixture()
+def llm_stand_in() -> Iterator:
+    """A local OpenAI-compatible endpoint that streams a fixed answer (see tests/llm_stand_in.py)."""
+    from tests.llm_stand_in import start
+
+    server = start()
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture()
+def llm_settings(corpus_settings: Settings, llm_stand_in) -> Settings:
+    """The corpus settings with the stand-in configured as the answer LLM (timeout 1.5 s)."""
+    return corpus_settings.updated(answer={"llm_base_url": llm_stand_in.url, "llm_model": "stand-in",
+                                           "llm_timeout": 1.5})

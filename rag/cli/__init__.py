@@ -11,7 +11,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 # Each command module registers its commands on ``app`` when imported.
-from rag.cli import check, evaluate, index, model, query, serve  # noqa: E402, F401
+from rag.cli import check, evaluate, index, mcp_stdio, model, query, serve  # noqa: E402, F401
 from rag.cli.common import app  # noqa: E402
 
 __all__ = ["app", "main"]

@@ -6,6 +6,7 @@ import json
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -217,3 +218,30 @@ def test_a_running_server_honours_ingest_and_delete(start_server, small_settings
         hits = httpx.post(f"{url}/api/search", json={**search, "mode": mode}).json()["results"]
         assert "2247553251_1" not in {h["aid"] for h in hits}
     assert httpx.get(f"{url}/api/articles/2247553251_1").status_code == 404
+
+
+# What a newcomer tries first must work: every example chip, and the placeholder's question, is answered with the fact.
+EXPECTED_FACT = {
+    "今年民心工程有多少项？": "66项",
+    "How many livelihood projects are there this year?": "66项",
+    "汽车以旧换新补贴最高多少钱？": "最高2万元",
+    "天津地铁8号线有什么进展？": "8号线",
+    "春节高速免费从什么时候开始？": "2月15日",
+    "When does the Spring Festival highway toll exemption start?": "2月15日",
+}
+
+
+def test_the_pages_example_questions_are_answered_with_the_fact(http):
+    from api.examples import EXAMPLES
+
+    offered = {q for questions in EXAMPLES.values() for q in questions}
+    assert offered <= EXPECTED_FACT.keys(), "a new example needs its expected fact here"
+    page_js = (Path(__file__).parents[2] / "api/static/js/i18n.js").read_text(encoding="utf-8")
+    placeholders = {q for q in EXPECTED_FACT if q in page_js}
+    assert len(placeholders) == 2, "each UI language's placeholder suggests an example question"
+    for question in offered:
+        response = http.post("/api/ask", json={"question": question})
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        assert not answer["abstained"], question
+        assert EXPECTED_FACT[question] in answer["answer"], (question, answer["answer"])

@@ -1,9 +1,9 @@
 /* policy-rag chat page: wiring. ES modules, no build step, no third-party code.
  *
  *   json.js      JSON that keeps 64-bit chunk ids exact
- *   api.js       requests, timeouts, errors carrying the server's codes
+ *   api.js       requests, timeouts, errors carrying the server's codes, the answer stream
  *   i18n.js      the page's words; error codes → sentences
- *   store.js     localStorage: turns, draft, language
+ *   store.js     localStorage: turns, draft, language; sessionStorage: where the reader was
  *   text.js      code-point offsets → UTF-16, highlight ranges
  *   dom.js       safe element helpers
  *   render.js    turns, answers with [n] markers, citation cards
@@ -11,12 +11,12 @@
  *   feedback.js  the error box and the status line
  */
 
-import { ApiError, ask, getConfig, getStats } from "./api.js";
+import { ApiError, askStream, getConfig, getStats } from "./api.js";
 import { initArticlePanel } from "./article.js";
 import { $, announce, el, reduceMotion } from "./dom.js";
 import { hasError, hideError, hideStatus, refreshError, showError, showStatus } from "./feedback.js";
 import { getLang, setLang, t } from "./i18n.js";
-import { fitPassages, renderPending, renderTurn } from "./render.js";
+import { fitClamped, renderPending, renderTurn } from "./render.js";
 import * as store from "./store.js";
 import { cpLength } from "./text.js";
 
@@ -72,6 +72,7 @@ async function loadConfig() {
 // ---------- static text and language ----------
 
 function applyLanguage() {
+  const anchor = scrollAnchor();
   document.documentElement.lang = t("htmlLang");
   document.title = t("docTitle");
   document.querySelectorAll("[data-i18n]").forEach((node) => {
@@ -92,6 +93,7 @@ function applyLanguage() {
   renderConversation();
   refreshError();
   if (busy) els.send.setAttribute("aria-label", t("sending"));
+  restoreAnchor(anchor);
 }
 
 function renderExamples() {
@@ -116,7 +118,7 @@ function renderExamples() {
 function renderConversation() {
   const pending = els.conversation.querySelector(".turn.pending");
   els.conversation.replaceChildren(...turns.map(renderTurn));
-  fitPassages(els.conversation);
+  fitClamped(els.conversation);
   if (pending) els.conversation.append(pending);
   syncChrome();
 }
@@ -124,6 +126,44 @@ function renderConversation() {
 function syncChrome() {
   els.intro.hidden = turns.length > 0 || busy;
   els.clear.disabled = turns.length === 0 || busy;
+}
+
+// ---------- keeping the reader's place ----------
+
+/**
+ * Where the reader is: the first block of the conversation (a question, an answer, a source card) still in
+ * sight at the top of the window, and how far from the top it is. Re-rendering (a language switch) or a
+ * reload puts that block back at the same place.
+ */
+function scrollAnchor() {
+  const blocks = els.conversation.querySelectorAll(".turn[data-turn-id] :is(.q-row, .answer, .citation-card)");
+  for (const node of blocks) {
+    const r = node.getBoundingClientRect();
+    if (r.bottom > 0) {
+      const turn = node.closest(".turn");
+      const index = Array.from(turn.querySelectorAll(":is(.q-row, .answer, .citation-card)")).indexOf(node);
+      return { turn: turn.dataset.turnId, index, top: r.top };
+    }
+  }
+  return null;
+}
+
+function restoreAnchor(anchor) {
+  if (!anchor || typeof anchor.turn !== "string") return false;
+  const turn = document.getElementById(`turn-${anchor.turn}`);
+  const node = turn && turn.querySelectorAll(":is(.q-row, .answer, .citation-card)")[anchor.index];
+  if (!node) return false;
+  window.scrollBy(0, node.getBoundingClientRect().top - anchor.top);
+  return true;
+}
+
+let anchorFrame = 0;
+function rememberPlace() {
+  if (anchorFrame) return;
+  anchorFrame = window.requestAnimationFrame(() => {
+    anchorFrame = 0;
+    store.saveScroll(scrollAnchor());
+  });
 }
 
 // ---------- asking ----------
@@ -173,19 +213,42 @@ async function submit() {
   hideError();
   hideStatus();
   const filters = currentFilters();
-  const pending = renderPending(question, filters);
-  els.conversation.append(pending);
+  const id = store.newId();
+  // The turn on its way: a loading line until the sources arrive, then the sources and the growing answer.
+  let live = renderPending(question, filters);
+  els.conversation.append(live);
   setBusy(true);
-  pending.scrollIntoView({ behavior: reduceMotion() ? "auto" : "smooth", block: "end" });
+  live.scrollIntoView({ behavior: reduceMotion() ? "auto" : "smooth", block: "end" });
+  let text = "";
+  const replaceLive = (node) => {
+    if (live.stopTimer) live.stopTimer();
+    live.replaceWith(node);
+    live = node;
+  };
+  const showSources = (citations) => {
+    const node = renderTurn({ id, question, filters, response: { answer: "", citations, streaming: true } });
+    node.classList.add("pending");
+    node.setAttribute("aria-busy", "true");
+    replaceLive(node);
+    fitClamped(node);
+    node.setText(text);
+  };
+  const showText = (value) => {
+    text = value;
+    if (live.setText) live.setText(text);
+  };
   try {
-    const response = await ask(question, filters);
-    const turn = { id: store.newId(), question, filters, response };
+    const response = await askStream(question, filters, {
+      citations: showSources,
+      delta: (piece) => showText(text + piece),
+      reset: () => showText(""),
+    });
+    const turn = { id, question, filters, response };
     turns = turns.concat(turn).slice(-store.MAX_TURNS);
     store.saveTurns(turns);
-    pending.stopTimer();
     const node = renderTurn(turn);
-    pending.replaceWith(node);
-    fitPassages(node);
+    replaceLive(node);
+    fitClamped(node);
     // Clear the box only if it still holds what was sent (the user may have typed on meanwhile).
     if (els.question.value === question) {
       els.question.value = "";
@@ -194,8 +257,8 @@ async function submit() {
     node.scrollIntoView({ behavior: reduceMotion() ? "auto" : "smooth", block: "start" });
     announce(response.abstained === true ? response.answer : t("announceAnswer", response.citations.length));
   } catch (err) {
-    pending.stopTimer();
-    pending.remove();
+    if (live.stopTimer) live.stopTimer();
+    live.remove();
     showError(err instanceof ApiError ? err : new ApiError("network"));
     els.question.focus();
   } finally {
@@ -205,10 +268,12 @@ async function submit() {
 
 // ---------- the question box ----------
 
+/** The question box grows with its text up to eight lines (less on a short screen), then scrolls. */
 function autoGrow() {
   const q = els.question;
   q.style.height = "auto";
-  q.style.height = `${Math.min(q.scrollHeight + 2, Math.round(window.innerHeight * 0.4))}px`;
+  const cap = parseFloat(getComputedStyle(q).maxHeight) || Math.round(window.innerHeight * 0.3);
+  q.style.height = `${Math.min(q.scrollHeight + 2, cap)}px`;
 }
 
 function updateCharCount() {
@@ -317,18 +382,24 @@ initArticlePanel(els.question);
 let resizeTimer = 0;
 window.addEventListener("resize", () => {
   window.clearTimeout(resizeTimer);
-  resizeTimer = window.setTimeout(() => fitPassages(els.conversation), 150);
+  resizeTimer = window.setTimeout(() => fitClamped(els.conversation), 150);
 });
+window.addEventListener("scroll", rememberPlace, { passive: true });
+window.addEventListener("pagehide", () => store.saveScroll(scrollAnchor()));
 window.addEventListener("storage", (e) => {
   // Another tab changed the conversation: follow it.
   if (e.key === store.KEYS.turns && !busy) {
+    const anchor = scrollAnchor();
     turns = store.loadTurns();
     renderConversation();
+    restoreAnchor(anchor);
   }
 });
 
 // ---------- start ----------
 
+// The page puts the reader back itself (restoreAnchor), after the conversation is rendered from storage.
+if ("scrollRestoration" in window.history) window.history.scrollRestoration = "manual";
 setLang(store.loadLang());
 const draft = store.loadDraft();
 if (draft && !els.question.value) els.question.value = draft;
@@ -336,8 +407,8 @@ applyLanguage();
 onQuestionInput();
 loadConfig();
 loadAccounts();
-if (turns.length) {
-  const last = els.conversation.lastElementChild;
+if (turns.length && !restoreAnchor(store.loadScroll())) {
+  const last = els.conversation.lastElementChild; // a new visit starts at the latest answer
   if (last) last.scrollIntoView({ block: "start" });
 }
 document.documentElement.classList.add("js-ready");

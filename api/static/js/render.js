@@ -7,14 +7,27 @@ import { appendMarked, el, flash, reduceMotion, safeUrl } from "./dom.js";
 import { t } from "./i18n.js";
 import { quotedRanges, str } from "./text.js";
 
-/** The question bubble, with the filters it was asked with. */
+/** The question bubble, with the filters it was asked with. A long question shows four lines and a toggle. */
 export function questionBlock(question, filters) {
   const wrap = el("div", "q-row");
   const bubble = el("div", "question-bubble");
   bubble.dataset.testid = "question-text";
   const badge = el("span", "q-badge", t("you"));
   badge.setAttribute("aria-hidden", "true");
-  bubble.append(badge, el("p", "q-text", question));
+  const text = el("p", "q-text clamped", question);
+  const body = el("div", "q-body");
+  const toggle = el("button", "q-toggle btn-link", t("showQuestion"));
+  toggle.type = "button";
+  toggle.hidden = true;
+  toggle.setAttribute("aria-expanded", "false");
+  toggle.addEventListener("click", () => {
+    const expand = text.classList.contains("clamped");
+    text.classList.toggle("clamped", !expand);
+    toggle.setAttribute("aria-expanded", String(expand));
+    toggle.textContent = expand ? t("hideQuestion") : t("showQuestion");
+  });
+  body.append(text, toggle);
+  bubble.append(badge, body);
   wrap.append(bubble);
   if (filters) {
     const parts = [];
@@ -62,9 +75,24 @@ export function renderTurn(turn) {
   li.append(questionBlock(turn.question, turn.filters));
 
   const abstained = r.abstained === true;
-  const answer = el("div", abstained ? "answer abstained" : "answer");
+  const streaming = r.streaming === true;
+  const answer = el("div", abstained ? "answer abstained" : streaming ? "answer streaming" : "answer");
   answer.dataset.testid = abstained ? "abstained" : "answer";
-  if (abstained) {
+  if (streaming) {
+    // The sources are known; the text arrives piece by piece (setText below).
+    const text = el("p", "answer-text");
+    const note = el("p", "streaming-note");
+    note.dataset.testid = "streaming";
+    const dots = el("span", "dots");
+    dots.setAttribute("aria-hidden", "true");
+    dots.append(el("span"), el("span"), el("span"));
+    note.append(dots, el("span", null, t("answering")));
+    answer.append(text, note);
+    li.setText = (value) => {
+      text.replaceChildren();
+      appendAnswerText(text, value, citations, turn.id);
+    };
+  } else if (abstained) {
     // The server's own sentence, in the question's language, is the abstention message.
     const head = el("p", "abstain-title");
     const icon = el("span", "abstain-icon"); // the "i" is drawn by CSS
@@ -72,6 +100,11 @@ export function renderTurn(turn) {
     head.append(icon, el("span", "abstain-text", r.answer));
     answer.append(head);
     if (!citations.length) answer.append(el("p", "abstain-help", t("noPassages")));
+    if (turn.filters) {
+      const hint = el("p", "abstain-filter", t("filterMayExclude"));
+      hint.dataset.testid = "filter-hint";
+      answer.append(hint);
+    }
   } else {
     const text = el("p", "answer-text");
     appendAnswerText(text, r.answer, citations, turn.id);
@@ -80,7 +113,7 @@ export function renderTurn(turn) {
   if (r.notice) answer.append(el("p", "notice", str(r.notice)));
 
   const meta = [];
-  if (!abstained) meta.push(r.generator === "llm" ? t("genLlm") : t("genExtractive"));
+  if (!abstained && !streaming) meta.push(r.generator === "llm" ? t("genLlm") : t("genExtractive"));
   const took = typeof r.took_ms === "number" && Number.isFinite(r.took_ms) ? r.took_ms : 0;
   if (took > 0) meta.push(t("took", (took / 1000).toFixed(took < 10000 ? 2 : 1)));
   if (meta.length) answer.append(el("p", "answer-meta", meta.join(" · ")));
@@ -197,7 +230,7 @@ function renderCard(c, turnId) {
     passage.classList.toggle("clamped", !expand);
     more.setAttribute("aria-expanded", String(expand));
     more.textContent = expand ? t("less") : t("more");
-    if (!expand) fitPassage(passage);
+    fitPassage(passage);
   });
   actions.append(open, more);
   const href = safeUrl(str(c.url));
@@ -224,30 +257,47 @@ function renderCard(c, turnId) {
 }
 
 /**
- * Long passages show about seven lines, scrolled so that the first quoted sentence is in sight; the
- * "more" button shows the whole passage. The text itself is always complete in the page.
+ * Fit what is clamped to the space it has: long questions show four lines and a toggle; long passages show
+ * about seven lines with the quoted sentences fully in sight, and a "more" button for the rest.
  */
-export function fitPassages(root) {
+export function fitClamped(root) {
+  root.querySelectorAll(".q-text").forEach(fitQuestion);
   root.querySelectorAll(".passage").forEach(fitPassage);
 }
 
+function fitQuestion(text) {
+  const toggle = text.parentElement && text.parentElement.querySelector(".q-toggle");
+  if (!toggle || !text.classList.contains("clamped")) return;
+  toggle.hidden = text.scrollHeight <= text.clientHeight + 2;
+}
+
+/**
+ * A clamped passage fades one line at its bottom (and at its top once scrolled), so the quote must lie between
+ * them: it is scrolled to one line below the top, and the window grows when the quote is taller than it. The
+ * text itself is always complete in the page.
+ */
 function fitPassage(passage) {
   const toggle = passage.closest(".citation-card")?.querySelector(".passage-toggle");
+  passage.style.maxHeight = "";
+  passage.scrollTop = 0;
   if (!passage.classList.contains("clamped")) {
-    passage.classList.remove("scrolled");
+    passage.classList.remove("scrolled", "overflows", "at-end");
     return;
   }
-  passage.scrollTop = 0;
+  const box = passage.getBoundingClientRect();
+  const marks = Array.from(passage.querySelectorAll("mark")).flatMap((m) => Array.from(m.getClientRects()));
+  if (marks.length && passage.scrollHeight > passage.clientHeight + 4) {
+    const line = parseFloat(getComputedStyle(passage).lineHeight) || 28;
+    const top = Math.min(...marks.map((r) => r.top)) - box.top;
+    const bottom = Math.max(...marks.map((r) => r.bottom)) - box.top;
+    const need = Math.ceil(bottom - top + 2 * line);
+    if (need > passage.clientHeight) passage.style.maxHeight = `${need + 4}px`;
+    const height = passage.clientHeight;
+    if (bottom > height - line) passage.scrollTop = Math.max(0, Math.floor(top - line));
+  }
   const overflows = passage.scrollHeight > passage.clientHeight + 4;
   passage.classList.toggle("overflows", overflows);
-  if (toggle) toggle.hidden = !overflows;
-  const mark = passage.querySelector("mark");
-  let top = 0;
-  if (overflows && mark) {
-    const line = parseFloat(getComputedStyle(passage).lineHeight) || 28;
-    const markTop = mark.getBoundingClientRect().top - passage.getBoundingClientRect().top;
-    if (markTop + line > passage.clientHeight - line) top = Math.max(0, markTop - line);
-  }
-  passage.scrollTop = top;
   passage.classList.toggle("scrolled", passage.scrollTop > 0);
+  passage.classList.toggle("at-end", passage.scrollTop + passage.clientHeight >= passage.scrollHeight - 1);
+  if (toggle) toggle.hidden = !overflows;
 }

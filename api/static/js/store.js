@@ -1,4 +1,5 @@
-/* What the page keeps in localStorage: the conversation, the draft question and the UI language.
+/* What the page keeps in localStorage — the conversation, the draft question and the UI language — and, in
+ * sessionStorage (this tab only), where in the conversation the reader was, so a reload returns there.
  *
  * A turn is {id, question, filters, response}; ``response`` is the /api/ask record as the server sent it
  * (chunk ids kept as the exact digits, see json.js). Turns stored by the previous page are read too: their
@@ -7,7 +8,12 @@
 
 import { parseJson } from "./json.js";
 
-export const KEYS = { turns: "policy-rag.turns.v1", lang: "policy-rag.lang", draft: "policy-rag.draft" };
+export const KEYS = {
+  turns: "policy-rag.turns.v1",
+  lang: "policy-rag.lang",
+  draft: "policy-rag.draft",
+  scroll: "policy-rag.scroll",
+};
 export const MAX_TURNS = 50;
 
 function get(key) {
@@ -102,4 +108,23 @@ export function loadDraft() {
 export function saveDraft(text) {
   if (text) set(KEYS.draft, text);
   else remove(KEYS.draft);
+}
+
+/** Where the reader was ({turn, index, top}, see main.js), or null. */
+export function loadScroll() {
+  try {
+    const v = JSON.parse(window.sessionStorage.getItem(KEYS.scroll) || "null");
+    return isObject(v) && typeof v.turn === "string" && Number.isInteger(v.index) && Number.isFinite(v.top) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveScroll(anchor) {
+  try {
+    if (anchor) window.sessionStorage.setItem(KEYS.scroll, JSON.stringify(anchor));
+    else window.sessionStorage.removeItem(KEYS.scroll);
+  } catch {
+    /* storage unavailable: a reload starts at the latest answer */
+  }
 }

@@ -1,0 +1,79 @@
+"""The service as Model Context Protocol tools — ``search_articles``, ``ask``, ``get_article`` — for agents.
+
+Built with the official ``mcp`` SDK (``MCPServer``). The same server runs over stdio (``rag mcp``) and over
+streamable HTTP at ``/mcp`` of the running API (``api.app``). Results are the records the HTTP API returns —
+passages and citations with title, date, url, the passage ``text`` and its span ``start``/``end`` in the
+article — as structured content and as JSON text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel, Field, ValidationError
+
+from api.schemas import MAX_QUERY_CHARS, MAX_TOP_K
+from rag.records import Answer, Article, Filters, Hit
+from rag.service import RagService
+
+INSTRUCTIONS = (
+    "Cited answers from Chinese government articles (WeChat posts of 天津政务网). Use `ask` for a short answer "
+    "whose [n] markers refer to its citations, `search_articles` for ranked passages, and `get_article` for the "
+    "full text a passage's start/end offsets point into. Questions may be Chinese or English. Quote the "
+    "citations' title, date and url when you use them."
+)
+
+Text = Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS)]
+TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K, description="How many passages")]
+Date = Annotated[str | None, Field(description="Inclusive, YYYY-MM-DD")]
+Account = Annotated[str | None, Field(description="Only articles of this official account, e.g. 天津政务网")]
+
+
+class SearchResults(BaseModel):
+    """Ranked passages: each with its article's title, date, url, the passage text and its span."""
+
+    query: str
+    results: list[Hit]
+
+
+def _filters(date_from: str | None, date_to: str | None, account: str | None) -> Filters | None:
+    try:
+        filters = Filters(date_from=date_from, date_to=date_to, account=account)
+    except ValidationError as e:
+        raise ToolError("; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())) from None
+    return None if filters.is_empty() else filters
+
+
+def build_mcp(service: Callable[[], RagService]) -> MCPServer:
+    """The MCP server; ``service`` returns the loaded service when a tool is called."""
+    server = MCPServer("policy-rag", title="Policy articles Q&A", instructions=INSTRUCTIONS, version="0.1.0",
+                       log_level="WARNING")
+
+    @server.tool(title="Search articles")
+    def search_articles(query: Text, top_k: TopK = 5, date_from: Date = None, date_to: Date = None,
+                        account: Account = None) -> SearchResults:
+        """Ranked passages of the articles for a query (hybrid retrieval: meaning and words)."""
+        found = service().search(query.strip(), top_k=top_k, filters=_filters(date_from, date_to, account))
+        return SearchResults(query=query, results=found.hits)
+
+    @server.tool(title="Ask")
+    def ask(question: Text, top_k: TopK = 5, date_from: Date = None, date_to: Date = None,
+            account: Account = None) -> Answer:
+        """A short answer with [n] markers and its citations, or an abstention (abstained: true) that still
+        lists the closest passages. citations[n-1] is the passage [n] refers to; its highlights are the spans
+        of its text that the answer quotes."""
+        return service().ask(question.strip(), top_k=top_k, filters=_filters(date_from, date_to, account))
+
+    @server.tool(title="Get article")
+    def get_article(aid: Annotated[str, Field(min_length=1, max_length=200, description="The article id")]
+                    ) -> Article:
+        """The full normalised article: a passage's start/end index into its text."""
+        found = service().article(aid)
+        if found is None:
+            raise ToolError(f"no article with aid {aid!r}")
+        return found
+
+    return server

@@ -1,0 +1,251 @@
+"""OpenAI-compatible chat: ``POST /v1/chat/completions`` (whole or streamed) and ``GET /v1/models``.
+
+Chat clients (Open WebUI, LobeChat, Chatbox, Cherry Studio, the ``openai`` SDK, LangChain) talk to this service
+as to a model called ``policy-rag``. The last user message is the question; a follow-up ("那明年呢？") is resolved
+against the earlier user messages (``rag.conversation``). The assistant message is the cited answer followed by
+its numbered sources (title, date, link); the same citations come as data in the extra field ``citations``, and
+the outcome (abstained, confidence, …) in ``rag``. Errors under /v1 are OpenAI's ``{"error": {…}}`` objects.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.exceptions import HTTPException  # FastAPI's derives from it; routing raises Starlette's
+
+from api.deps import Service
+from api.errors import describe, unparsable
+from api.openai_schemas import (
+    MODEL_ID,
+    AssistantMessage,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionRequest,
+    Choice,
+    ChunkChoice,
+    Delta,
+    Model,
+    ModelList,
+    OpenAIErrorBody,
+    RagInfo,
+    ResolvedQuestion,
+)
+from api.schemas import MAX_QUERY_CHARS, event_stream_schema
+from rag.conversation import resolve
+from rag.index import IndexUnavailableError
+from rag.query import is_english
+from rag.records import Answer, Citation
+from rag.streaming import CitationsEvent, DeltaEvent, DoneEvent, ResetEvent
+
+log = logging.getLogger(__name__)
+STARTED = int(time.time())
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+class OpenAIError(Exception):
+    """An error to send as ``{"error": {message, type, param, code}}``."""
+
+    def __init__(self, status: int, message: str, type_: str = "invalid_request_error", param: str | None = None,
+                 code: str | None = None, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.message, self.type, self.param, self.code = status, message, type_, param, code
+        self.headers = headers
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(status_code=self.status, headers=self.headers,
+                            content=OpenAIErrorBody.of(self.message, self.type, self.param, self.code))
+
+
+# As OpenAI answers: every client error is an invalid_request_error, told apart by its status and code.
+_STATUS_TYPES = {400: "invalid_request_error", 404: "invalid_request_error", 405: "invalid_request_error",
+                 413: "invalid_request_error", 422: "invalid_request_error"}
+
+
+class OpenAIRoute(APIRoute):
+    """A route whose every failure — validation, HTTP, index, unexpected — is an OpenAI error object."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except OpenAIError as e:
+                return e.response()
+            except RequestValidationError as e:
+                first = e.errors()[0] if e.errors() else {}
+                loc = [str(x) for x in first.get("loc", ()) if x != "body"]
+                items = [{"loc": list(err.get("loc", ())), "msg": err.get("msg", "invalid")} for err in e.errors()]
+                code = "invalid_json" if first.get("type") == "json_invalid" else first.get("type")
+                return OpenAIError(400, describe(items), param=".".join(loc) or None, code=code).response()
+            except HTTPException as e:
+                reason = unparsable(e.__cause__) if e.status_code == 400 else None
+                if reason is not None:
+                    return OpenAIError(400, f"the body is not valid JSON: {reason}", code="invalid_json").response()
+                return OpenAIError(e.status_code, str(e.detail), _STATUS_TYPES.get(e.status_code, "api_error"),
+                                   code=str(e.status_code)).response()
+            except (UnicodeDecodeError, RecursionError) as e:  # a body FastAPI could not even decode
+                return OpenAIError(400, f"the body is not valid JSON: {unparsable(e)}", code="invalid_json").response()
+            except IndexUnavailableError as e:
+                return OpenAIError(503, str(e), "server_error", code="no_index").response()
+            except Exception:
+                log.exception("unexpected error in /v1")
+                return OpenAIError(500, "internal error; the server log has the details", "server_error",
+                                   code="internal").response()
+
+        return route
+
+
+router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIRoute,
+                   responses={400: {"model": OpenAIErrorBody}, 404: {"model": OpenAIErrorBody},
+                              503: {"model": OpenAIErrorBody}})
+
+
+def _model() -> Model:
+    return Model(id=MODEL_ID, created=STARTED)
+
+
+@router.get("/models", response_model=ModelList)
+def models() -> ModelList:
+    """The one model this service is: ``policy-rag``."""
+    return ModelList(data=[_model()])
+
+
+@router.get("/models/{model}", response_model=Model)
+def model(model: str) -> Model:
+    """One model by id."""
+    _check_model(model)
+    return _model()
+
+
+def _check_model(model: str) -> None:
+    if model != MODEL_ID:
+        raise OpenAIError(404, f"The model '{model}' does not exist; this server serves '{MODEL_ID}'", param="model",
+                          code="model_not_found")
+
+
+def read_conversation(body: ChatCompletionRequest) -> ResolvedQuestion:
+    """The question the conversation asks: the last user message with text, resolved against the earlier ones.
+
+    Messages after it (an assistant's prefix, a tool result) are read past, as chat clients sometimes send them.
+    """
+    asked = [text for m in body.messages if m.role == "user" and (text := m.text().strip())]
+    if not asked:
+        raise OpenAIError(400, "no user message has a question in it", param="messages", code="empty")
+    last = asked[-1]
+    if len(last) > MAX_QUERY_CHARS:
+        raise OpenAIError(400, f"the question is {len(last)} characters long; the limit is {MAX_QUERY_CHARS}",
+                          param="messages", code="too_long")
+    resolved = resolve([q for q in asked if q])
+    return ResolvedQuestion(question=resolved.question, asked=resolved.asked, carried=list(resolved.carried))
+
+
+def sources_text(answer_text: str, abstained: bool, citations: list[Citation], english: bool) -> str:
+    """The numbered sources as readable lines: the ones the answer cites, or all of them after an abstention."""
+    cited = {int(n) for n in _MARKER.findall(answer_text)}
+    shown = [c for c in citations if c.n in cited] or citations
+    if not shown:
+        return ""
+    if english:
+        head = "Closest passages:" if abstained else "Sources:"
+    else:
+        head = "最接近的段落：" if abstained else "来源："
+    return "\n\n" + head + "\n" + "\n".join(f"- [{c.n}] {c.title} · {c.date} · {c.url}" for c in shown)
+
+
+def _notice_text(notice: str | None) -> str:
+    return f"\n\n({notice})" if notice else ""
+
+
+def _info(resolved: ResolvedQuestion, outcome: dict[str, Any]) -> RagInfo:
+    fields = {k: v for k, v in outcome.items() if k not in {"question", "answer", "citations", "event"}}
+    return RagInfo(**resolved.model_dump(), **fields)
+
+
+@router.post("/chat/completions", response_model=ChatCompletion,
+             responses={200: {"content": {"text/event-stream": {"schema": event_stream_schema()}},
+                              "description": "With stream=true: chat.completion.chunk events, then data: [DONE]"}})
+def chat_completions(body: ChatCompletionRequest, svc: Service) -> Any:
+    """The cited answer to the last user message, as an assistant message (or a stream of chunks)."""
+    _check_model(body.model)
+    resolved = read_conversation(body)
+    english = is_english(resolved.asked)
+    ident = f"chatcmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+    if body.stream:
+        events = svc.ask_events(resolved.question, top_k=body.top_k, filters=body.filters)
+        chunks = _chunks(events, resolved, english, ident=ident, created=created, model=body.model)
+        first = next(chunks)  # retrieval has run; failures before this point are ordinary error responses
+        return EventSourceResponse(_sse(first, chunks), ping=15)
+    t0 = time.perf_counter()
+    answer: Answer = svc.ask(resolved.question, top_k=body.top_k, filters=body.filters)
+    content = (answer.answer + _notice_text(answer.notice)
+               + sources_text(answer.answer, answer.abstained, answer.citations, english))
+    outcome = answer.model_dump() | {"took_ms": round((time.perf_counter() - t0) * 1000, 2)}
+    return ChatCompletion(id=ident, created=created, model=body.model,
+                          choices=[Choice(message=AssistantMessage(content=content))],
+                          citations=answer.citations, rag=_info(resolved, outcome))
+
+
+def _sse(first: ChatCompletionChunk, rest: Iterator[ChatCompletionChunk]) -> Iterator[ServerSentEvent]:
+    # Unset fields are left out, as OpenAI's own chunks do ({"delta": {"content": "…"}}).
+    for chunk in itertools.chain([first], rest):
+        yield ServerSentEvent(data=chunk.model_dump_json(exclude_none=True))
+    yield ServerSentEvent(data="[DONE]")
+
+
+def _chunks(events: Iterator[Any], resolved: ResolvedQuestion, english: bool, *, ident: str, created: int,
+            model: str) -> Iterator[ChatCompletionChunk]:
+    """The answer events as OpenAI chunks: role and citations first, the text, the sources, then ``stop``.
+
+    A stream cannot take back what it sent: when the language model fails mid-answer, its notice and the
+    extractive answer follow what it had said.
+    """
+
+    def chunk(delta: Delta, **extra: Any) -> ChatCompletionChunk:
+        finish = "stop" if extra.pop("finish", False) else None
+        return ChatCompletionChunk(id=ident, created=created, model=model,
+                                   choices=[ChunkChoice(delta=delta, finish_reason=finish)], **extra)
+
+    citations: list[Citation] = []
+    started = reset = False
+    for e in events:
+        if isinstance(e, CitationsEvent):
+            citations = e.citations
+            if not started:
+                started = True
+                yield chunk(Delta(role="assistant", content=""), citations=citations)
+        elif isinstance(e, DeltaEvent):
+            yield chunk(Delta(content=e.text))
+        elif isinstance(e, ResetEvent):
+            reset = True  # the notice is said here, once
+            yield chunk(Delta(content=_notice_text(e.notice) + "\n\n"))
+        elif isinstance(e, DoneEvent):
+            outcome = e.model_dump()
+            tail = "" if reset else _notice_text(e.notice)
+            tail += sources_text(e.answer, e.abstained, citations, english)
+            if tail:
+                yield chunk(Delta(content=tail))
+            yield chunk(Delta(), finish=True, citations=citations, rag=_info(resolved, outcome))
+
+
+@router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+def unknown(path: str, request: Request) -> None:
+    """Anything else under /v1 (embeddings, completions, …) is not served here."""
+    allowed = {"chat/completions": "POST", "models": "GET"}.get(path.strip("/"))
+    if allowed:  # a served URL with another method
+        raise OpenAIError(405, f"{request.method} /v1/{path} is not allowed; use {allowed}",
+                          code="method_not_allowed", headers={"Allow": allowed})
+    raise OpenAIError(404, f"Invalid URL ({request.method} /v1/{path}): this server answers "
+                           "POST /v1/chat/completions and GET /v1/models", code="unknown_url")

@@ -1,0 +1,111 @@
+"""Follow-up questions in a conversation: "那明年呢？" after "今年民心工程有多少项？" asks about 民心工程 again.
+
+A follow-up leaves out what the previous question already named. It is told apart by a cue ("那…", "…呢",
+"what about …") or by naming at most one thing the previous question did not, and is resolved by carrying
+the previous question's focus terms — its content words, as :func:`rag.tokenize.tokenize` cuts them, without
+question words — over to it. A time word in the follow-up ("明年", "next year") replaces the previous one
+instead of joining it. Chains resolve in order: a third question builds on the resolved second one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag import query
+from rag.tokenize import has_chinese, tokenize
+
+# Words that ask rather than name: rag.query's, and a few more that follow-ups use ("一共几次？", "怎么办？") and
+# English ones (English focus terms are carried too: the follow-up is resolved before it is analysed).
+_ASKING = """
+何时 何地 问题 时候 几次 一共 总共 多少钱 怎么办 处理 能够 多少项
+what which who whom whose when where why how many much does did do is are was were can could should would will
+there their about tell please know have has had this that these those get any some
+"""
+QUESTION_WORDS = query.QUESTION_WORDS | frozenset(_ASKING.split())
+# Words of time: a follow-up that names one asks about another time, so the previous one is not carried.
+_TIMES = """
+今年 明年 去年 前年 后年 今天 明天 昨天 今日 明日 本月 下月 上月 本周 下周 上周 当前 目前 现在 以前 以后
+this next last year years month week today tomorrow yesterday now
+"""
+TIME_WORDS = frozenset(_TIMES.split())
+_YEARISH = re.compile(r"^(\d{2,4}年?|\d{1,2}月|\d{1,2}日|\d{4})$")
+_CUE_START = re.compile(r"^\s*(那么|那|还有|另外|再问|如果是|如果|要是|那如果|and\b|what about\b|how about\b|"
+                        r"what if\b|and what\b|also\b)", re.I)
+_CUE_END = re.compile(r"(呢|呢吗)\s*[？?。.!！]*\s*$")
+
+
+def _is_time(term: str) -> bool:
+    return term in TIME_WORDS or _YEARISH.match(term) is not None
+
+
+def focus_terms(question: str) -> list[str]:
+    """The content words of ``question`` in order, longest first where jieba's search mode cut overlapping ones.
+
+    Chinese words of two or more characters (Traditional ones simplified) and Latin words of three or more
+    letters (or any number), less :data:`QUESTION_WORDS`; a word inside a longer kept word ("民心" in "民心工程")
+    is left out. Unlike ``rag.query.focus_terms`` it keeps English words: an English follow-up carries them.
+    """
+    words = []
+    for t in dict.fromkeys(tokenize(query.simplified(question))):
+        if t in QUESTION_WORDS:
+            continue
+        if has_chinese(t) and len(t) < 2:
+            continue
+        if not has_chinese(t) and not t.isdigit() and len(t) < 3:
+            continue
+        words.append(t)
+    kept: list[str] = []
+    for t in sorted(words, key=len, reverse=True):
+        if not any(t in k for k in kept):
+            kept.append(t)
+    return sorted(kept, key=words.index)
+
+
+def is_follow_up(question: str, context: Sequence[str] = ()) -> bool:
+    """True when ``question`` leans on the one before: it has a cue ("那…", "…呢", "what about"), or names at
+    most one focus term that is not already among the earlier question's ``context`` terms."""
+    if _CUE_START.search(question) or _CUE_END.search(question):
+        return True
+    return len([t for t in focus_terms(question) if t not in context]) <= 1
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The question to answer: the last one, with the focus terms carried over from earlier ones if any."""
+
+    question: str
+    asked: str
+    carried: tuple[str, ...] = ()
+
+    @property
+    def follow_up(self) -> bool:
+        """True when terms were carried over."""
+        return bool(self.carried)
+
+
+def resolve(questions: Sequence[str]) -> Resolved:
+    """The last of ``questions`` (the user's turns, oldest first) as a question that stands on its own.
+
+    A follow-up gets the earlier focus terms it does not already name, in front of it:
+    ``["今年民心工程有多少项？", "那明年呢？"]`` → ``"民心工程 那明年呢？"``.
+    """
+    if not questions:
+        raise ValueError("no question to resolve")
+    context: list[str] = []
+    resolved = Resolved(question=questions[0], asked=questions[0])
+    for i, asked in enumerate(questions):
+        own = focus_terms(asked)
+        if i == 0 or not is_follow_up(asked, context):
+            resolved = Resolved(question=asked, asked=asked)
+            context = own
+            continue
+        lowered = asked.lower()
+        replaces_time = any(_is_time(t) for t in own)
+        carried = [t for t in context
+                   if t not in lowered and not (replaces_time and _is_time(t)) and not any(t in o for o in own)]
+        question = f"{' '.join(carried)} {asked}" if carried else asked
+        resolved = Resolved(question=question, asked=asked, carried=tuple(carried))
+        context = carried + own
+    return resolved

@@ -1,0 +1,141 @@
+"""The OpenAI-compatible endpoints, through the official ``openai`` SDK against the real server."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import openai
+import pytest
+
+QUESTION = "今年民心工程有多少项？"
+# Two-turn conversations on the gold set's topics: the follow-up alone does not find the article; resolved
+# against the first question it does (checked below through the API, both ways).
+FOLLOW_UPS = [
+    ("今年民心工程有多少项？", "那明年呢？", "2247552999_1"),
+    ("天津地铁8号线有什么进展？", "什么时候通车？", "2247553120_1"),
+    ("春节开车走高速免费吗？", "货车呢？", "2247553250_1"),
+    ("Is the expressway free during the Spring Festival?", "For how many days?", "2247553250_1"),
+    ("What progress has Tianjin Metro Line 8 made?", "When will it open?", "2247553120_1"),
+]
+
+
+@pytest.fixture(scope="module")
+def client(live_server) -> openai.OpenAI:
+    return openai.OpenAI(base_url=live_server + "/v1", api_key="any key", max_retries=0, timeout=60)
+
+
+def test_models_lists_policy_rag(client):
+    assert [m.id for m in client.models.list()] == ["policy-rag"]
+    assert client.models.retrieve("policy-rag").id == "policy-rag"
+
+
+def test_a_chat_completion_is_the_cited_answer_with_its_sources_as_text_and_data(client, live_server):
+    r = client.chat.completions.create(model="policy-rag", messages=[{"role": "user", "content": QUESTION}],
+                                       temperature=0.2, top_p=0.9, user="someone", max_tokens=300,
+                                       presence_penalty=0, seed=1)  # common parameters: accepted, ignored
+    content = r.choices[0].message.content
+    assert r.choices[0].message.role == "assistant" and r.choices[0].finish_reason == "stop"
+    api = httpx.post(live_server + "/api/ask", json={"question": QUESTION}, timeout=60).json()
+    assert content.startswith(api["answer"]) and "66" in content
+    # The sources as readable text: numbered, with title, date and link.
+    cited = sorted({int(n) for n in re.findall(r"\[(\d+)\]", api["answer"])})
+    assert "\n\n来源：\n" in content
+    for n in cited:
+        c = api["citations"][n - 1]
+        assert f"- [{n}] {c['title']} · {c['date']} · {c['url']}" in content
+    # And as data, the same records /api/ask returns.
+    extra = r.model_extra
+    assert extra["citations"] == api["citations"]
+    assert extra["rag"]["abstained"] is False and extra["rag"]["generator"] == "extractive"
+    assert extra["rag"]["question"] == QUESTION and extra["rag"]["carried"] == []
+
+
+def test_a_streamed_chat_completion_ends_with_done(client, live_server):
+    chunks = list(client.chat.completions.create(model="policy-rag", stream=True,
+                                                 messages=[{"role": "user", "content": QUESTION}]))
+    assert chunks[0].choices[0].delta.role == "assistant"
+    assert chunks[0].model_extra["citations"], "the citations come first"
+    assert chunks[-1].choices[0].finish_reason == "stop" and chunks[-1].model_extra["rag"]["abstained"] is False
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
+    whole = client.chat.completions.create(model="policy-rag", messages=[{"role": "user", "content": QUESTION}])
+    assert text == whole.choices[0].message.content
+    assert chunks[-1].model_extra["citations"] == whole.model_extra["citations"]
+    # On the wire the stream ends with the OpenAI terminator.
+    with httpx.stream("POST", live_server + "/v1/chat/completions", timeout=60, json={
+            "model": "policy-rag", "stream": True, "messages": [{"role": "user", "content": QUESTION}]}) as r:
+        data = [line for line in r.iter_lines() if line.startswith("data:")]
+    assert data[-1] == "data: [DONE]"
+
+
+def test_english_questions_get_english_source_headings(client):
+    r = client.chat.completions.create(model="policy-rag", messages=[
+        {"role": "user", "content": "When will Tianjin Metro Line 8 open?"}])
+    assert "\n\nSources:\n- [" in r.choices[0].message.content
+
+
+def test_an_abstention_lists_the_closest_passages(client):
+    r = client.chat.completions.create(model="policy-rag", messages=[
+        {"role": "user", "content": "火星上有多少个足球场？"}])
+    if not r.model_extra["rag"]["abstained"]:
+        pytest.fail("the service no longer abstains on this off-topic question; choose another")
+    assert "最接近的段落：" in r.choices[0].message.content
+
+
+@pytest.mark.parametrize(("first", "follow_up", "aid"), FOLLOW_UPS)
+def test_a_follow_up_finds_the_article_of_the_conversation(client, first, follow_up, aid):
+    def top_aid(messages: list[dict]) -> str:
+        r = client.chat.completions.create(model="policy-rag", messages=messages)
+        return r.model_extra["citations"][0]["aid"]
+
+    assert top_aid([{"role": "user", "content": follow_up}]) != aid, "alone, the follow-up misses the article"
+    conversation = [
+        {"role": "system", "content": "You are a helpful assistant."},  # clients send one; it is ignored
+        {"role": "user", "content": first},
+        {"role": "assistant", "content": "（上一轮的回答）"},
+        {"role": "user", "content": follow_up},
+    ]
+    assert top_aid(conversation) == aid
+
+
+def test_content_given_as_parts_is_read(client):
+    r = client.chat.completions.create(model="policy-rag", messages=[
+        {"role": "user", "content": [{"type": "text", "text": QUESTION}]}])
+    assert "66" in r.choices[0].message.content
+
+
+@pytest.mark.parametrize(("request_kwargs", "status", "param", "code"), [
+    ({"model": "gpt-4o", "messages": [{"role": "user", "content": QUESTION}]}, 404, "model", "model_not_found"),
+    ({"model": "policy-rag", "messages": []}, 400, "messages", "too_short"),
+    ({"model": "policy-rag", "messages": [{"role": "user", "content": "   "}]}, 400, "messages", "empty"),
+    ({"model": "policy-rag", "messages": [{"role": "user", "content": "问" * 1001}]}, 400, "messages", "too_long"),
+    ({"model": "policy-rag", "messages": [{"role": "assistant", "content": "hi"}]}, 400, "messages", "empty"),
+    ({"model": "policy-rag", "messages": [{"role": "wizard", "content": "hi"}]}, 400, "messages.0.role",
+     "literal_error"),
+])
+def test_malformed_requests_get_openai_error_objects(client, request_kwargs, status, param, code):
+    with pytest.raises(openai.APIStatusError) as e:
+        client.chat.completions.create(**request_kwargs)
+    assert e.value.status_code == status
+    error = e.value.body
+    assert set(error) == {"message", "type", "param", "code"} and error["message"]
+    assert error["type"] == "invalid_request_error"  # as OpenAI says it, for a missing model too
+    assert error["param"] == param and error["code"] == code
+
+
+def test_errors_outside_v1_keep_the_apis_own_shape(live_server):
+    r = httpx.post(live_server + "/v1/chat/completions", content=b"{not json", timeout=30,
+                   headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json"
+    r = httpx.get(live_server + "/v1/embeddings", timeout=30)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_url"
+    r = httpx.post(live_server + "/api/ask", json={}, timeout=30)
+    assert r.status_code == 422 and r.json()["code"] == "invalid_request" and "error" not in r.json()
+
+
+def test_filters_and_top_k_go_in_the_extra_body(client):
+    r = client.chat.completions.create(model="policy-rag", messages=[{"role": "user", "content": "会议"}],
+                                       extra_body={"top_k": 2, "filters": {"date_from": "2026-02-06",
+                                                                            "date_to": "2026-02-06"}})
+    cits = r.model_extra["citations"]
+    assert len(cits) == 2 and {c["date"] for c in cits} == {"2026-02-06"}

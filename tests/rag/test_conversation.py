@@ -1,0 +1,59 @@
+"""Follow-up questions: told apart from new ones, and resolved by carrying the earlier focus terms over."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.conversation import focus_terms, is_follow_up, resolve
+
+
+def test_focus_terms_are_content_words_without_question_words_or_their_own_parts():
+    assert focus_terms("今年民心工程有多少项？") == ["今年", "民心工程"]
+    assert focus_terms("How many livelihood projects does Tianjin have this year?") == [
+        "livelihood", "projects", "tianjin", "year"]
+    assert focus_terms("什么时候？") == []
+
+
+@pytest.mark.parametrize(("question", "context", "expected"), [
+    ("那明年呢？", (), True),                       # cue at the start and at the end
+    ("货车呢", (), True),
+    ("What about next year?", (), True),
+    ("什么时候通车？", ("天津", "地铁"), True),        # one new term: 通车
+    ("什么时间段免费？", ("春节", "高速", "免费"), True),
+    ("公积金可以用来付房租吗", ("公积金贷款", "额度"), False),  # two new terms: a question of its own
+    ("天津地铁8号线有什么进展？", ("民心工程",), False),
+])
+def test_follow_ups_are_told_apart_from_new_questions(question, context, expected):
+    assert is_follow_up(question, context) is expected
+
+
+def test_a_follow_up_carries_the_previous_focus_terms():
+    r = resolve(["今年民心工程有多少项？", "那明年呢？"])
+    assert r.question == "民心工程 那明年呢？" and r.asked == "那明年呢？" and r.carried == ("民心工程",)
+    assert r.follow_up
+
+
+def test_a_time_word_replaces_the_previous_one():
+    r = resolve(["How many livelihood projects does Tianjin have this year?", "What about next year?"])
+    assert r.carried == ("livelihood", "projects", "tianjin")  # "year" is a time word: the follow-up names its own
+
+
+def test_a_new_question_carries_nothing():
+    r = resolve(["今年民心工程有多少项？", "天津地铁8号线有什么进展？"])
+    assert r.question == "天津地铁8号线有什么进展？" and not r.follow_up
+
+
+def test_chains_build_on_the_resolved_question():
+    r = resolve(["春节开车走高速免费吗？", "什么时间段免费？", "货车呢？"])
+    assert r.carried == ("春节", "开车", "高速", "时间段", "免费")
+
+
+def test_terms_the_follow_up_already_names_are_not_repeated():
+    r = resolve(["公积金贷款最高额度是多少？", "二孩家庭的公积金贷款额度呢？"])
+    assert "公积金贷款" not in r.carried and "额度" not in r.carried and "最高" in r.carried
+
+
+def test_a_single_question_is_itself_and_none_is_an_error():
+    assert resolve(["公积金可以付房租吗"]).question == "公积金可以付房租吗"
+    with pytest.raises(ValueError):
+        resolve([])
