@@ -13,11 +13,15 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import json  # noqa: E402
+import signal  # noqa: E402
 import socket  # noqa: E402
+import subprocess  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
+import uuid  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 import uvicorn  # noqa: E402
@@ -34,9 +38,67 @@ SECOND_ACCOUNT = "天津发布"
 SECOND_ACCOUNT_AIDS = ("2247553250_1", "2247553069_1")
 
 
-def make_settings(home: Path, models_dir: Path) -> Settings:
-    """Settings with their own RAG_HOME, sharing the session's converted model."""
-    return Settings(corpus=CORPUS, index=IndexSettings(home=home), embedding=EmbeddingSettings(models_dir=models_dir))
+def make_settings(home: Path, models_dir: Path, **index: Any) -> Settings:
+    """Settings with their own RAG_HOME (and index settings), sharing the session's converted model."""
+    return Settings(corpus=CORPUS, index=IndexSettings(home=home, **index),
+                    embedding=EmbeddingSettings(models_dir=models_dir))
+
+
+# Index backends the backend-parametrised tests run on: the local folder, Milvus embedded (milvus-lite, in this
+# process) and Milvus as a separate server (the milvus-lite binary on a loopback port, the code path of a cluster).
+BACKENDS = ("local", "milvus-lite", "milvus-server")
+
+
+def backend_params(*backends: str) -> list:
+    """pytest params for ``backends``; the Milvus server ones are ``slow`` (they start a subprocess)."""
+    return [pytest.param(b, marks=pytest.mark.slow) if b == "milvus-server" else b for b in backends]
+
+
+def index_options(backend: str, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """IndexSettings fields for one of BACKENDS; every Milvus test gets collections of its own."""
+    if backend == "local":
+        return {"backend": "local"}
+    uri = request.getfixturevalue("milvus_lite_uri" if backend == "milvus-lite" else "milvus_server")
+    return {"backend": "milvus", "milvus_uri": uri, "milvus_collection": f"t_{uuid.uuid4().hex[:12]}"}
+
+
+@pytest.fixture(scope="session")
+def milvus_lite_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A milvus-lite file for the session, opened by this process (tests use collections of their own)."""
+    return str(tmp_path_factory.mktemp("milvus") / "lite.db")
+
+
+@pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URI of a Milvus server: the milvus-lite binary started on a free loopback port, stopped by PID at the end.
+
+    Other processes (``rag`` subprocesses) can use it at the same time, as they would a standalone Milvus.
+    """
+    import milvus_lite
+
+    lib = Path(milvus_lite.__file__).parent / "lib"
+    port = free_port()
+    folder = tmp_path_factory.mktemp("milvus-server")
+    log = open(folder / "milvus.log", "wb")  # noqa: SIM115 - closed when the server stops
+    proc = subprocess.Popen([str(lib / "milvus"), str(folder / "server.db"), f"127.0.0.1:{port}", "ERROR"],
+                            env={**os.environ, "LD_LIBRARY_PATH": str(lib)}, cwd=folder, stdout=log, stderr=log)
+    deadline = time.monotonic() + 60
+    while True:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"the Milvus server did not start: {(folder / 'milvus.log').read_text()[-2000:]}")
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    log.close()
 
 
 @pytest.fixture(scope="session")

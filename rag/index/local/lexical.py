@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import bm25s
 import numpy as np
+
+from rag.index.base import bm25_idf
 
 IDS_FILE = "chunk_ids.npy"
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -66,7 +67,7 @@ class LexicalIndex:
     def idf(self, tokens: Sequence[str]) -> list[float]:
         """BM25 inverse document frequency of each token (0 for tokens the corpus does not contain)."""
         n = len(self.chunk_ids)
-        return [math.log(1 + (n - df + 0.5) / (df + 0.5)) if df else 0.0 for df in self.document_frequency(tokens)]
+        return [bm25_idf(df, n) for df in self.document_frequency(tokens)]
 
     def vocabulary(self) -> list[str]:
         """Every token the index holds."""

@@ -12,6 +12,7 @@ import pytest
 from rag.index import BuildSpec, IncompatibleIndexError, IndexedArticle, NoIndexError, backend_for
 from rag.records import Article, Chunk, Filters
 from rag.settings import IndexSettings
+from tests.conftest import BACKENDS, backend_params, index_options
 
 DIM = 16
 SPEC = BuildSpec(embedding_model="test-model", dim=DIM, tokenizer="test-tokens",
@@ -64,9 +65,9 @@ def write(config: IndexSettings, articles: list[Article], *, rebuild: bool = Fal
         w.commit()
 
 
-@pytest.fixture(params=["local"])
+@pytest.fixture(params=backend_params(*BACKENDS))
 def config(request, tmp_path) -> IndexSettings:
-    return IndexSettings(home=tmp_path / "home", backend=request.param)
+    return IndexSettings(home=tmp_path / "home", **index_options(request.param, request))
 
 
 @pytest.fixture()
