@@ -141,6 +141,55 @@ def service(corpus_settings: Settings, embedder):
     return RagService(corpus_settings, embedder)
 
 
+def copy_local_index(source: Settings, target: Settings) -> None:
+    """Write the local index of ``source`` (chunks, tokens, vectors, sentences) through ``target``'s backend writer.
+
+    The same vectors and tokens, without embedding the corpus again (minutes on two cores); ingesting into Milvus
+    itself is tested in tests/rag/test_ingest.py.
+    """
+    import numpy as np
+
+    from rag.index import BuildSpec, IndexedArticle, backend_for
+    from rag.index.local import LocalBackend
+
+    m = LocalBackend.manifest(source.index)
+    spec = BuildSpec(embedding_model=m.embedding_model, dim=m.dim, tokenizer=m.tokenizer, chunking=m.chunking,
+                     vector_kind=m.vector_index["kind"])
+    local = LocalBackend.open(source.index, spec)
+    ids, token_lists = local.store.all_tokens()
+    tokens = dict(zip(ids, token_lists, strict=True))
+    articles = local.articles(local.store.content_hashes())
+    with backend_for(target.index).writer(target.index, spec, rebuild=True) as writer:
+        for aid, article in articles.items():
+            chunks = sorted(local.chunks(local.store.chunk_ids_of([aid])).values(), key=lambda c: c.position)
+            sentences = local.sentences([aid]).get(aid)
+            writer.upsert(IndexedArticle(
+                article=article, chunks=chunks, tokens=[tokens[c.chunk_id] for c in chunks],
+                vectors=np.vstack([local.vectors.index.reconstruct(c.chunk_id) for c in chunks]),
+                sentences=sentences.spans if sentences else [],
+                sentence_vectors=sentences.vectors if sentences else np.zeros((0, m.dim), dtype=np.float32)))
+        writer.commit()
+
+
+@pytest.fixture(scope="session")
+def milvus_corpus_settings(corpus_settings: Settings, milvus_lite_uri: str,
+                           tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings whose index of the whole bundled corpus is in Milvus (milvus-lite in this process): a copy of the
+    session's local corpus index."""
+    settings = make_settings(tmp_path_factory.mktemp("milvus-home"), corpus_settings.embedding.models_dir,
+                             backend="milvus", milvus_uri=milvus_lite_uri, milvus_collection="corpus")
+    copy_local_index(corpus_settings, settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def milvus_service(milvus_corpus_settings: Settings, embedder):
+    """The loaded service over the corpus index in Milvus."""
+    from rag.service import RagService
+
+    return RagService(milvus_corpus_settings, embedder)
+
+
 @pytest.fixture(scope="session")
 def corpus_articles():
     """The bundled corpus as loaded Articles, by aid."""
@@ -176,8 +225,11 @@ def rag_env() -> Callable[[Settings], dict[str, str]]:
     """The environment a `rag` subprocess needs to use ``settings``' home and models."""
 
     def env(settings: Settings) -> dict[str, str]:
+        index = settings.index
+        milvus = {"RAG_MILVUS_URI": index.milvus_uri, "RAG_MILVUS_COLLECTION": index.milvus_collection} \
+            if index.backend == "milvus" else {}
         return {**os.environ, "RAG_HOME": str(settings.home), "RAG_MODELS_DIR": str(settings.embedding.models_dir),
-                "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
+                "RAG_INDEX_BACKEND": index.backend, **milvus, "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
 
     return env
 
@@ -237,3 +289,9 @@ def start_server() -> Iterator[Callable[..., str]]:
 def live_server(start_server, corpus_settings: Settings, service) -> str:
     """Base URL of a real uvicorn server over the real corpus index."""
     return start_server(corpus_settings, service)
+
+
+@pytest.fixture(scope="session")
+def milvus_live_server(start_server, milvus_corpus_settings: Settings, milvus_service) -> str:
+    """Base URL of a real uvicorn server over the corpus index in Milvus."""
+    return start_server(milvus_corpus_settings, milvus_service)

@@ -229,7 +229,8 @@ class MilvusWriter:
         self._added: dict[str, Counter] = {}  # aid → what its new rows add to the counters
         self._retired: set[str] = set()  # aids whose published rows this transaction marked replaced
         self._delta: Counter = Counter()  # (kind, key) → change of that counter
-        self._hashes: dict[str, str] | None = None  # aid → content hash as of this transaction
+        self._base_hashes: dict[str, str] | None = None  # aid → content hash in the published version
+        self._changed: dict[str, str | None] = {}  # aid → its new content hash (None: deleted)
         if not self.fresh:
             self.undo()  # rows of an ingest that died before publishing
 
@@ -241,12 +242,11 @@ class MilvusWriter:
 
     def content_hashes(self) -> dict[str, str]:
         """aid → content hash of every article in the published version."""
-        with connection.reported(self.config):
-            base = {r["aid"]: r["content_hash"]
-                    for r in self._base_rows("articles", "part == 0", ["aid", "content_hash"])}
-        if self._hashes is None:
-            self._hashes = dict(base)
-        return base
+        if self._base_hashes is None:
+            with connection.reported(self.config):
+                self._base_hashes = {r["aid"]: r["content_hash"]
+                                     for r in self._base_rows("articles", "part == 0", ["aid", "content_hash"])}
+        return dict(self._base_hashes)
 
     # --- writing ---------------------------------------------------------------------------------------------
     def upsert(self, entry: IndexedArticle) -> None:
@@ -273,8 +273,7 @@ class MilvusWriter:
                 added.update(("term", t) for t in {layout.term(x) for x in tokens} if t)
             self._added[aid] = added
             self._delta.update(added)
-            if self._hashes is not None:
-                self._hashes[aid] = entry.article.content_hash
+            self._changed[aid] = entry.article.content_hash
             self._flush(full_only=True)
 
     def delete(self, aids: Sequence[str]) -> None:
@@ -283,8 +282,7 @@ class MilvusWriter:
             for aid in aids:
                 self._forget(aid)
                 self._retire(aid)
-                if self._hashes is not None:
-                    self._hashes.pop(aid, None)
+                self._changed[aid] = None
 
     def _forget(self, aid: str) -> None:
         """Drop what this transaction wrote for ``aid`` (an article upserted twice keeps only the last)."""
@@ -379,9 +377,12 @@ class MilvusWriter:
                 if int(stored[0]["count(*)"]) != totals[kind]:
                     raise RuntimeError(f"index inconsistent: {stored[0]['count(*)']} {kind} stored, "
                                        f"{totals[kind]} counted; nothing was published")
-            if self._hashes is None:
-                self.content_hashes()
-            assert self._hashes is not None
+            hashes = self.content_hashes()
+            for aid, new in self._changed.items():
+                if new is None:
+                    hashes.pop(aid, None)
+                else:
+                    hashes[aid] = new
             manifest = Manifest(
                 backend="milvus",
                 embedding_model=self.spec.embedding_model,
@@ -391,7 +392,7 @@ class MilvusWriter:
                 vector_index=vector_index,
                 lexical={"library": "milvus", "method": "lucene", "analyzer": "whitespace",
                          "k1": self.config.bm25_k1, "b": self.config.bm25_b},
-                corpus_hash=corpus_hash(self._hashes),
+                corpus_hash=corpus_hash(hashes),
                 counts={**totals, "vectors": totals["chunks"]},
                 created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             )
