@@ -44,9 +44,14 @@ class Published:
 
 
 def _row(client: MilvusClient, prefix: str, key: str, timeout: int) -> dict | None:
-    if not client.has_collection(layout.state_name(prefix), timeout=timeout):
-        return None
-    rows = client.get(layout.state_name(prefix), ids=[key], output_fields=["*"], timeout=timeout)
+    from pymilvus.exceptions import MilvusException
+
+    try:  # one call (every request reads the pointer); a missing collection means nothing was published
+        rows = client.get(layout.state_name(prefix), ids=[key], output_fields=["*"], timeout=timeout)
+    except MilvusException as e:
+        if "not found" in str(e.message).lower() and not client.has_collection(layout.state_name(prefix)):
+            return None
+        raise
     return rows[0] if rows else None
 
 
