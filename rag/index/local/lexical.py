@@ -71,7 +71,8 @@ class LexicalIndex:
 
     def vocabulary(self) -> list[str]:
         """Every token the index holds."""
-        return list(self._retriever.vocab_dict) if self._retriever is not None else []
+        # bm25s keeps "" in its vocabulary as a placeholder for empty documents; it is no token.
+        return [t for t in self._retriever.vocab_dict if t] if self._retriever is not None else []
 
     def save(self, folder: Path) -> None:
         """Write the bm25s index and the row → chunk id map into ``folder``."""

@@ -79,6 +79,7 @@ class MilvusIndex:
         self._bm25_scale = 1.0 + float(self.manifest.lexical["k1"])
         self._read: dict[str, Any] = {"timeout": config.milvus_timeout,
                                       "consistency_level": config.milvus_consistency}
+        self._df: dict[str, int] | None = None
 
     @classmethod
     def open(cls, config: IndexSettings, spec: BuildSpec) -> MilvusIndex:
@@ -129,16 +130,27 @@ class MilvusIndex:
         found = self._search([text], "sparse", {"metric_type": "BM25"}, k, filters)
         return [(cid, score / self._bm25_scale) for cid, score in found if score > 0]
 
+    def _terms(self) -> dict[str, int]:
+        """term → chunks containing it in this version: read once (a version never changes), then kept in memory
+        like bm25s's vocabulary, so idf and question analysis cost no query."""
+        if self._df is None:
+            rows = self._query("stats", 'kind == "term" and count > 0', ["key", "count"])
+            self._df = {r["key"]: int(r["count"]) for r in rows}
+        return self._df
+
+    def document_frequency(self, tokens: Sequence[str]) -> list[int]:
+        """How many chunks of this version contain each token."""
+        df = self._terms()
+        return [df.get(layout.term(t), 0) for t in tokens]
+
+    def vocabulary(self) -> list[str]:
+        """Every lexical token of this version."""
+        return list(self._terms())
+
     def idf(self, tokens: Sequence[str]) -> list[float]:
         """BM25 idf of each token, from the document frequencies stored with this version."""
-        terms = [layout.term(t) for t in tokens]
-        wanted = sorted({t for t in terms if t})
-        df: dict[str, int] = {}
-        for batch in _batches(wanted, IN_BATCH):
-            for row in self._query("stats", both('kind == "term"', one_of("key", batch)), ["key", "count"]):
-                df[row["key"]] = int(row["count"])
         n = self.documents()
-        return [bm25_idf(df.get(t, 0), n) for t in terms]
+        return [bm25_idf(df, n) for df in self.document_frequency(tokens)]
 
     def documents(self) -> int:
         """Chunks in this version (counted at its commit)."""
@@ -268,7 +280,8 @@ class MilvusWriter:
                 self._pending[kind] += new
             self._written[aid] = {kind: [r["pk"] for r in new] for kind, new in rows.items()}
             added: Counter = Counter({("total", "articles"): 1, ("total", "chunks"): n_chunks,
-                                      ("total", "sentences"): n_sentences, ("account", entry.article.account): 1})
+                                      ("total", "sentences"): n_sentences, ("account", entry.article.account): 1,
+                                      ("date", entry.article.date): 1})
             for tokens in entry.tokens:
                 added.update(("term", t) for t in {layout.term(x) for x in tokens} if t)
             self._added[aid] = added
@@ -311,6 +324,7 @@ class MilvusWriter:
                 elif r["part"] == 0:
                     self._delta[("total", "articles")] -= 1
                     self._delta[("account", r["account"])] -= 1
+                    self._delta[("date", r["date"])] -= 1
             self._rewrite(kind, rows, ver_to=self.version)
 
     def _rewrite(self, kind: str, rows: list[dict[str, Any]], *, ver_to: int) -> None:
@@ -329,7 +343,7 @@ class MilvusWriter:
         """Write the counters this transaction changed as rows of the new version; returns the new totals."""
         changed = [key for key, d in self._delta.items() if d != 0]
         totals = {"articles": 0, "chunks": 0, "sentences": 0}
-        for kind in ("term", "account", "total"):
+        for kind in ("term", "account", "date", "total"):
             keys = sorted({k for kd, k in changed if kd == kind} | (set(totals) if kind == "total" else set()))
             for batch in _batches(keys, IN_BATCH):
                 old = {r["key"]: r for r in self._base_rows(
@@ -377,6 +391,7 @@ class MilvusWriter:
                 if int(stored[0]["count(*)"]) != totals[kind]:
                     raise RuntimeError(f"index inconsistent: {stored[0]['count(*)']} {kind} stored, "
                                        f"{totals[kind]} counted; nothing was published")
+            dates = query_all(self.client, self.names["stats"], both(seen, 'kind == "date" and count > 0'), ["key"])
             hashes = self.content_hashes()
             for aid, new in self._changed.items():
                 if new is None:
@@ -393,6 +408,7 @@ class MilvusWriter:
                 lexical={"library": "milvus", "method": "lucene", "analyzer": "whitespace",
                          "k1": self.config.bm25_k1, "b": self.config.bm25_b},
                 corpus_hash=corpus_hash(hashes),
+                latest_date=max((r["key"] for r in dates), default=""),
                 counts={**totals, "vectors": totals["chunks"]},
                 created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             )

@@ -5,7 +5,7 @@
                                  space-joined tokens and the BM25 sparse vector Milvus computes from them
     <prefix>_g<N>_sentences      a row per embedded sentence: span and vector
     <prefix>_g<N>_articles       a row per article (long texts in several parts)
-    <prefix>_g<N>_stats          counters: document frequency per term, articles per account, totals
+    <prefix>_g<N>_stats          counters: document frequency per term, articles per account and date, totals
 
 Every data row carries ``ver_from`` (the commit that wrote it) and ``ver_to`` (the commit that replaced or deleted
 it, else ``LIVE``); readers see the rows of the published version only (``expressions.visible_at``). A rebuild
@@ -135,7 +135,7 @@ def article_schema(client: MilvusClient) -> CollectionSchema:
 
 
 def stats_schema(client: MilvusClient) -> CollectionSchema:
-    """Counters: ``kind`` term (chunks containing it), account (its articles) or total; ``key``; ``count``."""
+    """Counters: ``kind`` term (chunks containing it), account or date (its articles) or total; ``key``; ``count``."""
     from pymilvus import DataType
 
     schema = _schema(client, kind=16, key=MAX_VARCHAR)

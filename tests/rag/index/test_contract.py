@@ -148,6 +148,17 @@ def test_idf_counts_documents(index):
     assert index.documents() == 4
     rare, unknown = index.idf(["出入口", "火星"])
     assert rare > 0 and unknown == 0
+    assert index.document_frequency(["出入口", "火星", "公积金", "出入口"]) == [1, 0, 1, 1]
+    assert sorted(index.vocabulary()) == sorted({t for lists in TOKENS.values() for ts in lists for t in ts})
+
+
+def test_the_manifest_knows_the_newest_article(config, index):
+    assert index.manifest.latest_date == "2026-02-09"
+    backend = backend_for(config)
+    with backend.writer(config, SPEC) as w:
+        w.delete(["c_1"])
+        w.commit()
+    assert backend.open(config, SPEC).manifest.latest_date == "2026-02-05"
 
 
 def test_an_upsert_replaces_an_article_everywhere(config, index):
