@@ -197,6 +197,33 @@ def run_one(config: IndexSettings, x: np.ndarray, q: np.ndarray, truth: np.ndarr
     return figures
 
 
+def run_vectors_only(config: IndexSettings, x: np.ndarray, q: np.ndarray, truth: np.ndarray, truth_f: np.ndarray,
+                     folder: Path) -> dict[str, Any]:
+    """The local backend's FAISS index alone (no SQLite, no bm25s): what its dense search costs and finds."""
+    from rag.index.local.vectors import FaissIndex
+
+    gc.collect()
+    m0, t0 = rss_mb(False), time.perf_counter()
+    ix = FaissIndex.create(x.shape[1], config, train_vectors=x[: min(len(x), 100_000)])
+    ix.add(np.arange(len(x), dtype=np.int64), x)
+    seconds = time.perf_counter() - t0
+    allowed = allowed_rows(len(x))
+    figures: dict[str, Any] = {"insert_s": seconds, "chunks_per_s": len(x) / seconds}
+
+    def search(v: np.ndarray, only: np.ndarray | None = None) -> list[tuple[int, float]]:
+        scores, ids = ix.search(v[None, :], 10, only)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    lat, found = timed(search, q)
+    figures |= {"p50": np.percentile(lat, 50), "p95": np.percentile(lat, 95), "recall": recall(found, truth)}
+    lat, found = timed(lambda v: search(v, allowed), q)
+    figures |= {"p50_f": np.percentile(lat, 50), "p95_f": np.percentile(lat, 95), "recall_f": recall(found, truth_f)}
+    ix.save(folder)
+    figures |= {"bm25_p50": float("nan"), "memory": rss_mb(False) - m0, "disk": disk_mb(folder),
+                "params": ix.params()}
+    return figures
+
+
 def main() -> None:
     """Parse flags and run."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -206,9 +233,16 @@ def main() -> None:
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--milvus-uri", default="", help="a Milvus server (default: a milvus-lite file in a temp folder)")
     p.add_argument("--hnsw", default="", help="M,efConstruction,efSearch (default: the settings')")
-    p.add_argument("--ivf", default="", help="nlist,nprobe (default: 4·√n lists, the settings' nprobe)")
+    p.add_argument("--ivf", default="", help="nlist,nprobe (nlist 0 = 4·√n lists; default: the settings')")
     p.add_argument("--noise", type=float, default=0.6, help="scale of the correlated noise (see the docstring)")
+    p.add_argument("--faiss-threads", type=int, default=1,
+                   help="FAISS threads (1: on a shared 2-core machine OpenMP waits on busy cores dominate)")
+    p.add_argument("--local-vectors-only", action="store_true",
+                   help="for the local backend, build and search its FAISS index alone (no SQLite, no bm25s: fast)")
     args = p.parse_args()
+    import faiss
+
+    faiss.omp_set_num_threads(args.faiss_threads)
     settings = get_settings()
     base, sentence_tokens = real_embeddings(settings)
     gen = Generator(base, args.noise)
@@ -219,7 +253,7 @@ def main() -> None:
     if args.ivf:
         nlist, nprobe = (int(v) for v in args.ivf.split(","))
         overrides |= {"ivf_nlist": nlist, "ivf_nprobe": nprobe}
-    print(f"# {os.cpu_count()} cores; {len(base)} real vectors mixed (noise {args.noise}); {args.queries} queries; "
+    print(f"# {os.cpu_count()} cores, FAISS threads {args.faiss_threads}; {len(base)} real vectors mixed (noise {args.noise}); {args.queries} queries; "
           f"filter {FILTER.model_dump(exclude_none=True)}")
     for n in [int(s) for s in args.sizes.split(",") if s]:
         x, q = gen.draw(n, seed=1), gen.draw(args.queries, seed=2)
@@ -240,7 +274,10 @@ def main() -> None:
                     config = settings.index.model_copy(update={
                         "home": Path(tmp), "backend": backend, "vector_index": kind, "milvus_uri": args.milvus_uri,
                         "milvus_collection": f"bench_{n}_{kind}", **overrides})
-                    f = run_one(config, x, q, truth, truth_f, sentence_tokens, Path(tmp))
+                    if backend == "local" and args.local_vectors_only:
+                        f = run_vectors_only(config, x, q, truth, truth_f, Path(tmp))
+                    else:
+                        f = run_one(config, x, q, truth, truth_f, sentence_tokens, Path(tmp))
                     if backend == "milvus" and not lite:
                         from rag.index.milvus import connection, layout
 
@@ -255,7 +292,8 @@ def main() -> None:
                         connection.close_all()
                         server_manager_instance.release_all()  # stop it: the next run measures its own memory
                 params = {k: v for k, v in f["params"].items() if k not in ("kind", "engine")}
-                print(f"| {backend}{' (lite)' if lite else ''} | {kind} | {f['chunks_per_s']:,.0f} "
+                label = " (FAISS alone)" if backend == "local" and args.local_vectors_only else ""
+                print(f"| {backend}{' (lite)' if lite else ''}{label} | {kind} | {f['chunks_per_s']:,.0f} "
                       f"| {f['p50']:.2f} / {f['p95']:.2f} | {f['p50_f']:.2f} / {f['p95_f']:.2f} | {f['recall']:.3f} "
                       f"| {f['recall_f']:.3f} | {f['bm25_p50']:.2f} | {f['memory']:,.0f} | {f['disk']:,.0f} "
                       f"| {params} |", flush=True)
