@@ -253,8 +253,8 @@ def main() -> None:
     if args.ivf:
         nlist, nprobe = (int(v) for v in args.ivf.split(","))
         overrides |= {"ivf_nlist": nlist, "ivf_nprobe": nprobe}
-    print(f"# {os.cpu_count()} cores, FAISS threads {args.faiss_threads}; {len(base)} real vectors mixed (noise {args.noise}); {args.queries} queries; "
-          f"filter {FILTER.model_dump(exclude_none=True)}")
+    print(f"# {os.cpu_count()} cores, FAISS threads {args.faiss_threads}; {len(base)} real vectors mixed "
+          f"(noise {args.noise}); {args.queries} queries; filter {FILTER.model_dump(mode='json', exclude_none=True)}")
     for n in [int(s) for s in args.sizes.split(",") if s]:
         x, q = gen.draw(n, seed=1), gen.draw(args.queries, seed=2)
         allowed = allowed_rows(n)

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from rag.index.base import (
     FORMAT_VERSION,
+    BackendUnreachableError,
     BuildSpec,
     DamagedIndexError,
     FileDigest,
@@ -30,6 +31,7 @@ from rag.settings import IndexSettings
 __all__ = [
     "FORMAT_VERSION",
     "Backend",
+    "BackendUnreachableError",
     "BuildSpec",
     "DamagedIndexError",
     "FileDigest",

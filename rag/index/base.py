@@ -51,6 +51,10 @@ class DamagedIndexError(IndexUnavailableError):
         super().__init__(f"the index is damaged: {part} {problem}. {REBUILD}")
 
 
+class BackendUnreachableError(IndexUnavailableError):
+    """The index's engine (a Milvus server) cannot be reached or failed; the message names it, never a secret."""
+
+
 class IngestRunningError(RuntimeError):
     """Another ingest holds the index's write lock (only one may run at a time)."""
 

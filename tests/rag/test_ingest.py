@@ -12,7 +12,7 @@ import pytest
 
 from rag.chunking import chunk_id, embedding_text
 from rag.corpus import CorpusError
-from rag.index import BuildSpec, IncompatibleIndexError, IndexUnavailableError, NoIndexError, backend_for
+from rag.index import BuildSpec, IncompatibleIndexError, IngestRunningError, NoIndexError, backend_for
 from rag.ingest import delete, ingest
 from rag.service import RagService
 from rag.tokenize import tokenize
@@ -261,8 +261,8 @@ def test_an_ingest_into_milvus_killed_half_way_leaves_the_previous_version_serve
     (best, _), *_ = index.search_dense(embedder.encode_queries(["地铁出入口恢复运营"])[0], 1)
     assert index.chunks([best])[best].aid == "2247553251_1"
     # Its lease outlives it for a while and says so; once it expired, the next ingest cleans up and works.
-    with pytest.raises(IndexUnavailableError, match="another ingest"):
-        ingest([small_corpus], small_settings, embedder, progress=False)
+    with pytest.raises(IngestRunningError, match="another ingest"):
+        delete(["2247553251_1"], small_settings, wait=False)
     client.delete(f"{prefix}_state", ids=["lease"])
     assert ingest([small_corpus], small_settings, embedder, progress=False).unchanged == len(SMALL_AIDS)
     assert leftovers(small_settings) == []

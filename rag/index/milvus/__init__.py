@@ -18,6 +18,7 @@ import numpy as np
 
 from rag.index.base import (
     BuildSpec,
+    DamagedIndexError,
     IndexedArticle,
     IndexUnavailableError,
     Manifest,
@@ -450,6 +451,9 @@ class MilvusBackend:
 
     name = "milvus"
 
+    def __init__(self) -> None:
+        self._verified: tuple[str, str, str] | None = None  # (URI, prefix, version) that check() verified
+
     @staticmethod
     def open(config: IndexSettings, spec: BuildSpec) -> MilvusIndex:
         """The published version, checked against ``spec``."""
@@ -457,8 +461,10 @@ class MilvusBackend:
 
     @staticmethod
     @contextmanager
-    def writer(config: IndexSettings, spec: BuildSpec, *, rebuild: bool = False) -> Iterator[MilvusWriter]:
-        """An ingest transaction holding the lease; abandoned (its rows removed) unless committed."""
+    def writer(config: IndexSettings, spec: BuildSpec, *, rebuild: bool = False,
+               wait: bool = True) -> Iterator[MilvusWriter]:
+        """An ingest transaction holding the lease (waited for, or IngestRunningError without ``wait``);
+        abandoned (its rows removed) unless committed."""
         if config.vector_index == "hnsw" and connection.is_lite(config.milvus_target):
             raise IndexUnavailableError("milvus-lite has no HNSW index: use RAG_VECTOR_INDEX=flat or ivf, or a "
                                         "Milvus server (RAG_MILVUS_URI=http://…)")
@@ -466,14 +472,14 @@ class MilvusBackend:
         prefix = config.milvus_collection
         with connection.reported(config):
             layout.create_state(client, prefix)
-            base = publish.read(client, prefix, config.milvus_timeout)
-            if base is not None and not rebuild:
-                base.manifest.check(spec)
             lease = publish.Lease(client, prefix)
-            lease.take()
+            lease.take(wait=wait)  # first: what is published may change while it waits
         writer: MilvusWriter | None = None
         try:
             with connection.reported(config):
+                base = publish.read(client, prefix, config.milvus_timeout)
+                if base is not None and not rebuild:
+                    base.manifest.check(spec)
                 writer = MilvusWriter(config, spec, client, lease, base, rebuild=rebuild)
             yield writer
         finally:
@@ -483,6 +489,34 @@ class MilvusBackend:
                         writer.undo()
             finally:
                 lease.release()
+
+    def check(self, config: IndexSettings) -> Manifest:
+        """The published manifest, after checking once per version that its collections exist and hold what it
+        counts (NoIndexError, DamagedIndexError)."""
+        if not connection.exists(config):
+            raise NoIndexError(self.location(config))
+        client = connection.connect(config)
+        with connection.reported(config):
+            published = publish.read(client, config.milvus_collection, config.milvus_timeout)
+            if published is None:
+                raise NoIndexError(self.location(config))
+            verified = self._verified
+            if verified is not None and verified == (config.milvus_target, config.milvus_collection, published.id):
+                return published.manifest
+            names = {k: layout.name(config.milvus_collection, published.generation, k) for k in layout.KINDS}
+            for name in names.values():
+                if not client.has_collection(name):
+                    raise DamagedIndexError(f"the Milvus collection {name}", "is missing")
+            seen = visible_at(published.version)
+            for kind, expr in (("chunks", None), ("sentences", None), ("articles", "part == 0")):
+                stored = int(client.query(names[kind], filter=both(seen, expr), output_fields=["count(*)"])[0]
+                             ["count(*)"])
+                expected = published.manifest.counts.get(kind, 0)
+                if stored != expected:
+                    raise DamagedIndexError(f"the Milvus collection {names[kind]}",
+                                            f"holds {stored} {kind} where the manifest counts {expected}")
+        self._verified = (config.milvus_target, config.milvus_collection, published.id)
+        return published.manifest
 
     @staticmethod
     def manifest(config: IndexSettings) -> Manifest | None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-from rag.index.base import IndexUnavailableError
+from rag.index.base import BackendUnreachableError, IndexUnavailableError
 from rag.settings import IndexSettings
 
 if TYPE_CHECKING:  # pymilvus takes a second to import; only the Milvus backend needs it
@@ -82,7 +82,7 @@ def connect(config: IndexSettings) -> MilvusClient:
                 warnings.simplefilter("ignore")  # milvus-lite imports the deprecated pkg_resources
                 client = MilvusClient(uri=uri, token=token, timeout=config.milvus_timeout)
         except Exception as e:  # pymilvus raises several unrelated types here
-            raise IndexUnavailableError(_unreachable(uri, e)) from None
+            raise BackendUnreachableError(_unreachable(uri, e)) from None
         _clients[key] = client
         return client
 
@@ -98,13 +98,13 @@ def _unreachable(uri: str, error: Exception) -> str:
 
 @contextmanager
 def reported(config: IndexSettings) -> Iterator[None]:
-    """Turn Milvus failures (server gone, timeout, refused token) into IndexUnavailableError with the URI."""
+    """Turn Milvus failures (server gone, timeout, refused token) into BackendUnreachableError with the URI."""
     from pymilvus.exceptions import MilvusException
 
     try:
         yield
     except MilvusException as e:
-        raise IndexUnavailableError(
+        raise BackendUnreachableError(
             f"Milvus at {public_uri(config.milvus_target)} failed: {e.message} (code {e.code})") from e
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from rag.index.base import IncompatibleIndexError, IndexUnavailableError, Manifest
+from rag.index.base import IncompatibleIndexError, IndexUnavailableError, IngestRunningError, Manifest
 from rag.index.milvus import layout
 
 if TYPE_CHECKING:
@@ -93,16 +93,22 @@ class Lease:
         self._thread: threading.Thread | None = None
         self.lost = False
 
-    def take(self) -> None:
-        """Take the lease, or raise IndexUnavailableError naming the writer that holds it."""
-        row = _row(self.client, self.prefix, LEASE, timeout=30)
-        if row is not None and row["owner"] and time.time() - row["heartbeat"] < LEASE_SECONDS:
-            raise IndexUnavailableError(
-                f"another ingest ({row['owner']}) is writing to the Milvus collections {self.prefix}_*; wait for it "
-                f"to finish (the lease of one that died expires {LEASE_SECONDS} s after its last heartbeat)")
+    def take(self, *, wait: bool = True) -> None:
+        """Take the lease, waiting for another writer to finish, or (``wait`` false) raise IngestRunningError
+        naming the writer that holds it."""
+        while True:
+            row = _row(self.client, self.prefix, LEASE, timeout=30)
+            if row is None or not row["owner"] or time.time() - row["heartbeat"] >= LEASE_SECONDS:
+                break
+            if not wait:
+                raise IngestRunningError(
+                    f"another ingest ({row['owner']}) is writing to the Milvus collections {self.prefix}_*; wait "
+                    f"for it to finish (the lease of one that died expires {LEASE_SECONDS} s after its last "
+                    "heartbeat)")
+            time.sleep(1.0)
         self._renew()
         if self.holder() != self.owner:
-            raise IndexUnavailableError(f"another ingest took the lease on {self.prefix}_* at the same moment")
+            raise IngestRunningError(f"another ingest took the lease on {self.prefix}_* at the same moment")
         self._thread = threading.Thread(target=self._beat, name="milvus-lease", daemon=True)
         self._thread.start()
 

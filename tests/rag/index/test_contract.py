@@ -6,10 +6,12 @@ by the ingest and retrieval tests.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
-from rag.index import BuildSpec, IncompatibleIndexError, IndexedArticle, NoIndexError, backend_for
+from rag.index import BuildSpec, IncompatibleIndexError, IndexedArticle, IngestRunningError, NoIndexError, backend_for
 from rag.records import Article, Chunk, Filters
 from rag.settings import IndexSettings
 from tests.conftest import BACKENDS, backend_params, index_options
@@ -224,3 +226,33 @@ def test_an_index_built_otherwise_is_refused_with_the_fix(config, index):
 def test_a_rebuild_keeps_only_what_it_writes(config, index):
     write(config, ARTICLES[:1], rebuild=True)
     assert backend_for(config).open(config, SPEC).counts()["articles"] == 1
+
+
+def test_check_returns_the_published_manifest(config, index):
+    backend = backend_for(config)
+    assert backend.check(config) == backend.manifest(config) == index.manifest
+
+
+def test_one_writer_at_a_time_a_second_waits_or_is_refused(config, index):
+    backend = backend_for(config)
+    with backend.writer(config, SPEC) as first:
+        with pytest.raises(IngestRunningError), backend.writer(config, SPEC, wait=False):
+            pass
+        first.delete(["c_1"])
+        first.commit()
+    done = threading.Event()
+
+    def second() -> None:
+        with backend.writer(config, SPEC) as w:
+            w.delete(["b_1"])
+            w.commit()
+        done.set()
+
+    with backend.writer(config, SPEC) as w:
+        thread = threading.Thread(target=second)
+        thread.start()
+        assert not done.wait(1.5)  # it waits for the first …
+        w.delete(["a_1"])
+        w.commit()
+    thread.join(30)
+    assert done.is_set() and backend.open(config, SPEC).counts()["articles"] == 0  # … then runs

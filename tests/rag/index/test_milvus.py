@@ -12,7 +12,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from rag.index import IndexedArticle, IndexUnavailableError, backend_for
+from rag.index import DamagedIndexError, IndexedArticle, IndexUnavailableError, IngestRunningError, backend_for
 from rag.index.milvus import connection, layout
 from rag.index.milvus.expressions import LIVE
 from rag.records import Article, Chunk, Filters
@@ -106,11 +106,11 @@ def test_a_long_article_is_stored_in_parts_and_read_back_exactly(milvus):
     assert index.counts() == {"articles": 1, "chunks": 1, "sentences": 0, "vectors": 1, "lexical_docs": 1}
 
 
-def test_a_second_writer_is_refused_while_the_first_holds_the_lease(milvus):
+def test_a_second_writer_is_refused_while_the_first_holds_the_lease(milvus):  # (the contract: it waits)
     write(milvus, ARTICLES)
     backend = backend_for(milvus)
     with backend.writer(milvus, SPEC) as first:
-        with pytest.raises(IndexUnavailableError, match="another ingest"), backend.writer(milvus, SPEC):
+        with pytest.raises(IngestRunningError, match="another ingest"), backend.writer(milvus, SPEC, wait=False):
             pass
         first.delete(["a_1"])
         first.commit()
@@ -185,7 +185,7 @@ def test_a_writer_killed_after_writing_rows_leaves_the_published_version_whole(r
     assert index.counts()["articles"] == 3 and index.articles(["b_1"])["b_1"] == ARTICLES[1]
     assert {index.chunks([c]).get(c).aid for c, _ in index.search_lexical(["公积金", "新线"], 10)} == {"a_1"}
     # The killed writer's lease expires; until then a new ingest is refused, saying why.
-    with pytest.raises(IndexUnavailableError, match="another ingest"), backend.writer(config, SPEC):
+    with pytest.raises(IngestRunningError, match="another ingest"), backend.writer(config, SPEC, wait=False):
         pass
     connection.connect(config).delete(layout.state_name(config.milvus_collection), ids=["lease"])
     with backend.writer(config, SPEC) as w:  # it removes the dead writer's rows before writing its own
@@ -241,3 +241,13 @@ def test_a_milvus_lite_file_open_in_another_process_says_what_to_do(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_check_finds_a_missing_collection_and_says_to_rebuild(milvus):
+    write(milvus, ARTICLES)
+    backend = backend_for(milvus)
+    assert backend.check(milvus).counts["articles"] == 3
+    client = connection.connect(milvus)
+    client.drop_collection(layout.name(milvus.milvus_collection, 1, "sentences"))
+    with pytest.raises(DamagedIndexError, match=r"sentences is missing\. Run `rag ingest --rebuild`"):
+        backend_for(milvus).check(milvus)  # a fresh backend: nothing is taken as verified
