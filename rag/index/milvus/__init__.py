@@ -538,10 +538,8 @@ class MilvusBackend:
 
     @staticmethod
     def location(config: IndexSettings) -> str:
-        """The URI (without credentials) and the collections, for messages."""
-        uri = config.milvus_target
-        shown = uri if connection.is_lite(uri) else connection.public_uri(uri)
-        return f"{shown} (Milvus collections {config.milvus_collection}_*)"
+        """The URI (without credentials or folders: messages are also served over HTTP) and the collections."""
+        return f"{connection.public_uri(config.milvus_target)} (Milvus collections {config.milvus_collection}_*)"
 
     @staticmethod
     def describe(config: IndexSettings) -> dict[str, str]:

@@ -89,9 +89,9 @@ def connect(config: IndexSettings) -> MilvusClient:
 
 def _unreachable(uri: str, error: Exception) -> str:
     if is_lite(uri):
-        return (f"cannot open the milvus-lite file {uri}: {error}. milvus-lite serves one process at a time: stop "
-                "the other process using it (a `rag serve`?), or run Milvus as a server and set RAG_MILVUS_URI "
-                "(see the README)")
+        return (f"cannot open the milvus-lite file {Path(uri).name}: {error}. milvus-lite serves one process at a "
+                "time: stop the other process using it (a `rag serve`?), or run Milvus as a server and set "
+                "RAG_MILVUS_URI (see the README)")
     return f"cannot reach Milvus at {public_uri(uri)}: {error}. Is it running, and are RAG_MILVUS_URI and " \
            "RAG_MILVUS_TOKEN right?"
 

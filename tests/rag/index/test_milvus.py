@@ -212,7 +212,7 @@ def test_what_is_shown_holds_no_secret_and_no_folder(tmp_path):
     for config in (server, lite):
         shown = json.dumps(backend_for(config).describe(config)) + backend_for(config).location(config)
         assert "pw" not in shown and "root:Milvus" not in shown
-    assert str(tmp_path) not in json.dumps(backend_for(lite).describe(lite))
+    assert str(tmp_path) not in json.dumps(backend_for(lite).describe(lite)) + backend_for(lite).location(lite)
 
 
 def test_an_unreachable_server_is_a_clear_error_within_the_timeout(tmp_path):
