@@ -50,14 +50,14 @@ def real_embeddings(settings: Settings) -> tuple[np.ndarray, list[list[str]]]:
     from rag.tokenize import tokenize
 
     config = settings.index.model_copy(update={"backend": "local"})
-    if LocalBackend.version(config) is None:
+    if LocalBackend().version(config) is None:
         from embeddings import load_embedder
         from rag.ingest import ingest
 
         print("indexing the bundled corpus for its embeddings …", flush=True)
         ingest([settings.corpus], settings.updated(index={"backend": "local"}), load_embedder(settings.embedding))
-    m = LocalBackend.manifest(config)
-    index = LocalBackend.open(config, BuildSpec(embedding_model=m.embedding_model, dim=m.dim, tokenizer=m.tokenizer))
+    m = LocalBackend().manifest(config)
+    index = LocalBackend().open(config, BuildSpec(embedding_model=m.embedding_model, dim=m.dim, tokenizer=m.tokenizer))
     ids = index.vectors.ids()
     vectors = [np.vstack([index.vectors.index.reconstruct(int(i)) for i in ids])]
     articles = index.articles(index.store.content_hashes())
