@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test test-fast install index lint bench eval clean
+.PHONY: run test test-fast install index lint bench bench-backends eval clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -47,6 +47,10 @@ bench: $(STAMP)
 	$(PY) -m eval.bench_ingest
 	$(PY) -m eval.bench_latency
 	$(PY) -m eval.bench_load
+
+# Local index against Milvus at 100k and 1M chunks (the 1M runs take a long time on two cores).
+bench-backends: $(STAMP)
+	$(PY) -m eval.bench_backends
 
 # Refresh the committed report (eval/reports/); a plain `rag eval` writes under RAG_HOME instead.
 eval: $(STAMP) index

@@ -16,7 +16,14 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.schemas import ErrorBody
-from rag.index import DamagedIndexError, IncompatibleIndexError, IndexUnavailableError, IngestRunningError, NoIndexError
+from rag.index import (
+    BackendUnreachableError,
+    DamagedIndexError,
+    IncompatibleIndexError,
+    IndexUnavailableError,
+    IngestRunningError,
+    NoIndexError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +45,7 @@ _STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404:
                  405: "method_not_allowed", 408: "request_timeout", 409: "ingest_running", 413: "body_too_large",
                  429: "rate_limited", 503: "overloaded"}
 _INDEX_CODES = ((NoIndexError, "no_index"), (IncompatibleIndexError, "index_incompatible"),
-                (DamagedIndexError, "index_damaged"))
+                (DamagedIndexError, "index_damaged"), (BackendUnreachableError, "index_unavailable"))
 # An error body lists at most this many problems, each location part and message cut to these lengths: a request
 # with thousands of unknown keys must not get an answer ten times its size.
 MAX_ERROR_ITEMS = 20
@@ -59,7 +66,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: _doc("The request is invalid; `errors` says where and why"),
     429: _doc("Too many requests from this client (`rate_limited`); Retry-After says when to try again"),
     503: _doc("Busy (`overloaded`, with Retry-After), or no usable index (`no_index`, `index_incompatible`, "
-             "`index_damaged`: `detail` says how to repair it)"),
+             "`index_damaged`: `detail` says how to repair it; `index_unavailable`: Milvus cannot be reached)"),
 }
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _doc("No bearer token was sent (`unauthorized`)"),

@@ -103,6 +103,7 @@ class StatsResponse(BaseModel):
     counts: dict[str, int]
     accounts: list[str]
     backend: str
+    index: dict[str, str] = Field(description="Which backend serves, and from where (e.g. the Milvus URI)")
     model: dict[str, Any] = Field(description="The active embedding model")
 
 

@@ -183,5 +183,6 @@ class RagService:
                 "counts": index.counts(),
                 "accounts": index.accounts(),
                 "backend": self.backend.name,
+                "index": self.backend.describe(self.settings.index),
                 "model": {k: v for k, v in self.embedder.info().items() if k != "path"},
             }

@@ -58,9 +58,10 @@ class IndexSettings(BaseSettings):
 
     # Indexes (and, unless RAG_MODELS_DIR says otherwise, converted models) live here.
     home: Path = PROJECT_ROOT / ".rag"
-    # Which engine holds the index (RAG_INDEX_BACKEND).
-    backend: Literal["local"] = Field(default="local", validation_alias="RAG_INDEX_BACKEND")
-    # The dense index kind: flat (exact), hnsw or ivf (approximate, for large corpora).
+    # Which engine holds the index (RAG_INDEX_BACKEND): a folder under RAG_HOME, or Milvus.
+    backend: Literal["local", "milvus"] = Field(default="local", validation_alias="RAG_INDEX_BACKEND")
+    # The dense index kind: flat (exact), hnsw or ivf (approximate, for large corpora). On Milvus: FLAT, HNSW or
+    # IVF_FLAT, with the same parameters below (milvus-lite has no HNSW).
     vector_index: Literal["flat", "hnsw", "ivf"] = "flat"
     hnsw_m: int = Field(default=32, ge=4, le=256)
     hnsw_ef_construction: int = Field(default=200, ge=8)
@@ -70,6 +71,21 @@ class IndexSettings(BaseSettings):
     # BM25 (Lucene variant): bm25s's defaults, recorded in the manifest.
     bm25_k1: float = Field(default=1.5, gt=0)
     bm25_b: float = Field(default=0.75, ge=0, le=1)
+    # Milvus (RAG_INDEX_BACKEND=milvus): a server or cluster at http(s)://host:port, or a milvus-lite file
+    # (*.db, one process at a time); empty means the file milvus.db under RAG_HOME.
+    milvus_uri: str = ""
+    milvus_token: SecretStr | None = None  # "user:password" or an API key; never shown or stored
+    # Prefix of the collections this index uses (several indexes can share one Milvus under other names).
+    milvus_collection: str = Field(default="policy_rag", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,100}$")
+    # Strong: a search sees every commit published before it (what makes publishing atomic for readers).
+    milvus_consistency: Literal["Strong", "Bounded", "Session", "Eventually"] = "Strong"
+    # Seconds one Milvus call may take, retries included, before the request fails (503) instead of hanging.
+    milvus_timeout: int = Field(default=10, ge=1)
+
+    @property
+    def milvus_target(self) -> str:
+        """The Milvus URI to connect to (``milvus_uri``, or the milvus-lite file under RAG_HOME)."""
+        return self.milvus_uri or str(self.home / "milvus.db")
 
 
 class RetrievalSettings(BaseSettings):

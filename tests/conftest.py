@@ -13,11 +13,15 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import json  # noqa: E402
+import signal  # noqa: E402
 import socket  # noqa: E402
+import subprocess  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
+import uuid  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 import uvicorn  # noqa: E402
@@ -34,9 +38,67 @@ SECOND_ACCOUNT = "天津发布"
 SECOND_ACCOUNT_AIDS = ("2247553250_1", "2247553069_1")
 
 
-def make_settings(home: Path, models_dir: Path) -> Settings:
-    """Settings with their own RAG_HOME, sharing the session's converted model."""
-    return Settings(corpus=CORPUS, index=IndexSettings(home=home), embedding=EmbeddingSettings(models_dir=models_dir))
+def make_settings(home: Path, models_dir: Path, **index: Any) -> Settings:
+    """Settings with their own RAG_HOME (and index settings), sharing the session's converted model."""
+    return Settings(corpus=CORPUS, index=IndexSettings(home=home, **index),
+                    embedding=EmbeddingSettings(models_dir=models_dir))
+
+
+# Index backends the backend-parametrised tests run on: the local folder, Milvus embedded (milvus-lite, in this
+# process) and Milvus as a separate server (the milvus-lite binary on a loopback port, the code path of a cluster).
+BACKENDS = ("local", "milvus-lite", "milvus-server")
+
+
+def backend_params(*backends: str) -> list:
+    """pytest params for ``backends``; the Milvus server ones are ``slow`` (they start a subprocess)."""
+    return [pytest.param(b, marks=pytest.mark.slow) if b == "milvus-server" else b for b in backends]
+
+
+def index_options(backend: str, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """IndexSettings fields for one of BACKENDS; every Milvus test gets collections of its own."""
+    if backend == "local":
+        return {"backend": "local"}
+    uri = request.getfixturevalue("milvus_lite_uri" if backend == "milvus-lite" else "milvus_server")
+    return {"backend": "milvus", "milvus_uri": uri, "milvus_collection": f"t_{uuid.uuid4().hex[:12]}"}
+
+
+@pytest.fixture(scope="session")
+def milvus_lite_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A milvus-lite file for the session, opened by this process (tests use collections of their own)."""
+    return str(tmp_path_factory.mktemp("milvus") / "lite.db")
+
+
+@pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URI of a Milvus server: the milvus-lite binary started on a free loopback port, stopped by PID at the end.
+
+    Other processes (``rag`` subprocesses) can use it at the same time, as they would a standalone Milvus.
+    """
+    import milvus_lite
+
+    lib = Path(milvus_lite.__file__).parent / "lib"
+    port = free_port()
+    folder = tmp_path_factory.mktemp("milvus-server")
+    log = open(folder / "milvus.log", "wb")  # noqa: SIM115 - closed when the server stops
+    proc = subprocess.Popen([str(lib / "milvus"), str(folder / "server.db"), f"127.0.0.1:{port}", "ERROR"],
+                            env={**os.environ, "LD_LIBRARY_PATH": str(lib)}, cwd=folder, stdout=log, stderr=log)
+    deadline = time.monotonic() + 60
+    while True:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"the Milvus server did not start: {(folder / 'milvus.log').read_text()[-2000:]}")
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    log.close()
 
 
 @pytest.fixture(scope="session")
@@ -79,6 +141,55 @@ def service(corpus_settings: Settings, embedder):
     return RagService(corpus_settings, embedder)
 
 
+def copy_local_index(source: Settings, target: Settings) -> None:
+    """Write the local index of ``source`` (chunks, tokens, vectors, sentences) through ``target``'s backend writer.
+
+    The same vectors and tokens, without embedding the corpus again (minutes on two cores); ingesting into Milvus
+    itself is tested in tests/rag/test_ingest.py.
+    """
+    import numpy as np
+
+    from rag.index import BuildSpec, IndexedArticle, backend_for
+    from rag.index.local import LocalBackend
+
+    m = LocalBackend().manifest(source.index)
+    spec = BuildSpec(embedding_model=m.embedding_model, dim=m.dim, tokenizer=m.tokenizer, chunking=m.chunking,
+                     vector_kind=m.vector_index["kind"])
+    local = LocalBackend().open(source.index, spec)
+    ids, token_lists = local.store.all_tokens()
+    tokens = dict(zip(ids, token_lists, strict=True))
+    articles = local.articles(local.store.content_hashes())
+    with backend_for(target.index).writer(target.index, spec, rebuild=True) as writer:
+        for aid, article in articles.items():
+            chunks = sorted(local.chunks(local.store.chunk_ids_of([aid])).values(), key=lambda c: c.position)
+            sentences = local.sentences([aid]).get(aid)
+            writer.upsert(IndexedArticle(
+                article=article, chunks=chunks, tokens=[tokens[c.chunk_id] for c in chunks],
+                vectors=np.vstack([local.vectors.index.reconstruct(c.chunk_id) for c in chunks]),
+                sentences=sentences.spans if sentences else [],
+                sentence_vectors=sentences.vectors if sentences else np.zeros((0, m.dim), dtype=np.float32)))
+        writer.commit()
+
+
+@pytest.fixture(scope="session")
+def milvus_corpus_settings(corpus_settings: Settings, milvus_lite_uri: str,
+                           tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings whose index of the whole bundled corpus is in Milvus (milvus-lite in this process): a copy of the
+    session's local corpus index."""
+    settings = make_settings(tmp_path_factory.mktemp("milvus-home"), corpus_settings.embedding.models_dir,
+                             backend="milvus", milvus_uri=milvus_lite_uri, milvus_collection="corpus")
+    copy_local_index(corpus_settings, settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def milvus_service(milvus_corpus_settings: Settings, embedder):
+    """The loaded service over the corpus index in Milvus."""
+    from rag.service import RagService
+
+    return RagService(milvus_corpus_settings, embedder)
+
+
 @pytest.fixture(scope="session")
 def corpus_articles():
     """The bundled corpus as loaded Articles, by aid."""
@@ -114,8 +225,11 @@ def rag_env() -> Callable[[Settings], dict[str, str]]:
     """The environment a `rag` subprocess needs to use ``settings``' home and models."""
 
     def env(settings: Settings) -> dict[str, str]:
+        index = settings.index
+        milvus = {"RAG_MILVUS_URI": index.milvus_uri, "RAG_MILVUS_COLLECTION": index.milvus_collection} \
+            if index.backend == "milvus" else {}
         return {**os.environ, "RAG_HOME": str(settings.home), "RAG_MODELS_DIR": str(settings.embedding.models_dir),
-                "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
+                "RAG_INDEX_BACKEND": index.backend, **milvus, "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
 
     return env
 
@@ -192,3 +306,9 @@ def llm_settings(corpus_settings: Settings, llm_stand_in) -> Settings:
     """The corpus settings with the stand-in configured as the answer LLM (timeout 1.5 s)."""
     return corpus_settings.updated(answer={"llm_base_url": llm_stand_in.url, "llm_model": "stand-in",
                                            "llm_timeout": 1.5})
+
+
+@pytest.fixture(scope="session")
+def milvus_live_server(start_server, milvus_corpus_settings: Settings, milvus_service) -> str:
+    """Base URL of a real uvicorn server over the corpus index in Milvus."""
+    return start_server(milvus_corpus_settings, milvus_service)

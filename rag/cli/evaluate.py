@@ -19,6 +19,10 @@ def evaluate(
     out_dir: Annotated[Path | None, typer.Option(
         "--out", help="Where reports are written (default: RAG_HOME/eval; the committed ones: eval/reports).")] = None,
     sweep: Annotated[bool, typer.Option(help="Sweep chunking, fusion weights and the abstention threshold.")] = False,
+    backend: Annotated[str | None, typer.Option(
+        help="Index backend to evaluate (default: RAG_INDEX_BACKEND), or several, e.g. local,milvus, to compare "
+             "their hybrid figures side by side (backends.md; exit code 1 when they differ by more than 0.01).")
+    ] = None,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -34,6 +38,20 @@ def evaluate(
     if not gold.is_file():
         fail(f"{gold}: no such gold file", EXIT_USAGE)
     settings = settings_for(model)
+    backends = [b.strip() for b in (backend or "").split(",") if b.strip()]
+    if unknown := [b for b in backends if b not in ("local", "milvus")]:
+        fail(f"unknown backend(s) {', '.join(unknown)}; use local, milvus or local,milvus", EXIT_USAGE)
+    if len(backends) > 1:
+        from eval.backends import main as compare_backends
+
+        try:
+            code = compare_backends(gold=gold, backends=backends, out_dir=out_dir or settings.home / "eval",
+                                    settings=settings, embedder=load_model(settings), as_json=as_json)
+        except IndexUnavailableError as e:
+            fail(str(e), EXIT_NO_INDEX)
+        sys.exit(code)
+    if backends:
+        settings = settings.updated(index={"backend": backends[0]})
     try:
         code = run_eval(gold=gold, modes=chosen, out_dir=out_dir or settings.home / "eval", sweep=sweep,
                         settings=settings, embedder=load_model(settings), as_json=as_json)

@@ -16,16 +16,22 @@ app.add_typer(model_app, name="model")
 
 @model_app.callback()
 def model(ctx: typer.Context, model: ModelOpt = None, as_json: JsonOpt = False) -> None:
-    """Print the active embedding model: name, local path, dimension and prompts."""
+    """Print the active embedding model (name, local path, dimension, prompts) and the index backend it serves."""
+    from rag.index import backend_for
+
     if ctx.invoked_subcommand is not None:
         return
-    info = load_model(settings_for(model)).info()
+    settings = settings_for(model)
+    info = load_model(settings).info()
+    backend = backend_for(settings.index)
+    index = {**backend.describe(settings.index), "location": backend.location(settings.index)}
     if as_json:
-        print(json.dumps(info, ensure_ascii=False))
+        print(json.dumps({**info, "index": index}, ensure_ascii=False))
         return
     for key in ("name", "path", "dim"):
         out.print(f"{key:7} {escape(str(info[key]))}")
     out.print(f"prompts {escape(json.dumps(info['prompts'], ensure_ascii=False))}")
+    out.print(f"index   {escape(index['backend'])} at {escape(index['location'])}")
 
 
 @model_app.command("build")

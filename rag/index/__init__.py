@@ -1,7 +1,7 @@
 """The index: protocols every backend implements, and the factory that picks one from the settings.
 
-Retrieval, answers and ingest use only what this package exports; nothing above it names FAISS, bm25s or
-SQLite.
+Retrieval, answers and ingest use only what this package exports; nothing above it names FAISS, bm25s,
+SQLite or pymilvus.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Protocol
 
 from rag.index.base import (
     FORMAT_VERSION,
+    BackendUnreachableError,
     BuildSpec,
     DamagedIndexError,
     FileDigest,
@@ -23,12 +24,14 @@ from rag.index.base import (
     Manifest,
     NoIndexError,
     SentenceVectors,
+    bm25_idf,
 )
 from rag.settings import IndexSettings
 
 __all__ = [
     "FORMAT_VERSION",
     "Backend",
+    "BackendUnreachableError",
     "BuildSpec",
     "DamagedIndexError",
     "FileDigest",
@@ -42,6 +45,7 @@ __all__ = [
     "Manifest",
     "NoIndexError",
     "backend_for",
+    "bm25_idf",
 ]
 
 
@@ -77,7 +81,11 @@ class Backend(Protocol):
         ...
 
     def location(self, config: IndexSettings) -> str:
-        """Where the index lives, for messages and /api/stats."""
+        """Where the index lives, for messages to the operator (a path or URI, never a secret)."""
+        ...
+
+    def describe(self, config: IndexSettings) -> dict[str, str]:
+        """Which backend serves and from where, safe to show API clients (no secrets, no file-system paths)."""
         ...
 
 
@@ -87,4 +95,8 @@ def backend_for(config: IndexSettings) -> Backend:
         from rag.index.local import LocalBackend
 
         return LocalBackend()
-    raise ValueError(f"unknown index backend {config.backend!r}; use local")
+    if config.backend == "milvus":
+        from rag.index.milvus import MilvusBackend
+
+        return MilvusBackend()
+    raise ValueError(f"unknown index backend {config.backend!r}; use local or milvus")

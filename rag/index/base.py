@@ -7,6 +7,8 @@ BM25 for lexical search.
 
 from __future__ import annotations
 
+import hashlib
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -49,6 +51,10 @@ class DamagedIndexError(IndexUnavailableError):
         super().__init__(f"the index is damaged: {part} {problem}. {REBUILD}")
 
 
+class BackendUnreachableError(IndexUnavailableError):
+    """The index's engine (a Milvus server) cannot be reached or failed; the message names it, never a secret."""
+
+
 class IngestRunningError(RuntimeError):
     """Another ingest holds the index's write lock (only one may run at a time)."""
 
@@ -58,6 +64,22 @@ class FileDigest(BaseModel):
 
     size: int
     sha256: str
+
+
+def bm25_idf(df: int, n: int) -> float:
+    """BM25 inverse document frequency as Lucene computes it (always positive); 0 when no document has the term.
+
+    Every backend's ``Index.idf`` uses this one formula, so answers weigh question terms alike everywhere.
+    """
+    return math.log(1 + (n - df + 0.5) / (df + 0.5)) if df > 0 else 0.0
+
+
+def corpus_hash(content_hashes: dict[str, str]) -> str:
+    """A hash of every (aid, content hash): equal hashes mean equal indexed content, whatever the backend."""
+    h = hashlib.sha256()
+    for aid in sorted(content_hashes):
+        h.update(f"{aid}:{content_hashes[aid]};".encode())
+    return h.hexdigest()[:16]
 
 
 @dataclass(frozen=True)

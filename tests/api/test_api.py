@@ -12,13 +12,25 @@ import httpx
 import pytest
 
 from rag.ingest import ingest
-from tests.conftest import SMALL_AIDS
+from tests.conftest import SMALL_AIDS, backend_params, index_options, make_settings
+
+
+@pytest.fixture(scope="module", params=["local", "milvus"])
+def served(request) -> tuple[str, str]:
+    """(backend, base URL) of a real server over the corpus index, once on each index backend."""
+    return request.param, request.getfixturevalue("live_server" if request.param == "local" else "milvus_live_server")
 
 
 @pytest.fixture(scope="module")
-def http(live_server):
-    with httpx.Client(base_url=live_server, timeout=60) as client:
+def http(served):
+    with httpx.Client(base_url=served[1], timeout=60) as client:
         yield client
+
+
+@pytest.fixture(params=backend_params("local", "milvus-lite"))
+def small_settings(request, tmp_path, models_dir):
+    """An empty RAG_HOME (and Milvus collections) of its own, on each backend."""
+    return make_settings(tmp_path / "home", models_dir, **index_options(request.param, request))
 
 
 def test_search_returns_ranked_cited_passages(http, corpus_articles):
@@ -84,11 +96,15 @@ def test_ask_abstains_on_what_the_corpus_does_not_answer(http):
     assert body["abstained"] is True and body["citations"]
 
 
-def test_article_stats_health_config_and_docs(http, corpus_articles):
+def test_article_stats_health_config_and_docs(http, served, corpus_articles):
     a = http.get("/api/articles/2247553182_1").json()
     assert a == corpus_articles["2247553182_1"].model_dump() and a["source"]
     stats = http.get("/api/stats").json()
-    assert stats["counts"]["articles"] == 49 and stats["manifest"]["embedding_model"] and stats["backend"] == "local"
+    backend = served[0]
+    assert stats["counts"]["articles"] == 49 and stats["manifest"]["embedding_model"]
+    assert stats["backend"] == stats["index"]["backend"] == stats["manifest"]["backend"] == backend
+    if backend == "milvus":  # where it serves from, without the folder of the milvus-lite file
+        assert stats["index"] == {"backend": "milvus", "uri": "milvus-lite:lite.db", "collection": "corpus"}
     assert http.get("/healthz").json() == {"status": "ok", "index": True, "model": "intfloat/multilingual-e5-small"}
     config = http.get("/api/config").json()
     assert config["max_query_chars"] == 1000 and config["modes"] == ["hybrid", "dense", "lexical"]
@@ -170,7 +186,7 @@ def test_no_cors_headers_unless_configured(http):
     assert "access-control-allow-origin" not in r.headers
 
 
-def test_32_concurrent_clients_get_correct_answers(live_server):
+def test_32_concurrent_clients_get_correct_answers(served):
     # Each client gets what a lone client gets for the same question: no crossed wires under load. Beyond the
     # server's cap of requests at once, clients are told to come back (503 + Retry-After), and do.
     questions = {"公积金提取租房": "2247553182_1", "今年民心工程有多少项？": "2247552999_1",
@@ -180,7 +196,7 @@ def test_32_concurrent_clients_get_correct_answers(live_server):
         q = list(questions)[i % len(questions)]
         path, body, key = (("/api/ask", {"question": q}, "citations") if i % 2 else
                            ("/api/search", {"query": q}, "results"))
-        with httpx.Client(base_url=live_server, timeout=120) as c:
+        with httpx.Client(base_url=served[1], timeout=120) as c:
             for shed in range(30):
                 r = c.post(path, json=body)
                 if r.status_code != 503:
@@ -245,3 +261,15 @@ def test_the_pages_example_questions_are_answered_with_the_fact(http):
         answer = response.json()
         assert not answer["abstained"], question
         assert EXPECTED_FACT[question] in answer["answer"], (question, answer["answer"])
+
+
+def test_an_unreachable_milvus_is_a_503_that_names_it(start_server, tmp_path, models_dir, embedder):
+    from rag.service import RagService
+    from tests.conftest import free_port
+
+    settings = make_settings(tmp_path / "home", models_dir, backend="milvus",
+                             milvus_uri=f"http://127.0.0.1:{free_port()}", milvus_timeout=1)
+    url = start_server(settings, RagService(settings, embedder))
+    r = httpx.post(f"{url}/api/search", json={"query": "地铁"}, timeout=60)
+    assert r.status_code == 503 and r.json()["code"] == "index_unavailable"
+    assert "cannot reach Milvus at http://127.0.0.1" in r.json()["detail"]

@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from rag.index import backend_for
+from tests.conftest import index_options
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +36,7 @@ def test_model_json_describes_the_active_model(rag, embedder):
     assert info["name"] == embedder.name and info["dim"] == 384
     assert info["prompts"] == {"query": "query: ", "passage": "passage: "}
     assert os.path.isdir(info["path"])
+    assert info["index"]["backend"] == "local" and info["index"]["location"].endswith("index")
 
 
 @pytest.mark.slow  # a subprocess that loads the model
@@ -102,7 +104,10 @@ def test_delete_needs_no_model(run_rag, small_settings):
 
 
 @pytest.mark.slow
-def test_delete_removes_an_article_without_loading_the_model(run_rag, small_corpus, small_settings, embedder):
+@pytest.mark.parametrize("backend", ["local", "milvus-server"])
+def test_delete_removes_an_article_without_loading_the_model(run_rag, small_corpus, small_settings, embedder, backend,
+                                                            request):
+    small_settings = small_settings.updated(index=index_options(backend, request))
     from rag.ingest import ingest
 
     ingest([small_corpus], small_settings, embedder, progress=False)
@@ -132,3 +137,16 @@ def test_eval_writes_reports_under_rag_home_not_into_the_repository(rag, corpus_
     assert r.returncode == 0, r.stderr
     assert (corpus_settings.home / "eval" / "report.md").is_file()
     assert "| recall@5 | 1.000 |" in r.stdout
+
+
+@pytest.mark.slow  # a subprocess that loads the model
+def test_model_names_the_milvus_backend_and_where_it_serves_from(run_rag, small_settings, request):
+    settings = small_settings.updated(index=index_options("milvus-server", request))
+    r = run_rag(settings, "model", "--json")
+    assert r.returncode == 0, r.stderr
+    index = json.loads(r.stdout)["index"]
+    uri = settings.index.milvus_uri
+    assert index == {"backend": "milvus", "uri": uri, "collection": settings.index.milvus_collection,
+                     "location": f"{uri} (Milvus collections {settings.index.milvus_collection}_*)"}
+    r = run_rag(settings, "search", "地铁")
+    assert r.returncode == 3 and "no index at " + uri in r.stderr

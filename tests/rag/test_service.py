@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import psutil
 import pytest
 
@@ -12,7 +13,13 @@ from rag.chunking import SPLITTER, chunk_article, make_splitter
 from rag.index import NoIndexError
 from rag.ingest import delete, ingest
 from rag.service import RagService
-from tests.conftest import SMALL_AIDS
+from tests.conftest import SMALL_AIDS, backend_params, index_options, make_settings
+
+
+@pytest.fixture(params=backend_params("local", "milvus-lite"))
+def small_settings(request, tmp_path, models_dir):
+    """An empty RAG_HOME (and Milvus collections) of its own, on each backend."""
+    return make_settings(tmp_path / "home", models_dir, **index_options(request.param, request))
 
 
 def test_the_corpus_index_has_every_chunk_with_exact_offsets(service, corpus_settings, embedder, corpus_articles):
@@ -31,6 +38,7 @@ def test_stats_describe_the_index_and_the_model(service, embedder):
     stats = service.stats()
     assert stats["counts"]["articles"] == 49 and stats["accounts"] == ["天津政务网"]
     assert stats["backend"] == "local" and stats["model"]["name"] == embedder.name
+    assert stats["index"] == {"backend": "local"}
     assert stats["manifest"]["chunking"] == {"size": 300, "overlap": 60, "splitter": SPLITTER}
     assert "/" not in str(stats["manifest"].get("backend"))  # no filesystem paths in what the API shows
 
@@ -56,6 +64,7 @@ def test_the_service_follows_each_published_version(small_corpus, small_settings
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("small_settings", ["local"], indirect=True)  # SQLite files of the local backend
 def test_a_replaced_index_version_closes_its_files_at_once(small_corpus, small_settings, embedder):
     # Requests run on many threads (the server's thread pool), each with its own SQLite connection; when a new
     # version is published, the old version's connections must close as soon as no request uses them, not
@@ -75,3 +84,21 @@ def test_a_replaced_index_version_closes_its_files_at_once(small_corpus, small_s
         list(pool.map(lambda q: svc.search(q, top_k=3), ["地铁", "公积金"] * 8))
         active = (small_settings.home / "index").resolve()
         assert open_builds() == {active}
+
+
+def test_the_milvus_index_holds_what_the_local_one_holds(service, milvus_service, corpus_articles):
+    local, milvus = service.index(), milvus_service.index()
+    assert milvus.counts() == local.counts() and milvus.accounts() == local.accounts()
+    assert milvus.manifest.corpus_hash == local.manifest.corpus_hash
+    assert milvus.manifest.counts == local.manifest.counts
+    aids = list(corpus_articles)
+    assert milvus.articles(aids) == local.articles(aids) == corpus_articles
+    query = service.embedder.encode_queries(["公积金可以用来付房租吗"])[0]
+    ids = [c for c, _ in local.search_dense(query, 50)]
+    assert milvus.chunks(ids) == local.chunks(ids)
+    some = aids[:5]
+    for aid in some:
+        a, b = milvus.sentences([aid])[aid], local.sentences([aid])[aid]
+        assert a.spans == b.spans and np.allclose(a.vectors, b.vectors, atol=1e-6)
+    terms = ["公积金", "租房", "提取", "地铁", "火星", "2026"]
+    assert milvus.idf(terms) == pytest.approx(local.idf(terms), rel=1e-9) and milvus.documents() == local.documents()

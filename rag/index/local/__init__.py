@@ -19,6 +19,7 @@ from rag.index.base import (
     Manifest,
     NoIndexError,
     SentenceVectors,
+    corpus_hash,
 )
 from rag.index.local import folder
 from rag.index.local.integrity import Verifier, digest_build
@@ -203,7 +204,7 @@ class LocalWriter:
             chunking=self.spec.chunking or {},
             vector_index=vectors.params(),
             lexical={**lexical.params(), "k1": self.config.bm25_k1, "b": self.config.bm25_b},
-            corpus_hash=self.store.corpus_hash(),
+            corpus_hash=corpus_hash(self.store.content_hashes()),
             latest_date=self.store.latest_date(),
             counts={**counts, "vectors": len(vectors)},
             created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -283,3 +284,8 @@ class LocalBackend:
     def location(config: IndexSettings) -> str:
         """Where the index lives, as messages name it (relative to RAG_HOME: messages are also served over HTTP)."""
         return folder.part()
+
+    @staticmethod
+    def describe(config: IndexSettings) -> dict[str, str]:
+        """The backend's name (the folder's path stays private to the server)."""
+        return {"backend": "local"}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import bm25s
 import numpy as np
+
+from rag.index.base import bm25_idf
 
 IDS_FILE = "chunk_ids.npy"
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -66,11 +67,12 @@ class LexicalIndex:
     def idf(self, tokens: Sequence[str]) -> list[float]:
         """BM25 inverse document frequency of each token (0 for tokens the corpus does not contain)."""
         n = len(self.chunk_ids)
-        return [math.log(1 + (n - df + 0.5) / (df + 0.5)) if df else 0.0 for df in self.document_frequency(tokens)]
+        return [bm25_idf(df, n) for df in self.document_frequency(tokens)]
 
     def vocabulary(self) -> list[str]:
         """Every token the index holds."""
-        return list(self._retriever.vocab_dict) if self._retriever is not None else []
+        # bm25s keeps "" in its vocabulary as a placeholder for empty documents; it is no token.
+        return [t for t in self._retriever.vocab_dict if t] if self._retriever is not None else []
 
     def save(self, folder: Path) -> None:
         """Write the bm25s index and the row → chunk id map into ``folder``."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -233,10 +232,3 @@ class MetadataStore:
     def accounts(self) -> list[str]:
         """Distinct account names."""
         return [r[0] for r in self._conn().execute("SELECT DISTINCT account FROM articles ORDER BY account")]
-
-    def corpus_hash(self) -> str:
-        """A hash of every (aid, content hash): equal hashes mean equal indexed content."""
-        h = hashlib.sha256()
-        for aid, ch in self._conn().execute("SELECT aid, content_hash FROM articles ORDER BY aid"):
-            h.update(f"{aid}:{ch};".encode())
-        return h.hexdigest()[:16]

@@ -6,12 +6,15 @@ by the ingest and retrieval tests.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
-from rag.index import BuildSpec, IncompatibleIndexError, IndexedArticle, NoIndexError, backend_for
+from rag.index import BuildSpec, IncompatibleIndexError, IndexedArticle, IngestRunningError, NoIndexError, backend_for
 from rag.records import Article, Chunk, Filters
 from rag.settings import IndexSettings
+from tests.conftest import BACKENDS, backend_params, index_options
 
 DIM = 16
 SPEC = BuildSpec(embedding_model="test-model", dim=DIM, tokenizer="test-tokens",
@@ -64,9 +67,9 @@ def write(config: IndexSettings, articles: list[Article], *, rebuild: bool = Fal
         w.commit()
 
 
-@pytest.fixture(params=["local"])
+@pytest.fixture(params=backend_params(*BACKENDS))
 def config(request, tmp_path) -> IndexSettings:
-    return IndexSettings(home=tmp_path / "home", backend=request.param)
+    return IndexSettings(home=tmp_path / "home", **index_options(request.param, request))
 
 
 @pytest.fixture()
@@ -147,6 +150,17 @@ def test_idf_counts_documents(index):
     assert index.documents() == 4
     rare, unknown = index.idf(["出入口", "火星"])
     assert rare > 0 and unknown == 0
+    assert index.document_frequency(["出入口", "火星", "公积金", "出入口"]) == [1, 0, 1, 1]
+    assert sorted(index.vocabulary()) == sorted({t for lists in TOKENS.values() for ts in lists for t in ts})
+
+
+def test_the_manifest_knows_the_newest_article(config, index):
+    assert index.manifest.latest_date == "2026-02-09"
+    backend = backend_for(config)
+    with backend.writer(config, SPEC) as w:
+        w.delete(["c_1"])
+        w.commit()
+    assert backend.open(config, SPEC).manifest.latest_date == "2026-02-05"
 
 
 def test_an_upsert_replaces_an_article_everywhere(config, index):
@@ -212,3 +226,33 @@ def test_an_index_built_otherwise_is_refused_with_the_fix(config, index):
 def test_a_rebuild_keeps_only_what_it_writes(config, index):
     write(config, ARTICLES[:1], rebuild=True)
     assert backend_for(config).open(config, SPEC).counts()["articles"] == 1
+
+
+def test_check_returns_the_published_manifest(config, index):
+    backend = backend_for(config)
+    assert backend.check(config) == backend.manifest(config) == index.manifest
+
+
+def test_one_writer_at_a_time_a_second_waits_or_is_refused(config, index):
+    backend = backend_for(config)
+    with backend.writer(config, SPEC) as first:
+        with pytest.raises(IngestRunningError), backend.writer(config, SPEC, wait=False):
+            pass
+        first.delete(["c_1"])
+        first.commit()
+    done = threading.Event()
+
+    def second() -> None:
+        with backend.writer(config, SPEC) as w:
+            w.delete(["b_1"])
+            w.commit()
+        done.set()
+
+    with backend.writer(config, SPEC) as w:
+        thread = threading.Thread(target=second)
+        thread.start()
+        assert not done.wait(1.5)  # it waits for the first …
+        w.delete(["a_1"])
+        w.commit()
+    thread.join(30)
+    assert done.is_set() and backend.open(config, SPEC).counts()["articles"] == 0  # … then runs
