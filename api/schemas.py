@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from rag.records import Answer, Article, Filters, Hit, Mode, is_encodable
+from rag.records import Answer, Article, Filters, Hit, Interpretation, Mode, is_encodable
 
 MAX_QUERY_CHARS = 1000
 MAX_TOP_K = 50
@@ -82,6 +82,9 @@ class SearchResponse(BaseModel):
 
     query: str
     mode: Mode
+    query_terms: list[str] = Field(default_factory=list, description="The terms searched for (Chinese; an English "
+                                   "question's words translated), so a developer sees what was matched")
+    interpreted: Interpretation | None = Field(default=None, description="The date the query names, if any")
     results: list[Hit]
     took_ms: float
 

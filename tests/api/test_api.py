@@ -273,3 +273,15 @@ def test_an_unreachable_milvus_is_a_503_that_names_it(start_server, tmp_path, mo
     r = httpx.post(f"{url}/api/search", json={"query": "地铁"}, timeout=60)
     assert r.status_code == 503 and r.json()["code"] == "index_unavailable"
     assert "cannot reach Milvus at http://127.0.0.1" in r.json()["detail"]
+
+
+def test_search_says_what_it_searched_for_and_which_date_it_read(http):
+    english = http.post("/api/search", json={"query": "How many livelihood projects are there this year?"}).json()
+    assert "民心工程" in english["query_terms"]
+    assert english["interpreted"] is None  # a whole year names no article: no date is applied
+    festival = http.post("/api/search", json={"query": "When does the Spring Festival toll exemption start?"}).json()
+    assert festival["interpreted"] == {"date_from": "2026-02-15", "date_to": "2026-02-23", "source": "Spring Festival"}
+    dated = http.post("/api/search", json={"query": "2月4日天津发布了哪些通知？"}).json()
+    assert dated["interpreted"]["date_from"] == dated["interpreted"]["date_to"] == "2026-02-04"
+    plain = http.post("/api/search", json={"query": "地铁8号线"}).json()
+    assert plain["interpreted"] is None and plain["query_terms"]

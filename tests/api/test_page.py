@@ -621,3 +621,15 @@ def test_phone_layout_has_no_horizontal_scroll(phone: Page, unanswerable: str):
     expect(page.locator(".error")).to_be_visible()
     assert no_horizontal_scroll(page) <= PHONE["width"]
     shot(page, "error-phone.png")
+
+
+def test_the_page_shows_the_date_read_and_an_english_questions_chinese_terms(page: Page):
+    ask(page, "When does the Spring Festival highway toll exemption start?")
+    wait_for_answer(page)
+    line = page.locator(".turn [data-testid=interpretation]")
+    expect(line).to_contain_text("Spring Festival")
+    expect(line).to_contain_text("春节")
+    ask(page, "天津地铁8号线有什么进展？")
+    wait_for_answer(page, turns=2)
+    # A Chinese question without a date: nothing to explain.
+    expect(page.locator(".turn").nth(1).locator("[data-testid=interpretation]")).to_have_count(0)

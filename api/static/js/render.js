@@ -111,6 +111,8 @@ export function renderTurn(turn) {
     answer.append(text);
   }
   if (r.notice) answer.append(el("p", "notice", str(r.notice)));
+  const interpretation = interpretationLine(turn.question, r);
+  if (interpretation) answer.append(interpretation);
 
   const meta = [];
   if (!abstained && !streaming) meta.push(r.generator === "llm" ? t("genLlm") : t("genExtractive"));
@@ -134,6 +136,25 @@ export function renderTurn(turn) {
   }
   li.append(section);
   return li;
+}
+
+const HAN = /[\u3400-\u9fff]/;
+
+/** What the server understood, unobtrusively: the date it searched, and for a question without Chinese the
+ * Chinese terms its words were translated to (both come from the answer record: interpreted, query_terms). */
+function interpretationLine(question, r) {
+  const parts = [];
+  const d = r.interpreted;
+  if (d && typeof d === "object" && typeof d.date_from === "string" && d.date_from) {
+    const to = typeof d.date_to === "string" && d.date_to && d.date_to !== d.date_from ? d.date_to : null;
+    parts.push(t("searchedDate", d.date_from, to, typeof d.source === "string" ? d.source : ""));
+  }
+  const terms = Array.isArray(r.query_terms) ? r.query_terms.filter((x) => typeof x === "string" && x) : [];
+  if (terms.length && !HAN.test(question)) parts.push(t("searchedTerms", terms.slice(0, 8).join("、")));
+  if (!parts.length) return null;
+  const p = el("p", "interpretation", parts.join(" · "));
+  p.dataset.testid = "interpretation";
+  return p;
 }
 
 const MARKER = /\[(\d+(?:\s*[,，、]\s*\d+)*)\]/g;
