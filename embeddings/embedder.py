@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
-from embeddings.backends import EmbeddingBackend
+from embeddings.backends import EmbeddingBackend, ProgressCallback
 
 logger = logging.getLogger(__name__)
 
@@ -21,8 +23,10 @@ class Embedder:
 
     Attributes: ``name`` (model name as configured), ``path`` (folder or hub id it was loaded
     from), ``dim``, ``prompts`` ({"query", "passage"} prefixes), ``max_tokens`` (content tokens
-    per text, prompt included, special tokens excluded; longer texts are truncated) and
-    ``backend`` (the engine's name: "onnx" or "torch").
+    per text, prompt included, special tokens excluded; longer texts are truncated),
+    ``backend`` (the engine's name: "onnx" or "torch") and ``precision`` (the arithmetic the
+    vectors come from: "fp32", "int8" or "bf16"; vectors of different precisions differ slightly,
+    so an index should not mix them).
     """
 
     def __init__(
@@ -33,6 +37,7 @@ class Embedder:
         self.path = path
         self._engine = backend
         self.backend: str = backend.name
+        self.precision: str = getattr(backend, "precision", "fp32")
         self.dim = backend.dim
         self.prompts = {"query": prompts.get("query", ""), "passage": prompts.get("passage", "")}
         self.max_tokens = backend.max_tokens
@@ -44,11 +49,20 @@ class Embedder:
         return self._engine
 
     def __repr__(self) -> str:
-        return f"Embedder(name={self.name!r}, path={self.path!r}, dim={self.dim}, backend={self.backend!r})"
+        return (
+            f"Embedder(name={self.name!r}, path={self.path!r}, dim={self.dim}, backend={self.backend!r}, "
+            f"precision={self.precision!r})"
+        )
 
     def info(self) -> dict[str, Any]:
-        """Identity of the model, for index metadata: name, path, dim, prompts."""
-        return {"name": self.name, "path": self.path, "dim": self.dim, "prompts": dict(self.prompts)}
+        """Identity of the vectors, for index metadata: name, path, dim, prompts, precision."""
+        return {
+            "name": self.name,
+            "path": self.path,
+            "dim": self.dim,
+            "prompts": dict(self.prompts),
+            "precision": self.precision,
+        }
 
     def count_tokens(self, text: str) -> int:
         """Tokens the model reads for ``text`` as a passage (prompt included, special tokens not).
@@ -64,13 +78,54 @@ class Embedder:
     def encode_passages(self, texts: list[str], *, progress: bool | None = None) -> np.ndarray:
         """Embed passages (with the passage prompt): float32 array of shape (n, dim).
 
-        ``progress``: show a progress bar; by default only for more than 64 texts.
+        ``progress``: show a progress bar (passages/s and ETA); by default only for more than 64 texts.
         """
         if progress is None:
             progress = len(texts) > PROGRESS_THRESHOLD
         return self._encode(texts, self.prompts["passage"], progress=progress)
 
-    def _encode(self, texts: Sequence[str], prompt: str, *, progress: bool) -> np.ndarray:
+    def encode_passage_batches(
+        self,
+        batches: Iterable[Sequence[str]],
+        *,
+        total: int | None = None,
+        progress: bool | None = None,
+        prefetch: int = 1,
+    ) -> Iterator[np.ndarray]:
+        """Embed passages arriving in groups (e.g. per article): yields a (len(group), dim) array per group, in order.
+
+        For pipelined ingestion: up to ``prefetch`` groups are embedded in a background thread
+        while the caller produces the next group and stores the last one (ONNX Runtime releases
+        the GIL), so chunking, embedding and writing overlap. ``total`` (passages, if known) gives
+        the progress bar an ETA; ``progress`` defaults to on when ``total`` exceeds 64. Stopping
+        the iteration early cancels the groups not yet started.
+        """
+        bar = None
+        if progress is None:
+            progress = total is not None and total > PROGRESS_THRESHOLD
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=total, desc="Embedding", unit="passage", smoothing=0.1)
+        report: ProgressCallback | None = bar.update if bar is not None else None
+        prompt = self.prompts["passage"]
+        pending: deque[Future[np.ndarray]] = deque()
+        pool = ThreadPoolExecutor(1, thread_name_prefix="embed-pipeline")
+        try:
+            for group in batches:
+                pending.append(pool.submit(self._encode, group, prompt, progress=report or False))
+                while len(pending) > max(0, prefetch):
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for fut in pending:
+                fut.cancel()
+            pool.shutdown(wait=True)
+            if bar is not None:
+                bar.close()
+
+    def _encode(self, texts: Sequence[str], prompt: str, *, progress: bool | ProgressCallback) -> np.ndarray:
         if isinstance(texts, str):
             raise TypeError("expected a list of strings, got a single str")
         texts = [t if isinstance(t, str) else str(t) for t in texts]

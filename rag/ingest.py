@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ from embeddings import Embedder
 from rag import chunking
 from rag.corpus import CorpusError, LoadResult, Problem, load_articles
 from rag.index import BuildSpec, IndexedArticle, Manifest, NoIndexError, backend_for
+from rag.records import Article, Chunk
 from rag.sentences import indexed_sentences
 from rag.settings import Settings
 from rag.tokenize import fingerprint, tokenize
@@ -47,7 +48,8 @@ class IngestReport:
 
 def build_spec(settings: Settings, embedder: Embedder) -> BuildSpec:
     """Everything an index must have been built with to be extended by this configuration."""
-    return BuildSpec(embedding_model=embedder.name, dim=embedder.dim, tokenizer=fingerprint(),
+    return BuildSpec(embedding_model=embedder.name, embedding_precision=embedder.precision, dim=embedder.dim,
+                     tokenizer=fingerprint(),
                      chunking=chunking.describe(settings.chunking), vector_kind=settings.index.vector_index)
 
 
@@ -108,30 +110,69 @@ def ingest_loaded(
                 todo.append(article)
             else:
                 report.unchanged += 1
+        # Chunking is cheap next to embedding and gives the progress bar its total (an ETA); tokenizing and
+        # storing each step overlap the embedding of the next one, see _pipeline.
         chunked = [(a, chunking.chunk_article(a, splitter), indexed_sentences(a.text)) for a in todo]
-        texts = [chunking.embedding_text(a, c) for a, cs, _ in chunked for c in cs]
-        # Sentences are embedded in the same pass: the batches mix them by length, not by kind.
-        texts += [a.text[s:e] for a, _, spans in chunked for s, e in spans]
-        t0 = time.perf_counter()
-        matrix = embedder.encode_passages(texts, progress=progress)
-        report.embed_seconds = time.perf_counter() - t0
         report.chunks_embedded = sum(len(cs) for _, cs, _ in chunked)
-        report.sentences_embedded = len(texts) - report.chunks_embedded
-        chunk_row, sentence_row = 0, report.chunks_embedded
-        for article, chunks, spans in chunked:
-            writer.upsert(IndexedArticle(
+        report.sentences_embedded = sum(len(spans) for _, _, spans in chunked)
+        t0 = time.perf_counter()
+        for entry in _pipeline(chunked, embedder, progress=progress):
+            writer.upsert(entry)
+        # Embedding dominates the pipeline, and the rest overlaps it: its wall time is the embedding time.
+        report.embed_seconds = time.perf_counter() - t0
+        report.totals(writer.commit())
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+# Passages (chunks and sentences) per pipeline step: enough for well-packed batches sorted by length, few enough
+# that storing one step overlaps embedding the next and the first steps do not wait long.
+PIPELINE_PASSAGES = 512
+
+Chunked = tuple[Article, list[Chunk], list[tuple[int, int]]]
+
+
+def _steps(chunked: list[Chunked], size: int = PIPELINE_PASSAGES) -> list[list[Chunked]]:
+    """Consecutive runs of whole articles holding about ``size`` passages each."""
+    steps: list[list[Chunked]] = []
+    current: list[Chunked] = []
+    passages = 0
+    for item in chunked:
+        current.append(item)
+        passages += len(item[1]) + len(item[2])
+        if passages >= size:
+            steps.append(current)
+            current, passages = [], 0
+    if current:
+        steps.append(current)
+    return steps
+
+
+def _pipeline(chunked: list[Chunked], embedder: Embedder, *, progress: bool | None) -> Iterator[IndexedArticle]:
+    """The articles of ``chunked`` with their tokens and vectors, in order.
+
+    A background thread embeds one step while this one tokenizes and yields the step before (ONNX Runtime
+    releases the GIL), so jieba and SQLite run in the embedding's shadow. Sentences are embedded with their
+    article's chunks: the batches mix them by length, not by kind.
+    """
+    steps = _steps(chunked)
+    texts = ([chunking.embedding_text(a, c) for a, cs, _ in step for c in cs]
+             + [a.text[s:e] for a, _, spans in step for s, e in spans] for step in steps)
+    total = sum(len(cs) + len(spans) for _, cs, spans in chunked)
+    matrices = embedder.encode_passage_batches(texts, total=total, progress=progress)
+    for step, matrix in zip(steps, matrices, strict=True):
+        chunk_row, sentence_row = 0, sum(len(cs) for _, cs, _ in step)
+        for article, chunks, spans in step:
+            yield IndexedArticle(
                 article=article,
                 chunks=chunks,
                 tokens=[tokenize(chunking.embedding_text(article, c)) for c in chunks],
                 vectors=matrix[chunk_row : chunk_row + len(chunks)],
                 sentences=spans,
                 sentence_vectors=matrix[sentence_row : sentence_row + len(spans)],
-            ))
+            )
             chunk_row += len(chunks)
             sentence_row += len(spans)
-        report.totals(writer.commit())
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def delete(aids: list[str], settings: Settings, *, wait: bool = True) -> IngestReport:
@@ -145,7 +186,8 @@ def delete(aids: list[str], settings: Settings, *, wait: bool = True) -> IngestR
     manifest = backend.manifest(settings.index)
     if manifest is None:
         raise NoIndexError(backend.location(settings.index))
-    spec = BuildSpec(embedding_model=manifest.embedding_model, dim=manifest.dim, tokenizer=fingerprint())
+    spec = BuildSpec(embedding_model=manifest.embedding_model, embedding_precision=manifest.embedding_precision,
+                     dim=manifest.dim, tokenizer=fingerprint())
     aids = list(dict.fromkeys(aids))
     with backend.writer(settings.index, spec, wait=wait) as writer:
         known = writer.content_hashes()

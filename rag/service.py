@@ -48,7 +48,8 @@ class RagService:
         self.settings = settings
         self.embedder = embedder
         self.backend = backend_for(settings.index)
-        self.spec = BuildSpec(embedding_model=embedder.name, dim=embedder.dim, tokenizer=fingerprint())
+        self.spec = BuildSpec(embedding_model=embedder.name, embedding_precision=embedder.precision, dim=embedder.dim,
+                              tokenizer=fingerprint())
         self._lock = threading.Lock()
         self._loaded: _Loaded | None = None
         answer = settings.answer

@@ -153,8 +153,8 @@ def copy_local_index(source: Settings, target: Settings) -> None:
     from rag.index.local import LocalBackend
 
     m = LocalBackend().manifest(source.index)
-    spec = BuildSpec(embedding_model=m.embedding_model, dim=m.dim, tokenizer=m.tokenizer, chunking=m.chunking,
-                     vector_kind=m.vector_index["kind"])
+    spec = BuildSpec(embedding_model=m.embedding_model, embedding_precision=m.embedding_precision, dim=m.dim,
+                     tokenizer=m.tokenizer, chunking=m.chunking, vector_kind=m.vector_index["kind"])
     local = LocalBackend().open(source.index, spec)
     ids, token_lists = local.store.all_tokens()
     tokens = dict(zip(ids, token_lists, strict=True))

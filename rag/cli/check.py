@@ -37,4 +37,5 @@ def check(as_json: JsonOpt = False) -> None:
         return
     out.print(f"the index is whole: {counts['articles']} articles, {counts['chunks']} chunks, "
               f"{counts.get('sentences', 0)} sentences; {len(manifest.files)} files verified "
-              f"({size / 2**20:.1f} MiB), built {manifest.created_at} with {manifest.embedding_model}")
+              f"({size / 2**20:.1f} MiB), built {manifest.created_at} with {manifest.embedding_model} "
+              f"({manifest.embedding_precision})")

@@ -109,6 +109,8 @@ class BuildSpec(BaseModel):
     embedding_model: str
     dim: int
     tokenizer: str = Field(description="Fingerprint of the tokenizer, its dictionary and stop words")
+    embedding_precision: str | None = Field(
+        default=None, description="fp32, int8 or bf16: the arithmetic the vectors come from; None = not checked")
     chunking: dict[str, Any] | None = Field(default=None, description="None when only reading")
     vector_kind: str | None = Field(default=None, description="None when only reading")
 
@@ -119,6 +121,8 @@ class Manifest(BaseModel):
     format_version: int = FORMAT_VERSION
     backend: str
     embedding_model: str
+    # Indexes written before precisions existed were all built at fp32.
+    embedding_precision: str = "fp32"
     dim: int
     tokenizer: str
     chunking: dict[str, Any]
@@ -139,6 +143,10 @@ class Manifest(BaseModel):
             problems.append(f"format version {self.format_version} (this version reads {FORMAT_VERSION})")
         if self.embedding_model != spec.embedding_model:
             problems.append(f"embedding model {self.embedding_model!r} (active: {spec.embedding_model!r})")
+        if spec.embedding_precision is not None and self.embedding_precision != spec.embedding_precision:
+            # Vectors of two precisions differ slightly: a query must be compared with passages of its own kind.
+            problems.append(f"embedding precision {self.embedding_precision!r} (active: {spec.embedding_precision!r}, "
+                            f"RAG_EMBEDDING_PRECISION)")
         if self.dim != spec.dim:
             problems.append(f"dimension {self.dim} (active model: {spec.dim})")
         if self.tokenizer != spec.tokenizer:

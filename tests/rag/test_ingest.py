@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from embeddings import load_embedder
 from rag.chunking import chunk_id, embedding_text
 from rag.corpus import CorpusError
 from rag.index import BuildSpec, IncompatibleIndexError, IngestRunningError, NoIndexError, backend_for
@@ -141,6 +142,24 @@ def test_other_chunking_or_vector_kind_refuses_an_update_and_says_to_rebuild(sma
                      progress=False)
     assert rebuilt.added == len(SMALL_AIDS)
     assert opened(small_settings, embedder).manifest.chunking["size"] == 200
+
+
+def test_an_index_of_another_embedding_precision_is_refused_and_says_to_rebuild(small_corpus, small_settings,
+                                                                               embedder):
+    """Vectors of two precisions differ slightly, so an index holds one: the manifest records it, and
+    searching or extending the index at another precision is refused like another model."""
+    ingest([small_corpus], small_settings, embedder, progress=False)
+    assert opened(small_settings, embedder).manifest.embedding_precision == embedder.precision
+    other_precision = "fp32" if embedder.precision != "fp32" else "int8"
+    other = load_embedder(small_settings.embedding.model_copy(update={"precision": other_precision}))
+    assert other.precision == other_precision and other.name == embedder.name
+    refusal = rf"embedding precision '{embedder.precision}' \(active: '{other_precision}'.*rag ingest --rebuild"
+    with pytest.raises(IncompatibleIndexError, match=refusal):
+        opened(small_settings, other)
+    with pytest.raises(IncompatibleIndexError, match=refusal):
+        ingest([small_corpus], small_settings, other, progress=False)
+    ingest([small_corpus], small_settings, other, rebuild=True, progress=False)
+    assert opened(small_settings, other).manifest.embedding_precision == other_precision
 
 
 def test_an_edited_user_dictionary_asks_for_a_rebuild(small_corpus, small_settings, embedder, monkeypatch):

@@ -199,6 +199,7 @@ class LocalWriter:
         manifest = Manifest(
             backend="local",
             embedding_model=self.spec.embedding_model,
+            embedding_precision=self.spec.embedding_precision or "fp32",
             dim=self.spec.dim,
             tokenizer=self.spec.tokenizer,
             chunking=self.spec.chunking or {},

@@ -402,6 +402,7 @@ class MilvusWriter:
             manifest = Manifest(
                 backend="milvus",
                 embedding_model=self.spec.embedding_model,
+                embedding_precision=self.spec.embedding_precision or "fp32",
                 dim=self.spec.dim,
                 tokenizer=self.spec.tokenizer,
                 chunking=self.spec.chunking or {},

@@ -11,7 +11,15 @@ import threading
 import numpy as np
 import pytest
 
-from rag.index import BuildSpec, IncompatibleIndexError, IndexedArticle, IngestRunningError, NoIndexError, backend_for
+from rag.index import (
+    BuildSpec,
+    IncompatibleIndexError,
+    IndexedArticle,
+    IngestRunningError,
+    Manifest,
+    NoIndexError,
+    backend_for,
+)
 from rag.records import Article, Chunk, Filters
 from rag.settings import IndexSettings
 from tests.conftest import BACKENDS, backend_params, index_options
@@ -59,9 +67,9 @@ def entry(article: Article, tokens: list[list[str]] | None = None, vectors: np.n
                           sentences=[(c.start, c.end) for c in cs], sentence_vectors=-vectors)
 
 
-def write(config: IndexSettings, articles: list[Article], *, rebuild: bool = False) -> None:
+def write(config: IndexSettings, articles: list[Article], *, rebuild: bool = False, spec: BuildSpec = SPEC) -> None:
     backend = backend_for(config)
-    with backend.writer(config, SPEC, rebuild=rebuild) as w:
+    with backend.writer(config, spec, rebuild=rebuild) as w:
         for a in articles:
             w.upsert(entry(a))
         w.commit()
@@ -221,6 +229,27 @@ def test_an_index_built_otherwise_is_refused_with_the_fix(config, index):
     with backend.writer(config, SPEC.model_copy(update={"dim": 8}), rebuild=True) as w:
         w.commit()  # a rebuild starts over, whatever was there
     assert backend.open(config, SPEC.model_copy(update={"dim": 8})).counts()["articles"] == 0
+
+
+def test_the_manifest_records_the_embedding_precision_and_refuses_another(config):
+    int8 = SPEC.model_copy(update={"embedding_precision": "int8"})
+    write(config, ARTICLES, spec=int8, rebuild=True)
+    backend = backend_for(config)
+    assert backend.manifest(config).embedding_precision == "int8"
+    refusal = r"embedding precision 'int8' \(active: 'fp32'.*rag ingest --rebuild"
+    with pytest.raises(IncompatibleIndexError, match=refusal):
+        backend.open(config, int8.model_copy(update={"embedding_precision": "fp32"}))
+    with pytest.raises(IncompatibleIndexError, match="embedding precision"), \
+            backend.writer(config, int8.model_copy(update={"embedding_precision": "bf16"})):
+        pass
+    # A spec without a precision (rag check, which loads no model) does not check it.
+    assert backend.open(config, SPEC).counts()["articles"] == len(ARTICLES)
+
+
+def test_a_manifest_from_before_precisions_reads_as_fp32():
+    old = {"backend": "local", "embedding_model": "m", "dim": DIM, "tokenizer": "t", "chunking": {},
+           "vector_index": {}, "lexical": {}}
+    assert Manifest.model_validate(old).embedding_precision == "fp32"
 
 
 def test_a_rebuild_keeps_only_what_it_writes(config, index):
