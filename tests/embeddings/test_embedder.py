@@ -101,6 +101,7 @@ def test_default_model_runs_on_onnx_on_cpu(e5_embedder):
     assert "backend='onnx'" in repr(e5_embedder)
 
 
+@pytest.mark.slow  # loads torch and sentence-transformers
 def test_sentence_transformers_backend_behaves_the_same(e5_embedder, torch_embedder, caplog):
     assert torch_embedder.backend == "torch" == torch_embedder.engine.name
     assert torch_embedder.dim == 384 and torch_embedder.max_tokens == 510
@@ -115,7 +116,7 @@ def test_sentence_transformers_backend_behaves_the_same(e5_embedder, torch_embed
 PROGRESS_BARS = {"onnx": ("Embedding", "65/65"), "torch": ("Batches", "5/5")}
 
 
-@pytest.mark.parametrize("which", ["e5_embedder", "torch_embedder"])
+@pytest.mark.parametrize("which", ["e5_embedder", pytest.param("torch_embedder", marks=pytest.mark.slow)])
 def test_progress_bar_for_long_inputs(which, request, capsys):
     embedder = request.getfixturevalue(which)
     label, count = PROGRESS_BARS[embedder.backend]

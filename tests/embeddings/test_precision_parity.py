@@ -9,6 +9,8 @@ from embeddings.samples import varied_strings
 from tests.conftest import CORPUS, ROOT
 from tests.embeddings.conftest import PRECISION_STRINGS
 
+pytestmark = pytest.mark.slow  # every precision embeds a thousand strings
+
 
 @pytest.fixture(scope="package")
 def precision_cosines(precision_embedders) -> dict[str, np.ndarray]:
