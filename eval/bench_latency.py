@@ -97,7 +97,8 @@ def serve() -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    # Latency under load is measured here, not shedding (that is eval.bench_load): no request may be refused.
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAG_MAX_CONCURRENT_REQUESTS": "64"}
     proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
