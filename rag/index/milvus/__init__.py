@@ -520,21 +520,23 @@ class MilvusBackend:
         return published.manifest
 
     @staticmethod
-    def manifest(config: IndexSettings) -> Manifest | None:
-        """The published manifest, or None."""
+    def _published(config: IndexSettings) -> publish.Published | None:
+        """The published pointer row, or None when nothing has been published (or there is no Milvus file)."""
         if not connection.exists(config):
             return None
         with connection.reported(config):
-            published = publish.read(connection.connect(config), config.milvus_collection, config.milvus_timeout)
+            return publish.read(connection.connect(config), config.milvus_collection, config.milvus_timeout)
+
+    @classmethod
+    def manifest(cls, config: IndexSettings) -> Manifest | None:
+        """The published manifest, or None."""
+        published = cls._published(config)
         return published.manifest if published else None
 
-    @staticmethod
-    def version(config: IndexSettings) -> str | None:
+    @classmethod
+    def version(cls, config: IndexSettings) -> str | None:
         """``generation.version`` of the published index; changes with every commit."""
-        if not connection.exists(config):
-            return None
-        with connection.reported(config):
-            published = publish.read(connection.connect(config), config.milvus_collection, config.milvus_timeout)
+        published = cls._published(config)
         return published.id if published else None
 
     @staticmethod
