@@ -166,7 +166,7 @@ def recall(found: list[list[tuple[int, float]]], truth: np.ndarray) -> float:
 
 
 def run_one(config: IndexSettings, x: np.ndarray, q: np.ndarray, truth: np.ndarray, truth_f: np.ndarray,
-            sentence_tokens: list[list[str]], folder: Path) -> dict[str, Any]:
+            sentence_tokens: list[list[str]], folder: Path, nprobes: list[int]) -> dict[str, Any]:
     """Write, open and search one backend/kind; returns the figures."""
     milvus = config.backend == "milvus"
     spec = BuildSpec(embedding_model="bench", dim=x.shape[1], tokenizer="bench", chunking=SPEC_CHUNKING,
@@ -193,8 +193,24 @@ def run_one(config: IndexSettings, x: np.ndarray, q: np.ndarray, truth: np.ndarr
     lat, _ = timed(lambda t: index.search_lexical(t, 10), [rng.choice(sentence_tokens)[:6] for _ in range(len(q))])
     figures |= {"bm25_p50": np.percentile(lat, 50), "memory": rss_mb(milvus) - (0 if milvus else m0),
                 "disk": disk_mb(folder), "params": index.manifest.vector_index}
+    figures["probes"] = [probe(index, n, q, truth, truth_f) for n in nprobes] if config.vector_index == "ivf" else []
     index.close()
     return figures
+
+
+def probe(index: Any, nprobe: int, q: np.ndarray, truth: np.ndarray, truth_f: np.ndarray) -> dict[str, Any]:
+    """Search figures of an open IVF index at another ``nprobe`` (no rebuild: it is a search-time parameter)."""
+    if hasattr(index, "_dense_params"):  # Milvus: the search parameters sent with every request
+        index._dense_params["params"]["nprobe"] = nprobe
+    else:  # the local backend's FAISS index
+        import faiss
+
+        faiss.downcast_index(index.vectors.index.index).nprobe = nprobe
+    lat, found = timed(lambda v: index.search_dense(v, 10), q)
+    lat_f, found_f = timed(lambda v: index.search_dense(v, 10, FILTER), q)
+    return {"nprobe": nprobe, "p50": np.percentile(lat, 50), "p95": np.percentile(lat, 95),
+            "recall": recall(found, truth), "p50_f": np.percentile(lat_f, 50), "p95_f": np.percentile(lat_f, 95),
+            "recall_f": recall(found_f, truth_f)}
 
 
 def run_vectors_only(config: IndexSettings, x: np.ndarray, q: np.ndarray, truth: np.ndarray, truth_f: np.ndarray,
@@ -204,7 +220,9 @@ def run_vectors_only(config: IndexSettings, x: np.ndarray, q: np.ndarray, truth:
 
     gc.collect()
     m0, t0 = rss_mb(False), time.perf_counter()
-    ix = FaissIndex.create(x.shape[1], config, train_vectors=x[: min(len(x), 100_000)])
+    # k-means wants ≥ 39 points a list (FAISS samples up to 256): many lists need more than the usual 100k.
+    train = x[: min(len(x), max(100_000, 64 * config.ivf_nlist))]
+    ix = FaissIndex.create(x.shape[1], config, train_vectors=train)
     ix.add(np.arange(len(x), dtype=np.int64), x)
     seconds = time.perf_counter() - t0
     allowed = allowed_rows(len(x))
@@ -234,6 +252,7 @@ def main() -> None:
     p.add_argument("--milvus-uri", default="", help="a Milvus server (default: a milvus-lite file in a temp folder)")
     p.add_argument("--hnsw", default="", help="M,efConstruction,efSearch (default: the settings')")
     p.add_argument("--ivf", default="", help="nlist,nprobe (nlist 0 = 4·√n lists; default: the settings')")
+    p.add_argument("--nprobes", default="", help="IVF through a backend: also search at these nprobe values")
     p.add_argument("--noise", type=float, default=0.6, help="scale of the correlated noise (see the docstring)")
     p.add_argument("--faiss-threads", type=int, default=1,
                    help="FAISS threads (1: on a shared 2-core machine OpenMP waits on busy cores dominate)")
@@ -277,7 +296,8 @@ def main() -> None:
                     if backend == "local" and args.local_vectors_only:
                         f = run_vectors_only(config, x, q, truth, truth_f, Path(tmp))
                     else:
-                        f = run_one(config, x, q, truth, truth_f, sentence_tokens, Path(tmp))
+                        f = run_one(config, x, q, truth, truth_f, sentence_tokens, Path(tmp),
+                                    [int(v) for v in args.nprobes.split(",") if v])
                     if backend == "milvus" and not lite:
                         from rag.index.milvus import connection, layout
 
@@ -297,6 +317,10 @@ def main() -> None:
                       f"| {f['p50']:.2f} / {f['p95']:.2f} | {f['p50_f']:.2f} / {f['p95_f']:.2f} | {f['recall']:.3f} "
                       f"| {f['recall_f']:.3f} | {f['bm25_p50']:.2f} | {f['memory']:,.0f} | {f['disk']:,.0f} "
                       f"| {params} |", flush=True)
+                for r in f.get("probes", []):
+                    print(f"| {backend}{' (lite)' if lite else ''} | {kind}, nprobe {r['nprobe']} | – "
+                          f"| {r['p50']:.2f} / {r['p95']:.2f} | {r['p50_f']:.2f} / {r['p95_f']:.2f} "
+                          f"| {r['recall']:.3f} | {r['recall_f']:.3f} | – | – | – | (search-time) |", flush=True)
                 gc.collect()
         del x
 

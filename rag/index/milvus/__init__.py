@@ -63,6 +63,24 @@ def query_all(client: MilvusClient, collection: str, expr: str, fields: list[str
     return out
 
 
+
+def _read_published(config: IndexSettings) -> tuple[MilvusClient, publish.Published] | None:
+    """The client and the published pointer, or None when nothing was published (or there is no Milvus file)."""
+    if not connection.exists(config):
+        return None
+    client = connection.connect(config)
+    with connection.reported(config):
+        published = publish.read(client, config.milvus_collection, config.milvus_timeout)
+    return (client, published) if published else None
+
+
+def _require_published(config: IndexSettings) -> tuple[MilvusClient, publish.Published]:
+    """The client and the published pointer; NoIndexError naming where the index was looked for."""
+    found = _read_published(config)
+    if found is None:
+        raise NoIndexError(MilvusBackend.location(config))
+    return found
+
 class MilvusIndex:
     """The published version of the index, read from Milvus."""
 
@@ -85,14 +103,9 @@ class MilvusIndex:
     @classmethod
     def open(cls, config: IndexSettings, spec: BuildSpec) -> MilvusIndex:
         """The published version, checked against ``spec``; its collections are loaded if Milvus released them."""
-        if not connection.exists(config):
-            raise NoIndexError(MilvusBackend.location(config))
-        client = connection.connect(config)
+        client, published = _require_published(config)
+        published.manifest.check(spec)
         with connection.reported(config):
-            published = publish.read(client, config.milvus_collection, config.milvus_timeout)
-            if published is None:
-                raise NoIndexError(MilvusBackend.location(config))
-            published.manifest.check(spec)
             index = cls(client, config, published)
             for name in index.names.values():
                 state = str(client.get_load_state(name).get("state"))
@@ -494,16 +507,10 @@ class MilvusBackend:
     def check(self, config: IndexSettings) -> Manifest:
         """The published manifest, after checking once per version that its collections exist and hold what it
         counts (NoIndexError, DamagedIndexError)."""
-        if not connection.exists(config):
-            raise NoIndexError(self.location(config))
-        client = connection.connect(config)
+        client, published = _require_published(config)
+        if self._verified == (config.milvus_target, config.milvus_collection, published.id):
+            return published.manifest
         with connection.reported(config):
-            published = publish.read(client, config.milvus_collection, config.milvus_timeout)
-            if published is None:
-                raise NoIndexError(self.location(config))
-            verified = self._verified
-            if verified is not None and verified == (config.milvus_target, config.milvus_collection, published.id):
-                return published.manifest
             names = {k: layout.name(config.milvus_collection, published.generation, k) for k in layout.KINDS}
             for name in names.values():
                 if not client.has_collection(name):
@@ -519,25 +526,17 @@ class MilvusBackend:
         self._verified = (config.milvus_target, config.milvus_collection, published.id)
         return published.manifest
 
-    @staticmethod
-    def _published(config: IndexSettings) -> publish.Published | None:
-        """The published pointer row, or None when nothing has been published (or there is no Milvus file)."""
-        if not connection.exists(config):
-            return None
-        with connection.reported(config):
-            return publish.read(connection.connect(config), config.milvus_collection, config.milvus_timeout)
-
     @classmethod
     def manifest(cls, config: IndexSettings) -> Manifest | None:
         """The published manifest, or None."""
-        published = cls._published(config)
-        return published.manifest if published else None
+        found = _read_published(config)
+        return found[1].manifest if found else None
 
     @classmethod
     def version(cls, config: IndexSettings) -> str | None:
         """``generation.version`` of the published index; changes with every commit."""
-        published = cls._published(config)
-        return published.id if published else None
+        found = _read_published(config)
+        return found[1].id if found else None
 
     @staticmethod
     def location(config: IndexSettings) -> str:
