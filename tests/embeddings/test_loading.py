@@ -56,8 +56,9 @@ def test_default_model_needs_a_models_dir():
 # Conversion
 
 
-def test_conversion_writes_a_complete_sentence_transformers_folder(e5_converted_dir):
-    dest = e5_converted_dir
+@pytest.mark.slow
+def test_conversion_writes_a_complete_sentence_transformers_folder(fresh_conversion):
+    dest = fresh_conversion
     for rel in (
         "config.json",
         "model.safetensors",
