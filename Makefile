@@ -35,7 +35,7 @@ run: index
 test: lint
 	$(PY) -m pytest -q
 
-# The inner loop (about two minutes; the aim is one): no browser, no evaluation gate, no test that builds indexes of its own.
+# The inner loop (about 1¾ minutes; the aim is one): no browser, no evaluation gate, no test that takes seconds.
 test-fast: lint
 	$(PY) -m pytest -q -m "not slow and not browser and not gate"
 

@@ -186,6 +186,7 @@ def test_no_cors_headers_unless_configured(http):
     assert "access-control-allow-origin" not in r.headers
 
 
+@pytest.mark.slow  # 32 threads of real requests: seconds
 def test_32_concurrent_clients_get_correct_answers(served):
     # Each client gets what a lone client gets for the same question: no crossed wires under load. Beyond the
     # server's cap of requests at once, clients are told to come back (503 + Retry-After), and do.

@@ -60,6 +60,7 @@ def test_a_body_that_never_arrives_is_a_408_and_the_connection_closes(strict):
     assert json.loads(body)["code"] == "request_timeout"
 
 
+@pytest.mark.slow  # hundreds of connections held open until the body deadline
 def test_many_slow_clients_neither_hold_slots_nor_stay_open(strict):
     # 100 connections each holding half a body: the cap is 2, yet a normal client is served meanwhile, because
     # a request takes a slot only once its body has arrived; and all 100 are closed after the deadline.

@@ -90,6 +90,7 @@ def test_conversion_writes_a_complete_sentence_transformers_folder(fresh_convers
     assert [p.name for p in dest.parent.iterdir()] == [dest.name]
 
 
+@pytest.mark.slow  # a conversion from scratch
 def test_outdated_or_partial_folder_is_replaced_atomically(tmp_path):
     dest = tmp_path / "models" / "e5"
     dest.mkdir(parents=True)
@@ -117,6 +118,7 @@ def test_second_load_reuses_the_converted_folder(e5_config, e5_embedder, e5_conv
     assert again.path == e5_embedder.path == str(dest)
 
 
+@pytest.mark.slow  # loads torch and sentence-transformers
 def test_converted_folder_loads_as_plain_sentence_transformer(e5_st_model):
     assert e5_st_model.max_seq_length == 512
     assert e5_st_model.prompts["query"] == "query: " and e5_st_model.prompts["passage"] == "passage: "
@@ -129,6 +131,7 @@ def test_converted_folder_loads_as_plain_sentence_transformer(e5_st_model):
 # Other models
 
 
+@pytest.mark.slow  # imports torch and sentence-transformers (about 10 s)
 def test_unknown_model_raises_a_helpful_offline_error(e5_config, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelUnavailableError) as excinfo:
@@ -196,6 +199,7 @@ def test_missing_graph_is_written_atomically_on_first_load(precision_embedders):
     assert sorted(p.name for p in onnx_dir.iterdir()) == sorted(GRAPH_FILES.values())  # no temporaries left
 
 
+@pytest.mark.slow  # copies the model and exports a graph
 def test_a_graph_that_cannot_be_written_falls_back_to_fp32(e5_config, e5_converted_dir, tmp_path, caplog):
     """A folder where the bf16 graph cannot be written still runs on ONNX Runtime, at fp32, and says so."""
     src = e5_converted_dir
