@@ -63,7 +63,6 @@ def query_all(client: MilvusClient, collection: str, expr: str, fields: list[str
     return out
 
 
-
 def _read_published(config: IndexSettings) -> tuple[MilvusClient, publish.Published] | None:
     """The client and the published pointer, or None when nothing was published (or there is no Milvus file)."""
     if not connection.exists(config):
@@ -80,6 +79,7 @@ def _require_published(config: IndexSettings) -> tuple[MilvusClient, publish.Pub
     if found is None:
         raise NoIndexError(MilvusBackend.location(config))
     return found
+
 
 class MilvusIndex:
     """The published version of the index, read from Milvus."""
