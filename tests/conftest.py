@@ -68,20 +68,16 @@ def milvus_lite_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(tmp_path_factory.mktemp("milvus") / "lite.db")
 
 
-@pytest.fixture(scope="session")
-def milvus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URI of a Milvus server: the milvus-lite binary started on a free loopback port, stopped by PID at the end.
-
-    Other processes (``rag`` subprocesses) can use it at the same time, as they would a standalone Milvus.
-    """
+def start_milvus_server(folder: Path) -> tuple[subprocess.Popen, str]:
+    """The milvus-lite binary as a server on a free loopback port, its files and log in ``folder``; its URI."""
     import milvus_lite
 
     lib = Path(milvus_lite.__file__).parent / "lib"
     port = free_port()
-    folder = tmp_path_factory.mktemp("milvus-server")
-    log = open(folder / "milvus.log", "wb")  # noqa: SIM115 - closed when the server stops
+    log = open(folder / "milvus.log", "wb")  # noqa: SIM115 - the server process holds it
     proc = subprocess.Popen([str(lib / "milvus"), str(folder / "server.db"), f"127.0.0.1:{port}", "ERROR"],
                             env={**os.environ, "LD_LIBRARY_PATH": str(lib)}, cwd=folder, stdout=log, stderr=log)
+    log.close()
     deadline = time.monotonic() + 60
     while True:
         with socket.socket() as s:
@@ -91,14 +87,28 @@ def milvus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.kill()
             raise RuntimeError(f"the Milvus server did not start: {(folder / 'milvus.log').read_text()[-2000:]}")
         time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def stop_milvus_server(proc: subprocess.Popen) -> None:
+    """Stop a server of ``start_milvus_server`` by its PID (SIGTERM, then SIGKILL after 20 s)."""
     os.kill(proc.pid, signal.SIGTERM)
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-    log.close()
+
+
+@pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URI of a Milvus server: the milvus-lite binary started on a free loopback port, stopped by PID at the end.
+
+    Other processes (``rag`` subprocesses) can use it at the same time, as they would a standalone Milvus.
+    """
+    proc, uri = start_milvus_server(tmp_path_factory.mktemp("milvus-server"))
+    yield uri
+    stop_milvus_server(proc)
 
 
 @pytest.fixture(scope="session")

@@ -99,6 +99,7 @@ def _unreachable(uri: str, error: Exception) -> str:
 @contextmanager
 def reported(config: IndexSettings) -> Iterator[None]:
     """Turn Milvus failures (server gone, timeout, refused token) into BackendUnreachableError with the URI."""
+    import grpc
     from pymilvus.exceptions import MilvusException
 
     try:
@@ -106,6 +107,15 @@ def reported(config: IndexSettings) -> Iterator[None]:
     except MilvusException as e:
         raise BackendUnreachableError(
             f"Milvus at {public_uri(config.milvus_target)} failed: {e.message} (code {e.code})") from e
+    except grpc.RpcError as e:  # pymilvus lets some gRPC failures through as they are (a deadline, mostly)
+        code = e.code() if isinstance(e, grpc.Call) else None
+        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            raise BackendUnreachableError(
+                f"Milvus at {public_uri(config.milvus_target)} did not answer within {config.milvus_timeout:g} s "
+                "(RAG_MILVUS_TIMEOUT)") from e
+        details = e.details() if isinstance(e, grpc.Call) else str(e)
+        raise BackendUnreachableError(
+            f"Milvus at {public_uri(config.milvus_target)} failed: {details} ({code.name if code else 'gRPC'})") from e
 
 
 def close_all() -> None:

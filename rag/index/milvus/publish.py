@@ -27,6 +27,8 @@ LEASE = "lease"
 # A writer renews its lease this often; a lease not renewed for LEASE_SECONDS belonged to a writer that died.
 HEARTBEAT_SECONDS = 20
 LEASE_SECONDS = 120
+# Deadline of one read of the lease row (a busy Milvus can take a while; see Lease.check).
+LEASE_READ_TIMEOUT = 30
 
 
 @dataclass(frozen=True)
@@ -85,9 +87,10 @@ class Lease:
     still holds the lease and publishes nothing otherwise.
     """
 
-    def __init__(self, client: MilvusClient, prefix: str):
+    def __init__(self, client: MilvusClient, prefix: str, read_timeout: float = LEASE_READ_TIMEOUT):
         self.client = client
         self.prefix = prefix
+        self.read_timeout = read_timeout
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -97,7 +100,7 @@ class Lease:
         """Take the lease, waiting for another writer to finish, or (``wait`` false) raise IngestRunningError
         naming the writer that holds it."""
         while True:
-            row = _row(self.client, self.prefix, LEASE, timeout=30)
+            row = _row(self.client, self.prefix, LEASE, timeout=self.read_timeout)
             if row is None or not row["owner"] or time.time() - row["heartbeat"] >= LEASE_SECONDS:
                 break
             if not wait:
@@ -129,12 +132,27 @@ class Lease:
 
     def holder(self) -> str | None:
         """Who holds the lease now."""
-        row = _row(self.client, self.prefix, LEASE, timeout=30)
+        row = _row(self.client, self.prefix, LEASE, timeout=self.read_timeout)
         return row["owner"] if row else None
 
     def check(self) -> None:
-        """Raise unless this writer still holds the lease (checked right before publishing)."""
-        if self.lost or self.holder() != self.owner:
+        """Raise unless this writer still holds the lease (checked right before publishing).
+
+        A Milvus too busy to answer within the read deadline (seen under a heavy milvus-lite insert) is asked again
+        until the lease could have expired: a slow moment must not throw a long ingest away.
+        """
+        import grpc
+        from pymilvus.exceptions import MilvusException
+
+        deadline = time.monotonic() + LEASE_SECONDS
+        while True:
+            try:
+                holder = self.holder()
+                break
+            except (MilvusException, grpc.RpcError):
+                if time.monotonic() >= deadline:
+                    raise
+        if self.lost or holder != self.owner:
             raise IndexUnavailableError(
                 f"this ingest lost its lease on {self.prefix}_* (another ingest took over after it stalled for "
                 f"{LEASE_SECONDS} s); nothing was published")

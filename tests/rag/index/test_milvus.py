@@ -5,19 +5,23 @@ killed writer, expressions that user input cannot break, long texts, the lease, 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 
 import numpy as np
 import pytest
 
 from rag.index import DamagedIndexError, IndexedArticle, IndexUnavailableError, IngestRunningError, backend_for
-from rag.index.milvus import connection, layout
+from rag.index.milvus import connection, layout, publish
 from rag.index.milvus.expressions import LIVE
 from rag.records import Article, Chunk, Filters
 from rag.settings import IndexSettings
-from tests.conftest import ROOT, backend_params, free_port, index_options
+from tests.conftest import ROOT, backend_params, free_port, index_options, start_milvus_server, stop_milvus_server
 from tests.rag.index.test_contract import ARTICLES, DIM, SPEC, entry, vector, write
 from tests.rag.index.test_lexical import lucene_bm25
 
@@ -117,6 +121,31 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_lease(milvus):  # 
     with backend.writer(milvus, SPEC) as again:  # the lease was released
         assert set(again.content_hashes()) == {"b_1", "c_1"}
 
+
+
+@pytest.mark.slow  # a Milvus server of its own, paused for a few seconds
+def test_the_commit_asks_again_when_milvus_is_too_busy_to_answer_the_lease_check_in_time(tmp_path):
+    # Under a heavy insert (a million chunks) milvus-lite has missed the deadline of a read on the state collection;
+    # the check before publishing must not throw a long ingest away for that.
+    proc, uri = start_milvus_server(tmp_path)
+    resume = threading.Timer(2.5, os.kill, (proc.pid, signal.SIGCONT))
+    try:
+        config = IndexSettings(home=tmp_path / "home", backend="milvus", milvus_uri=uri, milvus_collection="busy")
+        write(config, ARTICLES)
+        lease = publish.Lease(connection.connect(config), "busy", read_timeout=1)
+        lease.take()
+        os.kill(proc.pid, signal.SIGSTOP)  # answers nothing for 2.5 s: reads with a 1 s deadline fail
+        resume.start()
+        started = time.monotonic()
+        lease.check()
+        assert time.monotonic() - started >= 2.0
+        assert lease.holder() == lease.owner
+        lease.release()
+        assert lease.holder() is None
+    finally:
+        resume.cancel()
+        os.kill(proc.pid, signal.SIGCONT)
+        stop_milvus_server(proc)
 
 def _rows(config: IndexSettings, kind: str) -> list[dict]:
     client = connection.connect(config)
@@ -221,6 +250,24 @@ def test_an_unreachable_server_is_a_clear_error_within_the_timeout(tmp_path):
     with pytest.raises(IndexUnavailableError, match="cannot reach Milvus at http://127.0.0.1"):
         backend_for(config).version(config)
 
+
+
+@pytest.mark.slow  # a Milvus server of its own, paused for a few seconds
+def test_a_server_that_stops_answering_is_a_clear_error_within_the_timeout(tmp_path):
+    proc, uri = start_milvus_server(tmp_path)
+    try:
+        config = IndexSettings(home=tmp_path / "home", backend="milvus", milvus_uri=uri, milvus_collection="hung",
+                               milvus_timeout=1)
+        write(config, ARTICLES)
+        index = backend_for(config).open(config, SPEC)
+        os.kill(proc.pid, signal.SIGSTOP)  # connected, but answers nothing
+        started = time.monotonic()
+        with pytest.raises(IndexUnavailableError, match=f"Milvus at {uri} did not answer within 1 s"):
+            index.search_dense(vector(0), 3)
+        assert time.monotonic() - started < 5
+    finally:
+        os.kill(proc.pid, signal.SIGCONT)
+        stop_milvus_server(proc)
 
 @pytest.mark.slow  # a subprocess holds the file
 def test_a_milvus_lite_file_open_in_another_process_says_what_to_do(tmp_path):
