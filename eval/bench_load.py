@@ -73,12 +73,16 @@ async def run_cell(url: str, endpoint: str, clients: int, questions: list[str], 
             t0 = time.perf_counter()
             try:
                 async with http.post(path, json={key: question}) as r:
-                    body = await r.json()
                     status, retry_after = r.status, r.headers.get("retry-after", "1")
+                    text = await r.text()
             except (aiohttp.ClientError, TimeoutError) as e:
                 cell.errors[type(e).__name__] = cell.errors.get(type(e).__name__, 0) + 1
                 continue
             took = time.perf_counter() - t0
+            try:  # every answer of the API is JSON; anything else (a proxy's page?) is counted by its status alone
+                body = json.loads(text)
+            except ValueError:
+                body = {}
             if status == 200:
                 cell.latencies.append(took)
             elif status == 503 and body.get("code") == "overloaded":
