@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_EMBEDDING_MODEL = "intfloat/multilingual-e5-small"
 
 Precision = Literal["fp32", "int8", "bf16"]
-PRECISIONS: tuple[str, ...] = ("fp32", "int8", "bf16")
+PRECISIONS: tuple[str, ...] = get_args(Precision)
 
 
 class EmbeddingSettings(BaseSettings):

