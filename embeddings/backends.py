@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -196,24 +196,21 @@ class OnnxBackend:
             report: ProgressCallback | None = bar.update
         else:
             report = progress or None
+        runs: list[Future[np.ndarray]] = []
         try:
             if len(batches) == 1 or self.threads == 1 or not self.concurrent:
-                for idx in batches:
-                    out[idx] = self._run([ids[i] for i in idx])
-                    if report:
-                        report(len(idx))
+                results: Iterator[np.ndarray] = (self._run([ids[i] for i in idx]) for idx in batches)
             else:
                 solo, pool = self._concurrent()
                 runs = [pool.submit(self._run, [ids[i] for i in idx], solo) for idx in batches]
-                try:
-                    for idx, run in zip(batches, runs, strict=True):
-                        out[idx] = run.result()
-                        if report:
-                            report(len(idx))
-                finally:
-                    for run in runs:
-                        run.cancel()
+                results = (run.result() for run in runs)
+            for idx, vectors in zip(batches, results, strict=True):
+                out[idx] = vectors
+                if report:
+                    report(len(idx))
         finally:
+            for run in runs:  # after a failure, the batches not yet started
+                run.cancel()
             if bar is not None:
                 bar.close()
         return out, over
