@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import httpx
 
 from eval.metrics import percentile
 from eval.run import load_gold
+from eval.server import served
 from rag.settings import PROJECT_ROOT, get_settings
 
 
@@ -92,27 +92,6 @@ def streamed(questions: list[str], url: str, clients: int) -> None:
     print(f"HTTP stream  last event (done)       {clients:2} client(s)  {_stats([d for _, d in times])}")
 
 
-def serve() -> tuple[subprocess.Popen, str]:
-    """Start `rag serve` on a free port and wait until it answers."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    # Latency under load is measured here, not shedding (that is eval.bench_load): no request may be refused.
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAG_MAX_CONCURRENT_REQUESTS": "64"}
-    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not start")
-
-
 def main() -> None:
     """Parse flags and run every combination."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -126,16 +105,13 @@ def main() -> None:
     clients = [int(c) for c in args.clients.split(",")]
     for n in clients:
         in_process(questions, n)
-    proc, url = serve()
-    try:
+    # Latency under load is measured here, not shedding (that is eval.bench_load): no request may be refused.
+    with served({"RAG_MAX_CONCURRENT_REQUESTS": "64"}) as url:
         over_http(questions[:5], url, 1, report=False)  # warm-up
         for n in clients:
             over_http(questions, url, n)
         for n in clients:
             streamed(questions, url, n)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 if __name__ == "__main__":

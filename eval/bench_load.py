@@ -19,17 +19,17 @@ import argparse
 import asyncio
 import json
 import os
-import socket
-import subprocess
 import sys
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
-import httpx
 import numpy as np
+
+from eval.server import served
 
 GOLD = Path(__file__).parent / "gold.jsonl"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -103,35 +103,6 @@ async def run_cell(url: str, endpoint: str, clients: int, questions: list[str], 
     return cell
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(cap: int | None) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "RAG_PORT": str(port), "RAG_HOST": "127.0.0.1", "HF_HUB_OFFLINE": "1"}
-    if cap is not None:
-        env["RAG_MAX_CONCURRENT_REQUESTS"] = str(cap)
-    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit("`rag serve` exited; is there an index (`rag ingest`)?")
-        try:
-            health = httpx.get(f"{url}/healthz", timeout=5)
-            if health.status_code == 200:
-                return proc, url
-            raise SystemExit(f"the server is not healthy: {health.json().get('detail')}")
-        except httpx.TransportError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("`rag serve` did not start within 300 s")
-
-
 def table(rows: list[dict[str, object]]) -> str:
     lines = ["| endpoint | clients | answered/s | p50 ms | p95 ms | p99 ms | shed (503) | errors |",
              "|---|---|---|---|---|---|---|---|"]
@@ -151,15 +122,11 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     questions = [json.loads(line)["question"] for line in GOLD.read_text(encoding="utf-8").splitlines() if line]
-    proc = None
-    if args.url:
-        if urlsplit(args.url).hostname not in LOOPBACK:
-            raise SystemExit("load is only ever sent to the loopback interface (127.0.0.1, localhost, ::1)")
-        url = args.url
-    else:
-        proc, url = start_server(args.cap)
-    try:
-        rows = []
+    if args.url and urlsplit(args.url).hostname not in LOOPBACK:
+        raise SystemExit("load is only ever sent to the loopback interface (127.0.0.1, localhost, ::1)")
+    env = {"RAG_MAX_CONCURRENT_REQUESTS": str(args.cap)} if args.cap is not None else None
+    rows = []
+    with nullcontext(args.url) if args.url else served(env) as url:
         for endpoint in args.endpoints.split(","):
             asyncio.run(run_cell(url, endpoint, 1, questions, 2.0, 20))  # warm-up
             for clients in (int(c) for c in args.clients.split(",")):
@@ -167,10 +134,6 @@ def main() -> int:
                 rows.append(cell.row())
                 if not args.json:
                     print(table(rows[-1:]).splitlines()[-1], flush=True)
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
