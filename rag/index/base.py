@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -135,6 +136,14 @@ class Manifest(BaseModel):
     files: dict[str, FileDigest] = Field(
         default_factory=dict, description="File-based backends: every file of the build (but this manifest), "
                                           "by path relative to the build, with its size and SHA-256")
+
+    @classmethod
+    def of_build(cls, spec: BuildSpec, **fields: Any) -> Manifest:
+        """The manifest of a build made with ``spec`` (model, precision, tokenizer, chunking), stamped now;
+        ``fields`` are the backend's own (backend, vector_index, lexical, counts, …)."""
+        return cls(embedding_model=spec.embedding_model, embedding_precision=spec.embedding_precision or "fp32",
+                   dim=spec.dim, tokenizer=spec.tokenizer, chunking=spec.chunking or {},
+                   created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **fields)
 
     def check(self, spec: BuildSpec) -> None:
         """Raise IncompatibleIndexError naming every difference from ``spec`` and saying how to rebuild."""

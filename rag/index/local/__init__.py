@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -196,19 +195,14 @@ class LocalWriter:
         counts = self.store.counts()
         if len(vectors) != counts["chunks"]:
             raise RuntimeError(f"index inconsistent: {len(vectors)} vectors for {counts['chunks']} chunks")
-        manifest = Manifest(
+        manifest = Manifest.of_build(
+            self.spec,
             backend="local",
-            embedding_model=self.spec.embedding_model,
-            embedding_precision=self.spec.embedding_precision or "fp32",
-            dim=self.spec.dim,
-            tokenizer=self.spec.tokenizer,
-            chunking=self.spec.chunking or {},
             vector_index=vectors.params(),
             lexical={**lexical.params(), "k1": self.config.bm25_k1, "b": self.config.bm25_b},
             corpus_hash=corpus_hash(self.store.content_hashes()),
             latest_date=self.store.latest_date(),
             counts={**counts, "vectors": len(vectors)},
-            created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         )
         self.store.close()
         # Written last: a build's manifest records every other file as it is now.

@@ -8,7 +8,6 @@ the embedding model stays with the caller. How commits are published atomically:
 from __future__ import annotations
 
 import math
-import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -412,20 +411,15 @@ class MilvusWriter:
                     hashes.pop(aid, None)
                 else:
                     hashes[aid] = new
-            manifest = Manifest(
+            manifest = Manifest.of_build(
+                self.spec,
                 backend="milvus",
-                embedding_model=self.spec.embedding_model,
-                embedding_precision=self.spec.embedding_precision or "fp32",
-                dim=self.spec.dim,
-                tokenizer=self.spec.tokenizer,
-                chunking=self.spec.chunking or {},
                 vector_index=vector_index,
                 lexical={"library": "milvus", "method": "lucene", "analyzer": "whitespace",
                          "k1": self.config.bm25_k1, "b": self.config.bm25_b},
                 corpus_hash=corpus_hash(hashes),
                 latest_date=max((r["key"] for r in dates), default=""),
                 counts={**totals, "vectors": totals["chunks"]},
-                created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             )
             current = publish.read(self.client, self.prefix, self.config.milvus_timeout)
             if (current and (current.generation, current.version)) != (
