@@ -18,7 +18,7 @@ from typing import Literal
 
 from rag.dates import DateRange, interpret
 from rag.tokenize import has_chinese, tokenize, words
-from rag.translate import PinyinIndex, TermMatch, translate
+from rag.translate import PinyinIndex, Relatedness, TermMatch, translate
 
 AnswerType = Literal["time", "duration", "quantity", "place", "body", "person", "procedure", "reason", "yesno",
                      "list", "other"]
@@ -43,8 +43,9 @@ _ZH_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
     ("body", re.compile(r"哪个部门|哪些部门|哪家|什么单位|哪个单位|哪个机构|什么机构|哪些单位|哪些企业|哪个企业|"
                         r"哪个公司|由谁|哪所|哪个学校|哪个医院|哪家医院|牵头")),
     ("person", re.compile(r"谁|哪位|什么人|负责人是")),
-    ("quantity", re.compile(r"多少|几(?:个|项|家|条|座|所|部|辆|台|万|亿|名|人|次|倍|成|处|批|类|种|级|期|届)|"
-                            r"多大|多高|多远|多重|多快|比例|占比|百分之|几成|金额|额度|标准是|增长了?多少|达到多少|"
+    # 哪几个 asks which ones (a list), 几个 how many; 排第几 asks a rank, answered by a number too.
+    ("quantity", re.compile(r"多少|(?<!哪)几(?:个|项|家|条|座|所|部|辆|台|万|亿|名|人|次|倍|成|处|批|类|种|级|期|届)|"
+                            r"第几|多大|多高|多远|多重|多快|比例|占比|百分之|几成|金额|额度|标准是|增长了?多少|达到多少|"
                             r"什么水平")),
     ("procedure", re.compile(r"怎么|如何|怎样|流程|步骤|手续|需要什么|要带什么|哪些材料|什么材料|怎么办|办理")),
     ("list", re.compile(r"哪些|哪几|有什么|包括什么|包含哪些|都有|有哪")),
@@ -188,13 +189,14 @@ class QueryStats:
         return self._names
 
 
-def analyze(question: str, stats: QueryStats, today: dt.date) -> Query:
-    """Analyse ``question`` against the index's statistics; ``today`` anchors relative dates."""
+def analyze(question: str, stats: QueryStats, today: dt.date, relatedness: Relatedness | None = None) -> Query:
+    """Analyse ``question`` against the index's statistics; ``today`` anchors relative dates; ``relatedness``
+    chooses the sense of an English word among the Chinese words the corpus uses (``rag.translate``)."""
     english = is_english(question)
     normal = simplified(question)
     dates = interpret(normal, today)
     if english:
-        matches = tuple(translate(question, stats.term_frequency, stats.names))
+        matches = tuple(translate(question, stats.term_frequency, stats.names, relatedness))
         chinese = [c for m in matches for c in m.chinese]
         tokens = [t for term in chinese for t in tokenize(term)]
         # Latin words the articles also use (AI, 5G, App) count as they are.

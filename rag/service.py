@@ -28,6 +28,7 @@ from rag.retrieval import Retrieved, retrieve
 from rag.settings import Settings
 from rag.streaming import AnswerEvent, answer_events
 from rag.tokenize import fingerprint
+from rag.translate import ModelRelatedness
 
 
 @dataclass
@@ -52,6 +53,7 @@ class RagService:
                               tokenizer=fingerprint())
         self._lock = threading.Lock()
         self._loaded: _Loaded | None = None
+        self.relatedness = ModelRelatedness(embedder)  # English words' senses, by the same multilingual model
         answer = settings.answer
         self.llm = (
             LLMClient(answer.llm_base_url, answer.llm_model, api_key=answer.llm_api_key, timeout=answer.llm_timeout)
@@ -100,12 +102,11 @@ class RagService:
         with self._lease() as loaded:
             yield loaded.index
 
-    @staticmethod
-    def _analyzed(question: str, loaded: _Loaded, today: dt.date | None = None) -> Query:
+    def _analyzed(self, question: str, loaded: _Loaded, today: dt.date | None = None) -> Query:
         if today is None:
             latest = loaded.index.manifest.latest_date
             today = dt.date.fromisoformat(latest) if latest else dt.date.today()
-        return analyze(question, loaded.stats, today)
+        return analyze(question, loaded.stats, today, self.relatedness)
 
     def analyze(self, question: str, *, today: dt.date | None = None) -> Query:
         """The question analysed against the index; relative dates count from its newest article."""

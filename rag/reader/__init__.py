@@ -30,6 +30,8 @@ NAMED_SPECIFICITY = 0.2
 # An enumerated item: 一是…, （二）…, 3.…, ②…, 第四条…
 _ITEM = re.compile(r"^\s*(?:[一二三四五六七八九十]+是|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．]|[①-⑩]|"
                    r"第[一二三四五六七八九十\d]+[条项点])")
+# A sentence that announces an enumeration: 六方面重点任务, 三大显著特点, 以下情形.
+_ANNOUNCES = re.compile(r"[一二三四五六七八九十两\d]+(?:个|项|大|方面|类|条|点|种|件)|以下|如下")
 # A further sentence joins the answer when it is at least this likely relative to the best one (chosen by
 # cross-validation: one more sentence often completes an answer that the best sentence only begins).
 SECOND_SENTENCE_RATIO = 0.6
@@ -95,9 +97,10 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
 def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
     """The best sentence, then the items it introduces (一是…、二是…) or, failing those, up to two more
     sentences nearly as likely, within ``MAX_ANSWER_CHARS``; quoted in reading order."""
-    if not len(p):
+    # A heading or label is never quoted: it names a topic and answers nothing.
+    order = [i for i in np.argsort(-p, kind="stable") if not evidence.candidates[i].heading]
+    if not order:
         return []
-    order = list(np.argsort(-p, kind="stable"))
     best = evidence.candidates[order[0]]
     opens_list = best.text.rstrip().endswith(("：", ":"))
     following = [c for c in evidence.candidates if c.n == best.n and c.start >= best.end]
@@ -107,6 +110,9 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
             if not opens_list and not _ITEM.search(c.text):
                 break
             items.append(c)
+    elif evidence.query.answer_type == "list" and _ANNOUNCES.search(best.text):
+        # "which tasks?" answered by "六方面重点任务": the items are what was asked, wherever the article lists them.
+        items = [c for c in _after(evidence, best) if _ITEM.search(c.text)]
     pool = items or [evidence.candidates[i] for i in order[1:] if p[i] >= SECOND_SENTENCE_RATIO * p[order[0]]]
     chosen, length = [best], len(best.text)
     for c in pool:
@@ -117,3 +123,20 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
         chosen.append(c)
         length += len(c.text)
     return sorted(chosen, key=lambda c: (c.n, c.start))
+
+
+def _after(evidence: Evidence, sentence: Candidate) -> list[Candidate]:
+    """The candidates of ``sentence``'s article that come after it, in the article's reading order."""
+    def place(c: Candidate) -> tuple[str, int]:
+        hit = evidence.hits[c.n - 1] if c.n <= len(evidence.hits) else None
+        return (hit.aid, hit.start + c.start) if hit else (str(c.n), c.start)
+
+    aid, at = place(sentence)
+    seen: set[int] = set()
+    out = []
+    for c in sorted(evidence.candidates, key=place):
+        where = place(c)
+        if where[0] == aid and where[1] >= at + len(sentence.text) and where[1] not in seen:
+            seen.add(where[1])  # overlapping passages hold the same sentence twice
+            out.append(c)
+    return out

@@ -269,6 +269,7 @@ def test_the_pages_example_questions_are_answered_with_the_fact(http):
         assert EXPECTED_FACT[question] in answer["answer"], (question, answer["answer"])
 
 
+@pytest.mark.slow  # pymilvus tries to connect for its whole timeout (tests/rag/index/test_milvus.py checks the error)
 def test_an_unreachable_milvus_is_a_503_that_names_it(start_server, tmp_path, models_dir, embedder):
     from rag.service import RagService
     from tests.conftest import free_port

@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import LiveServer
 
-DEADLINE = 1.0
+DEADLINE = 0.5
 SLACK = 3.0  # the machine may be busy: a cut-off must come within DEADLINE + SLACK seconds
 
 

@@ -118,6 +118,7 @@ def test_delete_removes_an_article_without_loading_the_model(run_rag, small_corp
     assert not (small_settings.home / "no-models").exists()
 
 
+@pytest.mark.slow  # a subprocess that imports the server (two seconds)
 def test_serve_on_a_busy_port_says_so_and_exits(rag):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -28,6 +28,8 @@ def stats(service):
     ("汽车以旧换新补贴怎么申请？", "procedure"),
     ("没有旧家电可以交，还能享受家电以旧换新补贴吗？", "yesno"),
     ("今年天津要举办哪些大型体育赛事？", "list"),
+    ("环京12个区县具体是哪几个？", "list"),  # which ones, not how many
+    ("天津跨境人民币结算量在全国排第几？", "quantity"),  # a rank is a number
     ("When do people go back to work after the 2026 Spring Festival holiday?", "time"),
     ("How many beds will the new Dongli campus have?", "quantity"),
     ("Who heads Honeywell's Greater China business?", "person"),
@@ -61,6 +63,19 @@ def test_english_questions_get_chinese_terms_ranked_by_the_corpus(stats):
     names = {m.english: m.chinese[0] for m in q.translations}
     assert names["Chen Min'er"] == "陈敏尔" and names["Jizhou"] == "蓟州"  # by pinyin, from the corpus's words
     assert "号线" in "".join(analyze("Is Tianjin Metro Line 8 driverless?", stats, TODAY).terms)
+
+
+def test_an_english_words_sense_is_chosen_by_the_whole_question(stats, service):
+    # CC-CEDICT's first sense of "minister" is 公使 (an envoy) and of "demonstration" 示威 (a protest); the
+    # multilingual model reads the question and picks the sense the articles use.
+    def first(question: str, phrase: str, relatedness=service.relatedness) -> str:
+        q = analyze(question, stats, TODAY, relatedness)
+        return next(m.chinese[0] for m in q.translations if m.english.lower() == phrase)
+
+    minister = "Which minister of science and technology held talks with Tianjin's leaders on January 31?"
+    assert first(minister, "minister", None) == "公使" and first(minister, "minister") == "部长"
+    battery = "When will Nankai University's new solid-liquid battery go into demonstration operation?"
+    assert first(battery, "demonstration") == "示范"
 
 
 @pytest.mark.parametrize(("question", "span", "source"), [

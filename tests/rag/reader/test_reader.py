@@ -10,6 +10,7 @@ from rag.reader import Evidence, choose_sentences, default_model
 from rag.reader.candidates import Candidate
 from rag.reader.features import CANDIDATE_FEATURES, QUESTION_FEATURES, TermWeights
 from rag.reader.model import Logistic
+from rag.records import Hit
 
 
 def query(focus: tuple[str, ...], kind: str = "quantity") -> Query:
@@ -46,9 +47,14 @@ def cand(n: int, start: int, text: str) -> Candidate:
     return Candidate(n, start, start + len(text), text, None, start == 0, False)
 
 
-def evidence(cands: list[Candidate], kind: str = "list") -> Evidence:
+def evidence(cands: list[Candidate], kind: str = "list", hits: list[Hit] | None = None) -> Evidence:
     x = np.zeros((len(cands), len(CANDIDATE_FEATURES)), dtype=np.float32)
-    return Evidence(query(("举措",), kind), [], cands, x, TermWeights.of(query(("举措",)), [1], 10), None)
+    return Evidence(query(("举措",), kind), hits or [], cands, x, TermWeights.of(query(("举措",)), [1], 10), None)
+
+
+def hit(aid: str, start: int, text: str) -> Hit:
+    return Hit(chunk_id=start, aid=aid, title="t", url="u", date="2026-02-01", account="a", text=text, start=start,
+               end=start + len(text), score=1.0)
 
 
 def test_a_sentence_that_opens_a_list_brings_its_items():
@@ -65,3 +71,24 @@ def test_a_second_sentence_joins_only_when_nearly_as_likely_and_quotes_stay_in_r
     assert [c.text for c in choose_sentences(evidence(cands, "quantity"), np.array([0.1, 0.8, 0.2]))] == \
         ["第二句给出答案的数字。"]
     assert choose_sentences(evidence([], "quantity"), np.zeros(0)) == []
+
+
+def test_a_heading_is_never_quoted_even_when_it_scores_best():
+    cands = [Candidate(1, 0, 9, "三、2026年重点工作", None, True, True), cand(1, 10, "今年重点抓好九个方面的工作。")]
+    assert [c.text for c in choose_sentences(evidence(cands), np.array([0.9, 0.2]))] == ["今年重点抓好九个方面的工作。"]
+    assert choose_sentences(evidence(cands[:1]), np.array([0.9])) == []  # nothing but a heading: nothing to quote
+
+
+def test_a_list_question_answered_by_a_count_brings_the_items_the_article_lists_after_it():
+    # The count opens passage 1 of an article; its items are in passage 2, which follows it in the article.
+    first = "围绕海洋经济，系统谋划了六方面重点任务。海洋是高质量发展的战略要地。"
+    second = "一是构建现代海洋产业体系；二是打造海洋科技创新高地。"
+    hits = [hit("a1", 0, first), hit("a1", len(first), second)]
+    cands = [cand(1, 0, "围绕海洋经济，系统谋划了六方面重点任务。"), cand(1, 20, "海洋是高质量发展的战略要地。"),
+             cand(2, 0, "一是构建现代海洋产业体系；"), cand(2, 13, "二是打造海洋科技创新高地。")]
+    chosen = choose_sentences(evidence(cands, "list", hits), np.array([0.9, 0.1, 0.2, 0.1]))
+    assert [c.text for c in chosen] == ["围绕海洋经济，系统谋划了六方面重点任务。", "一是构建现代海洋产业体系；",
+                                        "二是打造海洋科技创新高地。"]
+    # A question asking for a number is answered by the count alone.
+    assert [c.text for c in choose_sentences(evidence(cands, "quantity", hits), np.array([0.9, 0.1, 0.2, 0.1]))] == \
+        ["围绕海洋经济，系统谋划了六方面重点任务。"]
