@@ -32,6 +32,8 @@ _ITEM = re.compile(r"^\s*(?:[一二三四五六七八九十]+是|[（(][一二�
                    r"第[一二三四五六七八九十\d]+[条项点])")
 # A sentence that announces an enumeration: 六方面重点任务, 三大显著特点, 以下情形.
 _ANNOUNCES = re.compile(r"[一二三四五六七八九十两\d]+(?:个|项|大|方面|类|条|点|种|件)|以下|如下")
+# Two sentences sharing this share of their character pairs say the same thing: one is quoted.
+NEAR_DUPLICATE = 0.8
 # A further sentence joins the answer when it is at least this likely relative to the best one (chosen by
 # cross-validation: one more sentence often completes an answer that the best sentence only begins).
 SECOND_SENTENCE_RATIO = 0.6
@@ -118,25 +120,41 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
     for c in pool:
         if len(chosen) >= MAX_ANSWER_SENTENCES or length + len(c.text) > MAX_ANSWER_CHARS:
             break
-        if c.heading or any(c.n == o.n and c.start < o.end and o.start < c.end for o in chosen):
+        if c.heading or any(_repeats(evidence, c, o) for o in chosen):
             continue
         chosen.append(c)
         length += len(c.text)
     return sorted(chosen, key=lambda c: (c.n, c.start))
 
 
+def _place(evidence: Evidence, c: Candidate) -> tuple[str, int, int]:
+    """Where a candidate sits in its article: (aid, start, end); passages of one article overlap."""
+    hit = evidence.hits[c.n - 1] if c.n <= len(evidence.hits) else None
+    return (hit.aid, hit.start + c.start, hit.start + c.end) if hit else (str(c.n), c.start, c.end)
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def _repeats(evidence: Evidence, a: Candidate, b: Candidate) -> bool:
+    """True when ``a`` quotes what ``b`` already does: the same place of one article (overlapping passages), or
+    nearly the same words (two articles reporting one meeting)."""
+    (aid_a, start_a, end_a), (aid_b, start_b, end_b) = _place(evidence, a), _place(evidence, b)
+    if aid_a == aid_b and start_a < end_b and start_b < end_a:
+        return True
+    x, y = _bigrams(a.text), _bigrams(b.text)
+    return bool(x and y) and len(x & y) / min(len(x), len(y)) >= NEAR_DUPLICATE
+
+
 def _after(evidence: Evidence, sentence: Candidate) -> list[Candidate]:
     """The candidates of ``sentence``'s article that come after it, in the article's reading order."""
-    def place(c: Candidate) -> tuple[str, int]:
-        hit = evidence.hits[c.n - 1] if c.n <= len(evidence.hits) else None
-        return (hit.aid, hit.start + c.start) if hit else (str(c.n), c.start)
-
-    aid, at = place(sentence)
+    aid, _, end = _place(evidence, sentence)
     seen: set[int] = set()
     out = []
-    for c in sorted(evidence.candidates, key=place):
-        where = place(c)
-        if where[0] == aid and where[1] >= at + len(sentence.text) and where[1] not in seen:
-            seen.add(where[1])  # overlapping passages hold the same sentence twice
+    for c in sorted(evidence.candidates, key=lambda c: _place(evidence, c)):
+        where, start, _ = _place(evidence, c)
+        if where == aid and start >= end and start not in seen:
+            seen.add(start)  # overlapping passages hold the same sentence twice
             out.append(c)
     return out

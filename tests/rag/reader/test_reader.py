@@ -92,3 +92,16 @@ def test_a_list_question_answered_by_a_count_brings_the_items_the_article_lists_
     # A question asking for a number is answered by the count alone.
     assert [c.text for c in choose_sentences(evidence(cands, "quantity", hits), np.array([0.9, 0.1, 0.2, 0.1]))] == \
         ["围绕海洋经济，系统谋划了六方面重点任务。"]
+
+
+def test_a_sentence_is_quoted_once_though_overlapping_passages_or_two_reports_hold_it():
+    # Passages 1 and 2 of one article overlap on its second sentence; articles b2 and c3 report one meeting in
+    # nearly the same words.
+    hits = [hit("a1", 0, "会议听取了汇报。会议审议了年度计划。"), hit("a1", 8, "会议审议了年度计划。"),
+            hit("b2", 0, "总理李强2月6日主持召开全体会议，讨论了报告稿。"),
+            hit("c3", 0, "2月6日，总理李强主持召开全体会议，讨论了报告稿。")]
+    cands = [cand(1, 0, "会议听取了汇报。"), cand(1, 8, "会议审议了年度计划。"), cand(2, 0, "会议审议了年度计划。"),
+             Candidate(3, 0, 24, "总理李强2月6日主持召开全体会议，讨论了报告稿。", None, True, False),
+             Candidate(4, 0, 25, "2月6日，总理李强主持召开全体会议，讨论了报告稿。", None, True, False)]
+    chosen = choose_sentences(evidence(cands, "other", hits), np.array([0.5, 0.9, 0.9, 0.8, 0.8]))
+    assert [c.text for c in chosen] == ["会议审议了年度计划。", "总理李强2月6日主持召开全体会议，讨论了报告稿。"]
