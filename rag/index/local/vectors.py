@@ -14,6 +14,9 @@ from rag.settings import IndexSettings
 
 FAISS_FILE = "vectors.faiss"
 PARAMS_FILE = "vectors.json"
+# A filter keeping at most this many vectors is searched exactly (Weaviate's flatSearchCutoff default): at 40k
+# vectors of 384 dimensions that is about 20 ms, and the approximate search would miss most of them.
+EXACT_FILTER_MAX = 40_000
 
 
 @runtime_checkable
@@ -135,7 +138,13 @@ class FaissIndex:
         return faiss.vector_to_array(self.index.id_map).astype(np.int64)
 
     def search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Top-``k`` by inner product; ``allowed`` filters inside FAISS (an IDSelector), before the cut."""
+        """Top-``k`` by inner product; ``allowed`` filters inside FAISS (an IDSelector), before the cut.
+
+        A filter that keeps at most ``EXACT_FILTER_MAX`` vectors is searched exactly, whatever the index kind:
+        HNSW walks the graph near the query and IVF probes the lists near it, and a narrow filter leaves those
+        nearly empty (at 1M chunks, one account's month was found 0.05–0.11 of the time). Vector databases do
+        the same (Weaviate's flatSearchCutoff, Qdrant's full_scan_threshold).
+        """
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         k = max(1, min(k, max(len(self), 1)))
         params = None
@@ -143,11 +152,16 @@ class FaissIndex:
             if len(allowed) == 0:
                 n = len(queries)
                 return np.full((n, k), -np.inf, dtype=np.float32), np.full((n, k), -1, dtype=np.int64)
-            sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+            allowed = np.ascontiguousarray(allowed, dtype=np.int64)
+            if self.kind == "hnsw" and len(allowed) <= EXACT_FILTER_MAX:
+                return _exact(queries, self.index.reconstruct_batch(allowed), allowed, k)
+            sel = faiss.IDSelectorBatch(allowed)
             if self.kind == "hnsw":
                 params = faiss.SearchParametersHNSW(sel=sel, efSearch=int(self._params["ef_search"]))
             elif self.kind == "ivf":
-                params = faiss.SearchParametersIVF(sel=sel, nprobe=int(self._params["nprobe"]))
+                # Probing every list with the selector is exact: only the allowed vectors' distances are computed.
+                nprobe = int(self._params["nlist"] if len(allowed) <= EXACT_FILTER_MAX else self._params["nprobe"])
+                params = faiss.SearchParametersIVF(sel=sel, nprobe=nprobe)
             else:
                 params = faiss.SearchParameters(sel=sel)
         return self.index.search(queries, k, params=params)
@@ -171,3 +185,18 @@ class FaissIndex:
         params = json.loads((folder / PARAMS_FILE).read_text(encoding="utf-8"))
         # read_index returns the concrete class already; downcasting its temporary would free it.
         return cls(faiss.read_index(str(folder / FAISS_FILE)), params)
+
+
+def _exact(queries: np.ndarray, vectors: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-``k`` of ``vectors`` by inner product, padded as FAISS pads (-inf, -1) when there are fewer."""
+    scores = queries @ vectors.T
+    n = len(queries)
+    out_scores = np.full((n, k), -np.inf, dtype=np.float32)
+    out_ids = np.full((n, k), -1, dtype=np.int64)
+    top = min(k, len(ids))
+    best = np.argpartition(-scores, top - 1, axis=1)[:, :top]
+    for row in range(n):
+        order = best[row][np.argsort(-scores[row, best[row]], kind="stable")]
+        out_scores[row, :top] = scores[row, order]
+        out_ids[row, :top] = ids[order]
+    return out_scores, out_ids

@@ -77,3 +77,23 @@ def test_ivf_needs_training_vectors():
 def test_hnsw_parameters_come_from_the_settings():
     ix = FaissIndex.create(DIM, IndexSettings(vector_index="hnsw", hnsw_m=8, hnsw_ef_search=16))
     assert ix.params() == {"kind": "hnsw", "m": 8, "ef_construction": 200, "ef_search": 16}
+
+
+@pytest.mark.parametrize("kind", ["hnsw", "ivf"])
+def test_a_narrow_filter_is_searched_exactly_whatever_the_index_kind(kind):
+    # 20,000 vectors, a sparse graph and one probe: the approximate search sees the query's neighbourhood only,
+    # and the 30 allowed vectors lie outside it. Exact search over them finds the true top ten.
+    vectors, ids = unit(20_000, 1), np.arange(20_000, dtype=np.int64) * 3 + 1
+    config = IndexSettings(vector_index=kind, hnsw_m=4, hnsw_ef_construction=16, hnsw_ef_search=16, ivf_nlist=64,
+                           ivf_nprobe=1)
+    ix = FaissIndex.create(DIM, config, train_vectors=vectors)
+    ix.add(ids, vectors)
+    query = vectors[:4]
+    allowed = ids[np.random.default_rng(2).choice(len(ids), 30, replace=False)]
+    truth = allowed[np.argsort(-(query @ vectors[(allowed - 1) // 3].T), axis=1)[:, :10]]
+    scores, found = ix.search(query, 10, allowed=allowed)
+    assert found.tolist() == truth.tolist()
+    assert np.allclose(scores, np.sort(query @ vectors[(allowed - 1) // 3].T, axis=1)[:, ::-1][:, :10], atol=1e-5)
+    # Fewer allowed than k: the rest is padded with id -1, as FAISS pads.
+    _, found = ix.search(query[:1], 10, allowed=allowed[:3])
+    assert sorted(found[0, :3].tolist()) == sorted(allowed[:3].tolist()) and (found[0, 3:] == -1).all()
