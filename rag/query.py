@@ -38,7 +38,9 @@ _ZH_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
     ("duration", re.compile(r"多长时间|多久|多少天|多少年|几天|几个月|几年(?!级)|多少个?工作日|期限多长|时长")),
     ("time", re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|几点|什么时间|几日|日期|哪个月|"
                         r"截至何时|起止")),
-    ("contact", re.compile(r"电话|热线|联系方式|客服号码|联系人")),  # before 多少: 电话是多少
+    # Asking for a number to call (before 多少: 电话是多少), not about a hotline (12345热线受理了多少件).
+    ("contact", re.compile(r"(?:电话|热线|联系方式|号码)(?:号码)?是?(?:多少|什么)|"
+                           r"(?:打|拨打?|联系)(?:什么|哪个)(?:电话|热线|号码)|(?:什么|哪个)(?:电话|热线)|联系方式")),
     ("place", re.compile(r"哪里|哪儿|在哪|什么地方|何地|哪个区|哪个地方|地点|地址|位于|哪座城市|哪个城市|"
                          r"哪个(?:村|站|镇|街道|园区|公园|场馆|场所|会场|馆)")),
     ("body", re.compile(r"哪个部门|哪些部门|哪家|什么单位|哪个单位|哪个机构|什么机构|哪些单位|哪些企业|哪个企业|"
@@ -58,7 +60,8 @@ _EN_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
     ("duration", re.compile(r"\bhow long\b|\bfor how many (?:days|months|years)\b", re.I)),
     ("time", re.compile(r"^\W*when\b|\bwhat time\b|\bwhat date\b|\bwhich day\b|\bwhat day\b|\bwhich month\b|"
                         r"\bwhat year\b|\bby when\b|\bhow soon\b|\bwhen\b", re.I)),
-    ("contact", re.compile(r"\b(?:phone|telephone|hotline|helpline|contact number|number to call)\b", re.I)),
+    ("contact", re.compile(r"\b(?:phone|telephone|hotline|helpline|contact|service) number\b|\bnumber to call\b|"
+                           r"\bwhat number\b.*\bcall\b|\bhow (?:do|can) (?:i|we) (?:call|phone|contact)\b", re.I)),
     ("place", re.compile(r"^\W*where\b|\bwhich (?:district|city|place|village|station|town|county|road|street)\b|"
                          r"\bwhere\b", re.I)),
     ("body", re.compile(r"\bwhich (?:department|agency|bureau|company|companies|organi[sz]ation|body|bodies|hospital|"

@@ -31,7 +31,7 @@ import numpy as np
 
 # Phrases up to this many words are looked up whole.
 MAX_PHRASE_WORDS = 4
-# Alternatives kept for one English phrase (the most used by the corpus first).
+# Alternatives kept for one English phrase.
 MAX_ALTERNATIVES = 2
 # Senses up to this many places below an entry's closest gloss are considered (CC-CEDICT lists "minister" as
 # 部长's fifth gloss); without a Relatedness only the closest and the next are.
@@ -76,34 +76,33 @@ class QueryEncoder(Protocol):
 class ModelRelatedness:
     """Relatedness by the multilingual embedding model: the cosine of the question's and each term's vectors.
 
-    Term vectors are kept (up to ``cache_size``), so a sense choice usually costs one embedding, the question's.
+    Vectors are kept (the last ``cache_size`` texts, questions and terms alike, both embedded with the query
+    prompt), so a repeated term costs nothing and a new question one batch.
     """
 
     def __init__(self, model: QueryEncoder, cache_size: int = 8192):
         self.model = model
         self.cache_size = cache_size
-        self._terms: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._question: tuple[str, np.ndarray] | None = None
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
     def __call__(self, question: str, terms: Sequence[str]) -> list[float]:
         """Cosine of ``question`` to each of ``terms`` (both embedded with the query prompt: a symmetric match)."""
-        with self._lock:
-            asked = self._question
-            missing = [t for t in dict.fromkeys(terms) if t not in self._terms]
-        if asked is None or asked[0] != question:
-            asked = (question, self.model.encode_queries([question])[0])
-        fresh = dict(zip(missing, self.model.encode_queries(missing), strict=True)) if missing else {}
-        with self._lock:
-            self._question = asked
-            self._terms.update(fresh)
-            vectors = [self._terms[t] if t in self._terms else fresh[t] for t in terms]
-            for t in terms:
-                if t in self._terms:
-                    self._terms.move_to_end(t)
-            while len(self._terms) > self.cache_size:
-                self._terms.popitem(last=False)
-        return [float(v @ asked[1]) for v in vectors]
+        texts = list(dict.fromkeys([question, *terms]))
+        with self._lock:  # take what is cached now: another request may evict it before we are done
+            known = {t: self._cache[t] for t in texts if t in self._cache}
+            for t in known:
+                self._cache.move_to_end(t)
+        missing = [t for t in texts if t not in known]
+        if missing:
+            fresh = dict(zip(missing, self.model.encode_queries(missing), strict=True))
+            known |= fresh
+            with self._lock:
+                self._cache.update(fresh)
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        asked = known[question]
+        return [float(known[t] @ asked) for t in terms]
 
 
 @dataclass(frozen=True)
@@ -290,7 +289,7 @@ def _rank(candidates: list[tuple[str, int]], document_frequency: Callable[[Seque
     best = min(heads.values())
     window = SENSE_WINDOW if related else 1
     used = [h for h in names if heads[h] <= best + window and df[h] > 0]
-    if used and related:
+    if len(used) > 1 and related:
         score = {h: r - SENSE_PRIOR * (heads[h] - best) for h, r in zip(used, related(used), strict=True)}
         return tuple(sorted(used, key=lambda h: (-score[h], heads[h]))[:MAX_ALTERNATIVES])
     if used:

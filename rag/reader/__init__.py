@@ -17,7 +17,14 @@ import numpy as np
 from rag.index import Index
 from rag.query import Query
 from rag.reader.candidates import Candidate, candidates
-from rag.reader.features import EVIDENCE_PASSAGES, TermWeights, candidate_features, question_features
+from rag.reader.features import (
+    EVIDENCE_PASSAGES,
+    FIRST_ITEM,
+    ITEM,
+    TermWeights,
+    candidate_features,
+    question_features,
+)
 from rag.reader.model import ReaderModel, default_model
 from rag.records import Hit
 
@@ -27,11 +34,9 @@ MAX_ANSWER_SENTENCES = 3
 MAX_ANSWER_CHARS = 240
 # Missing terms named to the reader must be at least this specialised (rag.tokenize.specificity).
 NAMED_SPECIFICITY = 0.2
-# An enumerated item: 一是…, （二）…, 3.…, ②…, 第四条…
-_ITEM = re.compile(r"^\s*(?:[一二三四五六七八九十]+是|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．]|[①-⑩]|"
-                   r"第[一二三四五六七八九十\d]+[条项点])")
 # A sentence that announces an enumeration: 六方面重点任务, 三大显著特点, 以下情形.
-_ANNOUNCES = re.compile(r"[一二三四五六七八九十两\d]+(?:个|项|大|方面|类|条|点|种|件)|以下|如下")
+_ANNOUNCES = re.compile(r"[一二三四五六七八九十两\d]+(?:大|个|项)?(?:方面|类|条|点|种|件|举措|任务|亮点|特点|重点|措施|"
+                        r"方向|领域|板块|部分|环节)|以下[几一二三四五六七八九十两\d]|如下")
 # Two sentences sharing this share of their character pairs say the same thing: one is quoted.
 NEAR_DUPLICATE = 0.8
 # A further sentence joins the answer when it is at least this likely relative to the best one (chosen by
@@ -107,14 +112,17 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
     opens_list = best.text.rstrip().endswith(("：", ":"))
     following = [c for c in evidence.candidates if c.n == best.n and c.start >= best.end]
     items = []
-    if opens_list or (following and _ITEM.search(following[0].text)):
+    if opens_list or (following and ITEM.search(following[0].text)):
         for c in following:  # the enumeration the best sentence opens, in reading order
-            if not opens_list and not _ITEM.search(c.text):
+            if not opens_list and not ITEM.search(c.text):
                 break
             items.append(c)
     elif evidence.query.answer_type == "list" and _ANNOUNCES.search(best.text):
         # "which tasks?" answered by "六方面重点任务": the items are what was asked, wherever the article lists them.
-        items = [c for c in _after(evidence, best) if _ITEM.search(c.text)]
+        # From its first item on (not another section's 三是…).
+        after = _after(evidence, best)
+        first = next((i for i, c in enumerate(after) if FIRST_ITEM.search(c.text)), len(after))
+        items = [c for c in after[first:] if ITEM.search(c.text)]
     pool = items or [evidence.candidates[i] for i in order[1:] if p[i] >= SECOND_SENTENCE_RATIO * p[order[0]]]
     chosen, length = [best], len(best.text)
     for c in pool:
@@ -124,7 +132,12 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
             continue
         chosen.append(c)
         length += len(c.text)
-    return sorted(chosen, key=lambda c: (c.n, c.start))
+    # Reading order: articles as first cited, sentences as they stand in their article.
+    places = {id(c): _place(evidence, c) for c in chosen}
+    article_order: dict[str, int] = {}
+    for c in sorted(chosen, key=lambda c: c.n):
+        article_order.setdefault(places[id(c)][0], c.n)
+    return sorted(chosen, key=lambda c: (article_order[places[id(c)][0]], places[id(c)][1]))
 
 
 def _place(evidence: Evidence, c: Candidate) -> tuple[str, int, int]:

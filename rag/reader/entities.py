@@ -33,10 +33,12 @@ _PATTERNS: list[tuple[EntityType, re.Pattern[str]]] = [
         rf"(?:上午|下午|晚上|中午|凌晨|早上)\d{{1,2}}[时点](?:\d{{1,2}}分|半)?|{_N}月(?:底|初|中旬|上旬|下旬)|"
         rf"(?:今|明|去|前)年(?:底|初)?|本月|下月|春节(?:前|后|期间)?|元旦|元宵节|国庆|清明|端午|中秋")),
     ("duration", re.compile(rf"(?<![\d年月]){_N}(?P<unit>{_TIME_UNITS})(?:以内|之内|内|以上|左右|以来)?(?![\d月日])")),
-    # 百分之五 before the numbers with units (its 百 is a number, 分 a unit); a rank too: 居全国第3位.
-    ("quantity", re.compile(rf"(?P<percent>百分之{_N})|(?:近|约|超|超过|逾|达|共|累计|最高|最低|不超过|不低于|不少于)?"
+    # 百分之十二点五 before the numbers with units (its 百 is a number, 分 a unit); a rank (unit 第) too:
+    # 居全国第3位, 排名第一 — not 第一批, which counts.
+    ("quantity", re.compile(rf"(?P<percent>百分之{_N}(?:点[零〇一二三四五六七八九]+)?)|"
+                            rf"(?:近|约|超|超过|逾|达|共|累计|最高|最低|不超过|不低于|不少于)?"
                             rf"{_N}(?:多|余)?(?P<unit>{_QUANTITY_UNITS})|{_N}(?:\.\d+)?(?=%|％)|"
-                            rf"(?<=[排居列名])(?:全国|全市|全球|世界)?第{_N}(?:位|名)?")),
+                            rf"(?<=[排居列名在])(?:全国|全市|全球|世界)?(?P<rank>第){_N}(?:位|名)?(?![批期届次页个项条])")),
     ("body", re.compile(r"[\u4e00-\u9fff]{1,14}?(?:委员会|人民政府|政府|委|局|厅|办公室|办|管理中心|服务中心|中心|"
                         r"部|署|集团|公司|银行|分行|协会|学会|研究院|研究所|大学|学院|医院|法院|检察院|联合会|"
                         r"基金会|工作组|领导小组|指挥部|党组|党委|支部)(?![\u4e00-\u9fff]{0,1}(?:长|主任|书记))")),
@@ -77,7 +79,8 @@ def entities(text: str) -> list[Entity]:
             s, e = m.span()
             if e > s and not any(s < te and ts < e for ts, te in taken):
                 groups = m.groupdict()
-                unit = "%" if groups.get("percent") or text[e:e + 1] in ("%", "％") else groups.get("unit") or ""
+                unit = ("%" if groups.get("percent") or text[e:e + 1] in ("%", "％")
+                        else groups.get("unit") or groups.get("rank") or "")
                 found.append(Entity(kind, s, e, m.group(0), unit))
                 taken.append((s, e))
     return sorted(found, key=lambda x: x.start)
@@ -119,6 +122,8 @@ _ASKED_UNIT_EN: list[tuple[re.Pattern[str], str]] = [
 
 def asked_units(question: str) -> frozenset[str]:
     """The units that can answer ``question``'s measure word, Chinese or English (empty when it names none)."""
+    if "第几" in question:  # 排第几位 asks a rank, not a number of 位
+        return frozenset({"第"})
     for pattern, unit in _ASKED_UNIT_EN:
         if pattern.search(question):
             return frozenset(_TIME_FAMILY) if unit == "天" else frozenset(_UNIT_FAMILIES.get(unit, {unit}))

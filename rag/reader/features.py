@@ -36,7 +36,10 @@ QUESTION_FEATURES = (
 # Passages whose words count as "mentioned" for the missing-term check.
 EVIDENCE_PASSAGES = 3
 _QUESTION_LIKE = re.compile(r"[？?]$|^问[:：]")
-_ITEM = re.compile(r"^\s*(?:[一二三四五六七八九十]+是|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．]|[①-⑩])")
+# An enumerated item: 一是…, （二）…, 3.… (not 3.5亿元), ②…, 第四条…; and the first of a list.
+ITEM = re.compile(r"^\s*(?:[一二三四五六七八九十]+是|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．](?!\d)|[①-⑩]|"
+                  r"第[一二三四五六七八九十\d]+[条项点])")
+FIRST_ITEM = re.compile(r"^\s*(?:一是|[（(][一1][)）]|1[.、．](?!\d)|①|第[一1][条项点])")
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,7 @@ def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candid
             float(typed), has_type, float(typed) * (1 - has_type), _proximity(c.text, weights.terms, cues),
             1.0 / c.n, hit.score, float(c.first), float(c.heading), float(bool(_QUESTION_LIKE.search(c.text))),
             math.log1p(len(c.text)) / 6, english, english * sim, key_cov,
-            _proximity(c.text, [weights.terms[i] for i in keys], cues), float(bool(_ITEM.search(c.text))), novelty,
+            _proximity(c.text, [weights.terms[i] for i in keys], cues), float(bool(ITEM.search(c.text))), novelty,
             math.log1p(len(entities(c.text))),
         ])
     return np.asarray(rows, dtype=np.float32)

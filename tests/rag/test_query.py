@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from rag.dates import interpret
 from rag.query import QueryStats, analyze, answer_type, simplified
+from rag.translate import ModelRelatedness
 
 TODAY = dt.date(2026, 2, 10)  # a Tuesday: the newest article of the bundled corpus
 
@@ -30,6 +32,10 @@ def stats(service):
     ("今年天津要举办哪些大型体育赛事？", "list"),
     ("环京12个区县具体是哪几个？", "list"),  # which ones, not how many
     ("天津跨境人民币结算量在全国排第几？", "quantity"),  # a rank is a number
+    ("以旧换新补贴有问题打什么电话咨询？", "contact"),
+    ("12345热线受理了多少件诉求？", "quantity"),  # about a hotline, not asking for its number
+    ("What's the Tianjin Metro customer service hotline number?", "contact"),
+    ("Who answers the hotline?", "person"),
     ("When do people go back to work after the 2026 Spring Festival holiday?", "time"),
     ("How many beds will the new Dongli campus have?", "quantity"),
     ("Who heads Honeywell's Greater China business?", "person"),
@@ -95,3 +101,22 @@ def test_dates_and_periods_become_a_range(question, span, source):
 
 def test_questions_without_a_date_have_none():
     assert interpret("今年民心工程有多少项？", TODAY) is None and interpret("How many parks?", TODAY) is None
+
+
+def test_sense_relatedness_is_the_models_cosine_and_safe_under_concurrent_requests(embedder):
+    # A cache of two texts, four threads with different questions: entries are evicted while others read them.
+    relatedness = ModelRelatedness(embedder, cache_size=2)
+    asks = [("Which minister held talks?", ["部长", "公使"]), ("a demonstration operation", ["示范", "示威"]),
+            ("the hotel's restaurant", ["酒店", "饭店"]), ("pocket parks being built", ["建设", "楼宇"])]
+
+    def ask(i: int) -> list[float]:
+        question, terms = asks[i % len(asks)]
+        return relatedness(question, terms)
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(ask, range(16)))
+    for i, got in enumerate(results):
+        question, terms = asks[i % len(asks)]
+        vectors = embedder.encode_queries([question, *terms])
+        # int8 vectors move by up to ~1e-3 with the batch they are padded in
+        assert got == pytest.approx((vectors[1:] @ vectors[0]).tolist(), abs=3e-3)

@@ -15,7 +15,7 @@ from rag.settings import IndexSettings
 FAISS_FILE = "vectors.faiss"
 PARAMS_FILE = "vectors.json"
 # A filter keeping at most this many vectors is searched exactly (Weaviate's flatSearchCutoff default): at 40k
-# vectors of 384 dimensions that is about 20 ms, and the approximate search would miss most of them.
+# vectors of 384 dimensions that costs 20–30 ms, and the approximate search would miss most of them.
 EXACT_FILTER_MAX = 40_000
 
 
@@ -152,9 +152,13 @@ class FaissIndex:
             if len(allowed) == 0:
                 n = len(queries)
                 return np.full((n, k), -np.inf, dtype=np.float32), np.full((n, k), -1, dtype=np.int64)
-            allowed = np.ascontiguousarray(allowed, dtype=np.int64)
+            allowed = np.unique(np.asarray(allowed, dtype=np.int64))
             if self.kind == "hnsw" and len(allowed) <= EXACT_FILTER_MAX:
-                return _exact(queries, self.index.reconstruct_batch(allowed), allowed, k)
+                try:
+                    return _exact(queries, self.index.reconstruct_batch(allowed), allowed, k)
+                except RuntimeError:  # an allowed id FAISS does not hold: ignored, as the selector ignores it
+                    allowed = allowed[np.isin(allowed, self.ids())]
+                    return _exact(queries, self.index.reconstruct_batch(allowed), allowed, k)
             sel = faiss.IDSelectorBatch(allowed)
             if self.kind == "hnsw":
                 params = faiss.SearchParametersHNSW(sel=sel, efSearch=int(self._params["ef_search"]))
@@ -188,12 +192,14 @@ class FaissIndex:
 
 
 def _exact(queries: np.ndarray, vectors: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top-``k`` of ``vectors`` by inner product, padded as FAISS pads (-inf, -1) when there are fewer."""
+    """Top-``k`` of ``vectors`` by inner product; when there are fewer, the rest is id -1 (as FAISS pads)."""
     scores = queries @ vectors.T
     n = len(queries)
     out_scores = np.full((n, k), -np.inf, dtype=np.float32)
     out_ids = np.full((n, k), -1, dtype=np.int64)
     top = min(k, len(ids))
+    if top == 0:
+        return out_scores, out_ids
     best = np.argpartition(-scores, top - 1, axis=1)[:, :top]
     for row in range(n):
         order = best[row][np.argsort(-scores[row, best[row]], kind="stable")]

@@ -97,3 +97,6 @@ def test_a_narrow_filter_is_searched_exactly_whatever_the_index_kind(kind):
     # Fewer allowed than k: the rest is padded with id -1, as FAISS pads.
     _, found = ix.search(query[:1], 10, allowed=allowed[:3])
     assert sorted(found[0, :3].tolist()) == sorted(allowed[:3].tolist()) and (found[0, 3:] == -1).all()
+    # An id twice, or one the index does not hold: each found once, the unknown ignored (as the selector does).
+    _, found = ix.search(query[:1], 10, allowed=np.concatenate([allowed[:3], allowed[:1], [2]]))
+    assert sorted(found[0, :3].tolist()) == sorted(allowed[:3].tolist()) and (found[0, 3:] == -1).all()

@@ -105,3 +105,15 @@ def test_a_sentence_is_quoted_once_though_overlapping_passages_or_two_reports_ho
              Candidate(4, 0, 25, "2月6日，总理李强主持召开全体会议，讨论了报告稿。", None, True, False)]
     chosen = choose_sentences(evidence(cands, "other", hits), np.array([0.5, 0.9, 0.9, 0.8, 0.8]))
     assert [c.text for c in chosen] == ["会议审议了年度计划。", "总理李强2月6日主持召开全体会议，讨论了报告稿。"]
+
+
+def test_a_counts_items_start_at_its_first_item_and_are_quoted_in_the_articles_order():
+    # The items' passage ranks first, the count's second; 3.5亿元 and another section's 三是 are not its items.
+    text = ("三是加强监管。围绕海洋经济，系统谋划了两方面重点任务。"
+            "3.5亿元资金已下达。一是构建产业体系；二是打造创新高地。")
+    hits = [hit("a1", 27, text[27:]), hit("a1", 0, text[:27])]
+    cands = [cand(1, 0, "3.5亿元资金已下达。"), cand(1, 11, "一是构建产业体系；"), cand(1, 20, "二是打造创新高地。"),
+             cand(2, 0, "三是加强监管。"), cand(2, 7, "围绕海洋经济，系统谋划了两方面重点任务。")]
+    chosen = choose_sentences(evidence(cands, "list", hits), np.array([0.1, 0.2, 0.1, 0.1, 0.9]))
+    assert [c.text for c in chosen] == ["围绕海洋经济，系统谋划了两方面重点任务。", "一是构建产业体系；",
+                                        "二是打造创新高地。"]
