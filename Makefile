@@ -35,7 +35,8 @@ run: index
 test: lint
 	$(PY) -m pytest -q
 
-# The inner loop (about 1¾ minutes; the aim is one): no browser, no evaluation gate, no test that takes seconds.
+# The inner loop (about 1¼ minutes on two cores, a third of it building the corpus index; the aim is one):
+# no browser, no evaluation gate, no test that takes seconds.
 test-fast: lint
 	$(PY) -m pytest -q -m "not slow and not browser and not gate"
 

@@ -32,9 +32,9 @@ def strict(corpus_settings, service):
 
 def raw(port: int, payload: bytes, wait: float = DEADLINE + SLACK) -> tuple[float, bytes]:
     """Send ``payload`` and read until the server closes; (seconds until closed, what it sent)."""
+    started = time.monotonic()  # before connecting: the server's clock starts when it accepts, never earlier
     with socket.create_connection(("127.0.0.1", port)) as s:
         s.settimeout(wait + 5)
-        started = time.monotonic()
         s.sendall(payload)
         data = b""
         while chunk := s.recv(65536):
