@@ -29,6 +29,26 @@ def highlight(text: str, terms: list[str]) -> str:
     return "".join(parts)
 
 
+EXCERPT_CHARS = 200
+
+
+def excerpt(text: str, highlights: list[tuple[int, int]], width: int = EXCERPT_CHARS) -> str:
+    """Rich markup of up to ``width`` characters of a passage: around its first quoted sentence (in bold), so
+    what the answer quotes is always shown; the passage's start when nothing is quoted."""
+    start = 0
+    if highlights:
+        first, end = highlights[0]
+        start = max(0, min(first - (width - (end - first)) // 4, len(text) - width))
+    stop = min(len(text), start + width)
+    spans = sorted((max(a, start), min(b, stop)) for a, b in highlights if a < stop and b > start)
+    parts, at = [], start
+    for a, b in spans:
+        parts += [escape(text[at:a]), f"[bold]{escape(text[a:b])}[/]"]
+        at = b
+    parts.append(escape(text[at:stop]))
+    return ("…" if start > 0 else "") + "".join(parts) + ("…" if stop < len(text) else "")
+
+
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="What to look for, in Chinese or English.")],
@@ -77,4 +97,4 @@ def ask(
         out.print(f"[dim]{escape(a.notice)}[/]")
     for c in a.citations:
         out.print(f"[bold][{c.n}][/] {escape(c.title)}  {c.date}  [dim]{c.url}[/]")
-        out.print("    " + escape(c.text[:200]) + ("…" if len(c.text) > 200 else ""))
+        out.print("    " + excerpt(c.text, c.highlights))

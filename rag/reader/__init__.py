@@ -89,14 +89,16 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
                            evidence.weights, evidence.dense_margin)
     answerable = float(model.answerable.probability(qx)[0])
     confidence = float(model.confidence.probability(qx)[0])
-    context = " ".join(f"{h.title} {h.text}" for h in evidence.hits[:EVIDENCE_PASSAGES])
+    chosen = choose_sentences(evidence, p)
+    # What the best passages and the quoted sentences name (a quote may come from a lower passage).
+    context = " ".join([*(f"{h.title} {h.text}" for h in evidence.hits[:EVIDENCE_PASSAGES]),
+                        *(c.text for c in chosen)])
     weights = evidence.weights
     specific = dict(zip(weights.terms, weights.specific, strict=True))
     # Everyday words (用来, 之前) missing from the passages say nothing about what the articles lack.
     absent = [t for t, _ in weights.missing(context)]
     missing = [t for t in absent if specific[t] >= NAMED_SPECIFICITY]
     present = [t for t in weights.terms if t not in absent]
-    chosen = choose_sentences(evidence, p)
     abstain = not chosen or answerable < threshold
     return Reading(chosen, answerable, confidence, abstain, missing, present)
 

@@ -151,3 +151,13 @@ def test_model_names_the_milvus_backend_and_where_it_serves_from(run_rag, small_
                      "location": f"{uri} (Milvus collections {settings.index.milvus_collection}_*)"}
     r = run_rag(settings, "search", "地铁")
     assert r.returncode == 3 and "no index at " + uri in r.stderr
+
+
+def test_an_answers_citation_excerpt_shows_the_sentence_it_quotes():
+    from rag.cli.query import excerpt
+
+    passage = "背景介绍。" * 60 + "全市地区生产总值增长4.8%。" + "其他内容。" * 60
+    start = passage.index("全市")
+    shown = excerpt(passage, [(start, start + len("全市地区生产总值增长4.8%。"))])
+    assert "[bold]全市地区生产总值增长4.8%。[/]" in shown and shown.startswith("…") and shown.endswith("…")
+    assert excerpt("短文。", []) == "短文。"
