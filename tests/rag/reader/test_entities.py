@@ -21,7 +21,7 @@ def found(text: str) -> list[tuple[str, str]]:
     ("可拨打市商务局活动热线022-23537155咨询。", [("body", "可拨打市商务局"), ("contact", "022-23537155")]),
     ("每月1日13:00按期投放，十六届全国人大，第三期工程。", [("time", "每月1日"), ("time", "13:00"),
                                                           ("quantity", "十六届"), ("quantity", "三期")]),
-    ("结算量居全国第3位，占比百分之五。", [("quantity", "全国第3位"), ("quantity", "百分之五")]),
+    ("结算量居全国第3位，占比百分之十二点五。", [("quantity", "全国第3位"), ("quantity", "百分之十二点五")]),
 ])
 def test_entities_are_found_with_their_exact_spans(text, expected):
     for kind, value in expected:
