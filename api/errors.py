@@ -107,8 +107,12 @@ def _item(e: dict[str, Any]) -> dict[str, Any]:
     code = _CODES.get(kind, kind)
     msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
     ctx = _json_safe(e.get("ctx"))
+    loc = tuple(e.get("loc", ()))
     if kind == "json_invalid":
-        msg = f"the body is not valid JSON ({(ctx or {}).get('error', 'parse error')}); send a JSON object"
+        at = f" at character {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+        msg = f"the body is not valid JSON{at} ({(ctx or {}).get('error', 'parse error')}); send a JSON object"
+    elif kind == "model_attributes_type" and loc == ("body",):  # no JSON object: often no JSON content type
+        msg = "the body must be a JSON object, sent with Content-Type: application/json"
     elif kind == "extra_forbidden":
         msg = "unknown field; remove it"
     elif kind == "literal_error":
@@ -125,7 +129,9 @@ def describe(items: list[dict[str, Any]], more: int = 0) -> str:
     """One readable sentence per problem, e.g. "top_k: Input should be less than or equal to 50"."""
     parts = []
     for item in items:
-        where = ".".join(str(x) for x in item["loc"] if x != "body") or "body"
+        # A JSON error's position is in its message, not a field name.
+        where = "body" if item["code"] == "invalid_json" else ".".join(str(x) for x in item["loc"] if x != "body")
+        where = where or "body"
         parts.append(f"{where}: {item['msg']}")
     if more:
         parts.append(f"and {more} more")

@@ -166,8 +166,11 @@ def test_error_values_travel_in_ctx_so_clients_can_word_them(http):
 
 def test_malformed_json_is_a_422(http):
     r = http.post("/api/search", content=b"{not json", headers={"content-type": "application/json"})
-    assert r.status_code == 422 and "not valid JSON" in r.json()["detail"]
+    assert r.status_code == 422 and r.json()["detail"].startswith("body: the body is not valid JSON at character 1")
     assert r.json()["errors"][0]["code"] == "invalid_json"
+    # JSON sent without its content type is not read as JSON: the error says what to send.
+    r = http.post("/api/search", content=b'{"query": "x"}', headers={"content-type": "text/plain"})
+    assert r.status_code == 422 and "Content-Type: application/json" in r.json()["detail"]
 
 
 def test_a_body_over_64_kib_is_refused(http):
