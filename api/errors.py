@@ -130,7 +130,7 @@ def describe(items: list[dict[str, Any]], more: int = 0) -> str:
     parts = []
     for item in items:
         # A JSON error's position is in its message, not a field name.
-        where = "body" if item["code"] == "invalid_json" else ".".join(str(x) for x in item["loc"] if x != "body")
+        where = "body" if item.get("code") == "invalid_json" else ".".join(str(x) for x in item["loc"] if x != "body")
         where = where or "body"
         parts.append(f"{where}: {item['msg']}")
     if more:
