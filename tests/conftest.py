@@ -27,6 +27,7 @@ import pytest  # noqa: E402
 import uvicorn  # noqa: E402
 
 from embeddings import EmbeddingSettings  # noqa: E402
+from eval.server import free_port  # noqa: E402, F401 - tests import it from here too
 from rag.settings import PROJECT_ROOT, HttpSettings, IndexSettings, Settings  # noqa: E402
 
 ROOT = PROJECT_ROOT
@@ -242,13 +243,6 @@ def rag_env() -> Callable[[Settings], dict[str, str]]:
                 "RAG_INDEX_BACKEND": index.backend, **milvus, "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
 
     return env
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LiveServer:
