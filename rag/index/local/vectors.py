@@ -155,10 +155,11 @@ class FaissIndex:
             allowed = np.unique(np.asarray(allowed, dtype=np.int64))
             if self.kind == "hnsw" and len(allowed) <= EXACT_FILTER_MAX:
                 try:
-                    return _exact(queries, self.index.reconstruct_batch(allowed), allowed, k)
+                    vectors = self.index.reconstruct_batch(allowed)
                 except RuntimeError:  # an allowed id FAISS does not hold: ignored, as the selector ignores it
                     allowed = allowed[np.isin(allowed, self.ids())]
-                    return _exact(queries, self.index.reconstruct_batch(allowed), allowed, k)
+                    vectors = self.index.reconstruct_batch(allowed)
+                return _exact(queries, vectors, allowed, k)
             sel = faiss.IDSelectorBatch(allowed)
             if self.kind == "hnsw":
                 params = faiss.SearchParametersHNSW(sel=sel, efSearch=int(self._params["ef_search"]))
