@@ -107,11 +107,11 @@ def _item(e: dict[str, Any]) -> dict[str, Any]:
     code = _CODES.get(kind, kind)
     msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
     ctx = _json_safe(e.get("ctx"))
-    loc = tuple(e.get("loc", ()))
+    raw_loc = tuple(e.get("loc", ()))
     if kind == "json_invalid":
-        at = f" at character {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+        at = f" at character {raw_loc[1]}" if len(raw_loc) > 1 and isinstance(raw_loc[1], int) else ""
         msg = f"the body is not valid JSON{at} ({(ctx or {}).get('error', 'parse error')}); send a JSON object"
-    elif kind == "model_attributes_type" and loc == ("body",):  # no JSON object: often no JSON content type
+    elif kind == "model_attributes_type" and raw_loc == ("body",):  # no JSON object: often no JSON content type
         msg = "the body must be a JSON object, sent with Content-Type: application/json"
     elif kind == "extra_forbidden":
         msg = "unknown field; remove it"
@@ -121,7 +121,7 @@ def _item(e: dict[str, Any]) -> dict[str, Any]:
         msg = "is required"
     elif kind == "string_unicode":
         msg = "contains invalid Unicode (a lone surrogate)"
-    loc = [x if isinstance(x, int) else _printable(str(x), _MAX_LOC_CHARS) for x in e.get("loc", ())]
+    loc = [x if isinstance(x, int) else _printable(str(x), _MAX_LOC_CHARS) for x in raw_loc]
     return {"loc": loc, "code": code, "msg": _printable(msg, _MAX_MSG_CHARS), "ctx": ctx}
 
 
