@@ -29,6 +29,8 @@ HEARTBEAT_SECONDS = 20
 LEASE_SECONDS = 120
 # Deadline of one read of the lease row (a busy Milvus can take a while; see Lease.check).
 LEASE_READ_TIMEOUT = 30
+# Pause between two reads of the lease row when one failed.
+LEASE_RETRY_SECONDS = 1
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,7 @@ class Lease:
             except (MilvusException, grpc.RpcError):
                 if time.monotonic() >= deadline:
                     raise
+                time.sleep(LEASE_RETRY_SECONDS)  # an error that comes at once must not become a busy loop
         if self.lost or holder != self.owner:
             raise IndexUnavailableError(
                 f"this ingest lost its lease on {self.prefix}_* (another ingest took over after it stalled for "
