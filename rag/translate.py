@@ -77,7 +77,8 @@ class ModelRelatedness:
     """Relatedness by the multilingual embedding model: the cosine of the question's and each term's vectors.
 
     Vectors are kept (the last ``cache_size`` texts, questions and terms alike, both embedded with the query
-    prompt), so a repeated term costs nothing and a new question one batch.
+    prompt), so a repeated term costs nothing; each call embeds what it has not seen in one batch (a question
+    with several ambiguous phrases makes one call per phrase).
     """
 
     def __init__(self, model: QueryEncoder, cache_size: int = 8192):
