@@ -17,8 +17,8 @@ from functools import lru_cache
 from typing import Literal
 
 from rag.dates import DateRange, interpret
-from rag.tokenize import has_chinese, tokenize, words
-from rag.translate import PinyinIndex, Relatedness, TermMatch, translate
+from rag.tokenize import dictionary_words, has_chinese, in_dictionary, part_of_speech, tokenize, words
+from rag.translate import PinyinIndex, Relatedness, TermMatch, headwords, translate
 
 AnswerType = Literal["time", "duration", "quantity", "contact", "place", "body", "person", "procedure", "reason",
                      "yesno", "list", "other"]
@@ -29,7 +29,7 @@ QUESTION_WORDS = frozenset("""
 多大 多高 几 几个 几项 几天 几年 几月 几号 几点 怎么 怎么样 怎样 如何 为什么 为何 是否
 能否 可否 能不能 可不可以 是不是 会不会 有没有 要不要 吗 呢 么 请问 一下 知道 告诉 想问
 问问 具体 主要 相关 有关 情况 内容 方面 哪 呀 啊 吧 都 还 又 该 需要 要 能 可以 会
-有 是 的
+有 是 的 一共 总共
 """.split())
 
 # Chinese cues of the answer type, most specific first.
@@ -135,14 +135,18 @@ def _asked(question: str, english: bool) -> tuple[AnswerType, int]:
 
 
 _CLAUSE = re.compile(r"[，,。？?！!；;：:]")
+# Parts of speech that say when, where from, how or how many, never what detail is asked: times (现在, 今年),
+# locatives (最近, 以后), adverbs (分别, 正式), pronouns (每个), numerals (一年), prepositions (经过).
+_NOT_KEY = frozenset({"t", "f", "d", "ad", "r", "m", "p", "c", "u", "q"})
 
 
 def key_terms(question: str, focus: Sequence[str], asked_at: int) -> tuple[str, ...]:
-    """The focus terms nearest to where the question asks, within its clause: the nearest before and after."""
+    """The focus terms nearest to where the question asks, within its clause: the nearest before and after
+    (skipping words that cannot name a detail: times, adverbs, pronouns…)."""
     start = max((m.end() for m in _CLAUSE.finditer(question, 0, asked_at)), default=0)
     end = next((m.start() for m in _CLAUSE.finditer(question, asked_at)), len(question))
     before, after = None, None
-    for term in focus:
+    for term in (t for t in focus if part_of_speech(t) not in _NOT_KEY):
         for m in re.finditer(re.escape(term), question[start:end]):
             at = start + m.start()
             if at < asked_at and (before is None or at > before[1]):
@@ -167,6 +171,49 @@ def focus_terms(words: Sequence[str]) -> tuple[str, ...]:
         # Latin words count when they name something (Z2, 5G, AI), not when they are English prose.
         if has_chinese(w) or (re.search(r"\d", w) and len(w) <= 6) or (w.isalpha() and w.isascii() and len(w) <= 3):
             out.append(w)
+    return tuple(dict.fromkeys(out))
+
+
+# Between two words of one noun group ("football pitches", "interest-rate discount", "Tianjin's").
+_JOINED = re.compile(r"^(?:\s|-|'s\b)*$")
+
+
+def _english_key(question: str, matches: Sequence[TermMatch]) -> tuple[str, ...]:
+    """English asks first and names the detail right after ("how many football pitches…"): the first group of
+    adjacent phrases that can name a detail (not "while" → 当时, "four" → 四), all of it, since its last word
+    is the head (pitches) and its first a modifier (football)."""
+    placed = []
+    for m in matches:
+        # A phrase is matched word by word: "interest-rate" was read as "interest rate".
+        found = re.search(r"\W+".join(map(re.escape, m.english.split())), question)
+        if m.source != "number" and found:
+            placed.append((found.start(), found.end(), m))
+    groups: list[list[str]] = []
+    end = -1
+    for start, stop, m in sorted(placed, key=lambda p: p[0]):
+        named = [t for t in focus_terms(words(m.chinese[0])) if part_of_speech(t) not in _NOT_KEY]
+        if named:
+            if groups and end >= 0 and _JOINED.match(question[end:start]):
+                groups[-1].extend(named)
+            else:
+                groups.append(list(named))
+        end = stop if named else -1
+    return tuple(dict.fromkeys(groups[0])) if groups else ()
+
+
+def _known(focus: tuple[str, ...], document_frequency: Callable[[Sequence[str]], list[int]]) -> tuple[str, ...]:
+    """``focus`` with each word jieba's HMM made up (后能储, 提了, 税要) that no dictionary and no article knows
+    split back into dictionary words: kept whole, it would read as a term the articles lack."""
+    unknown = [t for t in focus if has_chinese(t) and not in_dictionary(t)]
+    if not unknown:
+        return focus
+    absent = {t for t, df in zip(unknown, document_frequency(unknown), strict=True) if df == 0}
+    out: list[str] = []
+    for term in focus:
+        if term in absent and term not in headwords():
+            out.extend(focus_terms(dictionary_words(term)))
+        else:
+            out.append(term)
     return tuple(dict.fromkeys(out))
 
 
@@ -212,12 +259,10 @@ def analyze(question: str, stats: QueryStats, today: dt.date, relatedness: Relat
         focus = focus_terms([w for m in matches for w in words(m.chinese[0])])
         # The multilingual model reads both: the question, and the Chinese words the articles would use.
         search = " ".join([question, *(m.chinese[0] for m in matches)])
-        # English asks first and names the detail right after ("what is the interest rate for…").
-        content = [m for m in matches if m.source != "number"]
-        key = focus_terms(words(content[0].chinese[0])) if content else ()
+        key = _english_key(question, matches)
         return Query(question, search, "en", False, terms, focus, answer_type(question, True), key, matches, dates)
     tokens = tokenize(normal)
-    focus = focus_terms(words(normal))
+    focus = _known(focus_terms(words(normal)), stats.term_frequency)
     kind, asked_at = _asked(normal, False)
     return Query(question, normal, "zh", normal != question, tuple(tokens), focus, kind,
                  key_terms(normal, focus, asked_at), (), dates)

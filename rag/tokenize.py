@@ -78,6 +78,30 @@ def words(text: str) -> list[str]:
     return [w for w in (w.strip().lower() for w in cut) if w and w not in stop and _WORDLIKE.search(w)]
 
 
+def dictionary_words(text: str) -> list[str]:
+    """``text`` cut into jieba dictionary words only (no HMM guesses), so 后能储 comes back as 后, 能, 储."""
+    tok = _tokenizer()
+    with _lock:
+        return [w for w in tok.cut(text, HMM=False) if w.strip()]
+
+
+def in_dictionary(word: str) -> bool:
+    """True when ``word`` is in jieba's dictionary (or ours), not a word its HMM made up."""
+    return bool(_tokenizer().FREQ.get(word))
+
+
+@lru_cache(maxsize=1)
+def _tags() -> dict[str, str]:
+    import jieba.posseg
+
+    return jieba.posseg.POSTokenizer(_tokenizer()).word_tag_tab
+
+
+def part_of_speech(word: str) -> str | None:
+    """jieba's part-of-speech tag of a dictionary word (t a time word, d an adverb, n a noun…), else None."""
+    return _tags().get(word)
+
+
 def specificity(word: str) -> float:
     """How specialised ``word`` is in general Chinese, 0..1, from jieba's word frequencies: 0 for everyday words
     (之前, 现在, 孩子), 1 for rare or unknown ones (容积率, 罚息). A near-miss question names a specific thing the

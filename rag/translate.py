@@ -166,6 +166,12 @@ def _lexicon() -> _Lexicon:
 
 
 @lru_cache(maxsize=1)
+def headwords() -> frozenset[str]:
+    """CC-CEDICT's Simplified headwords of two characters or more (限行, 控规): words, whatever jieba knows."""
+    return frozenset(w for heads in _lexicon().pinyin.values() for w in heads)
+
+
+@lru_cache(maxsize=1)
 def _glossary() -> dict[str, tuple[str, ...]]:
     """The project's government glossary: english phrase → Chinese terms."""
     out = {}

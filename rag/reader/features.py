@@ -74,6 +74,12 @@ class TermWeights:
         total = sum(self.weights)
         return sum(w * self.presence(i, text) for i, w in enumerate(self.weights)) / total if total else 0.0
 
+    def share(self, indices: Sequence[int], text: str) -> float:
+        """The idf-weighted share of the terms at ``indices`` that ``text`` names (1 when there are none): a
+        word every article uses (天津) says little about whether the asked detail is there."""
+        total = sum(self.weights[i] for i in indices)
+        return sum(self.weights[i] * self.presence(i, text) for i in indices) / total if total else 1.0
+
     def missing(self, text: str) -> list[tuple[str, float]]:
         """Focus terms ``text`` does not name at all, with their weights, rarest first."""
         out = [(t, w) for i, (t, w) in enumerate(zip(self.terms, self.weights, strict=True))
@@ -108,7 +114,7 @@ def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candid
         hit = hits[c.n - 1]
         cues = cue_positions(c.text, query.answer_type, units) if typed else []
         has_type = float(bool(cues))
-        key_cov = float(np.mean([weights.presence(i, c.text) for i in keys])) if keys else cov
+        key_cov = weights.share(keys, c.text) if keys else cov
         novelty = sum(ch not in asked for ch in c.text) / max(len(c.text), 1)
         rows.append([
             sim, sim - sims.max(), cov, cov - covs.max(), weights.coverage(f"{hit.title}\n{hit.text}"),
@@ -145,7 +151,7 @@ def question_features(query: Query, hits: list[Hit], cands: list[Candidate], can
     keys = [weights.terms.index(t) for t in query.key if t in weights.terms]
 
     def key_presence(text: str) -> float:
-        return float(np.mean([weights.presence(i, text) for i in keys])) if keys else 1.0
+        return weights.share(keys, text)
 
     key_context = key_presence(context)
     key_best = key_presence(cands[order[0]].text) if len(order) else 0.0

@@ -27,6 +27,13 @@ def test_weights_follow_idf_and_unseen_terms_weigh_as_the_rarest():
     assert w.coverage("公积金贷款") == pytest.approx(w.weights[0] / sum(w.weights))
 
 
+def test_the_share_of_key_terms_named_weighs_each_by_idf():
+    # A word every passage uses (天津) says little; the rare detail (场馆) decides.
+    w = TermWeights.of(query(("天津", "场馆")), [380, 0], documents=400)
+    assert w.share([0, 1], "在天津召开") < 0.1 < 0.9 < w.share([0, 1], "在梅江会展中心场馆召开")
+    assert w.share([], "任何文字") == 1.0
+
+
 def test_the_packaged_model_is_fitted_on_the_features_the_code_computes():
     model = default_model()
     assert model.candidate.features == CANDIDATE_FEATURES and model.answerable.features == QUESTION_FEATURES
