@@ -77,8 +77,10 @@ class ModelRelatedness:
     """Relatedness by the multilingual embedding model: the cosine of the question's and each term's vectors.
 
     Vectors are kept (the last ``cache_size`` texts, questions and terms alike, both embedded with the query
-    prompt), so a repeated term costs nothing; each call embeds what it has not seen in one batch (a question
-    with several ambiguous phrases makes one call per phrase).
+    prompt), so a repeated term costs nothing. Each text is embedded on its own: int8 activations are quantised
+    per batch, so a vector made in a batch shifts with its batch-mates (by up to 5e-3, more than separates close
+    senses), and the sense chosen would depend on which questions came before. Alone, these short texts are no
+    slower than padded into one batch with the question.
     """
 
     def __init__(self, model: QueryEncoder, cache_size: int = 8192):
@@ -96,7 +98,7 @@ class ModelRelatedness:
                 self._cache.move_to_end(t)
         missing = [t for t in texts if t not in known]
         if missing:
-            fresh = dict(zip(missing, self.model.encode_queries(missing), strict=True))
+            fresh = {t: self.model.encode_queries([t])[0] for t in missing}
             known |= fresh
             with self._lock:
                 self._cache.update(fresh)

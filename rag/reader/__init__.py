@@ -18,11 +18,11 @@ from rag.index import Index
 from rag.query import Query
 from rag.reader.candidates import Candidate, candidates
 from rag.reader.features import (
-    EVIDENCE_PASSAGES,
     FIRST_ITEM,
     ITEM,
     TermWeights,
     candidate_features,
+    evidence_text,
     question_features,
 )
 from rag.reader.model import ReaderModel, default_model
@@ -91,8 +91,7 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     confidence = float(model.confidence.probability(qx)[0])
     chosen = choose_sentences(evidence, p)
     # What the best passages and the quoted sentences name (a quote may come from a lower passage).
-    context = " ".join([*(f"{h.title} {h.text}" for h in evidence.hits[:EVIDENCE_PASSAGES]),
-                        *(c.text for c in chosen)])
+    context = evidence_text(evidence.hits, [c.text for c in chosen])
     weights = evidence.weights
     specific = dict(zip(weights.terms, weights.specific, strict=True))
     # Everyday words (用来, 之前) missing from the passages say nothing about what the articles lack.

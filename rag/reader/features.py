@@ -87,6 +87,12 @@ class TermWeights:
         return sorted(out, key=lambda tw: -tw[1])
 
 
+def evidence_text(hits: Sequence[Hit], quoted: Sequence[str] = ()) -> str:
+    """What the best passages (and any sentences quoted from lower ones) say: the text in which a focus term
+    counts as mentioned, for the missing-term check."""
+    return " ".join([*(f"{h.title} {h.text}" for h in hits[:EVIDENCE_PASSAGES]), *quoted])
+
+
 def _proximity(text: str, terms: Sequence[str], cues: list[int]) -> float:
     """1 when an expected-type cue sits right by a focus term, falling with the distance in characters."""
     spots = [m.start() for t in terms for m in re.finditer(re.escape(t), text)]
@@ -135,7 +141,7 @@ def question_features(query: Query, hits: list[Hit], cands: list[Candidate], can
     second = float(cand_p[order[1]]) if len(order) > 1 else 0.0
     col = {name: i for i, name in enumerate(CANDIDATE_FEATURES)}
     top = cand_x[order[0]] if len(order) else np.zeros(len(CANDIDATE_FEATURES), dtype=np.float32)
-    context = " ".join(f"{h.title} {h.text}" for h in hits[:EVIDENCE_PASSAGES])
+    context = evidence_text(hits)
     missing = weights.missing(context)
     specific = dict(zip(weights.terms, weights.specific, strict=True))
     missing_specific = [w * specific[t] for t, w in missing]
