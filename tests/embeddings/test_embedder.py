@@ -150,6 +150,7 @@ def test_batches_are_sorted_and_capped_by_size_and_tokens(e5_embedder):
         engine.batch_tokens = saved
 
 
+@pytest.mark.slow  # loads the model at every precision (bf16's graph is written on first load)
 def test_concurrent_batches_match_one_at_a_time(precision_embedders):
     from embeddings.bench import corpus_passages
 

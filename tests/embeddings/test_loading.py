@@ -102,6 +102,7 @@ def test_outdated_or_partial_folder_is_replaced_atomically(tmp_path):
     assert sorted(p.name for p in dest.parent.iterdir()) == ["e5"]
 
 
+@pytest.mark.slow  # loads the model once more
 def test_second_load_reuses_the_converted_folder(e5_config, e5_embedder, e5_converted_dir, caplog):
     dest = e5_converted_dir
     watched = [
