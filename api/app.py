@@ -37,8 +37,7 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.service = service or RagService(settings, load_embedder(settings.embedding))
         try:
-            # Warm up now rather than on the first request: the index, the ONNX session, jieba's dictionary.
-            app.state.service.search("天津", top_k=1)
+            app.state.service.warm()  # rather than on the first request
         except IndexUnavailableError as e:
             log.warning("%s", e)  # the server still starts: requests get 503 and /healthz says "degraded"
         async with mcp.session_manager.run():  # MCP's streamable-HTTP sessions live as long as the app

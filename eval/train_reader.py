@@ -160,14 +160,18 @@ def score(s: Sample, model: ReaderModel) -> dict[str, object]:
     """One question answered by ``model``."""
     p = model.candidate.probability(s.evidence.candidate_x)
     o = outcome(s, p)
-    abstain = not len(p) or float(model.answerable.probability(o.qx)[0]) < model.abstain_below
-    return {"answerable": s.question.answerable, "abstain": abstain, "holds": o.holds,
+    p_answerable = float(model.answerable.probability(o.qx)[0])
+    abstain = not len(p) or p_answerable < model.abstain_below
+    return {"answerable": s.question.answerable, "p_answerable": p_answerable, "abstain": abstain, "holds": o.holds,
             "shown": s.question.answerable and contains_answer(o.shown, s.question.answers),
             "confidence": float(model.confidence.probability(o.qx)[0]), "lang": s.question.lang}
 
 
 def summarise(rows: list[dict[str, object]]) -> dict[str, float]:
-    """The issue's figures over scored questions."""
+    """The issue's figures over scored questions, and the AUC of P(answerable): how well it ranks answerable
+    questions above unanswerable ones whatever the threshold (steadier than the abstention rate at one)."""
+    from sklearn.metrics import roc_auc_score
+
     ans = [r for r in rows if r["answerable"]]
     unans = [r for r in rows if not r["answerable"]]
     given = [r for r in rows if not r["abstain"]]
@@ -182,6 +186,8 @@ def summarise(rows: list[dict[str, object]]) -> dict[str, float]:
         "abstain_unanswerable": mean([r["abstain"] for r in unans]),
         "false_abstain": mean([r["abstain"] for r in ans]),
         "ece": expected_calibration_error([r["confidence"] for r in given], [r["holds"] for r in given]),
+        "abstention_auc": float(roc_auc_score([r["answerable"] for r in rows], [r["p_answerable"] for r in rows]))
+        if ans and unans else float("nan"),
     }
 
 

@@ -17,7 +17,15 @@ from functools import lru_cache
 from typing import Literal
 
 from rag.dates import DateRange, interpret
-from rag.tokenize import dictionary_words, has_chinese, in_dictionary, part_of_speech, tokenize, words
+from rag.tokenize import (
+    dictionary_words,
+    has_chinese,
+    in_dictionary,
+    is_function_word,
+    part_of_speech,
+    tokenize,
+    words,
+)
 from rag.translate import PinyinIndex, Relatedness, TermMatch, headwords, translate
 
 AnswerType = Literal["time", "duration", "quantity", "contact", "place", "body", "person", "procedure", "reason",
@@ -135,9 +143,23 @@ def _asked(question: str, english: bool) -> tuple[AnswerType, int]:
 
 
 _CLAUSE = re.compile(r"[，,。？?！!；;：:]")
-# Parts of speech that say when, where from, how or how many, never what detail is asked: times (现在, 今年),
-# locatives (最近, 以后), adverbs (分别, 正式), pronouns (每个), numerals (一年), prepositions (经过).
-_NOT_KEY = frozenset({"t", "f", "d", "ad", "r", "m", "p", "c", "u", "q"})
+# Parts of speech that say when, where from or how, never what detail is asked: times (现在, 今年), locatives
+# (最近, 以后), pronouns (每个), prepositions (经过), conjunctions, particles, classifiers, adverbial adjectives
+# (正式). Adverbs (分别, 大概) and numerals (一年) too, but not the words jieba files under them that name a
+# thing: 首套, 首届 (numerals), 一期 (an adverb, to jieba).
+_NOT_KEY = ("t", "f", "r", "p", "c", "u", "q", "ad")
+_NUMBER = re.compile(r"^[\d零〇一二两三四五六七八九十百千万亿几每]+[年月日天周个次届期批项位名家号岁]?$")
+_NUMERAL_START = re.compile(r"^[\d零〇一二两三四五六七八九十首]")
+
+
+def can_name_detail(term: str) -> bool:
+    """False for a word that cannot be the asked detail: a time, a place relation, an adverb, a bare number…"""
+    tag = part_of_speech(term) or ""
+    if tag.startswith(_NOT_KEY):
+        return False
+    if tag == "d":
+        return bool(_NUMERAL_START.match(term))
+    return not (tag == "m" and _NUMBER.match(term))
 
 
 def key_terms(question: str, focus: Sequence[str], asked_at: int) -> tuple[str, ...]:
@@ -146,14 +168,14 @@ def key_terms(question: str, focus: Sequence[str], asked_at: int) -> tuple[str, 
     start = max((m.end() for m in _CLAUSE.finditer(question, 0, asked_at)), default=0)
     end = next((m.start() for m in _CLAUSE.finditer(question, asked_at)), len(question))
     before, after = None, None
-    for term in (t for t in focus if part_of_speech(t) not in _NOT_KEY):
+    for term in (t for t in focus if can_name_detail(t)):
         for m in re.finditer(re.escape(term), question[start:end]):
             at = start + m.start()
             if at < asked_at and (before is None or at > before[1]):
                 before = (term, at)
             elif at >= asked_at and (after is None or at < after[1]):
                 after = (term, at)
-    return tuple(found[0] for found in (before, after) if found is not None)
+    return tuple(dict.fromkeys(found[0] for found in (before, after) if found is not None))
 
 
 # A word that asks (多少钱, 哪几个, 什么时候) or points back at the conversation (这次, 那个) is not a focus term.
@@ -174,44 +196,56 @@ def focus_terms(words: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-# Between two words of one noun group ("football pitches", "interest-rate discount", "Tianjin's").
-_JOINED = re.compile(r"^(?:\s|-|'s\b)*$")
+# Between two adjacent phrases of one noun group: "football pitches", "interest rate subsidy".
+_JOINED = re.compile(r"^[\s-]*$")
 
 
 def _english_key(question: str, matches: Sequence[TermMatch]) -> tuple[str, ...]:
-    """English asks first and names the detail right after ("how many football pitches…"): the first group of
-    adjacent phrases that can name a detail (not "while" → 当时, "four" → 四), all of it, since its last word
-    is the head (pitches) and its first a modifier (football)."""
+    """English names the detail right after asking ("how many football pitches…"): the first group of adjacent
+    phrases from where the question asks (else from its start) that can name a detail (not "while" → 当时,
+    "four" → 四), all of it, since its last word is the head (pitches) and its first a modifier (football)."""
     placed = []
+    cursor = 0
     for m in matches:
-        # A phrase is matched word by word: "interest-rate" was read as "interest rate".
-        found = re.search(r"\W+".join(map(re.escape, m.english.split())), question)
-        if m.source != "number" and found:
+        # Whole words only ("port" is not in "importance"); phrases come in question order after the patterns
+        # (Line 8, Level II), so each is looked for after the one before.
+        pattern = r"(?<![\w-])" + r"\W+".join(map(re.escape, m.english.split())) + r"(?![\w-])"
+        found = re.compile(pattern).search(question, 0 if m.source == "pattern" else cursor)
+        if found is None:
+            continue
+        if m.source != "pattern":
+            cursor = found.end()
+        if m.source != "number":
             placed.append((found.start(), found.end(), m))
-    groups: list[list[str]] = []
+    groups: list[tuple[int, list[str]]] = []
     end = -1
     for start, stop, m in sorted(placed, key=lambda p: p[0]):
-        named = [t for t in focus_terms(words(m.chinese[0])) if part_of_speech(t) not in _NOT_KEY]
+        named = [t for t in focus_terms(words(m.chinese[0])) if can_name_detail(t)]
         if named:
             if groups and end >= 0 and _JOINED.match(question[end:start]):
-                groups[-1].extend(named)
+                groups[-1][1].extend(named)
             else:
-                groups.append(list(named))
+                groups.append((start, list(named)))
         end = stop if named else -1
-    return tuple(dict.fromkeys(groups[0])) if groups else ()
+    asked_at = _asked(question, True)[1]
+    chosen = next((g for at, g in groups if at >= asked_at), groups[0][1] if groups else [])
+    return tuple(dict.fromkeys(chosen))
 
 
 def _known(focus: tuple[str, ...], document_frequency: Callable[[Sequence[str]], list[int]]) -> tuple[str, ...]:
-    """``focus`` with each word jieba's HMM made up (后能储, 提了, 税要) that no dictionary and no article knows
-    split back into dictionary words: kept whole, it would read as a term the articles lack."""
+    """``focus`` with each word jieba's HMM made up (后能储, 提了, 券领) that neither jieba, CC-CEDICT nor any article
+    knows split back into its dictionary words: kept whole, it would read as a term the articles lack. Of the
+    parts, function words go and nouns stay even of one character (养狗 → 狗: that is what the articles lack)."""
     unknown = [t for t in focus if has_chinese(t) and not in_dictionary(t)]
     if not unknown:
         return focus
-    absent = {t for t, df in zip(unknown, document_frequency(unknown), strict=True) if df == 0}
+    absent = [t for t, df in zip(unknown, document_frequency(unknown), strict=True) if df == 0]
+    made_up = {t for t in absent if t not in headwords()} if absent else set()
     out: list[str] = []
     for term in focus:
-        if term in absent and term not in headwords():
-            out.extend(focus_terms(dictionary_words(term)))
+        if term in made_up:
+            out.extend(p for p in dictionary_words(term) if not is_function_word(p)
+                       and (len(p) >= 2 or (part_of_speech(p) or "").startswith("n")))
         else:
             out.append(term)
     return tuple(dict.fromkeys(out))

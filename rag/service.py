@@ -28,7 +28,7 @@ from rag.retrieval import Retrieved, retrieve
 from rag.settings import Settings
 from rag.streaming import AnswerEvent, answer_events
 from rag.tokenize import fingerprint
-from rag.translate import ModelRelatedness
+from rag.translate import ModelRelatedness, headwords
 
 
 @dataclass
@@ -129,6 +129,13 @@ class RagService:
                 return None
         except IndexUnavailableError as e:
             return e
+
+    def warm(self) -> None:
+        """Load now what the first request would otherwise wait for: the index, the ONNX session and jieba (one
+        search), and, in the background, CC-CEDICT (English questions and words no dictionary knows). Raises
+        IndexUnavailableError when the index cannot be used."""
+        threading.Thread(target=headwords, name="cc-cedict", daemon=True).start()
+        self.search("天津", top_k=1)
 
     def search(self, query: str, *, top_k: int = 5, mode: Mode = "hybrid",
                filters: Filters | None = None) -> Retrieved:

@@ -79,10 +79,11 @@ def words(text: str) -> list[str]:
 
 
 def dictionary_words(text: str) -> list[str]:
-    """``text`` cut into jieba dictionary words only (no HMM guesses), so 后能储 comes back as 后, 能, 储."""
+    """``text`` cut into jieba dictionary words only (no HMM guesses): 后能储 → 后, 能, 储."""
     tok = _tokenizer()
     with _lock:
-        return [w for w in tok.cut(text, HMM=False) if w.strip()]
+        cut = list(tok.cut(text, HMM=False))
+    return [w for w in (w.strip() for w in cut) if w]
 
 
 def in_dictionary(word: str) -> bool:
@@ -90,16 +91,23 @@ def in_dictionary(word: str) -> bool:
     return bool(_tokenizer().FREQ.get(word))
 
 
-@lru_cache(maxsize=1)
-def _tags() -> dict[str, str]:
-    import jieba.posseg
-
-    return jieba.posseg.POSTokenizer(_tokenizer()).word_tag_tab
-
-
 def part_of_speech(word: str) -> str | None:
-    """jieba's part-of-speech tag of a dictionary word (t a time word, d an adverb, n a noun…), else None."""
-    return _tags().get(word)
+    """jieba's part-of-speech tag of a dictionary word (t a time word, d an adverb, n a noun…), ours first
+    (userdict.txt: 十四五 is a noun, not jieba's numeral); None for a word no dictionary has."""
+    import jieba.posseg  # builds jieba's tag table once, on first import
+
+    return _tokenizer().user_word_tag_tab.get(word) or jieba.posseg.dt.word_tag_tab.get(word)
+
+
+# Characters that only bind words together: a word jieba's HMM made up around one of them (提了, 税能, 后能储) is
+# no word at all. Their tags: particles (u…), prepositions, adverbs, conjunctions, pronouns, locatives.
+_BINDING = frozenset("了着过得的地能要会可需该是有")
+_BINDING_TAGS = ("u", "p", "d", "c", "r", "f")
+
+
+def is_function_word(word: str) -> bool:
+    """True for a word that says how, not what: a stop word, a particle or modal, or a word tagged as one."""
+    return word in _BINDING or word in stopwords() or (part_of_speech(word) or "x").startswith(_BINDING_TAGS)
 
 
 def specificity(word: str) -> float:

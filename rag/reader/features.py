@@ -156,12 +156,9 @@ def question_features(query: Query, hits: list[Hit], cands: list[Candidate], can
     # with something of the asked type?
     keys = [weights.terms.index(t) for t in query.key if t in weights.terms]
 
-    def key_presence(text: str) -> float:
-        return weights.share(keys, text)
-
-    key_context = key_presence(context)
-    key_best = key_presence(cands[order[0]].text) if len(order) else 0.0
-    key_typed = max((key_presence(c.text) for c, x in zip(cands, cand_x, strict=True) if x[col["has_type"]] > 0),
+    key_context = weights.share(keys, context)
+    key_best = weights.share(keys, cands[order[0]].text) if len(order) else 0.0
+    key_typed = max((weights.share(keys, c.text) for c, x in zip(cands, cand_x, strict=True) if x[col["has_type"]] > 0),
                     default=0.0)
     key_specific = max((weights.specific[i] for i in keys), default=0.0) * (1.0 - key_context)
     return np.asarray([

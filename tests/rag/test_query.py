@@ -53,31 +53,38 @@ def test_focus_terms_leave_out_question_words_and_key_terms_are_what_is_asked(st
     assert "员工" in q.key and not {"多少", "名"} & set(q.focus)
 
 
-def test_a_word_jiebas_hmm_made_up_is_split_back_unless_a_dictionary_or_an_article_knows_it(stats):
-    # 后能储 and 有多远 are no words: kept whole they would read as terms the articles lack (a near miss).
+def test_a_word_jiebas_hmm_made_up_that_no_dictionary_or_article_knows_is_split_back(stats):
+    # 后能储 (后 + 能 + 储) and 有多远 are no words: kept whole they would read as terms the articles lack.
     q = analyze("保税区粮食物流多式联运项目建成后能储多少粮？", stats, TODAY)
     assert "后能储" not in q.focus and "粮食" in q.focus
     assert "有多远" not in analyze("荣程新能新开的氢能运输线晋北线往返有多远？", stats, TODAY).focus
-    # 陈敏尔 is in no dictionary but the articles name him; 限行 is in none of them but CC-CEDICT has it.
+    # Nouns stay even of one character: 养狗 → 狗, what the articles lack.
+    assert analyze("养狗需要去哪里办狗证？", stats, TODAY).key == ("狗",)
+    # Kept whole: a name the articles use (陈敏尔), a word CC-CEDICT has (限行).
     assert "陈敏尔" in analyze("陈敏尔2月9日这一天都有哪些活动？", stats, TODAY).focus
     assert analyze("重污染应急期间私家车要按尾号限行吗？", stats, TODAY).key == ("限行",)
 
 
-@pytest.mark.parametrize(("question", "not_key"), [
-    ("天开园现在有多少注册企业？", "现在"),  # a time word
-    ("银河麒麟操作系统V11最近有什么消息？", "最近"),  # a locative
-    ("市管主要领导干部学习四中全会精神专题研讨班一共办几天？", "一共"),  # "in all" asks, it names nothing
-    ("While in Tianjin, where did Science and Technology Minister Yin Hejun visit?", "当时"),
+@pytest.mark.parametrize(("question", "key", "not_key"), [
+    ("天开园现在有多少注册企业？", "注册", "现在"),  # a time word
+    ("银河麒麟操作系统V11最近有什么消息？", "消息", "最近"),  # a locative
+    ("市管主要领导干部学习四中全会精神专题研讨班一共办几天？", "研讨班", "一共"),  # "in all" asks, names nothing
+    ("家里有两个孩子，之前公积金贷过一次款已经还完了，这次还能按首套贷吗？", "首套", "一次"),  # jieba: both numerals
+    ("十四五有哪些成就？", "十四五", None),  # a numeral to jieba, a noun in our dictionary
+    ("While in Tianjin, where did Science and Technology Minister Yin Hejun visit?", "阴和俊", "当时"),
 ])
-def test_key_terms_are_words_that_can_name_the_asked_detail(stats, question, not_key):
+def test_key_terms_are_words_that_can_name_the_asked_detail(stats, question, key, not_key):
     q = analyze(question, stats, TODAY)
-    assert q.key and not_key not in q.key
+    assert key in q.key and not_key not in q.key
 
 
-def test_an_english_key_is_the_whole_noun_group_after_the_question_word(stats):
+def test_an_english_key_is_the_whole_noun_group_where_the_question_asks(stats):
     # "football pitches": the head (pitches) is the asked thing, football only says which kind.
     q = analyze("How many football pitches are there on Mars?", stats, TODAY)
     assert len(q.key) == 2 and q.key[0] == "足球" and "火星" not in q.key
+    # Whole words only: "port" inside "importance" does not join the port to the group.
+    q = analyze("What is the importance of the port?", stats, TODAY)
+    assert q.key and "港口" not in q.key
 
 
 def test_traditional_questions_are_read_in_simplified_characters_and_simplified_ones_untouched(stats):
