@@ -30,6 +30,9 @@ FOLDS = 5
 # The abstention threshold keeps false abstentions (answerable questions abstained on) at most this high.
 MAX_FALSE_ABSTAIN = 0.05
 REGULARISATION = 1.0  # inverse strength (sklearn's C); the feature sets are small, the data a few hundred
+# The threshold is chosen on the out-of-fold predictions of this many ways of folding the questions: with one,
+# where it lands depends on which few questions happen to share a fold.
+THRESHOLD_REPEATS = 5
 
 
 @dataclass
@@ -66,14 +69,21 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, features: tuple[str, ...]) -> Log
     return Logistic(features, mean, scale, lr.coef_[0], float(lr.intercept_[0]))
 
 
-def folds(samples: list[Sample], k: int = FOLDS) -> list[np.ndarray]:
-    """Fold index of each sample, grouped by article (balanced by size, deterministic)."""
+def folds(samples: list[Sample], k: int = FOLDS, seed: int | None = None) -> list[np.ndarray]:
+    """The samples of each fold, grouped by article: balanced by size (deterministic), or with ``seed`` the
+    articles shuffled into folds (another way of folding, for averaging over)."""
     from sklearn.model_selection import GroupKFold
 
     groups = [s.group for s in samples]
     fold = np.zeros(len(samples), dtype=int)
-    for i, (_, test) in enumerate(GroupKFold(n_splits=k).split(np.zeros(len(samples)), groups=groups)):
-        fold[test] = i
+    if seed is None:
+        for i, (_, test) in enumerate(GroupKFold(n_splits=k).split(np.zeros(len(samples)), groups=groups)):
+            fold[test] = i
+    else:
+        order = sorted(set(groups))
+        np.random.default_rng(seed).shuffle(order)
+        fold_of = {g: i % k for i, g in enumerate(order)}
+        fold = np.array([fold_of[g] for g in groups])
     return [np.flatnonzero(fold == i) for i in range(k)]
 
 
@@ -129,20 +139,22 @@ def fit(samples: list[Sample]) -> tuple[ReaderModel, np.ndarray]:
     answerable = np.array([s.question.answerable for s in samples])
     holds = np.array([o.holds for o in outcomes])
     a_model = fit_logistic(qx, answerable, QUESTION_FEATURES)
-    # The threshold is chosen on out-of-fold answerability, like the figures it will be judged by.
-    p_a = np.zeros(len(samples))
-    for test in folds(samples):
-        mask = np.ones(len(samples), bool)
-        mask[test] = False
-        p_a[test] = fit_logistic(qx[mask], answerable[mask], QUESTION_FEATURES).probability(qx[test])
+    # The threshold is chosen on out-of-fold answerability, like the figures it will be judged by, pooled over
+    # several ways of folding.
+    p_a = [np.zeros(len(samples)) for _ in range(THRESHOLD_REPEATS)]
+    for r, pooled in enumerate(p_a):
+        for test in folds(samples, seed=r if r else None):
+            mask = np.ones(len(samples), bool)
+            mask[test] = False
+            pooled[test] = fit_logistic(qx[mask], answerable[mask], QUESTION_FEATURES).probability(qx[test])
     reader = ReaderModel(
         candidate=fit_logistic(*_stack(samples), CANDIDATE_FEATURES),
         answerable=a_model,
         confidence=fit_logistic(qx, holds, QUESTION_FEATURES),
-        abstain_below=choose_threshold(p_a, answerable),
+        abstain_below=choose_threshold(np.concatenate(p_a), np.tile(answerable, THRESHOLD_REPEATS)),
         meta={},
     )
-    return reader, p_a
+    return reader, p_a[0]
 
 
 def cross_validate(samples: list[Sample]) -> dict[str, float]:
