@@ -27,6 +27,7 @@ from rag.reader.features import (
 )
 from rag.reader.model import ReaderModel, default_model
 from rag.records import Hit
+from rag.tokenize import part_of_speech
 
 __all__ = ["Evidence", "Reading", "ReaderModel", "choose_sentences", "collect", "default_model", "read"]
 
@@ -99,6 +100,9 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     missing = [t for t in absent if specific[t] >= NAMED_SPECIFICITY]
     present = [t for t in weights.terms if t not in absent]
     abstain = not chosen or answerable < threshold
+    if abstain and not missing:
+        # Nothing specialised is missing, yet the articles lack a thing the question names (办狗证 → 狗): say so.
+        missing = [t for t in absent if (part_of_speech(t) or "").startswith("n")]
     return Reading(chosen, answerable, confidence, abstain, missing, present)
 
 

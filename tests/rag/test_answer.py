@@ -55,6 +55,11 @@ def test_an_abstention_names_what_the_articles_lack_in_the_question_language(ser
     assert en.abstained and en.answer.startswith("The articles do not answer") and "Mars" in en.answer
 
 
+def test_an_abstention_names_an_everyday_thing_the_articles_lack(service):
+    a = service.ask("养狗需要去哪里办狗证？")  # no article is about dogs; 狗 is an everyday word, still worth naming
+    assert a.abstained and "狗" in a.missing and "狗" in a.answer
+
+
 def test_a_near_miss_abstains_and_says_which_detail_is_missing(service):
     a = service.ask("公积金可以用来付房租吗？")  # the articles cover 公积金 loans, not paying rent with it
     assert a.abstained and "房租" in a.missing
