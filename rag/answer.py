@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from rag.llm import LLMClient, LLMError, fallback_notice
-from rag.query import Query
+from rag.query import Query, traditional
 from rag.reader import Reading
 from rag.records import Answer, Citation, Hit, Interpretation
 
@@ -51,7 +51,8 @@ def abstention(query: Query, reading: Reading) -> str:
         return f"{ABSTAIN_TEXT_EN}{why} {CLOSEST_TEXT_EN}"
     why = (f"文章提到了{'、'.join(present)}，但没有提到{'、'.join(missing)}。" if missing and present
            else f"文章没有提到{'、'.join(missing)}。" if missing else "")
-    return f"{ABSTAIN_TEXT}{why}{CLOSEST_TEXT}"
+    text = f"{ABSTAIN_TEXT}{why}{CLOSEST_TEXT}"
+    return traditional(text) if query.traditional else text
 
 
 def compose(query: Query, hits: list[Hit], reading: Reading, *, llm: LLMClient | None = None) -> Answer:
@@ -61,7 +62,9 @@ def compose(query: Query, hits: list[Hit], reading: Reading, *, llm: LLMClient |
     abstention stays the reader's, and on an error the extractive answer is returned with a notice.
     """
     citations = to_citations(hits)
-    base = {"question": query.text, "confidence": round(reading.confidence, 4), "missing": reading.missing,
+    # What the service writes itself follows the question's script; quoted passages stay as published.
+    missing = [traditional(t) for t in reading.missing] if query.traditional else reading.missing
+    base = {"question": query.text, "confidence": round(reading.confidence, 4), "missing": missing,
             "query_terms": list(query.terms), "interpreted": interpretation(query), "citations": citations}
     if reading.abstain or not citations:
         return Answer(answer=abstention(query, reading), abstained=True, **base)

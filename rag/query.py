@@ -113,6 +113,18 @@ def _converters() -> tuple[Callable[[str], str], Callable[[str], str]]:
     return opencc.OpenCC("t2s").convert, opencc.OpenCC("tw2sp").convert
 
 
+def traditional(text: str) -> str:
+    """``text`` in Traditional characters (for what the service writes itself to a Traditional question)."""
+    return _to_traditional()(text)
+
+
+@lru_cache(maxsize=1)
+def _to_traditional() -> Callable[[str], str]:
+    import opencc
+
+    return opencc.OpenCC("s2t").convert
+
+
 def simplified(text: str) -> str:
     """``text`` in Simplified characters; Simplified Chinese and Latin text come back unchanged."""
     if not has_chinese(text):

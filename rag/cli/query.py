@@ -92,7 +92,9 @@ def ask(
     if as_json:
         print(a.model_dump_json(indent=2))
         return
-    out.print(("[yellow]" if a.abstained else "[green]") + escape(a.answer) + "[/]\n")
+    out.print(("[yellow]" if a.abstained else "[green]") + escape(a.answer) + "[/]")
+    # Read a confidence under 0.5 as "more likely wrong than right" (README: Answers).
+    out.print(f"[dim]{'abstained; ' if a.abstained else ''}confidence {a.confidence:.2f}[/]\n")
     if a.notice:
         out.print(f"[dim]{escape(a.notice)}[/]")
     for c in a.citations:

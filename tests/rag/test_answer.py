@@ -55,6 +55,16 @@ def test_an_abstention_names_what_the_articles_lack_in_the_question_language(ser
     assert en.abstained and en.answer.startswith("The articles do not answer") and "Mars" in en.answer
 
 
+def test_a_traditional_question_gets_its_abstention_in_traditional_characters(service):
+    a = service.ask("地鐵8號線的票價是多少？")
+    assert a.abstained and a.answer.startswith("現有文章沒有回答這個問題") and "票價" in a.missing
+
+
+def test_a_date_the_question_names_is_never_a_missing_term(service):
+    a = service.ask("上周有哪些新闻？")  # 上周 filters by date; no article need contain the word
+    assert "上周" not in a.missing and a.interpreted is not None
+
+
 def test_an_abstention_names_an_everyday_thing_the_articles_lack(service):
     a = service.ask("养狗需要去哪里办狗证？")  # no article is about dogs; 狗 is an everyday word, still worth naming
     assert a.abstained and "狗" in a.missing and "狗" in a.answer

@@ -59,6 +59,13 @@ def test_ask_prints_an_answer_with_citations(rag):
 
 
 @pytest.mark.slow  # a subprocess that loads the model
+def test_ask_says_how_confident_it_is(rag):
+    r = rag("ask", "今年民心工程有多少项？")
+    assert r.returncode == 0, r.stderr
+    assert "66" in r.stdout and "confidence 0." in r.stdout and "abstained" not in r.stdout
+
+
+@pytest.mark.slow  # a subprocess that loads the model
 def test_bad_input_exits_non_zero_with_a_clear_message_and_writes_nothing(rag, corpus_settings, tmp_path):
     backend = backend_for(corpus_settings.index)
     before = backend.version(corpus_settings.index)
