@@ -7,5 +7,8 @@ EXAMPLES: dict[str, list[str]] = {
            "天津地铁8号线有什么进展？", "春节高速免费从什么时候开始？"],
     "en": ["How many livelihood projects are there this year?",
            "When does the Spring Festival highway toll exemption start?",
-           "汽车以旧换新补贴最高多少钱？", "天津地铁8号线有什么进展？"],
+           "What is the latest on Tianjin Metro Line 8?",
+           # English questions about the car subsidy are still answered with the wrong sentence: the Chinese one is
+           # offered instead.
+           "汽车以旧换新补贴最高多少钱？"],
 }

@@ -246,6 +246,7 @@ EXPECTED_FACT = {
     "How many livelihood projects are there this year?": "66项",
     "汽车以旧换新补贴最高多少钱？": "最高2万元",
     "天津地铁8号线有什么进展？": "8号线",
+    "What is the latest on Tianjin Metro Line 8?": "环网电通",
     "春节高速免费从什么时候开始？": "2月15日",
     "When does the Spring Festival highway toll exemption start?": "2月15日",
 }
