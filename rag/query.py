@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Literal
 
 from rag.dates import DateRange, interpret
@@ -22,6 +22,7 @@ from rag.tokenize import (
     has_chinese,
     in_dictionary,
     is_function_word,
+    is_noun,
     part_of_speech,
     tokenize,
     words,
@@ -104,33 +105,26 @@ class Query:
     notes: dict[str, str] = field(default_factory=dict)
 
 
-@lru_cache(maxsize=1)
-def _converters() -> tuple[Callable[[str], str], Callable[[str], str]]:
+@cache
+def _opencc(config: str) -> Callable[[str], str]:
+    """One OpenCC converter per configuration, made on first use."""
     import opencc
 
-    # t2s (characters only) tells whether a text has Traditional characters at all; tw2sp also maps Taiwan
-    # phrasing (軟體 → 软件, 專案 → 项目). tw2sp must not touch Simplified text: it would rewrite 新增 → 添加.
-    return opencc.OpenCC("t2s").convert, opencc.OpenCC("tw2sp").convert
+    return opencc.OpenCC(config).convert
 
 
 def traditional(text: str) -> str:
     """``text`` in Traditional characters (for what the service writes itself to a Traditional question)."""
-    return _to_traditional()(text)
-
-
-@lru_cache(maxsize=1)
-def _to_traditional() -> Callable[[str], str]:
-    import opencc
-
-    return opencc.OpenCC("s2t").convert
+    return _opencc("s2t")(text)
 
 
 def simplified(text: str) -> str:
     """``text`` in Simplified characters; Simplified Chinese and Latin text come back unchanged."""
     if not has_chinese(text):
         return text
-    characters, phrases = _converters()
-    return phrases(text) if characters(text) != text else text
+    # t2s (characters only) tells whether a text has Traditional characters at all; tw2sp also maps Taiwan
+    # phrasing (軟體 → 软件, 專案 → 项目). tw2sp must not touch Simplified text: it would rewrite 新增 → 添加.
+    return _opencc("tw2sp")(text) if _opencc("t2s")(text) != text else text
 
 
 def is_english(text: str) -> bool:
@@ -257,7 +251,7 @@ def _known(focus: tuple[str, ...], document_frequency: Callable[[Sequence[str]],
     for term in focus:
         if term in made_up:
             out.extend(p for p in dictionary_words(term) if not is_function_word(p)
-                       and (len(p) >= 2 or (part_of_speech(p) or "").startswith("n")))
+                       and (len(p) >= 2 or is_noun(p)))
         else:
             out.append(term)
     return tuple(dict.fromkeys(out))

@@ -110,6 +110,11 @@ def is_function_word(word: str) -> bool:
     return word in _BINDING or word in stopwords() or (part_of_speech(word) or "x").startswith(_BINDING_TAGS)
 
 
+def is_noun(word: str) -> bool:
+    """True for a word tagged as a noun of any kind (n, nr, ns, nz…): 狗, 票价, 天津."""
+    return (part_of_speech(word) or "").startswith("n")
+
+
 def specificity(word: str) -> float:
     """How specialised ``word`` is in general Chinese, 0..1, from jieba's word frequencies: 0 for everyday words
     (之前, 现在, 孩子), 1 for rare or unknown ones (容积率, 罚息). A near-miss question names a specific thing the

@@ -27,7 +27,7 @@ from rag.reader.features import (
 )
 from rag.reader.model import ReaderModel, default_model
 from rag.records import Hit
-from rag.tokenize import part_of_speech
+from rag.tokenize import is_noun
 
 __all__ = ["Evidence", "Reading", "ReaderModel", "choose_sentences", "collect", "default_model", "read"]
 
@@ -104,7 +104,7 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     abstain = not chosen or answerable < threshold
     if abstain and not missing:
         # Nothing specialised is missing, yet the articles lack a thing the question names (办狗证 → 狗): say so.
-        missing = [t for t in absent if (part_of_speech(t) or "").startswith("n")]
+        missing = [t for t in absent if is_noun(t)]
     return Reading(chosen, answerable, confidence, abstain, missing, present)
 
 
