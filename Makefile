@@ -38,7 +38,7 @@ test: lint
 # The inner loop (about 1¼ minutes on two cores, a third of it building the corpus index; the aim is one):
 # no browser, no evaluation gate, no test that takes seconds.
 test-fast: lint
-	$(PY) -m pytest -q -m "not slow and not browser and not gate"
+	RAG_TEST_INDEX_CACHE=.rag/test-index $(PY) -m pytest -q -m "not slow and not browser and not gate"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

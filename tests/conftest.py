@@ -135,12 +135,58 @@ def embedder(base_settings: Settings):
     return load_embedder(base_settings.embedding)
 
 
+# What decides the corpus index's content: a change to any of these builds it again (see corpus_settings).
+INDEX_SOURCES = ("rag/ingest.py", "rag/chunking.py", "rag/sentences.py", "rag/corpus.py", "rag/records.py",
+                 "rag/tokenize.py", "rag/index", "embeddings")  # and the tokenizer fingerprint (build spec)
+INDEX_CACHE_KEEP = 3
+
+
+def index_cache_key(settings: Settings, embedder) -> str:
+    """A digest of everything the corpus index is made from: the build spec (model, precision, tokenizer,
+    chunking), the corpus, and the source of every module that writes it."""
+    import hashlib
+
+    from rag.ingest import build_spec
+
+    digest = hashlib.sha256(build_spec(settings, embedder).model_dump_json().encode())
+    digest.update(CORPUS.read_bytes())
+    for source in INDEX_SOURCES:
+        path = ROOT / source
+        for file in sorted(path.rglob("*") if path.is_dir() else [path]):
+            if file.is_file() and "__pycache__" not in file.parts:
+                digest.update(str(file.relative_to(ROOT)).encode() + file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @pytest.fixture(scope="session")
 def corpus_settings(base_settings: Settings, embedder) -> Settings:
-    """Settings whose RAG_HOME holds a real index of the whole bundled corpus (built once)."""
+    """Settings whose RAG_HOME holds a real index of the whole bundled corpus (built once).
+
+    With RAG_TEST_INDEX_CACHE (``make test-fast`` sets it), the index built by an earlier run is copied when
+    nothing it is made from has changed (:func:`index_cache_key`): the inner loop skips 17 s of embedding.
+    ``make test`` and CI build it afresh.
+    """
+    import shutil
+
     from rag.ingest import ingest
 
+    cache_root = os.environ.get("RAG_TEST_INDEX_CACHE")
+    cached = Path(cache_root) / index_cache_key(base_settings, embedder) if cache_root else None
+    if cached is not None and cached.is_dir():
+        shutil.copytree(cached, base_settings.home, dirs_exist_ok=True)
+        return base_settings
     ingest([CORPUS], base_settings, embedder, progress=False)
+    if cached is not None:
+        # Written aside and renamed, so a run stopped half-way leaves no half-copied index to be reused.
+        partial = cached.with_name(f"{cached.name}.{os.getpid()}.partial")
+        shutil.copytree(base_settings.home, partial)
+        try:
+            partial.rename(cached)
+        except OSError:  # another run stored it first
+            shutil.rmtree(partial, ignore_errors=True)
+        # Only the newest few: older ones were made from sources since changed.
+        for stale in sorted(cached.parent.iterdir(), key=lambda p: p.stat().st_mtime)[:-INDEX_CACHE_KEEP]:
+            shutil.rmtree(stale, ignore_errors=True)
     return base_settings
 
 
