@@ -36,6 +36,11 @@ _FESTIVAL_WORDS = {"春节": "春节", "spring festival": "春节", "chinese new
                    "年三十": "除夕", "new year's eve": "除夕"}
 
 
+def is_festival(word: str) -> bool:
+    """True for a festival's name (春节, 元宵, spring festival): a date, and also a topic articles name."""
+    return word.lower() in _FESTIVAL_WORDS
+
+
 @dataclass(frozen=True)
 class DateRange:
     """An inclusive range of days, and the words of the question it was read from."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
-from rag.dates import DateRange, interpret
+from rag.dates import DateRange, interpret, is_festival
 from rag.tokenize import (
     dictionary_words,
     has_chinese,
@@ -257,6 +257,15 @@ def _known(focus: tuple[str, ...], document_frequency: Callable[[Sequence[str]],
     return tuple(dict.fromkeys(out))
 
 
+def _undated(focus: tuple[str, ...], dates: DateRange | None) -> tuple[str, ...]:
+    """``focus`` without the words of the date the question names (1月30日 → 30, 上周四, January 31 → 31): a date
+    filters when articles were published; it is not a term an answer must contain. A festival stays a term:
+    articles about it name it (春节)."""
+    if dates is None:
+        return focus
+    return tuple(t for t in focus if is_festival(t) or not (t in dates.source or dates.source in t))
+
+
 class QueryStats:
     """What analysis needs from the index: document frequencies, and the corpus's words for names."""
 
@@ -296,13 +305,13 @@ def analyze(question: str, stats: QueryStats, today: dt.date, relatedness: Relat
         latin = [w for w, df in zip(latin, stats.term_frequency(latin), strict=True) if df > 0]
         terms = tuple(dict.fromkeys(tokens + latin))
         # Each translated phrase counts once: its first (most used) alternative.
-        focus = focus_terms([w for m in matches for w in words(m.chinese[0])])
+        focus = _undated(focus_terms([w for m in matches for w in words(m.chinese[0])]), dates)
         # The multilingual model reads both: the question, and the Chinese words the articles would use.
         search = " ".join([question, *(m.chinese[0] for m in matches)])
-        key = _english_key(question, matches)
+        key = tuple(t for t in _english_key(question, matches) if t in focus)
         return Query(question, search, "en", False, terms, focus, answer_type(question, True), key, matches, dates)
     tokens = tokenize(normal)
-    focus = _known(focus_terms(words(normal)), stats.term_frequency)
+    focus = _undated(_known(focus_terms(words(normal)), stats.term_frequency), dates)
     kind, asked_at = _asked(normal, False)
     return Query(question, normal, "zh", normal != question, tuple(tokens), focus, kind,
                  key_terms(normal, focus, asked_at), (), dates)

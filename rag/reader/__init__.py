@@ -96,9 +96,7 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     weights = evidence.weights
     specific = dict(zip(weights.terms, weights.specific, strict=True))
     # Everyday words (用来, 之前) missing from the passages say nothing about what the articles lack.
-    # A date the question names is a filter, not a term the articles should contain (上周, 2月4日).
-    named_date = evidence.query.dates.source if evidence.query.dates else ""
-    absent = [t for t, _ in weights.missing(context) if t not in named_date]
+    absent = [t for t, _ in weights.missing(context)]
     missing = [t for t in absent if specific[t] >= NAMED_SPECIFICITY]
     present = [t for t in weights.terms if t not in absent]
     abstain = not chosen or answerable < threshold

@@ -145,6 +145,19 @@ def test_questions_without_a_date_have_none():
     assert interpret("今年民心工程有多少项？", TODAY) is None and interpret("How many parks?", TODAY) is None
 
 
+@pytest.mark.parametrize(("question", "dropped", "kept"), [
+    ("1月30日下午市政府党组开的民主生活会是谁主持的？", {"30"}, {"民主生活会", "主持"}),
+    ("2月3日至4日在天津开的脑机接口开发者大会来了多少人？", {"日至"}, {"大会"}),
+    ("上周四市委常委会合并召开了什么会议？", {"上周四"}, {"常委会"}),
+    ("Which minister held talks in Tianjin on January 31?", {"31"}, {"天津"}),
+    ("春节开车走高速免费吗？", set(), {"春节", "高速"}),  # a festival is a date and a topic
+])
+def test_the_date_a_question_names_filters_and_is_no_focus_term(stats, question, dropped, kept):
+    q = analyze(question, stats, TODAY)
+    assert q.dates is not None and not dropped & set(q.focus) and kept <= set(q.focus)
+    assert set(q.key) <= set(q.focus)
+
+
 def test_sense_relatedness_is_the_models_cosine_and_safe_under_concurrent_requests(embedder):
     # A cache of two texts, four threads with different questions: entries are evicted while others read them.
     relatedness = ModelRelatedness(embedder, cache_size=2)
