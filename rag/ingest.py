@@ -186,8 +186,11 @@ def delete(aids: list[str], settings: Settings, *, wait: bool = True) -> IngestR
     manifest = backend.manifest(settings.index)
     if manifest is None:
         raise NoIndexError(backend.location(settings.index))
+    # A delete changes what the index holds, not how it was built: the manifest keeps its chunking and vector
+    # index kind, so the next ingest (with the settings that built it) extends it.
     spec = BuildSpec(embedding_model=manifest.embedding_model, embedding_precision=manifest.embedding_precision,
-                     dim=manifest.dim, tokenizer=fingerprint())
+                     dim=manifest.dim, tokenizer=fingerprint(), chunking=manifest.chunking,
+                     vector_kind=manifest.vector_index.get("kind"))
     aids = list(dict.fromkeys(aids))
     with backend.writer(settings.index, spec, wait=wait) as writer:
         known = writer.content_hashes()

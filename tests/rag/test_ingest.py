@@ -107,6 +107,11 @@ def test_deleted_articles_are_never_found_again(small_corpus, small_settings, em
     dense, lexical = found_aids(small_settings, embedder, query)
     assert "2247553251_1" not in dense | lexical
     assert opened(small_settings, embedder).articles(["2247553251_1"]) == {}
+    # A delete changes what the index holds, not how it was built: the next ingest extends it.
+    manifest = backend_for(small_settings.index).manifest(small_settings.index)
+    assert manifest.chunking and manifest.vector_index["kind"] == small_settings.index.vector_index
+    report = ingest([small_corpus], small_settings, embedder, progress=False)
+    assert report.added == 1 and report.unchanged == len(SMALL_AIDS) - 1
 
 
 def test_deleting_an_unknown_aid_changes_nothing(small_corpus, small_settings, embedder):
