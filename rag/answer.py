@@ -16,6 +16,11 @@ ABSTAIN_TEXT = "现有文章没有回答这个问题。"
 ABSTAIN_TEXT_EN = "The articles do not answer this question."
 CLOSEST_TEXT = "以下是最接近的段落，供参考。"
 CLOSEST_TEXT_EN = "The closest passages are listed below."
+# When no passage is left to read: the filters (dates, account) excluded every article, or the index is empty.
+NO_MATCH_TEXT = "没有符合筛选条件（日期、公众号）的文章。"
+NO_MATCH_TEXT_EN = "No article matches the filters (dates, account)."
+EMPTY_TEXT = "索引中还没有文章。"
+EMPTY_TEXT_EN = "The index holds no articles yet."
 # How many missing and present terms an abstention names.
 NAMED_TERMS = 3
 
@@ -51,22 +56,33 @@ def abstention(query: Query, reading: Reading) -> str:
         return f"{ABSTAIN_TEXT_EN}{why} {CLOSEST_TEXT_EN}"
     why = (f"文章提到了{'、'.join(present)}，但没有提到{'、'.join(missing)}。" if missing and present
            else f"文章没有提到{'、'.join(missing)}。" if missing else "")
-    text = f"{ABSTAIN_TEXT}{why}{CLOSEST_TEXT}"
+    return _in_script(query, f"{ABSTAIN_TEXT}{why}{CLOSEST_TEXT}")
+
+
+def _in_script(query: Query, text: str) -> str:
+    """What the service writes itself follows the question's script; quoted passages stay as published."""
     return traditional(text) if query.traditional else text
 
 
-def compose(query: Query, hits: list[Hit], reading: Reading, *, llm: LLMClient | None = None) -> Answer:
+def compose(query: Query, hits: list[Hit], reading: Reading, *, llm: LLMClient | None = None,
+            filtered: bool = False) -> Answer:
     """The answer record for ``reading``: quoted sentences with [n] markers and highlights, or an abstention.
 
     With an LLM configured, it writes the answer from the same passages, told the reader's decision; the
     abstention stays the reader's, and on an error the extractive answer is returned with a notice.
+    ``filtered``: the search was limited by filters, which are then the reason when no passage is found.
     """
     citations = to_citations(hits)
-    # What the service writes itself follows the question's script; quoted passages stay as published.
-    missing = [traditional(t) for t in reading.missing] if query.traditional else reading.missing
+    missing = [_in_script(query, t) for t in reading.missing]
     base = {"question": query.text, "confidence": round(reading.confidence, 4), "missing": missing,
             "query_terms": list(query.terms), "interpreted": interpretation(query), "citations": citations}
-    if reading.abstain or not citations:
+    english = query.language == "en"
+    if not citations:
+        # Nothing was read, so nothing can be named as missing: the reason is the filters or an empty index.
+        text = (NO_MATCH_TEXT_EN if english else NO_MATCH_TEXT) if filtered else (EMPTY_TEXT_EN if english
+                                                                                  else EMPTY_TEXT)
+        return Answer(answer=_in_script(query, text), abstained=True, **{**base, "missing": [], "confidence": 0.0})
+    if reading.abstain:
         return Answer(answer=abstention(query, reading), abstained=True, **base)
     notice = None
     if llm is not None:
@@ -79,6 +95,5 @@ def compose(query: Query, hits: list[Hit], reading: Reading, *, llm: LLMClient |
     by_n = {c.n: c for c in citations}
     for s in reading.chosen:  # every quoted sentence is marked in its citation, so the page need not search
         by_n[s.n].highlights.append((s.start, s.end))
-    english = query.language == "en"
     text = "".join(f"{s.text} [{s.n}] " if english else f"{s.text}[{s.n}]" for s in reading.chosen).strip()
     return Answer(answer=text, abstained=False, notice=notice, **base)

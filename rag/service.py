@@ -165,7 +165,8 @@ class RagService:
         with self._lease() as loaded:
             evidence = self._evidence(question, loaded, top_k=top_k, filters=filters, mode=mode)
             reading = read(evidence, abstain_below=self.settings.answer.abstain_threshold)
-            return compose(evidence.query, evidence.hits, reading, llm=llm)
+            return compose(evidence.query, evidence.hits, reading, llm=llm,
+                           filtered=filters is not None and not filters.is_empty())
 
     def evidence(self, question: str, *, top_k: int = 5, filters: Filters | None = None,
                  mode: Mode = "hybrid") -> Evidence:

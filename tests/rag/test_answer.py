@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from rag.records import Filters
 from rag.sentences import split_sentences
 from rag.service import RagService
 
@@ -63,6 +64,17 @@ def test_a_traditional_question_gets_its_abstention_in_traditional_characters(se
 def test_a_date_the_question_names_is_never_a_missing_term(service):
     a = service.ask("上周有哪些新闻？")  # 上周 filters by date; no article need contain the word
     assert "上周" not in a.missing and a.interpreted is not None
+
+
+@pytest.mark.parametrize(("question", "says"), [
+    ("地铁8号线有什么进展？", "没有符合筛选条件"),
+    ("What is new on Metro Line 8?", "No article matches the filters"),
+    ("地鐵8號線有什麼進展？", "沒有符合篩選條件"),
+])
+def test_filters_no_article_matches_are_the_reason_given_not_a_missing_term(service, question, says):
+    a = service.ask(question, filters=Filters(account="不存在的公众号"))
+    assert a.abstained and a.answer.startswith(says) and a.citations == [] and a.missing == []
+    assert a.confidence == 0.0
 
 
 def test_an_abstention_names_an_everyday_thing_the_articles_lack(service):
