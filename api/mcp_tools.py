@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 from api.schemas import MAX_QUERY_CHARS, MAX_TOP_K
 from rag.records import Answer, Article, Filters, Hit
 from rag.service import RagService
+from rag.tokenize import has_words
 
 INSTRUCTIONS = (
     "Cited answers from Chinese government articles (WeChat posts of 天津政务网). Use `ask` for a short answer "
@@ -47,6 +48,16 @@ def _filters(date_from: str | None, date_to: str | None, account: str | None) ->
     return None if filters.is_empty() else filters
 
 
+def _text(value: str, what: str) -> str:
+    """``value`` stripped; a clear tool error when it has nothing to search for."""
+    value = value.strip()
+    if not value:
+        raise ToolError(f"the {what} is empty; type a few words")
+    if not has_words(value):
+        raise ToolError(f"the {what} has no words (letters or digits) to search for")
+    return value
+
+
 def build_mcp(service: Callable[[], RagService]) -> MCPServer:
     """The MCP server; ``service`` returns the loaded service when a tool is called."""
     server = MCPServer("policy-rag", title="Policy articles Q&A", instructions=INSTRUCTIONS, version="0.1.0",
@@ -56,7 +67,7 @@ def build_mcp(service: Callable[[], RagService]) -> MCPServer:
     def search_articles(query: Text, top_k: TopK = 5, date_from: Date = None, date_to: Date = None,
                         account: Account = None) -> SearchResults:
         """Ranked passages of the articles for a query (hybrid retrieval: meaning and words)."""
-        found = service().search(query.strip(), top_k=top_k, filters=_filters(date_from, date_to, account))
+        found = service().search(_text(query, "query"), top_k=top_k, filters=_filters(date_from, date_to, account))
         return SearchResults(query=query, results=found.hits)
 
     @server.tool(title="Ask")
@@ -65,7 +76,7 @@ def build_mcp(service: Callable[[], RagService]) -> MCPServer:
         """A short answer with [n] markers and its citations, or an abstention (abstained: true) that still
         lists the closest passages. citations[n-1] is the passage [n] refers to; its highlights are the spans
         of its text that the answer quotes."""
-        return service().ask(question.strip(), top_k=top_k, filters=_filters(date_from, date_to, account))
+        return service().ask(_text(question, "question"), top_k=top_k, filters=_filters(date_from, date_to, account))
 
     @server.tool(title="Get article")
     def get_article(aid: Annotated[str, Field(min_length=1, max_length=200, description="The article id")]

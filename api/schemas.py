@@ -8,6 +8,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from pydantic_core import PydanticCustomError
 
 from rag.records import Answer, Article, Filters, Hit, Interpretation, Mode, is_encodable
+from rag.tokenize import has_words
 
 MAX_QUERY_CHARS = 1000
 MAX_TOP_K = 50
@@ -25,6 +26,9 @@ def _clean_text(value: Any, what: str) -> Any:
     if not is_encodable(value):
         raise PydanticCustomError("invalid_unicode", "the {what} contains invalid Unicode (a lone surrogate)",
                                   {"what": what})
+    if not has_words(value):
+        raise PydanticCustomError("no_words", "the {what} has no words (letters or digits) to search for",
+                                  {"what": what})
     return value.strip()
 
 
@@ -39,7 +43,9 @@ def _whole_number(value: Any) -> Any:
 
 WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 
-# The schema states what the validators enforce: at least one non-space character, at most MAX_QUERY_CHARS.
+# The schema states what the validators enforce: at least one non-space character, at most MAX_QUERY_CHARS. They
+# also need a letter or digit (has_words), which a JSON Schema pattern cannot say portably (\p{L} is not in
+# every regex dialect): the descriptions say it, and tests/api/schemathesis_hooks.py knows it.
 _TEXT = {"min_length": 1, "max_length": MAX_QUERY_CHARS, "pattern": r"\S"}
 
 
@@ -48,7 +54,7 @@ class SearchRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(description=f"1..{MAX_QUERY_CHARS} characters", **_TEXT)
+    query: str = Field(description=f"1..{MAX_QUERY_CHARS} characters, with a letter or digit", **_TEXT)
     top_k: WholeNumber = Field(default=5, ge=1, le=MAX_TOP_K)
     mode: Mode = "hybrid"
     filters: Filters | None = None
@@ -64,7 +70,7 @@ class AskRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(description=f"1..{MAX_QUERY_CHARS} characters", **_TEXT)
+    question: str = Field(description=f"1..{MAX_QUERY_CHARS} characters, with a letter or digit", **_TEXT)
     top_k: WholeNumber = Field(default=5, ge=1, le=MAX_TOP_K)
     filters: Filters | None = None
     stream: bool = Field(default=False, strict=True,

@@ -31,6 +31,11 @@ def has_chinese(text: str) -> bool:
     return _CHINESE.search(text) is not None
 
 
+def has_words(text: str) -> bool:
+    """True when ``text`` has a letter or a digit, in any script: something to search for ("？？？" has none)."""
+    return any(ch.isalnum() for ch in text)
+
+
 def _resource(name: str) -> str:
     return resources.files("rag").joinpath("resources", name).read_text(encoding="utf-8")
 

@@ -157,6 +157,16 @@ def test_queries_the_server_refuses_are_invalid_by_the_schema_too(http, query):
         assert http.post(path, json={field: query}).status_code == 422
 
 
+@pytest.mark.parametrize("query", ["？？？", "!!!", "…… —— 🙂"])
+def test_text_with_no_letter_or_digit_is_refused_as_the_schema_description_says(http, query):
+    spec = http.get("/openapi.json").json()["components"]["schemas"]
+    for model, field, path in (("SearchRequest", "query", "/api/search"), ("AskRequest", "question", "/api/ask")):
+        assert "letter or digit" in spec[model]["properties"][field]["description"]
+        r = http.post(path, json={field: query})
+        assert r.status_code == 422 and codes(r) == ["no_words"] and "no words" in r.text
+    assert http.post("/api/ask", json={"question": "8号线？"}).status_code == 200  # a digit is enough
+
+
 def test_an_empty_date_is_refused_as_the_schema_says(http):
     spec = http.get("/openapi.json").json()["components"]["schemas"]["Filters"]["properties"]["date_to"]
     assert {"type": "string", "format": "date"} in spec["anyOf"]

@@ -42,6 +42,8 @@ async def exercise(client: Client, corpus_articles) -> None:
     assert missing.is_error and "nope_1" in missing.content[0].text
     bad = await client.call_tool("ask", {"question": "公积金", "date_from": "2026/02/01"})
     assert bad.is_error and "YYYY-MM-DD" in bad.content[0].text
+    wordless = await client.call_tool("search_articles", {"query": "？？？"})
+    assert wordless.is_error and "no words" in wordless.content[0].text
 
 
 def test_mcp_over_http_on_the_running_server(live_server, corpus_articles):

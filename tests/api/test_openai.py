@@ -108,6 +108,7 @@ def test_content_given_as_parts_is_read(client):
     ({"model": "gpt-4o", "messages": [{"role": "user", "content": QUESTION}]}, 404, "model", "model_not_found"),
     ({"model": "policy-rag", "messages": []}, 400, "messages", "too_short"),
     ({"model": "policy-rag", "messages": [{"role": "user", "content": "   "}]}, 400, "messages", "empty"),
+    ({"model": "policy-rag", "messages": [{"role": "user", "content": "？？？"}]}, 400, "messages", "no_words"),
     ({"model": "policy-rag", "messages": [{"role": "user", "content": "问" * 1001}]}, 400, "messages", "too_long"),
     ({"model": "policy-rag", "messages": [{"role": "assistant", "content": "hi"}]}, 400, "messages", "empty"),
     ({"model": "policy-rag", "messages": [{"role": "wizard", "content": "hi"}]}, 400, "messages.0.role",

@@ -77,6 +77,8 @@ def test_bad_input_exits_non_zero_with_a_clear_message_and_writes_nothing(rag, c
     assert backend.version(corpus_settings.index) == before
     r = rag("search", "地铁", "--mode", "sparse")
     assert r.returncode == 2 and "unknown mode" in r.stderr
+    r = rag("ask", "？？？")
+    assert r.returncode == 2 and "no words" in r.stderr
 
 
 @pytest.mark.slow  # a subprocess that loads the model
