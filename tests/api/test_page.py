@@ -24,6 +24,8 @@ MULTI_QUOTE = "春节期间景区开放时间"
 LONG_QUESTION = "请问" + "公积金" * 400  # 1202 characters, over the server's 1000
 # Off-topic questions; the first one the real service abstains on is used (checked through the API first).
 UNANSWERABLE = ("火星上有多少个足球场？", "企鹅最喜欢吃什么口味的冰淇淋？", "How many moons does Neptune have?")
+# Found by its title alone: the article 2247553139_1 (寒潮) has an empty body.
+TITLE_ONLY = "低温骤降寒潮健康风险预警"
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1">'
 
 # Chromium is required, not optional: `.ci/run` installs it (apt-get install chromium); `make test-fast` skips these.
@@ -521,6 +523,21 @@ def test_every_quoted_span_is_marked_in_its_card_and_in_the_article(page: Page, 
     assert page.locator("#cited-span .quoted").all_text_contents() == quotes
     page.keyboard.press("Escape")
     expect(page.locator("#article-panel")).to_be_hidden()
+
+
+def test_a_card_for_an_article_with_no_body_says_so_instead_of_an_empty_passage(page: Page, live_server: str):
+    api = api_ask(live_server, TITLE_ONLY)
+    empty = [c for c in api["citations"] if not c["text"]]
+    assert empty, "the title-only article is cited"
+    ask(page, TITLE_ONLY)
+    wait_for_answer(page)
+    for c in api["citations"]:
+        card = page.locator(f'.turn .citation-card[data-n="{c["n"]}"]')
+        if c["text"]:
+            expect(card.locator(".passage-empty")).to_have_count(0)
+        else:
+            expect(card.locator(".passage")).to_have_count(0)
+            expect(card.locator(".passage-empty")).to_have_text("这篇文章除标题外没有正文，请阅读原文。")
 
 
 def test_citations_with_distinct_chunk_ids_stay_distinct_in_stored_turns(page: Page, live_server: str):

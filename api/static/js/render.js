@@ -267,7 +267,8 @@ function renderCard(c, turnId) {
     actions.append(a);
   }
 
-  li.append(head, meta, passage, actions);
+  // An article with no body is indexed by its title: its passage is empty, and the card says why.
+  li.append(head, meta, text ? passage : el("p", "passage-empty", t("passageEmpty")), actions);
   li.addEventListener("click", (e) => {
     if (e.target.closest("a, .passage-toggle")) return; // the link opens the original in a new tab
     const sel = window.getSelection();
