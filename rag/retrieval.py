@@ -149,10 +149,11 @@ def _assemble(
             # Merge into the better-ranked passage: its rank and score stay, its span grows.
             start, end = min(near.start, chunk.start), max(near.end, chunk.end)
             if end - start <= config.max_passage_chars:
-                near.start, near.end = start, end
-                near.text = articles[chunk.aid].text[start:end]
+                text = articles[chunk.aid].text
+                near.start, near.end, near.text = start, end, text[start:end]
                 lo, hi = positions[near.chunk_id]
                 positions[near.chunk_id] = (min(lo, chunk.position), max(hi, chunk.position))
+                _settle(near, same, hits, positions, text, config.max_passage_chars)
             continue
         if len(same) >= config.max_chunks_per_article:
             continue
@@ -177,3 +178,31 @@ def _assemble(
     for rank, h in enumerate(hits, start=1):
         h.rank = rank
     return hits
+
+
+def _settle(grown: Hit, same: list[Hit], hits: list[Hit], positions: dict[int, tuple[int, int]], text: str,
+            max_chars: int) -> None:
+    """A passage that grew may now reach another of its article (the chunk between them joined one): the two
+    become one passage when that fits in ``max_chars``; otherwise the lower-ranked one gives up the shared text,
+    so no sentence is cited twice. The better-ranked passage keeps its place."""
+    for other in [h for h in same if h is not grown and h.start <= grown.end and h.end >= grown.start]:
+        better, worse = (grown, other) if hits.index(grown) < hits.index(other) else (other, grown)
+        start, end = min(better.start, worse.start), max(better.end, worse.end)
+        if end - start <= max_chars:
+            better.start, better.end, better.text = start, end, text[start:end]
+            lo, hi = positions[better.chunk_id]
+            wlo, whi = positions.pop(worse.chunk_id)
+            positions[better.chunk_id] = (min(lo, wlo), max(hi, whi))
+            hits.remove(worse)
+        elif worse.start < better.start:
+            worse.end = better.start
+        else:
+            worse.start = better.end
+        if worse in hits:
+            if worse.end <= worse.start:
+                hits.remove(worse)
+            else:
+                worse.text = text[worse.start : worse.end]
+        if grown not in hits:
+            return
+
