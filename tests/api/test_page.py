@@ -288,6 +288,16 @@ def test_a_rejected_question_is_explained_from_the_servers_error_codes_in_both_l
     expect(page.locator(".turn .citation-card").first).to_be_visible()
 
 
+def test_a_question_of_only_punctuation_is_explained_and_kept_for_editing(page: Page):
+    with page.expect_response("**/api/ask") as res:
+        ask(page, "？？？")
+    assert res.value.status == 422 and [e["code"] for e in res.value.json()["errors"]] == ["no_words"]
+    error = page.locator(".error")
+    expect(error).to_contain_text("问题里没有文字或数字，无法检索，请用文字提问。")
+    expect(page.locator("#question")).to_have_value("？？？")
+    expect(page.locator(".turn")).to_have_count(0)
+
+
 def test_a_network_failure_is_explained_and_the_question_can_be_sent_again(page: Page):
     page.route("**/api/ask", lambda route: route.abort("internetdisconnected"))
     ask(page, COUNTED)

@@ -104,11 +104,13 @@ const TEXTS = {
     // Codes of the items of a 422: (field name, ctx) => sentence.
     problems: {
       empty: (f) => `${f}是空的，请输入几个字。`,
+      no_words: (f) => `${f}里没有文字或数字，无法检索，请用文字提问。`,
       too_long: (f, c) =>
         c.length !== undefined && c.limit !== undefined
           ? `${f}共有 ${c.length} 个字符，超过了 ${c.limit} 个字符的上限，请缩短后再提交。`
           : `${f}太长了，请缩短后再提交。`,
       date_format: (f) => `${f}的格式应为 年-月-日，例如 2026-02-01。`,
+      date_invalid: (f, c) => `${c.value || f}不是日历上的日期，请检查月份和日。`,
       date_order: (f, c) =>
         c.date_from && c.date_to
           ? `起始日期（${c.date_from}）晚于截止日期（${c.date_to}），请调整筛选条件。`
@@ -227,11 +229,13 @@ const TEXTS = {
     },
     problems: {
       empty: (f) => `${cap(f)} is empty; type a few words.`,
+      no_words: (f) => `${cap(f)} has no letters or digits to search for; please ask in words.`,
       too_long: (f, c) =>
         c.length !== undefined && c.limit !== undefined
           ? `${cap(f)} is ${c.length} characters long; the limit is ${c.limit}. Please shorten it.`
           : `${cap(f)} is too long. Please shorten it.`,
       date_format: (f) => `${cap(f)} should be written YYYY-MM-DD, e.g. 2026-02-01.`,
+      date_invalid: (f, c) => `${c.value || cap(f)} is not a day of the calendar; check the month and day.`,
       date_order: (f, c) =>
         c.date_from && c.date_to
           ? `The start date (${c.date_from}) is after the end date (${c.date_to}); please adjust the filters.`
