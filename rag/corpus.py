@@ -43,7 +43,14 @@ class CorpusError(ValueError):
         lines = [str(p) for p in problems[:20]]
         if len(problems) > 20:
             lines.append(f"… and {len(problems) - 20} more")
-        super().__init__(f"{len(problems)} invalid record(s):\n" + "\n".join(lines))
+        records = invalid_records(problems)
+        head = f"{records} invalid record(s)" + (f", {len(problems)} problems" if len(problems) != records else "")
+        super().__init__(f"{head}:\n" + "\n".join(lines))
+
+
+def invalid_records(problems: list[Problem]) -> int:
+    """How many records (or whole files) ``problems`` are about: one record may have several."""
+    return len({(p.file, p.record, p.aid) if p.record is not None else (p.file, None, p.aid) for p in problems})
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,20 @@ from typing import Any
 
 from embeddings import Embedder
 from rag import chunking
-from rag.corpus import CorpusError, LoadResult, Problem, load_articles
+from rag.corpus import CorpusError, LoadResult, invalid_records, load_articles
 from rag.index import BuildSpec, IndexedArticle, Manifest, NoIndexError, backend_for
 from rag.records import Article, Chunk
 from rag.sentences import indexed_sentences
 from rag.settings import Settings
 from rag.tokenize import fingerprint, tokenize
+
+
+class UnknownArticlesError(ValueError):
+    """A delete named articles the index does not hold; nothing was deleted."""
+
+    def __init__(self, aids: list[str]):
+        self.aids = aids
+        super().__init__(f"no such article in the index: {', '.join(aids)}")
 
 
 @dataclass
@@ -27,7 +35,8 @@ class IngestReport:
     unchanged: int = 0
     deleted: int = 0
     changed: dict[str, list[str]] = field(default_factory=dict)  # "added" / "updated" / "deleted" → aids
-    skipped: list[str] = field(default_factory=list)  # problems of skipped records
+    skipped: list[str] = field(default_factory=list)  # problems of skipped records (one record may have several)
+    skipped_records: int = 0
     empty_bodies: list[str] = field(default_factory=list)  # aids indexed by title only
     chunks_embedded: int = 0
     sentences_embedded: int = 0
@@ -93,7 +102,8 @@ def ingest_loaded(
     started = time.perf_counter()
     if loaded.problems and not skip_invalid:
         raise CorpusError(loaded.problems)
-    report = IngestReport(skipped=[str(p) for p in loaded.problems], empty_bodies=list(loaded.empty_bodies))
+    report = IngestReport(skipped=[str(p) for p in loaded.problems], skipped_records=invalid_records(loaded.problems),
+                          empty_bodies=list(loaded.empty_bodies))
     splitter = chunking.make_splitter(settings.chunking)
     with backend_for(settings.index).writer(settings.index, build_spec(settings, embedder),
                                             rebuild=rebuild, wait=wait) as writer:
@@ -196,7 +206,7 @@ def delete(aids: list[str], settings: Settings, *, wait: bool = True) -> IngestR
         known = writer.content_hashes()
         missing = [a for a in aids if a not in known]
         if missing:
-            raise CorpusError([Problem("index", None, a, None, "no such article in the index") for a in missing])
+            raise UnknownArticlesError(missing)
         writer.delete(aids)
         report = IngestReport(deleted=len(aids), changed={"deleted": aids})
         report.totals(writer.commit())

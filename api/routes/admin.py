@@ -19,7 +19,7 @@ from api.deps import Service
 from api.errors import ERROR_RESPONSES, error_response
 from api.schemas import ErrorBody, IngestResponse
 from rag.corpus import FIELDS, CorpusError, Problem, parse_export
-from rag.ingest import IngestReport, delete, ingest_loaded
+from rag.ingest import IngestReport, UnknownArticlesError, delete, ingest_loaded
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -85,6 +85,6 @@ def delete_article(aid: str, request: Request, svc: Service) -> IngestResponse |
     """Remove one article and all its passages, as `rag delete` does."""
     try:
         report = delete([aid], svc.settings, wait=False)
-    except CorpusError:
+    except UnknownArticlesError:
         return error_response(404, "not_found", f"no article with aid {aid!r}")
     return _logged("delete", request, report)

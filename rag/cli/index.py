@@ -48,7 +48,7 @@ def ingest(
         return
     out.print(
         f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
-        f"skipped {len(report.skipped)}; embedded {report.chunks_embedded} chunks and {report.sentences_embedded} "
+        f"skipped {report.skipped_records}; embedded {report.chunks_embedded} chunks and {report.sentences_embedded} "
         f"sentences in {report.embed_seconds:.1f} s; "
         f"the index holds {report.articles_total} articles, {report.chunks_total} chunks ({report.seconds:.1f} s)"
     )
@@ -61,15 +61,15 @@ def ingest(
 @app.command()
 def delete(aids: Annotated[list[str], typer.Argument(help="Article ids to remove.")]) -> None:
     """Remove articles from the index (no model is loaded: nothing is embedded)."""
-    from rag.corpus import CorpusError
     from rag.index import IndexUnavailableError, NoIndexError
+    from rag.ingest import UnknownArticlesError
     from rag.ingest import delete as run_delete
 
     try:
         report = run_delete(aids, settings_for(None))
     except NoIndexError as e:
         fail(f"{e}\nNothing was deleted.", EXIT_NO_INDEX)
-    except (CorpusError, IndexUnavailableError) as e:
+    except (UnknownArticlesError, IndexUnavailableError) as e:
         fail(f"{e}\nNothing was deleted.")
     out.print(f"deleted {report.deleted}; the index holds {report.articles_total} articles, "
               f"{report.chunks_total} chunks")

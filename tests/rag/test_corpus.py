@@ -116,3 +116,11 @@ def test_corpus_error_message_lists_problems(tmp_path: Path):
     result = load_articles([write(tmp_path, [record(时间time="soon")])])
     err = CorpusError(result.problems)
     assert "1 invalid record" in str(err) and "soon" in str(err)
+
+
+def test_records_are_counted_once_however_many_problems_each_has(tmp_path: Path):
+    twice_wrong = record("2_1")
+    del twice_wrong["标题title"], twice_wrong["链接url"]
+    result = load_articles([write(tmp_path, [record(), twice_wrong, record("3_1", 时间time="never")])])
+    assert len(result.problems) == 3
+    assert str(CorpusError(result.problems)).startswith("2 invalid record(s), 3 problems:")

@@ -14,7 +14,7 @@ from embeddings import load_embedder
 from rag.chunking import chunk_id, embedding_text
 from rag.corpus import CorpusError
 from rag.index import BuildSpec, IncompatibleIndexError, IngestRunningError, NoIndexError, backend_for
-from rag.ingest import delete, ingest
+from rag.ingest import UnknownArticlesError, delete, ingest
 from rag.service import RagService
 from rag.tokenize import tokenize
 from tests.conftest import ROOT, SMALL_AIDS, backend_params, index_options, make_settings
@@ -117,7 +117,7 @@ def test_deleted_articles_are_never_found_again(small_corpus, small_settings, em
 def test_deleting_an_unknown_aid_changes_nothing(small_corpus, small_settings, embedder):
     ingest([small_corpus], small_settings, embedder, progress=False)
     before = version(small_settings)
-    with pytest.raises(CorpusError, match="no such article"):
+    with pytest.raises(UnknownArticlesError, match="no such article in the index: nope_1"):
         delete(["2247553251_1", "nope_1"], small_settings)
     assert version(small_settings) == before
     assert opened(small_settings, embedder).articles(["2247553251_1"])
@@ -218,7 +218,7 @@ def test_skip_invalid_indexes_the_valid_records_and_lists_the_others(small_corpu
     bad.write_text(json.dumps(BAD_INPUTS["bad-date"][0], ensure_ascii=False), encoding="utf-8")
     report = ingest([small_corpus, bad], small_settings, embedder, skip_invalid=True, progress=False)
     assert report.added == len(SMALL_AIDS)
-    assert len(report.skipped) == 1 and "2026-13-45" in report.skipped[0]
+    assert len(report.skipped) == 1 and "2026-13-45" in report.skipped[0] and report.skipped_records == 1
 
 
 @pytest.mark.parametrize("small_settings", ["local"], indirect=True)
