@@ -10,7 +10,7 @@ from importlib import resources
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
@@ -70,6 +70,13 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     if http.admin_token:
         app.include_router(admin.router, dependencies=[Depends(bearer_auth(http.admin_token))],
                            responses=errors.AUTH_RESPONSES)
+    else:
+        # Not there, as with any unknown path, but an operator who tries it learns how to turn it on.
+        @app.api_route("/api/admin/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                       include_in_schema=False)
+        def admin_off(rest: str) -> JSONResponse:
+            return errors.error_response(404, "not_found", "the admin API is off: set RAG_ADMIN_TOKEN and restart "
+                                                           "the server to turn it on")
     # MCP over streamable HTTP at /mcp, served by the SDK's own app (its DNS-rebinding guard is on for loopback).
     mcp = build_mcp(lambda: app.state.service)
     app.router.routes.extend(mcp.streamable_http_app(streamable_http_path="/mcp", host=settings.http.host).routes)
