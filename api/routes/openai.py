@@ -88,8 +88,9 @@ class OpenAIRoute(APIRoute):
                 first = e.errors()[0] if e.errors() else {}
                 loc = [str(x) for x in first.get("loc", ()) if x != "body"]
                 items = [{"loc": list(err.get("loc", ())), "msg": err.get("msg", "invalid")} for err in e.errors()]
-                code = "invalid_json" if first.get("type") == "json_invalid" else first.get("type")
-                return OpenAIError(400, describe(items), param=".".join(loc) or None, code=code).response()
+                if first.get("type") == "json_invalid":  # the whole body: pydantic's loc is a character offset
+                    return OpenAIError(400, describe(items), code="invalid_json").response()
+                return OpenAIError(400, describe(items), param=".".join(loc) or None, code=first.get("type")).response()
             except HTTPException as e:
                 reason = unparsable(e.__cause__) if e.status_code == 400 else None
                 if reason is not None:

@@ -128,6 +128,7 @@ def test_errors_outside_v1_keep_the_apis_own_shape(live_server):
     r = httpx.post(live_server + "/v1/chat/completions", content=b"{not json", timeout=30,
                    headers={"content-type": "application/json"})
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_json"
+    assert r.json()["error"]["param"] is None  # the whole body, not a parameter (pydantic's loc says "0")
     r = httpx.get(live_server + "/v1/embeddings", timeout=30)
     assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_url"
     r = httpx.post(live_server + "/api/ask", json={}, timeout=30)
