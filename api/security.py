@@ -22,12 +22,11 @@ _ANY_ADDRESS = ("", "0.0.0.0", "::")
 # The page loads only its own scripts, styles and API; nothing may frame it (clickjacking).
 PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
                "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-# FastAPI's /docs and /redoc load Swagger UI / ReDoc from their CDN and start them with an inline script.
-DOCS_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-               "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-               "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com; "
-               "worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-               "frame-ancestors 'none'")
+# /docs serves Swagger UI from the installed package (fastapi-offline), started by an inline script: nothing
+# comes from elsewhere.
+DOCS_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+               "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; object-src 'none'; "
+               "base-uri 'none'; frame-ancestors 'none'")
 DOCS_PATHS = ("/docs", "/redoc")
 HEADERS = {
     "x-content-type-options": "nosniff",

@@ -32,6 +32,8 @@ def test_swagger_ui_renders_with_no_network(browser: Browser, live_server: str):
     context.route("**/*", only_loopback(blocked))
     page = context.new_page()
     page.on("pageerror", lambda e: errors.append(str(e)))
+    # A resource the Content-Security-Policy blocks is reported on the console.
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
     try:
         page.goto(live_server + "/docs")
         for path in ("/api/ask", "/v1/chat/completions", "/v1/models"):
