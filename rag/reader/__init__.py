@@ -33,11 +33,16 @@ __all__ = ["Evidence", "Reading", "ReaderModel", "choose_sentences", "collect", 
 
 MAX_ANSWER_SENTENCES = 3
 MAX_ANSWER_CHARS = 240
+# An enumeration is quoted whole (分为四大类：一是…二是…三是…四是…), up to this many items and characters: a list
+# cut after its third item answers "which four?" with three.
+MAX_LIST_ITEMS = 8
+MAX_LIST_CHARS = 600
 # Missing terms named to the reader must be at least this specialised (rag.tokenize.specificity).
 NAMED_SPECIFICITY = 0.2
 # A sentence that announces an enumeration: 六方面重点任务, 三大显著特点, 以下情形.
-_ANNOUNCES = re.compile(r"[一二三四五六七八九十两\d]+(?:大|个|项)?(?:方面|类|条|点|种|件|举措|任务|亮点|特点|重点|措施|"
-                        r"方向|领域|板块|部分|环节)|以下[几一二三四五六七八九十两\d]|如下")
+_ANNOUNCES = re.compile(r"([一二三四五六七八九十两\d]+)(?:大|个|项)?(?:方面|类|条|点|种|件|举措|任务|亮点|特点|重点|"
+                        r"措施|方向|领域|板块|部分|环节)|以下[几一二三四五六七八九十两\d]|如下")
+_NUMERALS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)} | {"两": 2}
 # Two sentences sharing this share of their character pairs say the same thing: one is quoted.
 NEAR_DUPLICATE = 0.8
 # A further sentence joins the answer when it is at least this likely relative to the best one (chosen by
@@ -118,8 +123,11 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
     following = [c for c in evidence.candidates if c.n == best.n and c.start >= best.end]
     items = []
     if opens_list or (following and ITEM.search(following[0].text)):
-        for c in following:  # the enumeration the best sentence opens, in reading order
-            if not opens_list and not ITEM.search(c.text):
+        # The enumeration the best sentence opens, in reading order: its marked items (一是…二是…) up to the first
+        # sentence that is none, or, for a list after a colon without markers, the sentences that follow.
+        marked = bool(following) and ITEM.search(following[0].text) is not None
+        for c in following:
+            if marked and not ITEM.search(c.text):
                 break
             items.append(c)
     elif evidence.query.answer_type == "list" and _ANNOUNCES.search(best.text):
@@ -129,9 +137,12 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
         first = next((i for i, c in enumerate(after) if FIRST_ITEM.search(c.text)), len(after))
         items = [c for c in after[first:] if ITEM.search(c.text)]
     pool = items or [evidence.candidates[i] for i in order[1:] if p[i] >= SECOND_SENTENCE_RATIO * p[order[0]]]
+    most, budget = MAX_ANSWER_SENTENCES, MAX_ANSWER_CHARS
+    if items:  # the whole enumeration, as many items as it announces (四大类 → four) when it says
+        most, budget = 1 + min(_announced(best.text) or MAX_LIST_ITEMS, MAX_LIST_ITEMS), MAX_LIST_CHARS
     chosen, length = [best], len(best.text)
     for c in pool:
-        if len(chosen) >= MAX_ANSWER_SENTENCES or length + len(c.text) > MAX_ANSWER_CHARS:
+        if len(chosen) >= most or length + len(c.text) > budget:
             break
         if c.heading or any(_repeats(evidence, c, o) for o in chosen):
             continue
@@ -143,6 +154,15 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
     for c in sorted(chosen, key=lambda c: c.n):
         article_order.setdefault(places[id(c)][0], c.n)
     return sorted(chosen, key=lambda c: (article_order[places[id(c)][0]], places[id(c)][1]))
+
+
+def _announced(text: str) -> int | None:
+    """How many items a sentence announces (分为四大类 → 4, 6个方面 → 6), when it says."""
+    m = _ANNOUNCES.search(text)
+    number = m.group(1) if m and m.group(1) else ""
+    if number.isdigit():
+        return int(number)
+    return _NUMERALS.get(number)
 
 
 def _place(evidence: Evidence, c: Candidate) -> tuple[str, int, int]:

@@ -36,10 +36,10 @@ QUESTION_FEATURES = (
 # Passages whose words count as "mentioned" for the missing-term check.
 EVIDENCE_PASSAGES = 3
 _QUESTION_LIKE = re.compile(r"[？?]$|^问[:：]")
-# An enumerated item: 一是…, （二）…, 3.… (not 3.5亿元), ②…, 第四条…; and the first of a list.
-ITEM = re.compile(r"^\s*(?:[一二三四五六七八九十]+是|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．](?!\d)|[①-⑩]|"
-                  r"第[一二三四五六七八九十\d]+[条项点])")
-FIRST_ITEM = re.compile(r"^\s*(?:一是|[（(][一1][)）]|1[.、．](?!\d)|①|第[一1][条项点])")
+# An enumerated item: 一是…, 其二，…, （二）…, 3.… (not 3.5亿元), ②…, 第四条…; and the first of a list.
+ITEM = re.compile(r"^\s*(?:[一二三四五六七八九十]+是|其[一二三四五六七八九十][，,、]|"
+                  r"[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．](?!\d)|[①-⑩]|第[一二三四五六七八九十\d]+[条项点])")
+FIRST_ITEM = re.compile(r"^\s*(?:一是|其一[，,、]|[（(][一1][)）]|1[.、．](?!\d)|①|第[一1][条项点])")
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,11 @@ def test_filters_no_article_matches_are_the_reason_given_not_a_missing_term(serv
     assert a.confidence == 0.0
 
 
+def test_which_four_is_answered_with_all_four_items(service):
+    a = service.ask("民心工程有哪四大类？")
+    assert not a.abstained and all(f"{n}是" in a.answer for n in "一二三四")
+
+
 def test_an_abstention_names_an_everyday_thing_the_articles_lack(service):
     a = service.ask("养狗需要去哪里办狗证？")  # no article is about dogs; 狗 is an everyday word, still worth naming
     assert a.abstained and "狗" in a.missing and "狗" in a.answer

@@ -71,6 +71,23 @@ def test_a_sentence_that_opens_a_list_brings_its_items():
     assert [c.text for c in chosen] == ["今年将通过三大举措提质增效：", "一是深化全国通办；", "二是推广颁证服务；"]
 
 
+def test_an_enumeration_is_quoted_whole_as_many_items_as_it_announces():
+    items = ["一是聚焦投资于人；", "二是健全保障体系；", "三是设施提质升级；", "四是提升治理水平。", "五是别处的一条。"]
+    cands, at = [cand(1, 0, "民心工程总体分为四大类：")], 12
+    for text in items:
+        cands.append(cand(1, at, text))
+        at += len(text)
+    chosen = choose_sentences(evidence(cands), np.array([0.9] + [0.1] * len(items)))
+    assert [c.text for c in chosen] == ["民心工程总体分为四大类：", *items[:4]]  # four, not the first two, not five
+
+
+def test_items_written_qi_yi_qi_er_are_items_too():
+    cands = [cand(1, 0, "该线路具有三大显著特点。"), cand(1, 12, "其一，客流覆盖广泛。"),
+             cand(1, 22, "其二，智能化水平领先。"), cand(1, 33, "其三，换乘便捷高效。")]
+    chosen = choose_sentences(evidence(cands), np.array([0.9, 0.1, 0.1, 0.1]))
+    assert [c.text for c in chosen] == [c.text for c in cands]
+
+
 def test_a_second_sentence_joins_only_when_nearly_as_likely_and_quotes_stay_in_reading_order():
     cands = [cand(1, 0, "第一句说了一些事情。"), cand(1, 10, "第二句给出答案的数字。"), cand(2, 0, "别处的一句话。")]
     chosen = choose_sentences(evidence(cands, "quantity"), np.array([0.5, 0.8, 0.2]))
