@@ -158,6 +158,7 @@ def summarize(gold: list[GoldQuestion], retrieval: dict[str, list[dict[str, Any]
         ans = [r for r in rows if by_id[r["id"]].answerable]
         unans = [r for r in rows if not by_id[r["id"]].answerable]
         given = [r for r in rows if not r["abstained"]]
+        withheld = [r for r in rows if r["abstained"]]
         return {
             "answer_accuracy": _mean(float(r["correct"]) for r in ans),
             "answer_text_accuracy": _mean(float(r["correct_text"]) for r in ans),
@@ -167,6 +168,10 @@ def summarize(gold: list[GoldQuestion], retrieval: dict[str, list[dict[str, Any]
             # should hold a gold answer.
             "ece": expected_calibration_error([r["confidence"] for r in given],
                                               [r["text_holds_answer"] for r in given], CALIBRATION_BINS),
+            # And over the abstentions: among those with confidence ≈ p, about p should be unanswerable.
+            "ece_abstained": expected_calibration_error([r["confidence"] for r in withheld],
+                                                        [not by_id[r["id"]].answerable for r in withheld],
+                                                        CALIBRATION_BINS),
             "n": len(rows),
             "answered": len(given),
             "p50_ms": percentile([r["ms"] for r in rows], 50),
@@ -207,11 +212,12 @@ def markdown(summary: dict[str, Any], command: str) -> str:
         a = summary["answers"]["overall"]
         lines += ["", "## Answers (`/api/ask`, hybrid)", "",
                   "| answer alone holds a gold answer | answer + first 3 citations | abstains on unanswerable "
-                  "| false abstentions | ECE of confidence | p50 ms | p95 ms |",
-                  "|---|---|---|---|---|---|---|",
+                  "| false abstentions | ECE of confidence (answers) | ECE of confidence (abstentions) "
+                  "| p50 ms | p95 ms |",
+                  "|---|---|---|---|---|---|---|---|",
                   f"| {_fmt(a['answer_text_accuracy'])} | {_fmt(a['answer_accuracy'])} "
                   f"| {_fmt(a['abstain_unanswerable'])} | {_fmt(a['false_abstain'])} | {_fmt(a['ece'])} "
-                  f"| {a['p50_ms']:.1f} | {a['p95_ms']:.1f} |"]
+                  f"| {_fmt(a['ece_abstained'])} | {a['p50_ms']:.1f} | {a['p95_ms']:.1f} |"]
     for dim in BREAKDOWNS:
         lines += ["", f"## By {dim}", "", "| " + dim + " | mode | n | recall@1 | recall@5 | mrr@10 | answerhit@3 |",
                   "|---|---|---|---|---|---|---|"]

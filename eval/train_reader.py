@@ -13,6 +13,7 @@ out-of-fold predictions, as the highest that keeps false abstentions at most 5 %
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ import numpy as np
 from eval.metrics import contains_answer, expected_calibration_error
 from eval.run import ASK_K, SHOWN_CITATIONS, GoldQuestion, load_gold
 from rag.reader import Evidence, choose_sentences
-from rag.reader.features import CANDIDATE_FEATURES, QUESTION_FEATURES, question_features
+from rag.reader.features import ABSTENTION_FEATURES, CANDIDATE_FEATURES, QUESTION_FEATURES, question_features
 from rag.reader.model import MODEL_FILE, Logistic, ReaderModel
 
 FOLDS = 5
@@ -147,11 +148,20 @@ def fit(samples: list[Sample]) -> tuple[ReaderModel, np.ndarray]:
             mask = np.ones(len(samples), bool)
             mask[test] = False
             pooled[test] = fit_logistic(qx[mask], answerable[mask], QUESTION_FEATURES).probability(qx[test])
+    pooled, labels = np.concatenate(p_a), np.tile(answerable, THRESHOLD_REPEATS)
+    threshold = choose_threshold(pooled, labels)
+    # How often an abstention is right, given P(answerable): fitted on the out-of-fold predictions below the
+    # threshold (1 − P(answerable) itself overstates it by about 0.15 there).
+    below = pooled < threshold
+    if not below.any():  # a tiny set with no abstention: all of them
+        below[:] = True
+    abstention = fit_logistic(pooled[below, None], ~labels[below], ABSTENTION_FEATURES)
     reader = ReaderModel(
         candidate=fit_logistic(*_stack(samples), CANDIDATE_FEATURES),
         answerable=a_model,
         confidence=fit_logistic(qx, holds, QUESTION_FEATURES),
-        abstain_below=choose_threshold(np.concatenate(p_a), np.tile(answerable, THRESHOLD_REPEATS)),
+        abstention=abstention,
+        abstain_below=threshold,
         meta={},
     )
     return reader, p_a[0]
@@ -174,9 +184,12 @@ def score(s: Sample, model: ReaderModel) -> dict[str, object]:
     o = outcome(s, p)
     p_answerable = float(model.answerable.probability(o.qx)[0])
     abstain = not len(p) or p_answerable < model.abstain_below
+    # As the reader reports it: abstaining, the probability that the passages do not answer.
+    confidence = float((model.abstention if abstain else model.confidence).probability(
+        [[p_answerable]] if abstain else o.qx)[0])
     return {"answerable": s.question.answerable, "p_answerable": p_answerable, "abstain": abstain, "holds": o.holds,
             "shown": s.question.answerable and contains_answer(o.shown, s.question.answers),
-            "confidence": float(model.confidence.probability(o.qx)[0]), "lang": s.question.lang}
+            "confidence": confidence, "lang": s.question.lang}
 
 
 def summarise(rows: list[dict[str, object]]) -> dict[str, float]:
@@ -187,6 +200,7 @@ def summarise(rows: list[dict[str, object]]) -> dict[str, float]:
     ans = [r for r in rows if r["answerable"]]
     unans = [r for r in rows if not r["answerable"]]
     given = [r for r in rows if not r["abstain"]]
+    withheld = [r for r in rows if r["abstain"]]
 
     def mean(values: list[bool]) -> float:
         return float(np.mean(values)) if values else float("nan")
@@ -198,6 +212,8 @@ def summarise(rows: list[dict[str, object]]) -> dict[str, float]:
         "abstain_unanswerable": mean([r["abstain"] for r in unans]),
         "false_abstain": mean([r["abstain"] for r in ans]),
         "ece": expected_calibration_error([r["confidence"] for r in given], [r["holds"] for r in given]),
+        "ece_abstained": expected_calibration_error([r["confidence"] for r in withheld],
+                                                    [not r["answerable"] for r in withheld]),
         "abstention_auc": float(roc_auc_score([r["answerable"] for r in rows], [r["p_answerable"] for r in rows]))
         if ans and unans else float("nan"),
     }
@@ -242,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
     meta |= {"trained_on": str(args.gold.name), "questions": len(samples),
              "gold_sha256": hashlib.sha256(args.gold.read_bytes()).hexdigest()[:16],
              "fitted": dt.date.today().isoformat(), "cross_validated": cv}
-    model = ReaderModel(model.candidate, model.answerable, model.confidence, model.abstain_below, meta)
+    model = dataclasses.replace(model, meta=meta)
     args.out.write_text(model.to_json() + "\n", encoding="utf-8")
     print(f"abstain below P(answerable) {model.abstain_below:.3f}; model written to {args.out}")
 

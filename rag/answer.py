@@ -81,7 +81,7 @@ def compose(query: Query, hits: list[Hit], reading: Reading, *, llm: LLMClient |
         # Nothing was read, so nothing can be named as missing: the reason is the filters or an empty index.
         text = (NO_MATCH_TEXT_EN if english else NO_MATCH_TEXT) if filtered else (EMPTY_TEXT_EN if english
                                                                                   else EMPTY_TEXT)
-        return Answer(answer=_in_script(query, text), abstained=True, **{**base, "missing": [], "confidence": 0.0})
+        return Answer(answer=_in_script(query, text), abstained=True, **{**base, "missing": [], "confidence": 1.0})
     if reading.abstain:
         return Answer(answer=abstention(query, reading), abstained=True, **base)
     notice = None

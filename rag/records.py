@@ -142,8 +142,10 @@ class Answer(BaseModel):
     question: str
     answer: str = Field(description="The answer text; [n] refers to citations[n-1]")
     abstained: bool = Field(description="True when the articles do not answer the question")
-    confidence: float = Field(description="Calibrated probability that the answer holds a correct answer: among "
-                                          "answers given with confidence ≈ p, about p do")
+    confidence: float = Field(description="Calibrated probability that what the service says is right: for an "
+                                          "answer, that it holds a correct answer (among answers given with "
+                                          "confidence ≈ p, about p do); for an abstention, that the articles do "
+                                          "not answer")
     missing: list[str] = Field(default_factory=list, description="Focus terms of the question no cited passage "
                                                                  "mentions, rarest first (what the articles lack)")
     generator: Literal["extractive", "llm"] = "extractive"

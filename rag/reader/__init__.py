@@ -4,7 +4,8 @@
 2. Each is scored by a small logistic model over its features (``features``, ``model``).
 3. A second model decides from the question's evidence whether the passages answer at all; when they do not,
    the reader abstains and names the focus terms no passage mentions.
-4. A third gives the calibrated confidence that the answer shown holds a correct answer.
+4. A third gives the calibrated confidence that the answer shown holds a correct answer; a fourth, from
+   P(answerable), that an abstention is right.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class Reading:
 
     chosen: list[Candidate]  # the quoted sentences, in reading order
     answerable: float  # P(the passages answer the question)
-    confidence: float  # P(the answer shown holds a correct answer)
+    confidence: float  # P(the answer shown holds a correct answer); abstaining, P(the passages do not answer)
     abstain: bool
     missing: list[str] = field(default_factory=list)  # focus terms no passage mentions, rarest first
     present: list[str] = field(default_factory=list)  # focus terms the passages do mention
@@ -105,6 +106,10 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     missing = [t for t in absent if specific[t] >= NAMED_SPECIFICITY]
     present = [t for t in weights.terms if t not in absent]
     abstain = not chosen or answerable < threshold
+    if abstain:
+        # The service then says "the articles do not answer": its confidence is the probability of that, not of
+        # an answer it does not give (an abstention at 0.68 read as "probably answered" was a contradiction).
+        confidence = float(model.abstention.probability([[answerable]])[0])
     if abstain and not missing:
         # Nothing specialised is missing, yet the articles lack a thing the question names (办狗证 → 狗): say so.
         missing = [t for t in absent if is_noun(t)]

@@ -33,6 +33,8 @@ QUESTION_FEATURES = (
     "typed_best", "proximity", "missing_specific", "missing_specific_count", "english_missing", "key_context",
     "key_best", "key_typed", "key_missing_specific",
 )
+# What the abstention model reads: P(answerable) alone (how often an abstention is right, given it).
+ABSTENTION_FEATURES = ("answerable",)
 # Passages whose words count as "mentioned" for the missing-term check.
 EVIDENCE_PASSAGES = 3
 _QUESTION_LIKE = re.compile(r"[？?]$|^问[:：]")

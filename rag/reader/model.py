@@ -1,8 +1,9 @@
-"""The reader's fitted weights: three small logistic models read from a versioned JSON file.
+"""The reader's fitted weights: four small logistic models read from a versioned JSON file.
 
 ``candidate`` scores each sentence (does it hold the answer?), ``answerable`` decides whether the passages
-answer the question at all, and ``confidence`` is the calibrated probability that the answer shown holds a
-correct answer. They are fitted by ``python -m eval.train_reader`` (cross-validated, grouped by article);
+answer the question at all, ``confidence`` is the calibrated probability that the answer shown holds a correct
+answer, and ``abstention`` the calibrated probability that an abstention is right (the passages do not answer),
+from P(answerable). They are fitted by ``python -m eval.train_reader`` (cross-validated, grouped by article);
 at run time they are a dot product each, so no learning library is loaded.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 
 MODEL_FILE = "reader_model.json"
-MODEL_VERSION = 1
+MODEL_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,12 @@ class Logistic:
 
 @dataclass(frozen=True)
 class ReaderModel:
-    """The reader's three models and its abstention threshold."""
+    """The reader's four models and its abstention threshold."""
 
     candidate: Logistic
     answerable: Logistic
     confidence: Logistic
+    abstention: Logistic  # one feature, P(answerable): P(the passages do not answer) when abstaining
     abstain_below: float  # abstain when P(answerable) is below this
     meta: dict[str, Any]
 
@@ -71,13 +73,15 @@ class ReaderModel:
             raise ValueError(f"reader model version {d.get('version')} (this code reads {MODEL_VERSION}); "
                              "refit it with `python -m eval.train_reader`")
         return cls(Logistic.from_dict(d["candidate"]), Logistic.from_dict(d["answerable"]),
-                   Logistic.from_dict(d["confidence"]), float(d["abstain_below"]), d.get("meta", {}))
+                   Logistic.from_dict(d["confidence"]), Logistic.from_dict(d["abstention"]),
+                   float(d["abstain_below"]), d.get("meta", {}))
 
     def to_json(self) -> str:
         """The file :meth:`load` reads."""
         return json.dumps({"version": MODEL_VERSION, "candidate": self.candidate.to_dict(),
                            "answerable": self.answerable.to_dict(), "confidence": self.confidence.to_dict(),
-                           "abstain_below": self.abstain_below, "meta": self.meta}, ensure_ascii=False, indent=1)
+                           "abstention": self.abstention.to_dict(), "abstain_below": self.abstain_below,
+                           "meta": self.meta}, ensure_ascii=False, indent=1)
 
 
 @lru_cache(maxsize=1)
