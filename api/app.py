@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
                            responses=errors.AUTH_RESPONSES)
     else:
         # Not there, as with any unknown path, but an operator who tries it learns how to turn it on.
-        @app.api_route("/api/admin/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        @app.api_route("/api/admin/{rest:path}", methods=["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"],
                        include_in_schema=False)
         def admin_off(rest: str) -> JSONResponse:
             return errors.error_response(404, "not_found", "the admin API is off: set RAG_ADMIN_TOKEN and restart "

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 from api.schemas import MAX_QUERY_CHARS, MAX_TOP_K
 from rag.records import Answer, Article, Filters, Hit
 from rag.service import RagService
-from rag.tokenize import has_words
+from rag.tokenize import wordless
 
 INSTRUCTIONS = (
     "Cited answers from Chinese government articles (WeChat posts of 天津政务网). Use `ask` for a short answer "
@@ -53,8 +53,8 @@ def _text(value: str, what: str) -> str:
     value = value.strip()
     if not value:
         raise ToolError(f"the {what} is empty; type a few words")
-    if not has_words(value):
-        raise ToolError(f"the {what} has no words (letters or digits) to search for")
+    if (why := wordless(value, what)) is not None:
+        raise ToolError(why)
     return value
 
 

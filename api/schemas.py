@@ -8,7 +8,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from pydantic_core import PydanticCustomError
 
 from rag.records import Answer, Article, Filters, Hit, Interpretation, Mode, is_encodable
-from rag.tokenize import has_words
+from rag.tokenize import wordless
 
 MAX_QUERY_CHARS = 1000
 MAX_TOP_K = 50
@@ -26,9 +26,8 @@ def _clean_text(value: Any, what: str) -> Any:
     if not is_encodable(value):
         raise PydanticCustomError("invalid_unicode", "the {what} contains invalid Unicode (a lone surrogate)",
                                   {"what": what})
-    if not has_words(value):
-        raise PydanticCustomError("no_words", "the {what} has no words (letters or digits) to search for",
-                                  {"what": what})
+    if (why := wordless(value, what)) is not None:
+        raise PydanticCustomError("no_words", why, {"what": what})
     return value.strip()
 
 

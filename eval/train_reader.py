@@ -1,4 +1,4 @@
-"""Fit the reader's three models on the gold set, report cross-validated figures, write the model file.
+"""Fit the reader's four models on the gold set, report cross-validated figures, write the model file.
 
     python -m eval.train_reader [--gold eval/gold.jsonl] [--out rag/resources/reader_model.json]
                                 [--held-out-prefix n]
@@ -125,7 +125,7 @@ def choose_threshold(p_answerable: np.ndarray, answerable: np.ndarray) -> float:
 
 
 def fit(samples: list[Sample]) -> tuple[ReaderModel, np.ndarray]:
-    """The three models and the threshold, fitted on ``samples``; also the out-of-fold P(answerable).
+    """The four models and the threshold, fitted on ``samples``; also the out-of-fold P(answerable).
 
     Candidate probabilities feed the question models out of fold, as they will be at run time on new questions.
     """

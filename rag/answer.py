@@ -16,11 +16,12 @@ ABSTAIN_TEXT = "现有文章没有回答这个问题。"
 ABSTAIN_TEXT_EN = "The articles do not answer this question."
 CLOSEST_TEXT = "以下是最接近的段落，供参考。"
 CLOSEST_TEXT_EN = "The closest passages are listed below."
-# When no passage is left to read: the filters (dates, account) excluded every article, or the index is empty.
+# When no passage is left to read: the filters (dates, account) excluded every article, or (a lexical search)
+# no passage shares a word with the question.
 NO_MATCH_TEXT = "没有符合筛选条件（日期、公众号）的文章。"
 NO_MATCH_TEXT_EN = "No article matches the filters (dates, account)."
-EMPTY_TEXT = "索引中还没有文章。"
-EMPTY_TEXT_EN = "The index holds no articles yet."
+NO_PASSAGE_TEXT = "没有找到与问题相关的段落。"
+NO_PASSAGE_TEXT_EN = "No passage matches the question."
 # How many missing and present terms an abstention names.
 NAMED_TERMS = 3
 
@@ -78,9 +79,11 @@ def compose(query: Query, hits: list[Hit], reading: Reading, *, llm: LLMClient |
             "query_terms": list(query.terms), "interpreted": interpretation(query), "citations": citations}
     english = query.language == "en"
     if not citations:
-        # Nothing was read, so nothing can be named as missing: the reason is the filters or an empty index.
-        text = (NO_MATCH_TEXT_EN if english else NO_MATCH_TEXT) if filtered else (EMPTY_TEXT_EN if english
-                                                                                  else EMPTY_TEXT)
+        # Nothing was read, so nothing can be named as missing: the reason is the filters, or no passage matched.
+        if filtered:
+            text = NO_MATCH_TEXT_EN if english else NO_MATCH_TEXT
+        else:
+            text = NO_PASSAGE_TEXT_EN if english else NO_PASSAGE_TEXT
         return Answer(answer=_in_script(query, text), abstained=True, **{**base, "missing": [], "confidence": 1.0})
     if reading.abstain:
         return Answer(answer=abstention(query, reading), abstained=True, **base)

@@ -50,7 +50,7 @@ class CorpusError(ValueError):
 
 def invalid_records(problems: list[Problem]) -> int:
     """How many records (or whole files) ``problems`` are about: one record may have several."""
-    return len({(p.file, p.record, p.aid) if p.record is not None else (p.file, None, p.aid) for p in problems})
+    return len({(p.file, p.record, p.aid) for p in problems})
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,9 +36,11 @@ _FESTIVAL_WORDS = {"春节": "春节", "spring festival": "春节", "chinese new
                    "年三十": "除夕", "new year's eve": "除夕"}
 
 
-def is_festival(word: str) -> bool:
-    """True for a festival's name (春节, 元宵, spring festival): a date, and also a topic articles name."""
-    return word.lower() in _FESTIVAL_WORDS
+def names_festival(term: str) -> bool:
+    """True when ``term`` names a festival (春节, 春节假期, 元宵, spring festival): a date, and also a topic
+    articles name."""
+    term = term.lower()
+    return any(word in term for word in _FESTIVAL_WORDS)
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,8 @@ class DateRange:
         return out
 
 
-def _number(text: str) -> int:
-    """An Arabic or a Chinese numeral up to 99."""
+def numeral_value(text: str) -> int:
+    """An Arabic or a Chinese numeral up to 99 (3, 十二, 二十五); 0 when it is none."""
     if text.isdigit():
         return int(text)
     if text.startswith("十"):
@@ -114,17 +116,17 @@ def _absolute_chinese(question: str, today: dt.date) -> DateRange | None:
     m = _CN_RANGE.search(question)
     if m:
         year = int(m.group(1)) if m.group(1) else today.year
-        start = _day(year, _number(m.group(2)), _number(m.group(3)))
+        start = _day(year, numeral_value(m.group(2)), numeral_value(m.group(3)))
         if start is None:
             return None
         end = start
         if m.group(5):
-            end_month = _number(m.group(4)) if m.group(4) else start.month
-            end = _day(year, end_month, _number(m.group(5))) or start
+            end_month = numeral_value(m.group(4)) if m.group(4) else start.month
+            end = _day(year, end_month, numeral_value(m.group(5))) or start
         return DateRange(start, max(start, end), m.group(0))
     m = _CN_MONTH.search(question)
     if m:
-        span = _month_range(int(m.group(1)), _number(m.group(2)))
+        span = _month_range(int(m.group(1)), numeral_value(m.group(2)))
         return DateRange(span[0], span[1], m.group(0)) if span else None
     return None
 

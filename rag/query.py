@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
-from rag.dates import DateRange, interpret, is_festival
+from rag.dates import DateRange, interpret, names_festival
 from rag.tokenize import (
     dictionary_words,
     has_chinese,
@@ -257,13 +257,22 @@ def _known(focus: tuple[str, ...], document_frequency: Callable[[Sequence[str]],
     return tuple(dict.fromkeys(out))
 
 
-def _undated(focus: tuple[str, ...], dates: DateRange | None) -> tuple[str, ...]:
+def _undated(question: str, focus: tuple[str, ...], dates: DateRange | None) -> tuple[str, ...]:
     """``focus`` without the words of the date the question names (1月30日 → 30, 上周四, January 31 → 31): a date
-    filters when articles were published; it is not a term an answer must contain. A festival stays a term:
-    articles about it name it (春节)."""
-    if dates is None:
+    filters when articles were published; it is not a term an answer must contain. Only words wholly within the
+    date's place count (12 stays in "2月12日地铁12号线"), and a festival stays a term: articles about it name it
+    (春节, 春节假期)."""
+    at = question.find(dates.source) if dates is not None else -1
+    if at < 0:
         return focus
-    return tuple(t for t in focus if is_festival(t) or not (t in dates.source or dates.source in t))
+    end = at + len(dates.source)
+
+    def in_date(term: str) -> bool:
+        spots = [m.start() for m in re.finditer(re.escape(term), question)]
+        # Overlapping counts too: jieba may cut across the date's edge (上周四 for the date 上周).
+        return bool(spots) and all(s < end and s + len(term) > at for s in spots)
+
+    return tuple(t for t in focus if not in_date(t) or names_festival(t))
 
 
 class QueryStats:
@@ -305,13 +314,13 @@ def analyze(question: str, stats: QueryStats, today: dt.date, relatedness: Relat
         latin = [w for w, df in zip(latin, stats.term_frequency(latin), strict=True) if df > 0]
         terms = tuple(dict.fromkeys(tokens + latin))
         # Each translated phrase counts once: its first (most used) alternative.
-        focus = _undated(focus_terms([w for m in matches for w in words(m.chinese[0])]), dates)
+        focus = _undated(question, focus_terms([w for m in matches for w in words(m.chinese[0])]), dates)
         # The multilingual model reads both: the question, and the Chinese words the articles would use.
         search = " ".join([question, *(m.chinese[0] for m in matches)])
         key = tuple(t for t in _english_key(question, matches) if t in focus)
         return Query(question, search, "en", False, terms, focus, answer_type(question, True), key, matches, dates)
     tokens = tokenize(normal)
-    focus = _undated(_known(focus_terms(words(normal)), stats.term_frequency), dates)
+    focus = _undated(normal, _known(focus_terms(words(normal)), stats.term_frequency), dates)
     kind, asked_at = _asked(normal, False)
     return Query(question, normal, "zh", normal != question, tuple(tokens), focus, kind,
                  key_terms(normal, focus, asked_at), (), dates)

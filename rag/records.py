@@ -164,7 +164,7 @@ def _iso_date(value: Any) -> Any:
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
-            if value[:4].isdigit() and value[5:7].isdigit() and value[8:].isdigit():
+            if value.isascii() and value[:4].isdigit() and value[5:7].isdigit() and value[8:].isdigit():
                 # Written right, but no such day (2026-02-30): say that, not how to write a date.
                 raise PydanticCustomError("date_invalid", "{value} is written YYYY-MM-DD but is no day of the "
                                           "calendar", {"value": value}) from None

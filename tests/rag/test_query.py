@@ -151,6 +151,8 @@ def test_questions_without_a_date_have_none():
     ("上周四市委常委会合并召开了什么会议？", {"上周四"}, {"常委会"}),
     ("Which minister held talks in Tianjin on January 31?", {"31"}, {"天津"}),
     ("春节开车走高速免费吗？", set(), {"春节", "高速"}),  # a festival is a date and a topic
+    ("春节假期高速免费吗？", set(), {"春节假期"}),
+    ("2月12日地铁12号线开通了吗？", set(), {"12"}),  # 12 is also the line's number, outside the date
 ])
 def test_the_date_a_question_names_filters_and_is_no_focus_term(stats, question, dropped, kept):
     q = analyze(question, stats, TODAY)
