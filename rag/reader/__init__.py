@@ -131,6 +131,8 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
     opens_list = best.text.rstrip().endswith(("：", ":"))
     following = [c for c in evidence.candidates if c.n == best.n and c.start >= best.end]
     count = _announced(best.text)
+    if count and FIRST_ITEM.search(re.split(r"[：:]", best.text)[-1]):
+        count -= 1  # its first item is in the sentence itself (分为四大类：一是…；二是…)
     items: list[Candidate] = []
     marked = bool(following) and ITEM.search(following[0].text) is not None
     if marked:  # the enumeration the best sentence opens (一是…二是…), whole
@@ -175,7 +177,8 @@ def _enumeration(following: list[Candidate], count: int | None) -> list[Candidat
     marks = [i for i, c in enumerate(following) if ITEM.search(c.text)]
     run = marks[:1]
     for i in marks[1:]:
-        if i - run[-1] > ITEM_RUN_ON + 1:  # too far from the item before: another list, or none
+        # Too far from the item before, or numbering from one again (一是… after 四是…): another list, or none.
+        if i - run[-1] > ITEM_RUN_ON + 1 or FIRST_ITEM.search(following[i].text):
             break
         run.append(i)
     run = run[:count] if count else run

@@ -98,6 +98,20 @@ def test_an_item_may_run_on_into_an_unmarked_sentence_and_the_list_ends_after_it
     assert [c.text for c in chosen] == texts[:4]
 
 
+def test_a_list_ends_where_another_starts_counting_from_one_and_an_item_may_share_the_opening_sentence():
+    texts = ["分为四大类：一是投资于人；", "二是保障体系；", "三是设施提质；", "四是治理水平。", "解读四大亮点。",
+             "一是聚焦急事。"]
+    cands, at = [], 0
+    for text in texts:
+        cands.append(cand(1, at, text))
+        at += len(text)
+    chosen = choose_sentences(evidence(cands), np.array([0.9] + [0.1] * 5))
+    assert [c.text for c in chosen] == texts[:4]
+    three = [cand(1, 0, "分为三类："), cand(1, 5, "一是甲；"), cand(1, 9, "二是乙。"), cand(1, 13, "一是另一张单子。")]
+    assert [c.text for c in choose_sentences(evidence(three), np.array([0.9, 0.1, 0.1, 0.1]))] == \
+        ["分为三类：", "一是甲；", "二是乙。"]
+
+
 def test_a_colon_without_items_brings_no_more_than_an_ordinary_answer():
     texts = ["记者了解到：", "第一句。", "第二句。", "第三句。", "第四句。", "第五句。"]
     cands, at = [], 0
