@@ -9,7 +9,7 @@ article — as structured content and as JSON text.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -40,12 +40,30 @@ class SearchResults(BaseModel):
     results: list[Hit]
 
 
+def _problems(e: ValidationError) -> str:
+    """Each problem as the HTTP API says it ("top_k: Input should be greater than or equal to 1")."""
+    return "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors(include_url=False))
+
+
 def _filters(date_from: str | None, date_to: str | None, account: str | None) -> Filters | None:
     try:
         filters = Filters(date_from=date_from, date_to=date_to, account=account)
     except ValidationError as e:
-        raise ToolError("; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())) from None
+        raise ToolError(_problems(e)) from None
     return None if filters.is_empty() else filters
+
+
+class _Server(MCPServer):
+    """The SDK's server, saying what is wrong with a tool's arguments as the HTTP API does: the SDK passes on
+    pydantic's own text, with a class name and links."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as e:
+            if isinstance(e.__cause__, ValidationError):
+                raise ToolError(f"invalid arguments to {name}: {_problems(e.__cause__)}") from None
+            raise
 
 
 def _text(value: str, what: str) -> str:
@@ -60,7 +78,7 @@ def _text(value: str, what: str) -> str:
 
 def build_mcp(service: Callable[[], RagService]) -> MCPServer:
     """The MCP server; ``service`` returns the loaded service when a tool is called."""
-    server = MCPServer("policy-rag", title="Policy articles Q&A", instructions=INSTRUCTIONS, version="0.1.0",
+    server = _Server("policy-rag", title="Policy articles Q&A", instructions=INSTRUCTIONS, version="0.1.0",
                        log_level="WARNING")
 
     @server.tool(title="Search articles")

@@ -44,6 +44,10 @@ async def exercise(client: Client, corpus_articles) -> None:
     assert bad.is_error and "YYYY-MM-DD" in bad.content[0].text
     wordless = await client.call_tool("search_articles", {"query": "？？？"})
     assert wordless.is_error and "no words" in wordless.content[0].text
+    out_of_range = await client.call_tool("search_articles", {"query": "地铁", "top_k": 0})
+    said = out_of_range.content[0].text
+    assert out_of_range.is_error and "top_k: Input should be greater than or equal to 1" in said
+    assert "pydantic" not in said and "validation error for" not in said
 
 
 def test_mcp_over_http_on_the_running_server(live_server, corpus_articles):
