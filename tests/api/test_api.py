@@ -250,6 +250,7 @@ EXPECTED_FACT = {
     "What is the latest on Tianjin Metro Line 8?": "环网电通",
     "春节高速免费从什么时候开始？": "2月15日",
     "When does the Spring Festival highway toll exemption start?": "2月15日",
+    "Which Tianjin metro station exits reopened?": "H、G出入口",
 }
 
 
