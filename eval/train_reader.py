@@ -184,12 +184,9 @@ def score(s: Sample, model: ReaderModel) -> dict[str, object]:
     o = outcome(s, p)
     p_answerable = float(model.answerable.probability(o.qx)[0])
     abstain = not len(p) or p_answerable < model.abstain_below
-    # As the reader reports it: abstaining, the probability that the passages do not answer.
-    confidence = float((model.abstention if abstain else model.confidence).probability(
-        [[p_answerable]] if abstain else o.qx)[0])
     return {"answerable": s.question.answerable, "p_answerable": p_answerable, "abstain": abstain, "holds": o.holds,
             "shown": s.question.answerable and contains_answer(o.shown, s.question.answers),
-            "confidence": confidence, "lang": s.question.lang}
+            "confidence": model.confidence_in(o.qx, p_answerable, abstain), "lang": s.question.lang}
 
 
 def summarise(rows: list[dict[str, object]]) -> dict[str, float]:

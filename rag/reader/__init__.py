@@ -99,7 +99,6 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     qx = question_features(evidence.query, evidence.hits, evidence.candidates, evidence.candidate_x, p,
                            evidence.weights, evidence.dense_margin)
     answerable = float(model.answerable.probability(qx)[0])
-    confidence = float(model.confidence.probability(qx)[0])
     chosen = choose_sentences(evidence, p)
     # What the best passages and the quoted sentences name (a quote may come from a lower passage).
     context = evidence_text(evidence.hits, [c.text for c in chosen])
@@ -110,10 +109,9 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     missing = [t for t in absent if specific[t] >= NAMED_SPECIFICITY]
     present = [t for t in weights.terms if t not in absent]
     abstain = not chosen or answerable < threshold
-    if abstain:
-        # The service then says "the articles do not answer": its confidence is the probability of that, not of
-        # an answer it does not give (an abstention at 0.68 read as "probably answered" was a contradiction).
-        confidence = float(model.abstention.probability([[answerable]])[0])
+    # Abstaining, the service says "the articles do not answer": its confidence is the probability of that, not
+    # of an answer it does not give (an abstention at 0.68 read as "probably answered" was a contradiction).
+    confidence = model.confidence_in(qx, answerable, abstain)
     if abstain and not missing:
         # Nothing specialised is missing, yet the articles lack a thing the question names (办狗证 → 狗): say so.
         missing = [t for t in absent if is_noun(t)]

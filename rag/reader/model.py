@@ -64,6 +64,13 @@ class ReaderModel:
     abstain_below: float  # abstain when P(answerable) is below this
     meta: dict[str, Any]
 
+    def confidence_in(self, qx: np.ndarray, answerable: float, abstain: bool) -> float:
+        """The confidence of what the reader says: that its answer holds a correct one, or, abstaining, that the
+        passages do not answer (``answerable`` is P(answerable), from ``qx``, the question's features)."""
+        if abstain:
+            return float(self.abstention.probability([[answerable]])[0])
+        return float(self.confidence.probability(qx)[0])
+
     @classmethod
     def load(cls, path: Path | None = None) -> ReaderModel:
         """The packaged model (or one at ``path``)."""

@@ -61,6 +61,15 @@ def cand(n: int, start: int, text: str) -> Candidate:
     return Candidate(n, start, start + len(text), text, None, start == 0, False)
 
 
+def consecutive(*texts: str) -> list[Candidate]:
+    """Sentences standing one after another in passage 1."""
+    out, at = [], 0
+    for text in texts:
+        out.append(cand(1, at, text))
+        at += len(text)
+    return out
+
+
 def evidence(cands: list[Candidate], kind: str = "list", hits: list[Hit] | None = None) -> Evidence:
     x = np.zeros((len(cands), len(CANDIDATE_FEATURES)), dtype=np.float32)
     return Evidence(query(("举措",), kind), hits or [], cands, x, TermWeights.of(query(("举措",)), [1], 10), None)
@@ -80,20 +89,14 @@ def test_a_sentence_that_opens_a_list_brings_its_items():
 
 def test_an_enumeration_is_quoted_whole_as_many_items_as_it_announces():
     items = ["一是聚焦投资于人；", "二是健全保障体系；", "三是设施提质升级；", "四是提升治理水平。", "五是别处的一条。"]
-    cands, at = [cand(1, 0, "民心工程总体分为四大类：")], 12
-    for text in items:
-        cands.append(cand(1, at, text))
-        at += len(text)
+    cands = consecutive("民心工程总体分为四大类：", *items)
     chosen = choose_sentences(evidence(cands), np.array([0.9] + [0.1] * len(items)))
     assert [c.text for c in chosen] == ["民心工程总体分为四大类：", *items[:4]]  # four, not the first two, not five
 
 
 def test_an_item_may_run_on_into_an_unmarked_sentence_and_the_list_ends_after_its_last_item():
     texts = ["分为两大类：", "一是投资于人；", "全年投入10亿元。", "二是保障体系。", "记者了解到，这是另一件事。"]
-    cands, at = [], 0
-    for text in texts:
-        cands.append(cand(1, at, text))
-        at += len(text)
+    cands = consecutive(*texts)
     chosen = choose_sentences(evidence(cands), np.array([0.9, 0.1, 0.1, 0.1, 0.1]))
     assert [c.text for c in chosen] == texts[:4]
 
@@ -101,10 +104,7 @@ def test_an_item_may_run_on_into_an_unmarked_sentence_and_the_list_ends_after_it
 def test_a_list_ends_where_another_starts_counting_from_one_and_an_item_may_share_the_opening_sentence():
     texts = ["分为四大类：一是投资于人；", "二是保障体系；", "三是设施提质；", "四是治理水平。", "解读四大亮点。",
              "一是聚焦急事。"]
-    cands, at = [], 0
-    for text in texts:
-        cands.append(cand(1, at, text))
-        at += len(text)
+    cands = consecutive(*texts)
     chosen = choose_sentences(evidence(cands), np.array([0.9] + [0.1] * 5))
     assert [c.text for c in chosen] == texts[:4]
     three = [cand(1, 0, "分为三类："), cand(1, 5, "一是甲；"), cand(1, 9, "二是乙。"), cand(1, 13, "一是另一张单子。")]
@@ -114,10 +114,7 @@ def test_a_list_ends_where_another_starts_counting_from_one_and_an_item_may_shar
 
 def test_a_colon_without_items_brings_no_more_than_an_ordinary_answer():
     texts = ["记者了解到：", "第一句。", "第二句。", "第三句。", "第四句。", "第五句。"]
-    cands, at = [], 0
-    for text in texts:
-        cands.append(cand(1, at, text))
-        at += len(text)
+    cands = consecutive(*texts)
     chosen = choose_sentences(evidence(cands), np.array([0.9] + [0.1] * 5))
     assert [c.text for c in chosen] == texts[:3]
 
