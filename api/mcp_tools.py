@@ -15,6 +15,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field, ValidationError
 
+from api.errors import describe
 from api.schemas import MAX_QUERY_CHARS, MAX_TOP_K
 from rag.records import Answer, Article, Filters, Hit
 from rag.service import RagService
@@ -42,7 +43,7 @@ class SearchResults(BaseModel):
 
 def _problems(e: ValidationError) -> str:
     """Each problem as the HTTP API says it ("top_k: Input should be greater than or equal to 1")."""
-    return "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors(include_url=False))
+    return describe(e.errors(include_url=False))
 
 
 def _filters(date_from: str | None, date_to: str | None, account: str | None) -> Filters | None:
