@@ -22,6 +22,7 @@ from rag.reader.candidates import Candidate, candidates
 from rag.reader.features import (
     FIRST_ITEM,
     ITEM,
+    QUESTION_LIKE,
     TermWeights,
     candidate_features,
     evidence_text,
@@ -50,6 +51,9 @@ _ANNOUNCES = re.compile(r"(?P<count>[一二三四五六七八九十两\d]+)(?:(?
                         r"以下(?P<following>[几一二三四五六七八九十两\d]+)|如下")
 # Two sentences sharing this share of their character pairs say the same thing: one is quoted.
 NEAR_DUPLICATE = 0.8
+# How far back a sentence's own context reaches (to its heading or the question it answers, at most this many
+# sentences) when two sentences of one article read alike.
+CONTEXT_SENTENCES = 3
 # A further sentence joins the answer when it is at least this likely relative to the best one (chosen by
 # cross-validation: one more sentence often completes an answer that the best sentence only begins).
 SECOND_SENTENCE_RATIO = 0.6
@@ -125,7 +129,7 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
     order = [i for i in np.argsort(-p, kind="stable") if not evidence.candidates[i].heading]
     if not order:
         return []
-    best = evidence.candidates[order[0]]
+    best = _in_context(evidence, p, order)
     opens_list = best.text.rstrip().endswith(("：", ":"))
     following = [c for c in evidence.candidates if c.n == best.n and c.start >= best.end]
     count = _announced(best.text)
@@ -160,6 +164,39 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
     for c in sorted(chosen, key=lambda c: c.n):
         article_order.setdefault(places[id(c)][0], c.n)
     return sorted(chosen, key=lambda c: (article_order[places[id(c)][0]], places[id(c)][1]))
+
+
+def _in_context(evidence: Evidence, p: np.ndarray, order: list[int]) -> Candidate:
+    """The best sentence, or the sibling it reads alike that stands under the question's focus terms.
+
+    A policy FAQ repeats one template per category ("按产品最终销售价格的15%补贴，每件最高补贴1500元" for appliances,
+    "…500元" for phones): the two score alike, and what tells them apart is what comes before each (答：包含手机…).
+    """
+    best = evidence.candidates[order[0]]
+    siblings = [evidence.candidates[i] for i in order
+                if p[i] >= SECOND_SENTENCE_RATIO * p[order[0]] and _reads_alike(evidence, evidence.candidates[i], best)]
+    if len(siblings) < 2:
+        return best
+    covered = [evidence.weights.coverage(" ".join(c.text for c in [*_context(evidence, s), s])) for s in siblings]
+    # Ties keep the likelier sentence (siblings come in order of probability; max() keeps the first).
+    return siblings[max(range(len(siblings)), key=lambda i: covered[i])]
+
+
+def _context(evidence: Evidence, sentence: Candidate) -> list[Candidate]:
+    """The sentences of ``sentence``'s article just before it, back to its heading or the question it answers
+    (问：…？), at most ``CONTEXT_SENTENCES``."""
+    aid, start, _ = _place(evidence, sentence)
+    before: dict[int, Candidate] = {}
+    for c in evidence.candidates:
+        where, at, _ = _place(evidence, c)
+        if where == aid and at < start:
+            before.setdefault(at, c)  # overlapping passages hold the same sentence twice
+    out: list[Candidate] = []
+    for at in sorted(before, reverse=True)[:CONTEXT_SENTENCES]:
+        out.insert(0, before[at])
+        if before[at].heading or QUESTION_LIKE.search(before[at].text):
+            break
+    return out
 
 
 def _announced(text: str) -> int | None:
@@ -199,6 +236,11 @@ def _repeats(evidence: Evidence, a: Candidate, b: Candidate) -> bool:
     (aid_a, start_a, end_a), (aid_b, start_b, end_b) = _place(evidence, a), _place(evidence, b)
     if aid_a == aid_b and start_a < end_b and start_b < end_a:
         return True
+    return _reads_alike(evidence, a, b)
+
+
+def _reads_alike(evidence: Evidence, a: Candidate, b: Candidate) -> bool:
+    """True when ``a`` and ``b`` share nearly all their words (``NEAR_DUPLICATE`` of their character pairs)."""
     x, y = _bigrams(a.text), _bigrams(b.text)
     return bool(x and y) and len(x & y) / min(len(x), len(y)) >= NEAR_DUPLICATE
 

@@ -37,7 +37,7 @@ QUESTION_FEATURES = (
 ABSTENTION_FEATURES = ("answerable",)
 # Passages whose words count as "mentioned" for the missing-term check.
 EVIDENCE_PASSAGES = 3
-_QUESTION_LIKE = re.compile(r"[？?]$|^问[:：]")
+QUESTION_LIKE = re.compile(r"[？?]$|^问[:：]")
 # An enumerated item: 一是…, 其二，…, （二）…, 3.… (not 3.5亿元), ②…, 第四条…; and the first of a list.
 ITEM = re.compile(r"^\s*(?:[一二三四五六七八九十]+是|其[一二三四五六七八九十][，,、]|"
                   r"[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．](?!\d)|[①-⑩]|第[一二三四五六七八九十\d]+[条项点])")
@@ -127,7 +127,7 @@ def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candid
         rows.append([
             sim, sim - sims.max(), cov, cov - covs.max(), weights.coverage(f"{hit.title}\n{hit.text}"),
             float(typed), has_type, float(typed) * (1 - has_type), _proximity(c.text, weights.terms, cues),
-            1.0 / c.n, hit.score, float(c.first), float(c.heading), float(bool(_QUESTION_LIKE.search(c.text))),
+            1.0 / c.n, hit.score, float(c.first), float(c.heading), float(bool(QUESTION_LIKE.search(c.text))),
             math.log1p(len(c.text)) / 6, english, english * sim, key_cov,
             _proximity(c.text, [weights.terms[i] for i in keys], cues), float(bool(ITEM.search(c.text))), novelty,
             math.log1p(len(entities(c.text))),

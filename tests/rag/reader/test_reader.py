@@ -187,3 +187,20 @@ def test_a_counts_items_start_at_its_first_item_and_are_quoted_in_the_articles_o
     chosen = choose_sentences(evidence(cands, "list", hits), np.array([0.1, 0.2, 0.1, 0.1, 0.9]))
     assert [c.text for c in chosen] == ["围绕海洋经济，系统谋划了两方面重点任务。", "一是构建产业体系；",
                                         "二是打造创新高地。"]
+
+
+def test_of_two_sentences_that_read_alike_the_one_under_the_asked_thing_is_quoted():
+    # An FAQ repeats one template per category; the question names phones, so the cap after "包含手机" answers.
+    texts = ["3. 问：家电补贴标准是多少？", "答：包含冰箱、洗衣机6类家电。", "按售价的15%补贴，每件最高补贴1500元。",
+             "4. 问：数码产品补贴标准是多少？", "答：包含手机等4类产品。", "按售价的15%补贴，每件最高补贴500元。"]
+    cands = consecutive(*texts)
+    focus = ("手机", "补贴")
+    x = np.zeros((len(cands), len(CANDIDATE_FEATURES)), dtype=np.float32)
+    weights = TermWeights.of(query(focus), [2, 9], 10)
+    ev = Evidence(query(focus), [hit("a1", 0, "".join(texts))], cands, x, weights, None)
+    p = np.array([0.1, 0.1, 0.30, 0.1, 0.1, 0.28])
+    assert [c.text for c in choose_sentences(ev, p)] == ["按售价的15%补贴，每件最高补贴500元。"]
+    # Sentences that do not read alike keep the model's choice.
+    unlike = [*texts[:5], "每位消费者可享受补贴1件。"]
+    ev = Evidence(ev.query, [hit("a1", 0, "".join(unlike))], consecutive(*unlike), ev.candidate_x, ev.weights, None)
+    assert choose_sentences(ev, p)[0].text == texts[2]
