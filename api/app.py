@@ -18,7 +18,7 @@ from api import errors
 from api.limits import RequestLimits
 from api.mcp_tools import build_mcp
 from api.routes import admin, articles, openai, search, system
-from api.security import SecureResponses, bearer_auth, trusted_hosts
+from api.security import BearerGuard, SecureResponses, bearer_auth, trusted_hosts
 from embeddings import load_embedder
 from rag.index import IndexUnavailableError
 from rag.service import RagService
@@ -79,7 +79,11 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
                                                            "the server to turn it on")
     # MCP over streamable HTTP at /mcp, served by the SDK's own app (its DNS-rebinding guard is on for loopback).
     mcp = build_mcp(lambda: app.state.service)
-    app.router.routes.extend(mcp.streamable_http_app(streamable_http_path="/mcp", host=settings.http.host).routes)
+    mcp_routes = mcp.streamable_http_app(streamable_http_path="/mcp", host=settings.http.host).routes
+    if http.api_token:  # the tools read what /api serves, so they ask for the same token
+        for route in mcp_routes:
+            route.app = BearerGuard(route.app, http.api_token, http.admin_token)  # type: ignore[attr-defined]
+    app.router.routes.extend(mcp_routes)
 
     if STATIC.joinpath("index.html").is_file():
         app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

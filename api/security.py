@@ -95,17 +95,49 @@ def bearer_auth(*tokens: SecretStr | None) -> Callable[..., Awaitable[None]]:
 
     Tokens are compared in constant time, each of them every time, so timing tells nothing about a token.
     """
-    secrets = [t.get_secret_value().encode() for t in tokens if t is not None]
+    secrets = _secrets(tokens)
 
     async def require_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
-        if credentials is None:
-            raise HTTPException(401, "send the token as `Authorization: Bearer <token>`",
-                                headers={"WWW-Authenticate": "Bearer"})
-        sent = credentials.credentials.encode("utf-8", "replace")
-        matched = False
-        for secret in secrets:
-            matched |= hmac.compare_digest(sent, secret)
-        if not matched:
-            raise HTTPException(403, "the token is not valid here", headers={"WWW-Authenticate": "Bearer"})
+        refused = _refusal(credentials.credentials if credentials else None, secrets)
+        if refused is not None:
+            raise HTTPException(refused[0], refused[1], headers={"WWW-Authenticate": "Bearer"})
 
     return require_token
+
+
+class BearerGuard:
+    """``bearer_auth`` for a mounted ASGI app that FastAPI's dependencies do not reach (the MCP SDK's /mcp): the
+    same tokens, the same 401 and 403."""
+
+    def __init__(self, app: ASGIApp, *tokens: SecretStr | None):
+        self.app = app
+        self.secrets = _secrets(tokens)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scheme, _, credentials = Headers(scope=scope).get("authorization", "").partition(" ")
+            refused = _refusal(credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None,
+                               self.secrets)
+            if refused is not None:
+                status, detail = refused
+                response = error_response(status, "unauthorized" if status == 401 else "forbidden", detail,
+                                          headers={"WWW-Authenticate": "Bearer"})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _secrets(tokens: Iterable[SecretStr | None]) -> list[bytes]:
+    return [t.get_secret_value().encode() for t in tokens if t is not None]
+
+
+def _refusal(sent: str | None, secrets: list[bytes]) -> tuple[int, str] | None:
+    """(status, why) when ``sent`` is no token or not one of ``secrets``; None when it is one. Every secret is
+    compared, in constant time, every time."""
+    if sent is None:
+        return 401, "send the token as `Authorization: Bearer <token>`"
+    given = sent.encode("utf-8", "replace")
+    matched = False
+    for secret in secrets:
+        matched |= hmac.compare_digest(given, secret)
+    return None if matched else (403, "the token is not valid here")

@@ -10,8 +10,11 @@ import subprocess
 import sys
 import time
 
+import anyio
 import httpx
 import pytest
+from mcp import Client
+from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
 from pydantic import SecretStr
 
 from rag.index import backend_for
@@ -148,6 +151,19 @@ def test_the_read_token_protects_the_read_api_but_not_health_or_the_page(small_s
         assert httpx.get(f"{url}/healthz").status_code == 200 and httpx.get(f"{url}/").status_code == 200
         spec = httpx.get(f"{url}/openapi.json").json()
         assert "401" in spec["paths"]["/api/search"]["post"]["responses"]
+        assert httpx.get(f"{url}/v1/models").status_code == 401
+        # The MCP tools read the same articles, so they ask for the same token.
+        hello = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+        assert httpx.post(f"{url}/mcp", json=hello).json()["code"] == "unauthorized"
+        assert httpx.post(f"{url}/mcp", json=hello, headers=bearer("x" * 20)).status_code == 403
+        assert anyio.run(mcp_tools, f"{url}/mcp", READ) == {"search_articles", "ask", "get_article"}
+
+
+async def mcp_tools(url: str, token: str) -> set[str]:
+    """The tools the MCP SDK's client lists when it sends ``token``."""
+    http = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
+    async with Client(streamable_http_client(url, http_client=http)) as client:
+        return {t.name for t in (await client.list_tools()).tools}
 
 
 def test_killing_the_server_during_an_admin_ingest_leaves_the_previous_index(small_settings, small_corpus, embedder,
