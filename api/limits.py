@@ -22,9 +22,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import error_response
 from rag.settings import HttpSettings
 
-# Only the API is counted against the rate and the requests at once: the page, its ES modules (a browser fetches
-# a dozen at once) and the docs are static files, and a load balancer's /healthz must see the truth, not "busy".
-COUNTED_PREFIX = "/api/"
+# Only what runs the pipeline is counted against the rate and the requests at once: the JSON API, the OpenAI-
+# compatible chat and the MCP tools' calls (a POST; an MCP client's GET is a stream of notifications that stays
+# open for the session). The page, its ES modules (a browser fetches a dozen at once) and the docs are static
+# files, and a load balancer's /healthz must see the truth, not "busy".
+COUNTED_PREFIXES = ("/api/", "/v1/")
+COUNTED_POSTS = ("/mcp",)
 UPLOAD_PREFIX = "/api/admin/"
 # Seconds a shed client is told to wait: requests take tens of milliseconds, so a slot is free again very soon.
 RETRY_AFTER_SECONDS = 1
@@ -45,7 +48,7 @@ class RequestLimits:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        exempt = not path.startswith(COUNTED_PREFIX)
+        exempt = not (path.startswith(COUNTED_PREFIXES) or (scope["method"] == "POST" and path in COUNTED_POSTS))
         if self.limiter is not None and not exempt:
             wait = self._over_rate(scope)
             if wait is not None:

@@ -131,6 +131,9 @@ def test_a_rate_limit_answers_429_with_retry_after(corpus_settings, service):
         assert r.status_code == 429 and r.json()["code"] == "rate_limited"
         assert 1 <= int(r.headers["retry-after"]) <= 60
         assert c.get("/healthz").status_code == 200  # probes are not counted
+        # The OpenAI-compatible chat and the MCP tools run the same pipeline, and count the same.
+        assert c.get("/v1/models").status_code == 429
+        assert c.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).status_code == 429
 
 
 
