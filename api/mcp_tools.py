@@ -19,7 +19,7 @@ from api.errors import describe
 from api.schemas import MAX_QUERY_CHARS, MAX_TOP_K
 from rag.records import Answer, Article, Filters, Hit
 from rag.service import RagService
-from rag.tokenize import wordless
+from rag.tokenize import text_problem
 
 INSTRUCTIONS = (
     "Cited answers from Chinese government articles (WeChat posts of 天津政务网). Use `ask` for a short answer "
@@ -68,13 +68,10 @@ class _Server(MCPServer):
 
 
 def _text(value: str, what: str) -> str:
-    """``value`` stripped; a clear tool error when it has nothing to search for."""
-    value = value.strip()
-    if not value:
-        raise ToolError(f"the {what} is empty; type a few words")
-    if (why := wordless(value, what)) is not None:
-        raise ToolError(why)
-    return value
+    """``value`` stripped; a clear tool error when it cannot be searched for (``rag.tokenize.text_problem``)."""
+    if (problem := text_problem(value, what)) is not None:
+        raise ToolError(problem.message)
+    return value.strip()
 
 
 def build_mcp(service: Callable[[], RagService]) -> MCPServer:

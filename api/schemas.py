@@ -7,27 +7,18 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from rag.records import Answer, Article, Filters, Hit, Interpretation, Mode, is_encodable
-from rag.tokenize import wordless
+from rag.records import Answer, Article, Filters, Hit, Interpretation, Mode
+from rag.tokenize import MAX_QUERY_CHARS, text_problem
 
-MAX_QUERY_CHARS = 1000
 MAX_TOP_K = 50
 
 
 def _clean_text(value: Any, what: str) -> Any:
-    """Refuse empty, over-long or unencodable text with a stable error code; strip surrounding space."""
+    """Refuse empty, over-long, unencodable or wordless text with a stable error code; strip surrounding space."""
     if not isinstance(value, str):
         return value  # the type check that follows says what is wrong
-    if not value.strip():
-        raise PydanticCustomError("empty", "the {what} is empty; type a few words", {"what": what})
-    if len(value) > MAX_QUERY_CHARS:
-        raise PydanticCustomError("too_long", "the {what} is {length} characters long; the limit is {limit}",
-                                  {"what": what, "length": len(value), "limit": MAX_QUERY_CHARS})
-    if not is_encodable(value):
-        raise PydanticCustomError("invalid_unicode", "the {what} contains invalid Unicode (a lone surrogate)",
-                                  {"what": what})
-    if (why := wordless(value, what)) is not None:
-        raise PydanticCustomError("no_words", why, {"what": what})
+    if (problem := text_problem(value, what)) is not None:
+        raise PydanticCustomError(problem.code, problem.template, problem.context)
     return value.strip()
 
 

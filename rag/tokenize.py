@@ -7,10 +7,14 @@ import logging
 import math
 import re
 import threading
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata, resources
+from typing import Any
 
 import jieba
+
+from rag.records import is_encodable
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -36,10 +40,40 @@ def has_words(text: str) -> bool:
     return any(ch.isalnum() for ch in text)
 
 
-def wordless(text: str, what: str) -> str | None:
-    """Why ``text`` (a query, a question) cannot be searched for when it has no letter or digit; else None. Every
-    surface (API, OpenAI endpoint, MCP, CLI) refuses it with this message, each in its own error shape."""
-    return None if has_words(text) else f"the {what} has no words (letters or digits) to search for"
+# The longest query or question served, in characters (every surface: API, OpenAI endpoint, MCP, CLI).
+MAX_QUERY_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class TextProblem:
+    """Why a query or question cannot be served: a stable ``code`` and a message (``template`` filled from
+    ``context``, which the API also returns so the page can say it in the reader's language)."""
+
+    code: str  # empty, too_long, invalid_unicode or no_words
+    template: str
+    context: dict[str, Any]
+
+    @property
+    def message(self) -> str:
+        """The message in words."""
+        return self.template.format(**self.context)
+
+
+def text_problem(text: str, what: str) -> TextProblem | None:
+    """What is wrong with ``text`` as a ``what`` (a query, a question), or None. Every surface refuses with this,
+    each in its own error shape: empty, over ``MAX_QUERY_CHARS``, a lone surrogate (which no encoder can
+    write), or no letter or digit in any script ("？？？": nothing to search for)."""
+    context: dict[str, Any] = {"what": what}
+    if not text.strip():
+        return TextProblem("empty", "the {what} is empty; type a few words", context)
+    if len(text) > MAX_QUERY_CHARS:
+        return TextProblem("too_long", "the {what} is {length} characters long; the limit is {limit}",
+                           context | {"length": len(text), "limit": MAX_QUERY_CHARS})
+    if not is_encodable(text):
+        return TextProblem("invalid_unicode", "the {what} contains invalid Unicode (a lone surrogate)", context)
+    if not has_words(text):
+        return TextProblem("no_words", "the {what} has no words (letters or digits) to search for", context)
+    return None
 
 
 def _resource(name: str) -> str:

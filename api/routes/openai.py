@@ -41,13 +41,13 @@ from api.openai_schemas import (
     RagInfo,
     ResolvedQuestion,
 )
-from api.schemas import MAX_QUERY_CHARS, event_stream_schema
+from api.schemas import event_stream_schema
 from rag.conversation import resolve
 from rag.index import IndexUnavailableError
 from rag.query import is_english
 from rag.records import Answer, Citation
 from rag.streaming import CitationsEvent, DeltaEvent, DoneEvent, ResetEvent
-from rag.tokenize import wordless
+from rag.tokenize import text_problem
 
 log = logging.getLogger(__name__)
 STARTED = int(time.time())
@@ -145,12 +145,8 @@ def read_conversation(body: ChatCompletionRequest) -> ResolvedQuestion:
     asked = [text for m in body.messages if m.role == "user" and (text := m.text().strip())]
     if not asked:
         raise OpenAIError(400, "no user message has a question in it", param="messages", code="empty")
-    last = asked[-1]
-    if (why := wordless(last, "question")) is not None:
-        raise OpenAIError(400, why, param="messages", code="no_words")
-    if len(last) > MAX_QUERY_CHARS:
-        raise OpenAIError(400, f"the question is {len(last)} characters long; the limit is {MAX_QUERY_CHARS}",
-                          param="messages", code="too_long")
+    if (problem := text_problem(asked[-1], "question")) is not None:
+        raise OpenAIError(400, problem.message, param="messages", code=problem.code)
     resolved = resolve([q for q in asked if q])
     return ResolvedQuestion(question=resolved.question, asked=resolved.asked, carried=list(resolved.carried))
 

@@ -58,14 +58,12 @@ def search(
     as_json: JsonOpt = False,
 ) -> None:
     """Ranked passages: rank, score, title, date and the passage with the matched terms highlighted."""
-    from rag.tokenize import tokenize, wordless
+    from rag.tokenize import text_problem
 
     if mode not in MODES:
         fail(f"unknown mode {mode!r}; use one of {', '.join(MODES)}", EXIT_USAGE)
-    if not query.strip():
-        fail("the query is empty", EXIT_USAGE)
-    if (why := wordless(query, "query")) is not None:
-        fail(why, EXIT_USAGE)
+    if (problem := text_problem(query, "query")) is not None:
+        fail(problem.message, EXIT_USAGE)
     found = load_service(model).search(query, top_k=top_k, mode=mode)  # type: ignore[arg-type]
     if as_json:
         print(json.dumps({"query": query, "mode": mode, "results": [h.model_dump(mode="json") for h in found.hits]},
@@ -73,7 +71,7 @@ def search(
         return
     if not found.hits:
         out.print("no results")
-    terms = tokenize(query)
+    terms = list(found.query.terms)  # as searched: translated from English, simplified from Traditional
     for h in found.hits:
         out.print(f"[bold]{h.rank}.[/] [cyan]{h.score:.3f}[/]  [bold]{escape(h.title)}[/]  {h.date}  "
                   f"[dim]{h.aid} [{h.start}:{h.end}][/]")
@@ -88,12 +86,10 @@ def ask(
     as_json: JsonOpt = False,
 ) -> None:
     """A short answer with numbered citations (or an abstention with the closest passages)."""
-    from rag.tokenize import wordless
+    from rag.tokenize import text_problem
 
-    if not question.strip():
-        fail("the question is empty", EXIT_USAGE)
-    if (why := wordless(question, "question")) is not None:
-        fail(why, EXIT_USAGE)
+    if (problem := text_problem(question, "question")) is not None:
+        fail(problem.message, EXIT_USAGE)
     a = load_service(model).ask(question, top_k=top_k)
     if as_json:
         print(a.model_dump_json(indent=2))

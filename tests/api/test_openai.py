@@ -104,6 +104,13 @@ def test_content_given_as_parts_is_read(client):
     assert "66" in r.choices[0].message.content
 
 
+def test_a_lone_surrogate_is_refused_as_the_api_refuses_it(live_server):
+    # JSON may escape one (\\ud800); no encoder can write it, so it is refused here, not a 500 from deep inside.
+    body = b'{"model": "policy-rag", "messages": [{"role": "user", "content": "\\u5730\\ud800"}]}'
+    r = httpx.post(f"{live_server}/v1/chat/completions", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_unicode"
+
+
 @pytest.mark.parametrize(("request_kwargs", "status", "param", "code"), [
     ({"model": "gpt-4o", "messages": [{"role": "user", "content": QUESTION}]}, 404, "model", "model_not_found"),
     ({"model": "policy-rag", "messages": []}, 400, "messages", "too_short"),

@@ -79,6 +79,8 @@ def test_bad_input_exits_non_zero_with_a_clear_message_and_writes_nothing(rag, c
     assert r.returncode == 2 and "unknown mode" in r.stderr
     r = rag("ask", "？？？")
     assert r.returncode == 2 and "no words" in r.stderr
+    r = rag("search", "长" * 1001)  # the CLI keeps the limit every other surface keeps
+    assert r.returncode == 2 and "the limit is 1000" in r.stderr
 
 
 @pytest.mark.slow  # a subprocess that loads the model

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from rag.tokenize import tokenize
+import pytest
+
+from rag.tokenize import MAX_QUERY_CHARS, text_problem, tokenize
 
 
 def test_domain_terms_from_the_user_dictionary_are_tokens():
@@ -22,3 +24,14 @@ def test_stop_words_and_punctuation_are_dropped_and_english_is_lowercased():
 
 def test_empty_text_has_no_tokens():
     assert tokenize("") == [] and tokenize("   ，。") == []
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("  ", "empty"), ("问" * (MAX_QUERY_CHARS + 1), "too_long"), ("地铁\ud800", "invalid_unicode"),
+    ("？？？", "no_words"), ("!!!", "no_words"), ("地铁8号线", None), ("Line 8", None), ("８", None),
+])
+def test_what_cannot_be_searched_for_is_refused_with_a_stable_code(text, code):
+    problem = text_problem(text, "question")
+    assert (problem.code if problem else None) == code
+    if problem:
+        assert problem.message.startswith("the question ") and "{" not in problem.message
