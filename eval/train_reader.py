@@ -16,6 +16,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -256,7 +257,10 @@ def main(argv: list[str] | None = None) -> None:
              "gold_sha256": hashlib.sha256(args.gold.read_bytes()).hexdigest()[:16],
              "fitted": dt.date.today().isoformat(), "cross_validated": cv}
     model = dataclasses.replace(model, meta=meta)
-    args.out.write_text(model.to_json() + "\n", encoding="utf-8")
+    # Written aside and renamed: an interrupted run leaves the model the service already loads, not half a file.
+    aside = args.out.with_name(f".{args.out.name}.tmp")
+    aside.write_text(model.to_json() + "\n", encoding="utf-8")
+    os.replace(aside, args.out)
     print(f"abstain below P(answerable) {model.abstain_below:.3f}; model written to {args.out}")
 
 

@@ -160,9 +160,9 @@ def _festival(question: str, today: dt.date) -> DateRange | None:
     for word, festival in sorted(_FESTIVAL_WORDS.items(), key=lambda kv: -len(kv[0])):
         if word in lowered:
             by_year = _FESTIVALS[festival]
-            # The coming festival, or this year's: news in a snapshot speaks of the nearest one.
-            years = sorted(y for y in by_year if dt.date.fromisoformat(by_year[y][1]) >= today) or sorted(by_year)
-            start, end = by_year[years[0]]
+            # The coming festival, or (past the table's last) the latest: news in a snapshot speaks of the nearest.
+            coming = [y for y in by_year if dt.date.fromisoformat(by_year[y][1]) >= today]
+            start, end = by_year[min(coming) if coming else max(by_year)]
             return DateRange(dt.date.fromisoformat(start), dt.date.fromisoformat(end),
                              question[lowered.index(word) : lowered.index(word) + len(word)])
     return None

@@ -210,12 +210,16 @@ class Settings(BaseSettings):
         return self.index.home
 
     def updated(self, **groups: dict[str, Any]) -> Settings:
-        """A copy with fields of some groups replaced, e.g. ``updated(chunking={"size": 200})``."""
+        """A copy with fields of some groups replaced, e.g. ``updated(chunking={"size": 200})``, validated as the
+        environment's values are (an overlap not below the size is refused here too). The environment is not read
+        again: ``model_validate`` takes only what it is given."""
         changes: dict[str, Any] = {}
         for name, fields in groups.items():
             group = getattr(self, name)
-            changes[name] = group.model_copy(update=fields) if isinstance(group, BaseSettings) else fields
-        return self.model_copy(update=changes)
+            changes[name] = (type(group).model_validate({**group.model_dump(), **fields})
+                             if isinstance(group, BaseSettings) else fields)
+        return type(self).model_validate({**{name: getattr(self, name) for name in type(self).model_fields},
+                                          **changes})
 
 
 @lru_cache(maxsize=1)

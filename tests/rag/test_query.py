@@ -141,6 +141,11 @@ def test_dates_and_periods_become_a_range(question, span, source):
     assert (d.date_from.isoformat(), d.date_to.isoformat(), d.source) == (*span, source)
 
 
+def test_a_festival_past_the_tables_last_year_is_the_latest_one_not_the_oldest():
+    d = interpret("春节假期安排是什么？", dt.date(2028, 6, 1))
+    assert (d.date_from.isoformat(), d.date_to.isoformat()) == ("2027-02-05", "2027-02-11")
+
+
 def test_questions_without_a_date_have_none():
     assert interpret("今年民心工程有多少项？", TODAY) is None and interpret("How many parks?", TODAY) is None
 

@@ -79,8 +79,12 @@ class LocalIndex:
         if ids is None:
             with _reading_metadata():
                 ids = np.asarray(self.store.filter_chunk_ids(filters), dtype=np.int64)
-            if len(self._allowed) >= _ALLOWED_CACHE:
-                self._allowed.pop(next(iter(self._allowed)))
+            # Requests run on several threads: two may evict at once, so an entry already gone is no error.
+            while len(self._allowed) >= _ALLOWED_CACHE:
+                try:
+                    self._allowed.pop(next(iter(self._allowed)), None)
+                except (StopIteration, RuntimeError):  # emptied, or changed while we looked
+                    break
             self._allowed[filters] = ids
         return ids
 
