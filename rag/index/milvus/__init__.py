@@ -282,6 +282,7 @@ class MilvusWriter:
             raise ValueError(f"article {entry.article.aid}: {n_chunks} chunks, {len(entry.tokens)} token lists, "
                              f"vectors {np.shape(entry.vectors)}, {n_sentences} sentences, sentence vectors "
                              f"{np.shape(entry.sentence_vectors)} (dimension {self.spec.dim})")
+        self.lease.check_not_lost()
         aid = entry.article.aid
         rows = {"chunks": layout.chunk_rows(entry, self.version),
                 "sentences": layout.sentence_rows(entry, self.version),
@@ -304,6 +305,7 @@ class MilvusWriter:
 
     def delete(self, aids: Sequence[str]) -> None:
         """Remove articles (from the next version on)."""
+        self.lease.check_not_lost()
         with connection.reported(self.config):
             for aid in aids:
                 self._forget(aid)
@@ -392,6 +394,9 @@ class MilvusWriter:
     def commit(self) -> Manifest:
         """Write the remaining rows and counters, check them, then publish the new version with one upsert."""
         with connection.reported(self.config):
+            # Before writing the counters as well as before publishing: a writer that lost its lease shares its
+            # version number with the one that took over, and its counters would join that one's version.
+            self._check_still_ours()
             totals = self._write_stats()
             self._flush()
             vector_index = self._vector_index(totals["chunks"])
@@ -421,16 +426,20 @@ class MilvusWriter:
                 latest_date=max((r["key"] for r in dates), default=""),
                 counts={**totals, "vectors": totals["chunks"]},
             )
-            current = publish.read(self.client, self.prefix, self.config.milvus_timeout)
-            if (current and (current.generation, current.version)) != (
-                    self.base and (self.base.generation, self.base.version)):
-                raise IndexUnavailableError("the published index changed while this ingest ran; nothing was "
-                                            "published (run the ingest again)")
-            self.lease.check()
+            self._check_still_ours()
             publish.write(self.client, self.prefix, publish.Published(self.generation, self.version, manifest))
             self.committed = True
             self._collect_garbage()
         return manifest
+
+    def _check_still_ours(self) -> None:
+        """Raise unless what is published is still this writer's base and it still holds the lease."""
+        current = publish.read(self.client, self.prefix, self.config.milvus_timeout)
+        if (current and (current.generation, current.version)) != (
+                self.base and (self.base.generation, self.base.version)):
+            raise IndexUnavailableError("the published index changed while this ingest ran; nothing was "
+                                        "published (run the ingest again)")
+        self.lease.check()
 
     def _collect_garbage(self) -> None:
         """Remove what no reader can see any more, keeping the previous version for requests still reading it."""
@@ -492,7 +501,10 @@ class MilvusBackend:
             yield writer
         finally:
             try:
-                if writer is not None and not writer.committed:
+                # Only a writer that still holds the lease takes its rows back: one that lost it shares its version
+                # number with the writer that took over, whose rows (published, perhaps) an undo would delete. What a
+                # stalled writer leaves, the next writer removes when it starts.
+                if writer is not None and not writer.committed and lease.held():
                     with connection.reported(config):
                         writer.undo()
             finally:

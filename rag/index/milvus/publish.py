@@ -132,6 +132,13 @@ class Lease:
             except Exception:  # Milvus unreachable for a moment: the commit's own check decides
                 continue
 
+    def held(self) -> bool:
+        """True when this writer surely still holds the lease (False when lost, or when Milvus cannot say)."""
+        try:
+            return not self.lost and self.holder() == self.owner
+        except Exception:  # unreachable: act as if lost, and leave the rows to the next writer
+            return False
+
     def holder(self) -> str | None:
         """Who holds the lease now."""
         row = _row(self.client, self.prefix, LEASE, timeout=self.read_timeout)
@@ -155,7 +162,13 @@ class Lease:
                 if time.monotonic() >= deadline:
                     raise
                 time.sleep(LEASE_RETRY_SECONDS)  # an error that comes at once must not become a busy loop
-        if self.lost or holder != self.owner:
+        if holder != self.owner:
+            self.lost = True
+        self.check_not_lost()
+
+    def check_not_lost(self) -> None:
+        """Raise if the heartbeat has found the lease taken (no query: cheap enough before every write)."""
+        if self.lost:
             raise IndexUnavailableError(
                 f"this ingest lost its lease on {self.prefix}_* (another ingest took over after it stalled for "
                 f"{LEASE_SECONDS} s); nothing was published")

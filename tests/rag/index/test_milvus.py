@@ -123,6 +123,28 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_lease(milvus):  # 
 
 
 
+def test_a_writer_that_lost_its_lease_leaves_the_rows_of_the_one_that_took_over(milvus):
+    write(milvus, ARTICLES)
+    backend = backend_for(milvus)
+    extra = Article(aid="d_1", title="新线路", url="http://x/d", date="2026-02-09", account="天津发布",
+                    text="新公交线路开通。", content_hash="h-d1")
+    with backend.writer(milvus, SPEC) as stalled:
+        stalled.delete(["a_1"])
+        # It stalls past its lease, which another ingest takes (as it would after LEASE_SECONDS), and publishes.
+        connection.connect(milvus).delete(layout.state_name(milvus.milvus_collection), ids=["lease"])
+        with backend.writer(milvus, SPEC, wait=False) as takeover:
+            takeover.upsert(entry(extra, [["公交", "线路"]], vectors=vector(8)[None, :]))
+            takeover.commit()
+        with pytest.raises(IndexUnavailableError, match="changed while this ingest ran|lost its lease"):
+            stalled.commit()
+        stalled.lease.lost = True  # as its heartbeat finds, within HEARTBEAT_SECONDS
+        with pytest.raises(IndexUnavailableError, match="lost its lease"):
+            stalled.delete(["b_1"])
+    # Abandoned, the stalled writer took nothing back: what the other published is whole.
+    assert backend.check(milvus).counts["chunks"] == 5  # a_1 (two), b_1, c_1 and d_1
+    assert set(backend.open(milvus, SPEC).articles(["a_1", "b_1", "c_1", "d_1"])) == {"a_1", "b_1", "c_1", "d_1"}
+
+
 @pytest.mark.slow  # a Milvus server of its own, paused for a few seconds
 def test_the_commit_asks_again_when_milvus_is_too_busy_to_answer_the_lease_check_in_time(tmp_path):
     # Under a heavy insert (a million chunks) milvus-lite has missed the deadline of a read on the state collection;
