@@ -67,6 +67,17 @@ class FileDigest(BaseModel):
     sha256: str
 
 
+def with_search_settings(vector_index: dict[str, Any], *, ef_search: int, nprobe: int) -> dict[str, Any]:
+    """The vector index's parameters as saved, with the search-time ones (HNSW's ef_search, IVF's nprobe) as the
+    settings say now: they change how a search runs, not what was built, so changing them needs no rebuild."""
+    kind = vector_index.get("kind")
+    if kind == "hnsw":
+        return {**vector_index, "ef_search": ef_search}
+    if kind == "ivf":
+        return {**vector_index, "nprobe": min(nprobe, int(vector_index["nlist"]))}
+    return dict(vector_index)
+
+
 def bm25_idf(df: int, n: int) -> float:
     """BM25 inverse document frequency as Lucene computes it (always positive); 0 when no document has the term.
 

@@ -7,6 +7,7 @@ import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from rag.index.base import (
     NoIndexError,
     SentenceVectors,
     corpus_hash,
+    with_search_settings,
 )
 from rag.index.local import folder
 from rag.index.local.integrity import Verifier, digest_build
@@ -54,10 +56,15 @@ class LocalIndex:
         self._allowed: dict[Filters, np.ndarray] = {}
 
     @classmethod
-    def load(cls, build: Path, manifest: Manifest) -> LocalIndex:
-        """Load a verified build. A part that still cannot be read is reported as damage, naming it."""
+    def load(cls, build: Path, manifest: Manifest, config: IndexSettings) -> LocalIndex:
+        """Load a verified build, searching as ``config`` says now. A part that still cannot be read is reported as
+        damage, naming it."""
+        def vectors_for_search(path: Path) -> FaissIndex:
+            return FaissIndex.load(path, partial(with_search_settings, ef_search=config.hnsw_ef_search,
+                                                 nprobe=config.ivf_nprobe))
+
         parts = {}
-        for name, loader in ((folder.DENSE_DIR, FaissIndex.load), (folder.LEXICAL_DIR, LexicalIndex.load)):
+        for name, loader in ((folder.DENSE_DIR, vectors_for_search), (folder.LEXICAL_DIR, LexicalIndex.load)):
             try:
                 parts[name] = loader(build / name)
             except Exception as e:  # noqa: BLE001 — FAISS, numpy and bm25s each fail in their own way
@@ -243,7 +250,7 @@ class LocalBackend:
         """The active index, verified and checked against ``spec``."""
         build, manifest = self._published(config)
         manifest.check(spec)
-        return LocalIndex.load(build, manifest)
+        return LocalIndex.load(build, manifest, config)
 
     def check(self, config: IndexSettings) -> Manifest:
         """Verify every file of the active build against its manifest (re-hashing only changed files)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -185,11 +186,12 @@ class FaissIndex:
         (folder / PARAMS_FILE).write_text(json.dumps(self._params), encoding="utf-8")
 
     @classmethod
-    def load(cls, folder: Path) -> FaissIndex:
-        """Read an index written by :meth:`save`."""
+    def load(cls, folder: Path, search: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> FaissIndex:
+        """Read an index written by :meth:`save`; ``search`` may set its search-time parameters
+        (``rag.index.base.with_search_settings``)."""
         params = json.loads((folder / PARAMS_FILE).read_text(encoding="utf-8"))
         # read_index returns the concrete class already; downcasting its temporary would free it.
-        return cls(faiss.read_index(str(folder / FAISS_FILE)), params)
+        return cls(faiss.read_index(str(folder / FAISS_FILE)), search(params) if search else params)
 
 
 def _exact(queries: np.ndarray, vectors: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -25,6 +25,7 @@ from rag.index.base import (
     SentenceVectors,
     bm25_idf,
     corpus_hash,
+    with_search_settings,
 )
 from rag.index.milvus import connection, layout, publish
 from rag.index.milvus.expressions import LIVE, both, filtered, literal, one_of, visible_at
@@ -91,7 +92,8 @@ class MilvusIndex:
         self.version = published.version
         self.names = {k: layout.name(config.milvus_collection, published.generation, k) for k in layout.KINDS}
         self._visible = visible_at(published.version)
-        vectors = self.manifest.vector_index
+        vectors = with_search_settings(self.manifest.vector_index, ef_search=config.hnsw_ef_search,
+                                       nprobe=config.ivf_nprobe)
         self._dense_params = {"metric_type": "IP", "params": layout.search_params(vectors["kind"], vectors)}
         # Milvus's BM25 multiplies Lucene's term weight by (k1 + 1); dividing it out keeps bm25s's scores.
         self._bm25_scale = 1.0 + float(self.manifest.lexical["k1"])

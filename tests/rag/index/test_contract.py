@@ -285,3 +285,21 @@ def test_one_writer_at_a_time_a_second_waits_or_is_refused(config, index):
         w.commit()
     thread.join(30)
     assert done.is_set() and backend.open(config, SPEC).counts()["articles"] == 0  # … then runs
+
+
+def test_search_time_settings_apply_when_the_index_is_opened_without_a_rebuild(config):
+    # HNSW's ef_search and IVF's nprobe say how a search runs, not what was built (milvus-lite has no HNSW).
+    kind, knob = ("hnsw", "hnsw_ef_search") if config.backend == "local" else ("ivf", "ivf_nprobe")
+    built = IndexSettings.model_validate({**config.model_dump(), "vector_index": kind, "ivf_nlist": 4, knob: 2})
+    spec = SPEC.model_copy(update={"vector_kind": kind})
+    write(built, ARTICLES, rebuild=True, spec=spec)
+    later = IndexSettings.model_validate({**built.model_dump(), knob: 3})
+    index = backend_for(later).open(later, spec)
+    if later.backend == "local":
+        import faiss
+
+        assert faiss.downcast_index(index.vectors.index.index).hnsw.efSearch == 3
+    else:
+        assert index._dense_params["params"] == {"nprobe": 3}
+    first = next(iter(VECTORS))
+    assert index.search_dense(VECTORS[first], 1)[0][0] == first  # and it still finds what it holds
