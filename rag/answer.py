@@ -22,6 +22,9 @@ NO_MATCH_TEXT = "没有符合筛选条件（日期、公众号）的文章。"
 NO_MATCH_TEXT_EN = "No article matches the filters (dates, account)."
 NO_PASSAGE_TEXT = "没有找到与问题相关的段落。"
 NO_PASSAGE_TEXT_EN = "No passage matches the question."
+# A question that names nothing to look for (hello, thanks).
+NOTHING_ASKED_TEXT = "问题里没有可以在文章中查找的内容，请问一个关于政策、通知或事件的具体问题。"
+NOTHING_ASKED_TEXT_EN = "The question names nothing to look for in the articles; ask about a policy, notice or event."
 # How many missing and present terms an abstention names.
 NAMED_TERMS = 3
 
@@ -50,6 +53,9 @@ def _english_names(query: Query, terms: list[str]) -> list[str]:
 def abstention(query: Query, reading: Reading) -> str:
     """Why there is no answer, in the question's language, naming what the articles lack when it can."""
     missing, present = reading.missing[:NAMED_TERMS], reading.present[:NAMED_TERMS]
+    if not query.focus:
+        return f"{NOTHING_ASKED_TEXT_EN} {CLOSEST_TEXT_EN}" if query.language == "en" else \
+            _in_script(query, f"{NOTHING_ASKED_TEXT}{CLOSEST_TEXT}")
     if query.language == "en":
         missing, present = _english_names(query, missing), _english_names(query, present)
         why = (f" They mention {', '.join(present)}, but not {', '.join(missing)}." if missing and present

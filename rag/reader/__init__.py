@@ -112,10 +112,12 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     absent = [t for t, _ in weights.missing(context)]
     missing = [t for t in absent if specific[t] >= NAMED_SPECIFICITY]
     present = [t for t in weights.terms if t not in absent]
-    abstain = not chosen or answerable < threshold
+    # A question that names nothing to look for (hello, thanks) is answered by no passage, however close.
+    nothing_asked = not evidence.query.focus
+    abstain = not chosen or answerable < threshold or nothing_asked
     # Abstaining, the service says "the articles do not answer": its confidence is the probability of that, not
     # of an answer it does not give (an abstention at 0.68 read as "probably answered" was a contradiction).
-    confidence = model.confidence_in(qx, answerable, abstain)
+    confidence = 1.0 if nothing_asked else model.confidence_in(qx, answerable, abstain)
     if abstain and not missing:
         # Nothing specialised is missing, yet the articles lack a thing the question names (办狗证 → 狗): say so.
         missing = [t for t in absent if is_noun(t)]

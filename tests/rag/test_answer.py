@@ -58,6 +58,13 @@ def test_an_abstention_names_what_the_articles_lack_in_the_question_language(ser
     assert en.abstained and en.answer.startswith("The articles do not answer") and "Mars" in en.answer
 
 
+@pytest.mark.parametrize("greeting", ["hello", "Thanks!", "hi, how are you?"])
+def test_a_question_that_names_nothing_is_told_so_not_answered_from_the_closest_passage(service, greeting):
+    a = service.ask(greeting)
+    assert a.abstained and a.answer.startswith("The question names nothing to look for") and a.confidence == 1.0
+    assert not any(c.highlights for c in a.citations)
+
+
 def test_a_traditional_question_gets_its_abstention_in_traditional_characters(service):
     a = service.ask("地鐵8號線的票價是多少？")
     assert a.abstained and a.answer.startswith("現有文章沒有回答這個問題") and "票價" in a.missing
