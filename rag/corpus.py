@@ -24,9 +24,6 @@ FIELDS = {
     "text": "finalContent",
 }
 SUFFIXES = (".json", ".jsonl", ".ndjson")
-# A body shorter than this (after removing the source line) is "nearly empty": indexed by title, flagged.
-MIN_BODY_CHARS = 20
-
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _SPACE_AROUND_NL = re.compile(r" *\n *")
@@ -280,7 +277,7 @@ def _collect(result: LoadResult, seen: dict[str, tuple[Article, str, int]], name
             continue  # an exact duplicate is harmless
         seen[article.aid] = (article, name, index)
         result.articles.append(article)
-        if len(article.text) < MIN_BODY_CHARS:
+        if not article.text.strip():  # nothing but a source line, or nothing at all: found by its title alone
             result.empty_bodies.append(article.aid)
     # In file order: a malformed line 2 is listed after a bad record on line 1.
     result.problems += sorted(found, key=lambda p: -1 if p.record is None else p.record)

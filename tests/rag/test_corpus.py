@@ -31,6 +31,14 @@ def test_bundled_corpus_loads_49_articles_and_flags_the_empty_one():
     assert result.empty_bodies == ["2247553139_1"]  # only "来源：天津气象"
 
 
+def test_a_short_body_is_indexed_as_it_is_and_not_reported_as_empty(tmp_path):
+    record = {"文章标识符aid": "s_1", "标题title": "t", "链接url": "u", "时间time": "2026-02-01", "公众号名称": "a",
+              "finalContent": "地铁8号线今天开通。"}  # 10 characters: short, not empty
+    source_only = {**record, "文章标识符aid": "e_1", "finalContent": "来源：天津日报"}
+    result = load_articles([write(tmp_path, [record, source_only])])
+    assert result.empty_bodies == ["e_1"] and result.articles[0].text == "地铁8号线今天开通。"
+
+
 def test_normalisation_unifies_newlines_and_collapses_spaces_and_blank_lines():
     assert normalize_text("a\r\nb\rc") == "a\nb\nc"
     assert normalize_text("a  \t b") == "a b"
