@@ -176,8 +176,9 @@ def _read_records(path: Path) -> tuple[list[tuple[int, Any]], str, list[Problem]
         data = path.read_bytes()
     except OSError as e:
         return [], "record", [Problem(str(path), None, None, None, f"cannot read: {e.strerror or e}")]
-    lines = True if path.suffix in (".jsonl", ".ndjson") else False if path.suffix == ".json" else None
-    return _parse_records(data, str(path), lines)
+    # A .json file may hold an array, one object, or (misnamed) JSON Lines: the first character decides, as for
+    # a body sent to the admin API.
+    return _parse_records(data, str(path), True if path.suffix in (".jsonl", ".ndjson") else None)
 
 
 def _parse_records(data_bytes: bytes, name: str, lines: bool | None) -> tuple[list[tuple[int, Any]], str,
@@ -188,6 +189,13 @@ def _parse_records(data_bytes: bytes, name: str, lines: bool | None) -> tuple[li
     except UnicodeDecodeError as e:
         return [], "record", [Problem(name, None, None, None, f"not UTF-8 (byte {e.start}: {e.reason})")]
     data = data.lstrip("\ufeff")
+    if not lines and data.lstrip().startswith("{"):  # one article as one object, on one line or many
+        try:
+            single = json.loads(data)
+        except (json.JSONDecodeError, RecursionError, ValueError):
+            single = None  # JSON Lines, most likely: read line by line below
+        if isinstance(single, dict):
+            return [(1, single)], "record", []
     if lines or (lines is None and not data.lstrip().startswith("[")):
         records, problems = [], []
         for lineno, line in enumerate(data.splitlines(), start=1):
@@ -243,6 +251,8 @@ def load_articles(paths: Iterable[Path | str]) -> LoadResult:
         _collect(result, seen, str(path), *_read_records(path))
     if not files:
         result.problems.append(Problem(", ".join(str(p) for p in paths), None, None, None, "no .json/.jsonl files"))
+    elif not result.articles and not result.problems:  # `[]`: nothing to ingest is a mistake, as over HTTP
+        result.problems.append(Problem(", ".join(str(p) for p in files), None, None, None, "no articles"))
     return result
 
 

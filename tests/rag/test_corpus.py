@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.corpus import CorpusError, load_articles, normalize_text, split_source
+from rag.corpus import CorpusError, load_articles, normalize_text, parse_export, split_source
 from tests.conftest import CORPUS
 
 
@@ -132,3 +132,21 @@ def test_records_are_counted_once_however_many_problems_each_has(tmp_path: Path)
     result = load_articles([write(tmp_path, [record(), twice_wrong, record("3_1", 时间time="never")])])
     assert len(result.problems) == 3
     assert str(CorpusError(result.problems)).startswith("2 invalid record(s), 3 problems:")
+
+
+def test_a_json_file_may_hold_an_array_one_object_or_json_lines_as_a_request_body_may(tmp_path):
+    one = {"文章标识符aid": "o_1", "标题title": "t", "链接url": "u", "时间time": "2026-02-01", "公众号名称": "a",
+           "finalContent": "正文。"}
+    two = {**one, "文章标识符aid": "o_2"}
+    pretty = tmp_path / "pretty.json"
+    pretty.write_text(json.dumps(one, ensure_ascii=False, indent=2), encoding="utf-8")
+    misnamed = tmp_path / "lines.json"
+    misnamed.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in (one, two)), encoding="utf-8")
+    assert [a.aid for a in load_articles([pretty]).articles] == ["o_1"]
+    assert [a.aid for a in load_articles([misnamed]).articles] == ["o_1", "o_2"]
+    assert [p.message for p in parse_export(pretty.read_bytes(), "body").problems] == []
+
+
+def test_a_file_with_no_articles_is_a_problem_not_an_empty_ingest(tmp_path):
+    empty = write(tmp_path, [])
+    assert [p.message for p in load_articles([empty]).problems] == ["no articles"]
