@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.openai_schemas import OpenAIErrorBody
 from api.schemas import ErrorBody
 from rag.index import (
     BackendUnreachableError,
@@ -88,6 +89,30 @@ def error_response(status: int, code: str, detail: str, errors: list[dict[str, A
     return JSONResponse(status_code=status, content=body.model_dump(exclude_none=True), headers=headers)
 
 
+# The OpenAI-compatible API: its clients read errors as {"error": {message, type, param, code}}.
+OPENAI_PREFIX = "/v1/"
+
+
+def error_for(scope: Scope, status: int, code: str, detail: str, headers: dict[str, str] | None = None
+              ) -> JSONResponse:
+    """An error from a middleware (limits, Host check), in the shape the path's clients read: OpenAI's under
+    /v1, else :func:`error_response`'s."""
+    if str(scope.get("path", "")).startswith(OPENAI_PREFIX):
+        body = OpenAIErrorBody.of(_printable(detail, 4 * _MAX_MSG_CHARS), openai_type(status), None, code)
+        return JSONResponse(status_code=status, content=body, headers=headers)
+    return error_response(status, code, detail, headers=headers)
+
+
+def openai_type(status: int) -> str:
+    """OpenAI's error type for a status: every client error is an invalid_request_error, told apart by its code."""
+    return "invalid_request_error" if status < 500 else "server_error"
+
+
+def status_code_name(status: int) -> str:
+    """The stable code of an HTTP status (401 → unauthorized), as every error body names it."""
+    return _STATUS_CODES.get(status, "http_error")
+
+
 def index_error_code(exc: IndexUnavailableError) -> str:
     """The stable code of an index problem."""
     return next((code for kind, code in _INDEX_CODES if isinstance(exc, kind)), "no_index")
@@ -101,7 +126,7 @@ def _json_safe(ctx: dict[str, Any] | None) -> dict[str, Any] | None:
             for k, v in ctx.items()}
 
 
-def _item(e: dict[str, Any]) -> dict[str, Any]:
+def error_item(e: dict[str, Any]) -> dict[str, Any]:
     """One validation error as clients see it: where, a stable code, the message and its values."""
     kind = str(e.get("type", "invalid"))
     code = _CODES.get(kind, kind)
@@ -140,7 +165,7 @@ def describe(items: list[dict[str, Any]], more: int = 0) -> str:
 
 def invalid_request(problems: list[dict[str, Any]]) -> JSONResponse:
     """422 listing the first MAX_ERROR_ITEMS problems (pydantic's error dicts) and counting the rest."""
-    items = [_item(e) for e in problems[:MAX_ERROR_ITEMS]]
+    items = [error_item(e) for e in problems[:MAX_ERROR_ITEMS]]
     more = max(0, len(problems) - MAX_ERROR_ITEMS)
     return error_response(422, "invalid_request", describe(items[:3], more + max(0, len(items) - 3)), items)
 
@@ -169,8 +194,7 @@ def install(app: FastAPI) -> None:
         reason = unparsable(exc.__cause__) if exc.status_code == 400 else None
         if reason is not None:  # FastAPI turns a body json.loads cannot read into a bare 400
             return invalid_request([{"type": "json_invalid", "loc": ("body",), "ctx": {"error": reason}}])
-        code = _STATUS_CODES.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+        return error_response(exc.status_code, status_code_name(exc.status_code), str(exc.detail), headers=exc.headers)
 
     @app.exception_handler(IndexUnavailableError)
     async def _index(_: Request, exc: IndexUnavailableError) -> JSONResponse:

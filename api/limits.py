@@ -19,7 +19,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_response
+from api.errors import error_for
 from rag.settings import HttpSettings
 
 # Only what runs the pipeline is counted against the rate and the requests at once: the JSON API, the OpenAI-
@@ -52,29 +52,29 @@ class RequestLimits:
         if self.limiter is not None and not exempt:
             wait = self._over_rate(scope)
             if wait is not None:
-                await error_response(429, "rate_limited", f"too many requests; try again in {wait} s",
+                await error_for(scope, 429, "rate_limited", f"too many requests; try again in {wait} s",
                                      headers={"retry-after": str(wait)})(scope, receive, send)
                 return
         limit = self.config.max_upload_bytes if path.startswith(UPLOAD_PREFIX) else self.config.max_body_bytes
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            await _too_large(limit)(scope, receive, send)
+            await _too_large(scope, limit)(scope, receive, send)
             return
         try:
             async with asyncio.timeout(self.config.body_timeout):
                 body = await _read_body(receive, limit)
         except TimeoutError:
-            await error_response(408, "request_timeout",
+            await error_for(scope, 408, "request_timeout",
                                  f"the request body did not arrive within {self.config.body_timeout:g} s",
                                  headers={"connection": "close"})(scope, receive, send)
             return
         if body is None:  # the client went away
             return
         if isinstance(body, int):
-            await _too_large(limit)(scope, receive, send)
+            await _too_large(scope, limit)(scope, receive, send)
             return
         if not exempt and self.active >= self.config.max_concurrent_requests:
-            await error_response(503, "overloaded", f"the server is busy; try again in {RETRY_AFTER_SECONDS} s",
+            await error_for(scope, 503, "overloaded", f"the server is busy; try again in {RETRY_AFTER_SECONDS} s",
                                  headers={"retry-after": str(RETRY_AFTER_SECONDS)})(scope, receive, send)
             return
         replayed = False
@@ -120,6 +120,6 @@ async def _read_body(receive: Receive, limit: int) -> bytes | int | None:
             return b"".join(chunks)
 
 
-def _too_large(limit: int) -> JSONResponse:
+def _too_large(scope: Scope, limit: int) -> JSONResponse:
     # The rest of the body is never read, so the connection cannot carry another request.
-    return error_response(413, "body_too_large", f"request body over {limit} bytes", headers={"connection": "close"})
+    return error_for(scope, 413, "body_too_large", f"request body over {limit} bytes", headers={"connection": "close"})

@@ -152,7 +152,7 @@ class ModelList(BaseModel):
     data: list[Model]
 
 
-class OpenAIError(BaseModel):
+class OpenAIErrorDetail(BaseModel):
     message: str
     type: str = Field(description="invalid_request_error (any client error) or server_error")
     param: str | None = None
@@ -162,9 +162,9 @@ class OpenAIError(BaseModel):
 class OpenAIErrorBody(BaseModel):
     """Every error under /v1, in OpenAI's shape."""
 
-    error: OpenAIError
+    error: OpenAIErrorDetail
 
     @classmethod
     def of(cls, message: str, type_: str, param: str | None = None, code: str | None = None) -> dict[str, Any]:
         """The JSON body."""
-        return cls(error=OpenAIError(message=message, type=type_, param=param, code=code)).model_dump()
+        return cls(error=OpenAIErrorDetail(message=message, type=type_, param=param, code=code)).model_dump()

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_response
+from api.errors import error_for, error_response
 from rag.settings import HttpSettings
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -80,7 +80,7 @@ class SecureResponses:
 
         host = Headers(scope=scope).get("host")
         if host is None or not _allowed(_host_name(host), self.hosts):
-            response = error_response(400, "host_not_allowed", "this server does not answer to that Host name; "
+            response = error_for(scope, 400, "host_not_allowed", "this server does not answer to that Host name; "
                                                                "RAG_TRUSTED_HOSTS lists the names it serves")
             await response(scope, receive, secured)
             return

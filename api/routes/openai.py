@@ -25,7 +25,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.exceptions import HTTPException  # FastAPI's derives from it; routing raises Starlette's
 
 from api.deps import Service
-from api.errors import describe, unparsable
+from api.errors import describe, error_item, index_error_code, openai_type, status_code_name, unparsable
 from api.openai_schemas import (
     MODEL_ID,
     AssistantMessage,
@@ -68,11 +68,6 @@ class OpenAIError(Exception):
                             content=OpenAIErrorBody.of(self.message, self.type, self.param, self.code))
 
 
-# As OpenAI answers: every client error is an invalid_request_error, told apart by its status and code.
-_STATUS_TYPES = {400: "invalid_request_error", 404: "invalid_request_error", 405: "invalid_request_error",
-                 413: "invalid_request_error", 422: "invalid_request_error"}
-
-
 class OpenAIRoute(APIRoute):
     """A route whose every failure — validation, HTTP, index, unexpected — is an OpenAI error object."""
 
@@ -85,22 +80,24 @@ class OpenAIRoute(APIRoute):
             except OpenAIError as e:
                 return e.response()
             except RequestValidationError as e:
-                first = e.errors()[0] if e.errors() else {}
+                # Worded and coded as the JSON API words and codes them (api.errors.error_item).
+                items = [error_item(err) for err in e.errors()]
+                first = items[0] if items else {}
+                if first.get("code") == "invalid_json":  # the whole body: pydantic's loc is a character offset
+                    return OpenAIError(400, describe(items[:3]), code="invalid_json").response()
                 loc = [str(x) for x in first.get("loc", ()) if x != "body"]
-                items = [{"loc": list(err.get("loc", ())), "msg": err.get("msg", "invalid")} for err in e.errors()]
-                if first.get("type") == "json_invalid":  # the whole body: pydantic's loc is a character offset
-                    return OpenAIError(400, describe(items), code="invalid_json").response()
-                return OpenAIError(400, describe(items), param=".".join(loc) or None, code=first.get("type")).response()
+                return OpenAIError(400, describe(items[:3]), param=".".join(loc) or None,
+                                   code=first.get("code")).response()
             except HTTPException as e:
                 reason = unparsable(e.__cause__) if e.status_code == 400 else None
                 if reason is not None:
                     return OpenAIError(400, f"the body is not valid JSON: {reason}", code="invalid_json").response()
-                return OpenAIError(e.status_code, str(e.detail), _STATUS_TYPES.get(e.status_code, "api_error"),
-                                   code=str(e.status_code)).response()
+                return OpenAIError(e.status_code, str(e.detail), openai_type(e.status_code),
+                                   code=status_code_name(e.status_code), headers=e.headers).response()
             except (UnicodeDecodeError, RecursionError) as e:  # a body FastAPI could not even decode
                 return OpenAIError(400, f"the body is not valid JSON: {unparsable(e)}", code="invalid_json").response()
             except IndexUnavailableError as e:
-                return OpenAIError(503, str(e), "server_error", code="no_index").response()
+                return OpenAIError(503, str(e), "server_error", code=index_error_code(e)).response()
             except Exception:
                 log.exception("unexpected error in /v1")
                 return OpenAIError(500, "internal error; the server log has the details", "server_error",

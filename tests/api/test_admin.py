@@ -151,7 +151,8 @@ def test_the_read_token_protects_the_read_api_but_not_health_or_the_page(small_s
         assert httpx.get(f"{url}/healthz").status_code == 200 and httpx.get(f"{url}/").status_code == 200
         spec = httpx.get(f"{url}/openapi.json").json()
         assert "401" in spec["paths"]["/api/search"]["post"]["responses"]
-        assert httpx.get(f"{url}/v1/models").status_code == 401
+        refused = httpx.get(f"{url}/v1/models")
+        assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"
         # The MCP tools read the same articles, so they ask for the same token.
         hello = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
         assert httpx.post(f"{url}/mcp", json=hello).json()["code"] == "unauthorized"

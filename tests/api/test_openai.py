@@ -104,6 +104,21 @@ def test_content_given_as_parts_is_read(client):
     assert "66" in r.choices[0].message.content
 
 
+def test_errors_from_the_server_itself_are_openai_error_objects_too(live_server):
+    # Raised before any route runs (the body's size, the Host header), or about the body as a whole.
+    url = f"{live_server}/v1/chat/completions"
+    cases = [(httpx.post(url, content=b"{" + b" " * 70_000 + b"}", headers={"content-type": "application/json"}),
+              413, "body_too_large"),
+             (httpx.get(f"{live_server}/v1/models", headers={"host": "evil.example"}), 400, "host_not_allowed"),
+             (httpx.post(url, content=b'{"model": "policy-rag"}', headers={"content-type": "text/plain"}), 400,
+              "model_attributes_type")]
+    for r, status, code in cases:
+        assert r.status_code == status and set(r.json()) == {"error"}, r.text
+        error = r.json()["error"]
+        assert error["code"] == code and error["type"] == "invalid_request_error" and error["message"]
+    assert "Content-Type: application/json" in cases[2][0].json()["error"]["message"]
+
+
 def test_a_lone_surrogate_is_refused_as_the_api_refuses_it(live_server):
     # JSON may escape one (\\ud800); no encoder can write it, so it is refused here, not a 500 from deep inside.
     body = b'{"model": "policy-rag", "messages": [{"role": "user", "content": "\\u5730\\ud800"}]}'
@@ -119,7 +134,7 @@ def test_a_lone_surrogate_is_refused_as_the_api_refuses_it(live_server):
     ({"model": "policy-rag", "messages": [{"role": "user", "content": "问" * 1001}]}, 400, "messages", "too_long"),
     ({"model": "policy-rag", "messages": [{"role": "assistant", "content": "hi"}]}, 400, "messages", "empty"),
     ({"model": "policy-rag", "messages": [{"role": "wizard", "content": "hi"}]}, 400, "messages.0.role",
-     "literal_error"),
+     "not_allowed"),
 ])
 def test_malformed_requests_get_openai_error_objects(client, request_kwargs, status, param, code):
     with pytest.raises(openai.APIStatusError) as e:
