@@ -156,8 +156,9 @@ def describe(items: list[dict[str, Any]], more: int = 0) -> str:
     for item in items:
         # A JSON error's position is in its message, not a field name.
         where = "body" if item.get("code") == "invalid_json" else ".".join(str(x) for x in item["loc"] if x != "body")
-        where = where or "body"
-        parts.append(f"{where}: {item['msg']}")
+        # A problem of the body as a whole names it; one of values given without a body (MCP arguments) names none.
+        where = where or ("body" if item["loc"] else "")
+        parts.append(f"{where}: {item['msg']}" if where else str(item["msg"]))
     if more:
         parts.append(f"and {more} more")
     return "; ".join(parts) or "invalid request"

@@ -15,7 +15,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field, ValidationError
 
-from api.errors import describe
+from api.errors import describe, error_item
 from api.schemas import MAX_QUERY_CHARS, MAX_TOP_K
 from rag.records import Answer, Article, Filters, Hit
 from rag.service import RagService
@@ -43,7 +43,7 @@ class SearchResults(BaseModel):
 
 def _problems(e: ValidationError) -> str:
     """Each problem as the HTTP API says it ("top_k: Input should be greater than or equal to 1")."""
-    return describe(e.errors(include_url=False))
+    return describe([error_item(x) for x in e.errors(include_url=False)])
 
 
 def _filters(date_from: str | None, date_to: str | None, account: str | None) -> Filters | None:
@@ -59,6 +59,13 @@ class _Server(MCPServer):
     pydantic's own text, with a class name and links."""
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        # An argument the tool does not take is refused, as the HTTP API refuses an unknown field: ignored, a
+        # misspelt filter (date_form) would silently widen the search.
+        schema = self._tool_input_schema(name) or {}
+        unknown = sorted(set(arguments or {}) - set(schema.get("properties", {}))) if schema else []
+        if unknown:
+            raise ToolError(f"invalid arguments to {name}: " +
+                            "; ".join(f"{u}: unknown argument; remove it" for u in unknown))
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as e:

@@ -48,6 +48,11 @@ async def exercise(client: Client, corpus_articles) -> None:
     said = out_of_range.content[0].text
     assert out_of_range.is_error and "top_k: Input should be greater than or equal to 1" in said
     assert "pydantic" not in said and "validation error for" not in said
+    misspelt = await client.call_tool("ask", {"question": "地铁", "date_form": "2026-02-01"})
+    assert misspelt.is_error and "date_form: unknown argument" in misspelt.content[0].text
+    backwards = await client.call_tool("ask", {"question": "地铁", "date_from": "2026-02-09", "date_to": "2026-02-01"})
+    said = backwards.content[0].text
+    assert backwards.is_error and said.endswith("tool ask: date_from (2026-02-09) is after date_to (2026-02-01)")
 
 
 def test_mcp_over_http_on_the_running_server(live_server, corpus_articles):
