@@ -150,7 +150,10 @@ def _parse_record(raw: Any, file: str, index: int, unit: str) -> tuple[Article |
             raise ValueError(raw_day)
         day = date.fromisoformat(raw_day[:10]).isoformat()
     except ValueError:
-        problems.append(problem(aid, FIELDS["date"], f"date {raw_day!r} is not YYYY-MM-DD"))
+        # Well formed but no day of the calendar (2026-02-30) is told apart, as the API's date_invalid is.
+        written = re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw_day[:10]) and (len(raw_day) == 10 or raw_day[10] in " T")
+        problems.append(problem(aid, FIELDS["date"], f"date {raw_day!r} is no day of the calendar" if written
+                                else f"date {raw_day!r} is not YYYY-MM-DD"))
     if problems:
         return None, problems
     body, source = split_source(normalize_text(values["text"]))

@@ -150,3 +150,12 @@ def test_a_json_file_may_hold_an_array_one_object_or_json_lines_as_a_request_bod
 def test_a_file_with_no_articles_is_a_problem_not_an_empty_ingest(tmp_path):
     empty = write(tmp_path, [])
     assert [p.message for p in load_articles([empty]).problems] == ["no articles"]
+
+
+def test_a_well_written_date_that_is_no_day_is_told_apart_from_a_badly_written_one(tmp_path):
+    record = {"文章标识符aid": "d_1", "标题title": "t", "链接url": "u", "时间time": "2026-02-30", "公众号名称": "a",
+              "finalContent": "正文。"}
+    slashed = {**record, "文章标识符aid": "d_2", "时间time": "2026/02/01"}
+    problems = load_articles([write(tmp_path, [record, slashed])]).problems
+    assert [p.message for p in problems] == ["date '2026-02-30' is no day of the calendar",
+                                             "date '2026/02/01' is not YYYY-MM-DD"]
