@@ -156,7 +156,7 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
     for c in pool:
         if len(chosen) >= most or length + len(c.text) > budget:
             break
-        if c.heading or any(_repeats(evidence, c, o) for o in chosen):
+        if c.heading or _opens_list(c) or any(_repeats(evidence, c, o) for o in chosen):
             continue
         chosen.append(c)
         length += len(c.text)
@@ -199,6 +199,14 @@ def _context(evidence: Evidence, sentence: Candidate) -> list[Candidate]:
         if before[at].heading or QUESTION_LIKE.search(before[at].text):
             break
     return out
+
+
+def _opens_list(c: Candidate) -> bool:
+    """True for a sentence that opens an enumeration (…分为四大类：一是…；, …情形之一的：): quoted as a further
+    sentence, without the items that follow it, it would say a part as if it were the whole."""
+    text = c.text.rstrip()
+    head, colon, rest = text.partition("：") if "：" in text else text.partition(":")
+    return text.endswith(("：", ":")) or bool(colon and FIRST_ITEM.search(rest) and _ANNOUNCES.search(head))
 
 
 def _announced(text: str) -> int | None:

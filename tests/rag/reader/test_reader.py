@@ -204,3 +204,11 @@ def test_of_two_sentences_that_read_alike_the_one_under_the_asked_thing_is_quote
     unlike = [*texts[:5], "每位消费者可享受补贴1件。"]
     ev = Evidence(ev.query, [hit("a1", 0, "".join(unlike))], consecutive(*unlike), ev.candidate_x, ev.weights, None)
     assert choose_sentences(ev, p)[0].text == texts[2]
+
+
+def test_a_further_sentence_that_opens_a_list_is_not_quoted_without_its_items():
+    # Nearly as likely as the best, but quoting "分为四大类：一是…" alone would give one item as if it were all.
+    cands = consecutive("今年民心工程共包含66项具体工作。", "民心工程分为四大类：一是服务一老一小，含11项；",
+                        "二是稳就业，含9项；", "符合条件的情形之一的：", "全年投入资金20亿元。")
+    chosen = choose_sentences(evidence(cands, "quantity"), np.array([0.9, 0.8, 0.1, 0.8, 0.7]))
+    assert [c.text for c in chosen] == ["今年民心工程共包含66项具体工作。", "全年投入资金20亿元。"]
