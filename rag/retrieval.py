@@ -106,17 +106,17 @@ def retrieve(
 
 def _dated(dates: DateRange, candidates: list[int], chunks: dict[int, Chunk],
            articles: dict[str, Article]) -> list[int]:
-    """The candidates whose article names one of the days (news reports an event of 2月4日 on the 4th or the
-    5th, and names the day either way), in retrieval order; failing those, the ones published on the days or
-    the day after."""
+    """The candidates of the days, in retrieval order: first those published on the days or the day after that
+    name one of them (news reports an event of 2月4日 on the 4th or the 5th, and names the day), then the others
+    published then ("昨天发布了什么"), then those that name a day but were published at another time (an
+    announcement of 2月9日 made on 1月31日 is about that day, but is not its news)."""
     mentions = dates.mentions()
     found = [(cid, articles[chunks[cid].aid]) for cid in dict.fromkeys(candidates)
              if cid in chunks and chunks[cid].aid in articles]
-    named = [cid for cid, a in found if any(m in a.text for m in mentions)]
-    if named:
-        return named
     last = (dates.date_to + dt.timedelta(days=1)).isoformat()
-    return [cid for cid, a in found if dates.date_from.isoformat() <= a.date <= last]
+    then = {cid for cid, a in found if dates.date_from.isoformat() <= a.date <= last}
+    named = {cid for cid, a in found if any(m in a.text for m in mentions)}
+    return [cid for group in (then & named, then - named, named - then) for cid, _ in found if cid in group]
 
 
 # A passage trimmed to less than this (the rest already cited by a better one) is a fragment, and goes.

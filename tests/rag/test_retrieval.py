@@ -103,3 +103,27 @@ def test_a_named_day_boosts_the_articles_that_name_it(service):
     assert found.date_boosted and found.query.dates.source == "2月5日"
     top = service.index().articles([found.hits[0].aid])[found.hits[0].aid]
     assert "2月5日" in top.text
+
+
+def test_the_days_news_comes_first_then_what_was_published_then_announcements_that_name_the_day():
+    import datetime as dt
+
+    from rag.dates import DateRange
+    from rag.records import Article, Chunk
+    from rag.retrieval import _dated
+
+    day = dt.date(2026, 2, 9)
+    articles = {
+        "early": Article(aid="early", title="t", url="u", date="2026-01-31", account="a", text="活动持续至2月9日。",
+                         content_hash="1"),
+        "plain": Article(aid="plain", title="t", url="u", date="2026-02-09", account="a", text="地铁出入口恢复运营。",
+                         content_hash="2"),
+        "report": Article(aid="report", title="t", url="u", date="2026-02-10", account="a", text="2月9日，陈敏尔调研。",
+                          content_hash="3"),
+        "other": Article(aid="other", title="t", url="u", date="2026-02-03", account="a", text="寒潮来袭。",
+                         content_hash="4"),
+    }
+    chunks = {i: Chunk(chunk_id=i, aid=aid, position=0, start=0, end=len(a.text), text=a.text)
+              for i, (aid, a) in enumerate(articles.items())}
+    # Retrieval found them in this order: the announcement first.
+    assert _dated(DateRange(day, day, "昨天"), [0, 1, 2, 3], chunks, articles) == [2, 1, 0]
