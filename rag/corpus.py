@@ -152,8 +152,8 @@ def _parse_record(raw: Any, file: str, index: int, unit: str) -> tuple[Article |
     except ValueError:
         # Well formed but no day of the calendar (2026-02-30) is told apart, as the API's date_invalid is.
         written = re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw_day[:10]) and (len(raw_day) == 10 or raw_day[10] in " T")
-        problems.append(problem(aid, FIELDS["date"], f"date {raw_day!r} is no day of the calendar" if written
-                                else f"date {raw_day!r} is not YYYY-MM-DD"))
+        why = "is written YYYY-MM-DD but is no day of the calendar" if written else "is not YYYY-MM-DD"
+        problems.append(problem(aid, FIELDS["date"], f"date {raw_day!r} {why}"))
     if problems:
         return None, problems
     body, source = split_source(normalize_text(values["text"]))

@@ -157,5 +157,5 @@ def test_a_well_written_date_that_is_no_day_is_told_apart_from_a_badly_written_o
               "finalContent": "正文。"}
     slashed = {**record, "文章标识符aid": "d_2", "时间time": "2026/02/01"}
     problems = load_articles([write(tmp_path, [record, slashed])]).problems
-    assert [p.message for p in problems] == ["date '2026-02-30' is no day of the calendar",
+    assert [p.message for p in problems] == ["date '2026-02-30' is written YYYY-MM-DD but is no day of the calendar",
                                              "date '2026/02/01' is not YYYY-MM-DD"]
