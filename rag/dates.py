@@ -186,3 +186,18 @@ def _relative(question: str, today: dt.date) -> DateRange | None:
                 at = lowered.index(word)
                 return DateRange(span[0], span[1], question[at : at + len(word)])
     return None
+
+
+# Words that name a year relative to the present (an article's "今年" is the year it was published).
+_YEAR_WORDS = {"今年": 0, "本年": 0, "明年": 1, "去年": -1, "前年": -2, "this year": 0, "next year": 1,
+               "last year": -1}
+_WRITTEN_YEAR = re.compile(r"(?<!\d)(20\d\d)(?:年|(?!\d))")
+
+
+def years_named(text: str, this_year: int) -> tuple[int, ...]:
+    """The years ``text`` names, written out (2025年, 2025) or relative to ``this_year`` (去年, last year), in
+    order; a span such as “十四五”以来 names none."""
+    found = {int(y) for y in _WRITTEN_YEAR.findall(text)}
+    lowered = text.lower()
+    found |= {this_year + offset for word, offset in _YEAR_WORDS.items() if word in lowered}
+    return tuple(sorted(found))

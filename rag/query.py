@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
-from rag.dates import DateRange, interpret, names_festival
+from rag.dates import DateRange, interpret, names_festival, years_named
 from rag.tokenize import (
     dictionary_words,
     has_chinese,
@@ -103,6 +103,7 @@ class Query:
     translations: tuple[TermMatch, ...] = ()
     dates: DateRange | None = None
     notes: dict[str, str] = field(default_factory=dict)
+    years: tuple[int, ...] = ()  # the years the question asks about (2025年, 去年 → 2025)
 
 
 @cache
@@ -318,9 +319,10 @@ def analyze(question: str, stats: QueryStats, today: dt.date, relatedness: Relat
         # The multilingual model reads both: the question, and the Chinese words the articles would use.
         search = " ".join([question, *(m.chinese[0] for m in matches)])
         key = tuple(t for t in _english_key(question, matches) if t in focus)
-        return Query(question, search, "en", False, terms, focus, answer_type(question, True), key, matches, dates)
+        return Query(question, search, "en", False, terms, focus, answer_type(question, True), key, matches, dates,
+                     years=years_named(question, today.year))
     tokens = tokenize(normal)
     focus = _undated(normal, _known(focus_terms(words(normal)), stats.term_frequency), dates)
     kind, asked_at = _asked(normal, False)
     return Query(question, normal, "zh", normal != question, tuple(tokens), focus, kind,
-                 key_terms(normal, focus, asked_at), (), dates)
+                 key_terms(normal, focus, asked_at), (), dates, years=years_named(normal, today.year))

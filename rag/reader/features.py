@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.dates import years_named
 from rag.query import Query
 from rag.reader.candidates import Candidate
 from rag.reader.entities import asked_units, cue_positions, entities
@@ -25,7 +26,8 @@ from rag.tokenize import specificity, tokenize
 CANDIDATE_FEATURES = (
     "similarity", "similarity_gap", "coverage", "coverage_gap", "context_coverage", "typed", "has_type",
     "typed_without_type", "proximity", "rank", "passage_score", "first", "heading", "question_like", "length",
-    "english", "english_similarity", "key_coverage", "key_proximity", "item", "novelty", "entities",
+    "english", "english_similarity", "key_coverage", "key_proximity", "item", "novelty", "entities", "year_match",
+    "year_conflict",
 )
 QUESTION_FEATURES = (
     "best", "second", "best_coverage", "best_has_type", "top_coverage", "missing_max", "missing_share",
@@ -104,6 +106,16 @@ def _proximity(text: str, terms: Sequence[str], cues: list[int]) -> float:
     return 1.0 / (1.0 + distance / 10.0)
 
 
+def _years(query: Query, text: str, hit: Hit) -> tuple[float, float]:
+    """(names a year the question asks about, names years but none of them): 2025年GDP增长多少 is not answered by
+    a sentence about 2026's target. Both 0 when the question or the sentence names no year."""
+    named = set(years_named(text, int(hit.date[:4]))) if query.years and hit.date[:4].isdigit() else set()
+    if not named:
+        return 0.0, 0.0
+    asked = bool(named & set(query.years))
+    return float(asked), float(not asked)
+
+
 def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candidate], hits: list[Hit],
                        weights: TermWeights) -> np.ndarray:
     """One row of ``CANDIDATE_FEATURES`` per candidate."""
@@ -130,7 +142,7 @@ def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candid
             1.0 / c.n, hit.score, float(c.first), float(c.heading), float(bool(QUESTION_LIKE.search(c.text))),
             math.log1p(len(c.text)) / 6, english, english * sim, key_cov,
             _proximity(c.text, [weights.terms[i] for i in keys], cues), float(bool(ITEM.search(c.text))), novelty,
-            math.log1p(len(entities(c.text))),
+            math.log1p(len(entities(c.text))), *_years(query, c.text, hit),
         ])
     return np.asarray(rows, dtype=np.float32)
 

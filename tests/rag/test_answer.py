@@ -41,6 +41,8 @@ def test_an_answer_quotes_the_asked_number_with_valid_markers_and_highlights(ser
     ("申请公积金贷款后，银行多长时间内完成审核？", "1个工作日内完成贷款审核"),
     ("When does the Spring Festival holiday toll exemption start?", "2026年2月15日00:00"),
     ("公積金貸款新的操作細則從哪天開始執行？", "自2026年2月1日起执行"),  # Traditional, answered from Simplified text
+    # The year asked about: 2025's growth, not the five-year average or 2026's target.
+    ("What was Tianjin's GDP growth in 2025?", "增长4.8%"),
     # The FAQ states each category's cap in the same words: the phones' comes after the answer naming phones.
     ("手机补贴多少钱？", "每件最高补贴500元"),
 ])

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from rag.dates import interpret
+from rag.dates import interpret, years_named
 from rag.query import QueryStats, analyze, answer_type, simplified
 from rag.translate import ModelRelatedness
 
@@ -144,6 +144,19 @@ def test_dates_and_periods_become_a_range(question, span, source):
 def test_a_festival_past_the_tables_last_year_is_the_latest_one_not_the_oldest():
     d = interpret("春节假期安排是什么？", dt.date(2028, 6, 1))
     assert (d.date_from.isoformat(), d.date_to.isoformat()) == ("2027-02-05", "2027-02-11")
+
+
+@pytest.mark.parametrize(("text", "years"), [
+    ("2025年天津GDP增长多少？", (2025,)), ("What was GDP growth in 2025?", (2025,)), ("去年和今年", (2025, 2026)),
+    ("last year's target", (2025,)), ("“十四五”以来年均增长4.4%", ()), ("编号12025年", ()), ("增长4.5%", ()),
+])
+def test_the_years_a_text_names_written_out_or_relative_to_its_present(text, years):
+    assert years_named(text, 2026) == years
+
+
+def test_the_years_a_question_asks_about_are_part_of_its_analysis(stats):
+    assert analyze("去年天津GDP增长了多少？", stats, TODAY).years == (2025,)
+    assert analyze("天津地铁8号线有什么进展？", stats, TODAY).years == ()
 
 
 def test_questions_without_a_date_have_none():

@@ -212,3 +212,15 @@ def test_a_further_sentence_that_opens_a_list_is_not_quoted_without_its_items():
                         "二是稳就业，含9项；", "符合条件的情形之一的：", "全年投入资金20亿元。")
     chosen = choose_sentences(evidence(cands, "quantity"), np.array([0.9, 0.8, 0.1, 0.8, 0.7]))
     assert [c.text for c in chosen] == ["今年民心工程共包含66项具体工作。", "全年投入资金20亿元。"]
+
+
+def test_a_sentence_about_another_year_than_the_one_asked_is_told_apart():
+    from rag.reader.features import _years
+
+    asked = Query(text="q", search_text="q", language="zh", traditional=False, terms=(), focus=("GDP",),
+                  answer_type="quantity", years=(2025,))
+    published = hit("a1", 0, "x")  # dated 2026-02-01: its 去年 is 2025
+    assert _years(asked, "去年全市地区生产总值增长4.8%。", published) == (1.0, 0.0)
+    assert _years(asked, "今年预期目标是增长4.5%左右。", published) == (0.0, 1.0)
+    assert _years(asked, "“十四五”以来GDP年均增长4.4%。", published) == (0.0, 0.0)  # names no year
+    assert _years(query(("GDP",)), "今年预期目标是增长4.5%左右。", published) == (0.0, 0.0)  # asks none
