@@ -20,6 +20,7 @@ from api.mcp_tools import build_mcp
 from api.routes import admin, articles, openai, search, system
 from api.security import BearerGuard, SecureResponses, bearer_auth, trusted_hosts
 from embeddings import load_embedder
+from rag import __version__
 from rag.index import IndexUnavailableError
 from rag.service import RagService
 from rag.settings import Settings, get_settings
@@ -48,7 +49,7 @@ def create_app(settings: Settings | None = None, service: RagService | None = No
     app = FastAPIOffline(
         redoc_url=None,
         title="policy-rag",
-        version="0.1.0",
+        version=__version__,
         summary="Cited answers from Chinese government articles",
         lifespan=lifespan,
         responses=errors.ERROR_RESPONSES,

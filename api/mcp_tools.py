@@ -16,8 +16,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, Field, ValidationError
 
 from api.errors import describe, error_item
-from api.schemas import MAX_QUERY_CHARS, MAX_TOP_K
-from rag.records import Answer, Article, Filters, Hit
+from api.schemas import MAX_QUERY_CHARS
+from rag import __version__
+from rag.records import DEFAULT_TOP_K, MAX_TOP_K, Answer, Article, Filters, Hit
 from rag.service import RagService
 from rag.tokenize import text_problem
 
@@ -83,18 +84,18 @@ def _text(value: str, what: str) -> str:
 
 def build_mcp(service: Callable[[], RagService]) -> MCPServer:
     """The MCP server; ``service`` returns the loaded service when a tool is called."""
-    server = _Server("policy-rag", title="Policy articles Q&A", instructions=INSTRUCTIONS, version="0.1.0",
+    server = _Server("policy-rag", title="Policy articles Q&A", instructions=INSTRUCTIONS, version=__version__,
                        log_level="WARNING")
 
     @server.tool(title="Search articles")
-    def search_articles(query: Text, top_k: TopK = 5, date_from: Date = None, date_to: Date = None,
+    def search_articles(query: Text, top_k: TopK = DEFAULT_TOP_K, date_from: Date = None, date_to: Date = None,
                         account: Account = None) -> SearchResults:
         """Ranked passages of the articles for a query (hybrid retrieval: meaning and words)."""
         found = service().search(_text(query, "query"), top_k=top_k, filters=_filters(date_from, date_to, account))
         return SearchResults(query=query, results=found.hits)
 
     @server.tool(title="Ask")
-    def ask(question: Text, top_k: TopK = 5, date_from: Date = None, date_to: Date = None,
+    def ask(question: Text, top_k: TopK = DEFAULT_TOP_K, date_from: Date = None, date_to: Date = None,
             account: Account = None) -> Answer:
         """A short answer with [n] markers and its citations, or an abstention (abstained: true) that still
         lists the closest passages. citations[n-1] is the passage [n] refers to; its highlights are the spans

@@ -10,8 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas import MAX_QUERY_CHARS, MAX_TOP_K
-from rag.records import Citation, Filters
+from api.schemas import MAX_QUERY_CHARS
+from rag.records import DEFAULT_TOP_K, MAX_TOP_K, Citation, Filters
 
 MODEL_ID = "policy-rag"
 
@@ -66,7 +66,7 @@ class ChatCompletionRequest(BaseModel):
     )
     stream: bool = Field(default=False, strict=True)  # true or false, not 0/1/"yes"
     # This service's own parameters (the openai SDK sends them with extra_body={...}).
-    top_k: int = Field(default=5, ge=1, le=MAX_TOP_K, description="Passages to cite")
+    top_k: int = Field(default=DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, description="Passages to cite")
     filters: Filters | None = None
 
 

@@ -7,10 +7,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from rag.records import Answer, Article, Filters, Hit, Interpretation, Mode
+from rag.records import DEFAULT_TOP_K, MAX_TOP_K, Answer, Article, Filters, Hit, Interpretation, Mode
 from rag.tokenize import MAX_QUERY_CHARS, text_problem
-
-MAX_TOP_K = 50
 
 
 def _clean_text(value: Any, what: str) -> Any:
@@ -45,7 +43,7 @@ class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     query: str = Field(description=f"1..{MAX_QUERY_CHARS} characters, with a letter or digit", **_TEXT)
-    top_k: WholeNumber = Field(default=5, ge=1, le=MAX_TOP_K)
+    top_k: WholeNumber = Field(default=DEFAULT_TOP_K, ge=1, le=MAX_TOP_K)
     mode: Mode = "hybrid"
     filters: Filters | None = None
 
@@ -61,7 +59,7 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(description=f"1..{MAX_QUERY_CHARS} characters, with a letter or digit", **_TEXT)
-    top_k: WholeNumber = Field(default=5, ge=1, le=MAX_TOP_K)
+    top_k: WholeNumber = Field(default=DEFAULT_TOP_K, ge=1, le=MAX_TOP_K)
     filters: Filters | None = None
     stream: bool = Field(default=False, strict=True,
                          description="Send Server-Sent Events (citations, delta, reset, done) instead of one JSON "

@@ -107,17 +107,6 @@ def time_queries(emb: Embedder, queries: list[str], warmup: int = 5) -> list[flo
     return times
 
 
-def bench_queries(emb: Embedder, queries: list[str], warmup: int = 5) -> tuple[float, float]:
-    """(median ms, p95 ms) to embed one query at a time."""
-    times = time_queries(emb, queries, warmup)
-    return statistics.median(times), percentile(times, 0.95)
-
-
-def bench_passages(emb: Embedder, passages: list[str]) -> float:
-    """Passages per second for one encode_passages call over ``passages``."""
-    return measure_passages(emb, passages)[0]
-
-
 def measure_passages(emb: Embedder, passages: list[str]) -> tuple[float, float]:
     """(passages per second, passages per CPU-second of this process) for one encode_passages call.
 

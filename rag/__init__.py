@@ -1,3 +1,5 @@
 """policy-rag: question answering with cited passages over Chinese government articles."""
 
-__version__ = "0.1.0"
+from importlib import metadata
+
+__version__ = metadata.version("policy-rag")  # written once, in pyproject.toml

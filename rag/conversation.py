@@ -40,7 +40,7 @@ def _is_time(term: str) -> bool:
     return term in TIME_WORDS or _YEARISH.match(term) is not None
 
 
-def focus_terms(question: str) -> list[str]:
+def content_words(question: str) -> list[str]:
     """The content words of ``question`` in order, longest first where jieba's search mode cut overlapping ones.
 
     Chinese words of two or more characters (Traditional ones simplified) and Latin words of three or more
@@ -68,7 +68,7 @@ def is_follow_up(question: str, context: Sequence[str] = ()) -> bool:
     most one focus term that is not already among the earlier question's ``context`` terms."""
     if _CUE_START.search(question) or _CUE_END.search(question):
         return True
-    return len([t for t in focus_terms(question) if t not in context]) <= 1
+    return len([t for t in content_words(question) if t not in context]) <= 1
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def resolve(questions: Sequence[str]) -> Resolved:
     context: list[str] = []
     resolved = Resolved(question=questions[0], asked=questions[0])
     for i, asked in enumerate(questions):
-        own = focus_terms(asked)
+        own = content_words(asked)
         if i == 0 or not is_follow_up(asked, context):
             resolved = Resolved(question=asked, asked=asked)
             context = own

@@ -24,6 +24,9 @@ from pydantic_core import PydanticCustomError
 
 Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[str, ...] = get_args(Mode)
+# Passages a search returns unless asked otherwise, and the most it returns (every surface keeps both).
+DEFAULT_TOP_K = 5
+MAX_TOP_K = 50
 
 
 def is_encodable(text: str) -> bool:

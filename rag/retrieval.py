@@ -12,7 +12,7 @@ from rag.dates import MAX_BOOST_DAYS, DateRange
 from rag.fusion import max_rrf_score, reciprocal_rank_fusion
 from rag.index import Index
 from rag.query import Query
-from rag.records import MODES, Article, Chunk, Filters, Hit, Mode, Scores
+from rag.records import DEFAULT_TOP_K, MODES, Article, Chunk, Filters, Hit, Mode, Scores
 from rag.settings import RetrievalSettings
 
 
@@ -39,7 +39,7 @@ def retrieve(
     query: Query,
     config: RetrievalSettings,
     *,
-    top_k: int = 5,
+    top_k: int = DEFAULT_TOP_K,
     mode: Mode = "hybrid",
     filters: Filters | None = None,
 ) -> Retrieved:

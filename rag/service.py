@@ -23,7 +23,7 @@ from rag.index import BuildSpec, Index, IndexUnavailableError, NoIndexError, bac
 from rag.llm import LLMClient
 from rag.query import Query, QueryStats, analyze
 from rag.reader import Evidence, collect, read
-from rag.records import Answer, Article, Filters, Mode
+from rag.records import DEFAULT_TOP_K, Answer, Article, Filters, Mode
 from rag.retrieval import Retrieved, retrieve
 from rag.settings import Settings
 from rag.streaming import AnswerEvent, answer_events
@@ -137,19 +137,19 @@ class RagService:
         threading.Thread(target=headwords, name="cc-cedict", daemon=True).start()
         self.search("天津", top_k=1)
 
-    def search(self, query: str, *, top_k: int = 5, mode: Mode = "hybrid",
+    def search(self, query: str, *, top_k: int = DEFAULT_TOP_K, mode: Mode = "hybrid",
                filters: Filters | None = None) -> Retrieved:
         """Ranked passages for ``query``."""
         with self._lease() as loaded:
             return retrieve(loaded.index, self.embedder, self._analyzed(query, loaded), self.settings.retrieval,
                             top_k=top_k, mode=mode, filters=filters)
 
-    def ask(self, question: str, *, top_k: int = 5, filters: Filters | None = None,
+    def ask(self, question: str, *, top_k: int = DEFAULT_TOP_K, filters: Filters | None = None,
             mode: Mode = "hybrid") -> Answer:
         """A short cited answer (or an abstention that says what is missing) for ``question``."""
         return self._read(question, top_k=top_k, filters=filters, mode=mode, llm=self.llm)
 
-    def ask_events(self, question: str, *, top_k: int = 5, filters: Filters | None = None,
+    def ask_events(self, question: str, *, top_k: int = DEFAULT_TOP_K, filters: Filters | None = None,
                    mode: Mode = "hybrid") -> Iterator[AnswerEvent]:
         """The answer to ``question`` as events (``rag.streaming``): citations first, then text, then the outcome.
 
@@ -168,7 +168,7 @@ class RagService:
             return compose(evidence.query, evidence.hits, reading, llm=llm,
                            filtered=filters is not None and not filters.is_empty())
 
-    def evidence(self, question: str, *, top_k: int = 5, filters: Filters | None = None,
+    def evidence(self, question: str, *, top_k: int = DEFAULT_TOP_K, filters: Filters | None = None,
                  mode: Mode = "hybrid") -> Evidence:
         """What the reader measures for ``question``: the passages, their candidate sentences and features."""
         with self._lease() as loaded:

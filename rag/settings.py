@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +29,11 @@ __all__ = [
     "Settings",
     "get_settings",
 ]
+
+
+# Where the index lives: files on this machine, or a Milvus server, cluster or milvus-lite file.
+Backend = Literal["local", "milvus"]
+BACKENDS: tuple[str, ...] = get_args(Backend)
 
 
 def _group(prefix: str = "RAG_") -> SettingsConfigDict:
@@ -59,7 +64,7 @@ class IndexSettings(BaseSettings):
     # Indexes (and, unless RAG_MODELS_DIR says otherwise, converted models) live here.
     home: Path = PROJECT_ROOT / ".rag"
     # Which engine holds the index (RAG_INDEX_BACKEND): a folder under RAG_HOME, or Milvus.
-    backend: Literal["local", "milvus"] = Field(default="local", validation_alias="RAG_INDEX_BACKEND")
+    backend: Backend = Field(default="local", validation_alias="RAG_INDEX_BACKEND")
     # The dense index kind: flat (exact), hnsw or ivf (approximate, for large corpora). On Milvus: FLAT, HNSW or
     # IVF_FLAT, with the same parameters below (milvus-lite has no HNSW).
     vector_index: Literal["flat", "hnsw", "ivf"] = "flat"

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Response
 from api.deps import Service
 from api.errors import index_error_code
 from api.examples import EXAMPLES
-from api.schemas import MAX_QUERY_CHARS, MAX_TOP_K, ConfigResponse, HealthResponse, StatsResponse
-from rag.records import MODES
+from api.schemas import MAX_QUERY_CHARS, ConfigResponse, HealthResponse, StatsResponse
+from rag.records import MAX_TOP_K, MODES
 
 router = APIRouter(tags=["service"])
 # Open even when RAG_API_TOKEN protects the rest: load balancers probe it.

@@ -10,11 +10,15 @@ import typer
 
 from rag.cli.common import EXIT_NO_INDEX, EXIT_USAGE, JsonOpt, ModelOpt, app, fail, load_model, settings_for
 from rag.records import MODES
+from rag.settings import BACKENDS, PROJECT_ROOT
+
+# The project's gold set, wherever the command is run from.
+GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"
 
 
 @app.command("eval")
 def evaluate(
-    gold: Annotated[Path, typer.Option(help="Gold questions (JSON Lines).")] = Path("eval/gold.jsonl"),
+    gold: Annotated[Path, typer.Option(help="Gold questions (JSON Lines).")] = GOLD,
     modes: Annotated[str, typer.Option(help="Comma-separated modes to compare.")] = ",".join(MODES),
     out_dir: Annotated[Path | None, typer.Option(
         "--out", help="Where reports are written (default: RAG_HOME/eval; the committed ones: eval/reports).")] = None,
@@ -39,8 +43,9 @@ def evaluate(
         fail(f"{gold}: no such gold file", EXIT_USAGE)
     settings = settings_for(model)
     backends = [b.strip() for b in (backend or "").split(",") if b.strip()]
-    if unknown := [b for b in backends if b not in ("local", "milvus")]:
-        fail(f"unknown backend(s) {', '.join(unknown)}; use local, milvus or local,milvus", EXIT_USAGE)
+    if unknown := [b for b in backends if b not in BACKENDS]:
+        fail(f"unknown backend(s) {', '.join(unknown)}; use {', '.join(BACKENDS)} or {','.join(BACKENDS)}",
+             EXIT_USAGE)
     if len(backends) > 1:
         from eval.backends import main as compare_backends
 

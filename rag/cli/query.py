@@ -10,9 +10,9 @@ import typer
 from rich.markup import escape
 
 from rag.cli.common import EXIT_USAGE, JsonOpt, ModelOpt, app, fail, load_service, out
-from rag.records import MODES
+from rag.records import DEFAULT_TOP_K, MAX_TOP_K, MODES
 
-TopK = Annotated[int, typer.Option("--top-k", "-k", min=1, max=50, help="How many passages.")]
+TopK = Annotated[int, typer.Option("--top-k", "-k", min=1, max=MAX_TOP_K, help="How many passages.")]
 
 
 def highlight(text: str, terms: list[str]) -> str:
@@ -52,7 +52,7 @@ def excerpt(text: str, highlights: list[tuple[int, int]], width: int = EXCERPT_C
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="What to look for, in Chinese or English.")],
-    top_k: TopK = 5,
+    top_k: TopK = DEFAULT_TOP_K,
     mode: Annotated[str, typer.Option(help="hybrid, dense or lexical.")] = "hybrid",
     model: ModelOpt = None,
     as_json: JsonOpt = False,
@@ -81,7 +81,7 @@ def search(
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="A question, in Chinese or English.")],
-    top_k: TopK = 5,
+    top_k: TopK = DEFAULT_TOP_K,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from rag.conversation import focus_terms, is_follow_up, resolve
+from rag.conversation import content_words, is_follow_up, resolve
 
 
-def test_focus_terms_are_content_words_without_question_words_or_their_own_parts():
-    assert focus_terms("今年民心工程有多少项？") == ["今年", "民心工程"]
-    assert focus_terms("How many livelihood projects does Tianjin have this year?") == [
+def test_content_words_leave_out_question_words_and_their_own_parts():
+    assert content_words("今年民心工程有多少项？") == ["今年", "民心工程"]
+    assert content_words("How many livelihood projects does Tianjin have this year?") == [
         "livelihood", "projects", "tianjin", "year"]
-    assert focus_terms("什么时候？") == []
+    assert content_words("什么时候？") == []
 
 
 @pytest.mark.parametrize(("question", "context", "expected"), [

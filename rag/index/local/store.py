@@ -11,8 +11,6 @@ import numpy as np
 
 from rag.records import Article, Chunk, Filters
 
-DB_FILE = "meta.sqlite"
-
 _ARTICLE_COLUMNS = ("aid", "title", "url", "date", "account", "text", "source", "content_hash")
 _CHUNK_COLUMNS = ("chunk_id", "aid", "position", "start", "end", "text")
 _SCHEMA = """
