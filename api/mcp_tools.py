@@ -13,12 +13,12 @@ from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from api.errors import describe, error_item
 from api.schemas import MAX_QUERY_CHARS
 from rag import __version__
-from rag.records import DEFAULT_TOP_K, MAX_TOP_K, Answer, Article, Filters, Hit
+from rag.records import DEFAULT_TOP_K, MAX_TOP_K, Answer, Article, Filters, SearchResults
 from rag.service import RagService
 from rag.tokenize import text_problem
 
@@ -33,13 +33,6 @@ Text = Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS)]
 TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K, description="How many passages")]
 Date = Annotated[str | None, Field(description="Inclusive, YYYY-MM-DD")]
 Account = Annotated[str | None, Field(description="Only articles of this official account, e.g. 天津政务网")]
-
-
-class SearchResults(BaseModel):
-    """Ranked passages: each with its article's title, date, url, the passage text and its span."""
-
-    query: str
-    results: list[Hit]
 
 
 def _problems(e: ValidationError) -> str:
@@ -92,7 +85,7 @@ def build_mcp(service: Callable[[], RagService]) -> MCPServer:
                         account: Account = None) -> SearchResults:
         """Ranked passages of the articles for a query (hybrid retrieval: meaning and words)."""
         found = service().search(_text(query, "query"), top_k=top_k, filters=_filters(date_from, date_to, account))
-        return SearchResults(query=query, results=found.hits)
+        return found.results()
 
     @server.tool(title="Ask")
     def ask(question: Text, top_k: TopK = DEFAULT_TOP_K, date_from: Date = None, date_to: Date = None,

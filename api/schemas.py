@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from rag.records import DEFAULT_TOP_K, MAX_TOP_K, Answer, Article, Filters, Hit, Interpretation, Mode
+from rag.records import DEFAULT_TOP_K, MAX_TOP_K, Answer, Article, Filters, Mode, SearchResults
 from rag.tokenize import MAX_QUERY_CHARS, text_problem
 
 
@@ -71,15 +71,9 @@ class AskRequest(BaseModel):
         return _clean_text(v, "question")
 
 
-class SearchResponse(BaseModel):
-    """``POST /api/search``: the ranked passages."""
+class SearchResponse(SearchResults):
+    """``POST /api/search``: the ranked passages plus the time it took."""
 
-    query: str
-    mode: Mode
-    query_terms: list[str] = Field(default_factory=list, description="The terms searched for (Chinese; an English "
-                                   "question's words translated), so a developer sees what was matched")
-    interpreted: Interpretation | None = Field(default=None, description="The date the query names, if any")
-    results: list[Hit]
     took_ms: float
 
 

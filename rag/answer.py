@@ -8,7 +8,7 @@ import logging
 from rag.llm import LLMClient, LLMError, fallback_notice
 from rag.query import Query, traditional
 from rag.reader import Reading
-from rag.records import Answer, Citation, Hit, Interpretation
+from rag.records import Answer, Citation, Hit
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +27,6 @@ NOTHING_ASKED_TEXT = "问题里没有可以在文章中查找的内容，请问�
 NOTHING_ASKED_TEXT_EN = "The question names nothing to look for in the articles; ask about a policy, notice or event."
 # How many missing and present terms an abstention names.
 NAMED_TERMS = 3
-
-
-def interpretation(query: Query) -> Interpretation | None:
-    """The date the question names, for the response."""
-    d = query.dates
-    return Interpretation(date_from=d.date_from, date_to=d.date_to, source=d.source) if d else None
 
 
 def to_citations(hits: list[Hit]) -> list[Citation]:
@@ -82,7 +76,7 @@ def compose(query: Query, hits: list[Hit], reading: Reading, *, llm: LLMClient |
     citations = to_citations(hits)
     missing = [_in_script(query, t) for t in reading.missing]
     base = {"question": query.text, "confidence": round(reading.confidence, 4), "missing": missing,
-            "query_terms": list(query.terms), "interpreted": interpretation(query), "citations": citations}
+            "query_terms": list(query.terms), "interpreted": query.interpreted(), "citations": citations}
     english = query.language == "en"
     if not citations:
         # Nothing was read, so nothing can be named as missing: the reason is the filters, or no passage matched.

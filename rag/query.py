@@ -17,6 +17,7 @@ from functools import cache
 from typing import Literal
 
 from rag.dates import DateRange, interpret, names_festival, years_named
+from rag.records import Interpretation
 from rag.tokenize import (
     dictionary_words,
     has_chinese,
@@ -104,6 +105,11 @@ class Query:
     dates: DateRange | None = None
     notes: dict[str, str] = field(default_factory=dict)
     years: tuple[int, ...] = ()  # the years the question asks about (2025年, 去年 → 2025)
+
+    def interpreted(self) -> Interpretation | None:
+        """The date the question names, as responses report it."""
+        d = self.dates
+        return Interpretation(date_from=d.date_from, date_to=d.date_to, source=d.source) if d else None
 
 
 @cache

@@ -139,6 +139,17 @@ class Interpretation(BaseModel):
     source: str = Field(description="The words of the question it was read from, e.g. 2月4日, 春节, last week")
 
 
+class SearchResults(BaseModel):
+    """Ranked passages for a query, and what was searched for: one shape for the API, MCP and ``rag search``."""
+
+    query: str
+    mode: Mode
+    query_terms: list[str] = Field(default_factory=list, description="The terms searched for (Chinese; an English "
+                                   "question's words translated), so a developer sees what was matched")
+    interpreted: Interpretation | None = Field(default=None, description="The date the query names, if any")
+    results: list[Hit]
+
+
 class Answer(BaseModel):
     """A short answer with its citations, or an abstention that still lists the closest passages."""
 

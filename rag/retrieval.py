@@ -12,7 +12,7 @@ from rag.dates import MAX_BOOST_DAYS, DateRange
 from rag.fusion import max_rrf_score, reciprocal_rank_fusion
 from rag.index import Index
 from rag.query import Query
-from rag.records import DEFAULT_TOP_K, MODES, Article, Chunk, Filters, Hit, Mode, Scores
+from rag.records import DEFAULT_TOP_K, MODES, Article, Chunk, Filters, Hit, Mode, Scores, SearchResults
 from rag.settings import RetrievalSettings
 
 
@@ -31,6 +31,12 @@ class Retrieved:
     query_vector: np.ndarray | None
     dense_margin: float | None = None
     date_boosted: bool = False  # whether the question's date moved articles of that date up
+    mode: Mode = "hybrid"
+
+    def results(self) -> SearchResults:
+        """The passages as every surface returns them."""
+        return SearchResults(query=self.query.text, mode=self.mode, query_terms=list(self.query.terms),
+                             interpreted=self.query.interpreted(), results=self.hits)
 
 
 def retrieve(
@@ -101,7 +107,7 @@ def retrieve(
 
     ranked_ids = sorted(order, key=lambda c: (-order[c], c))
     hits = _assemble(ranked_ids, chunks, articles, order, dense, lexical, top_k, config)
-    return Retrieved(hits, query, qvec, margin, date_boosted=dated is not None and mode == "hybrid")
+    return Retrieved(hits, query, qvec, margin, date_boosted=dated is not None and mode == "hybrid", mode=mode)
 
 
 def _dated(dates: DateRange, candidates: list[int], chunks: dict[int, Chunk],

@@ -12,7 +12,6 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from api.deps import Service
 from api.schemas import AskRequest, AskResponse, SearchRequest, SearchResponse, event_stream_schema
-from rag.answer import interpretation
 from rag.streaming import AnswerEvent, event_data
 
 router = APIRouter(prefix="/api", tags=["search"])
@@ -45,8 +44,7 @@ def search(body: SearchRequest, svc: Service) -> SearchResponse:
     """Ranked passages for a query (hybrid, dense or lexical), filtered before the top-k cut."""
     t0 = time.perf_counter()
     found = svc.search(body.query, top_k=body.top_k, mode=body.mode, filters=body.filters)
-    return SearchResponse(query=body.query, mode=body.mode, query_terms=list(found.query.terms),
-                          interpreted=interpretation(found.query), results=found.hits, took_ms=_ms(t0))
+    return SearchResponse(**dict(found.results()), took_ms=_ms(t0))
 
 
 @router.post("/ask", response_model=AskResponse, responses=_STREAM_DOC)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Annotated
 
@@ -66,8 +65,7 @@ def search(
         fail(problem.message, EXIT_USAGE)
     found = load_service(model).search(query, top_k=top_k, mode=mode)  # type: ignore[arg-type]
     if as_json:
-        print(json.dumps({"query": query, "mode": mode, "results": [h.model_dump(mode="json") for h in found.hits]},
-                         ensure_ascii=False, indent=2))
+        print(found.results().model_dump_json(indent=2))
         return
     if not found.hits:
         out.print("no results")

@@ -43,7 +43,9 @@ def test_model_json_describes_the_active_model(rag, embedder):
 def test_search_json_and_text(rag):
     r = rag("search", "以旧换新补贴", "--top-k", "3", "--json")
     assert r.returncode == 0, r.stderr
-    results = json.loads(r.stdout)["results"]
+    found = json.loads(r.stdout)
+    assert set(found) == {"query", "mode", "query_terms", "interpreted", "results"}  # the API's shape, less took_ms
+    results = found["results"]
     assert len(results) == 3 and results[0]["aid"] == "2247552991_1"
     assert all(isinstance(h["chunk_id"], str) for h in results)  # as the API writes them
     text = rag("search", "以旧换新补贴", "-k", "2")
