@@ -98,6 +98,14 @@ def test_a_follow_up_finds_the_article_of_the_conversation(client, first, follow
     assert top_aid(conversation) == aid
 
 
+def test_the_readmes_conversation_is_answered_with_the_asked_period(client):
+    r = client.chat.completions.create(model="policy-rag", messages=[
+        {"role": "user", "content": "春节开车走高速免费吗？"}, {"role": "assistant", "content": "…"},
+        {"role": "user", "content": "什么时间段免费？"}])
+    assert r.model_extra["rag"]["carried"] == ["春节", "开车", "高速"] and not r.model_extra["rag"]["abstained"]
+    assert "2月15日00:00至2月23日24:00" in r.choices[0].message.content
+
+
 def test_content_given_as_parts_is_read(client):
     r = client.chat.completions.create(model="policy-rag", messages=[
         {"role": "user", "content": [{"type": "text", "text": QUESTION}]}])
