@@ -52,6 +52,9 @@ _INDEX_CODES = ((NoIndexError, "no_index"), (IncompatibleIndexError, "index_inco
 MAX_ERROR_ITEMS = 20
 _MAX_LOC_CHARS = 64
 _MAX_MSG_CHARS = 300
+# Every top-level code an error body may carry (the page has words for each, in both its languages).
+CODES = tuple(dict.fromkeys([*_STATUS_CODES.values(), *(code for _, code in _INDEX_CODES), "invalid_request",
+                             "host_not_allowed", "internal", "http_error"]))
 
 
 def _doc(description: str) -> dict[str, Any]:

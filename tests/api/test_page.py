@@ -660,3 +660,15 @@ def test_the_page_shows_the_date_read_and_an_english_questions_chinese_terms(pag
     wait_for_answer(page, turns=2)
     # A Chinese question without a date: nothing to explain.
     expect(page.locator(".turn").nth(1).locator("[data-testid=interpretation]")).to_have_count(0)
+
+
+def test_the_page_has_words_for_every_error_code_the_server_sends_in_both_languages():
+    from api.app import STATIC
+    from api.errors import CODES
+
+    i18n = STATIC.joinpath("js", "i18n.js").read_text(encoding="utf-8")
+    blocks = re.findall(r"\n    errors: \{\n(.*?)\n    \},", i18n, re.S)  # one per language
+    assert len(blocks) == 2
+    for block in blocks:
+        named = set(re.findall(r"^\s+(\w+): \[", block, re.M))
+        assert set(CODES) <= named, set(CODES) - named

@@ -311,7 +311,7 @@ async function loadAccounts() {
     if (accounts.includes(keep)) els.account.value = keep;
   } catch (err) {
     // Without stats the account filter only offers "all". An unusable index is worth saying at once.
-    if (err instanceof ApiError && ["no_index", "index_incompatible"].includes(err.code) && !hasError()) {
+    if (err instanceof ApiError && ["no_index", "index_incompatible", "index_damaged", "index_unavailable"].includes(err.code) && !hasError()) {
       showError(err);
     }
   }
