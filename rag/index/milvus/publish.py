@@ -97,6 +97,7 @@ class Lease:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.lost = False
+        self._renewed = time.monotonic()  # when the lease was last written as ours
 
     def take(self, *, wait: bool = True) -> None:
         """Take the lease, waiting for another writer to finish, or (``wait`` false) raise IngestRunningError
@@ -121,6 +122,7 @@ class Lease:
         self.client.upsert(layout.state_name(self.prefix), [{
             "pk": LEASE, "generation": 0, "version": 0, "manifest": "", "owner": self.owner,
             "heartbeat": time.time(), layout.PLACEHOLDER: [0.0] * layout.PLACEHOLDER_DIM}])
+        self._renewed = time.monotonic()
 
     def _beat(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS):
@@ -164,10 +166,16 @@ class Lease:
                 time.sleep(LEASE_RETRY_SECONDS)  # an error that comes at once must not become a busy loop
         if holder != self.owner:
             self.lost = True
-        self.check_not_lost()
+        self._raise_if_lost()
 
     def check_not_lost(self) -> None:
-        """Raise if the heartbeat has found the lease taken (no query: cheap enough before every write)."""
+        """Raise if the lease is known to be taken; asks Milvus only when no heartbeat has renewed it lately (a
+        writer that stalled may resume before its heartbeat wakes), so it is cheap enough before every write."""
+        self._raise_if_lost()
+        if time.monotonic() - self._renewed > HEARTBEAT_SECONDS:
+            self.check()
+
+    def _raise_if_lost(self) -> None:
         if self.lost:
             raise IndexUnavailableError(
                 f"this ingest lost its lease on {self.prefix}_* (another ingest took over after it stalled for "
