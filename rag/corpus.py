@@ -151,7 +151,7 @@ def _parse_record(raw: Any, file: str, index: int, unit: str) -> tuple[Article |
         day = date.fromisoformat(raw_day[:10]).isoformat()
     except ValueError:
         # Well formed but no day of the calendar (2026-02-30) is told apart, as the API's date_invalid is.
-        written = re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw_day[:10]) and (len(raw_day) == 10 or raw_day[10] in " T")
+        written = re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw_day[:10]) and raw_day[10:11] in ("", " ", "T")
         why = "is written YYYY-MM-DD but is no day of the calendar" if written else "is not YYYY-MM-DD"
         problems.append(problem(aid, FIELDS["date"], f"date {raw_day!r} {why}"))
     if problems:
@@ -195,8 +195,16 @@ def _parse_records(data_bytes: bytes, name: str, lines: bool | None) -> tuple[li
     if not lines and data.lstrip().startswith("{"):  # one article as one object, on one line or many
         try:
             single = json.loads(data)
-        except (json.JSONDecodeError, RecursionError, ValueError):
-            single = None  # JSON Lines, most likely: read line by line below
+        except json.JSONDecodeError as e:
+            first = data.lstrip().splitlines()[0]
+            try:
+                json.loads(first)  # JSON Lines: read line by line below
+            except (json.JSONDecodeError, RecursionError, ValueError):  # one object, broken: say where, once
+                return [], "record", [Problem(name, None, None, None,
+                                              f"malformed JSON at line {e.lineno} column {e.colno}: {e.msg}")]
+            single = None
+        except (RecursionError, ValueError):
+            single = None
         if isinstance(single, dict):
             return [(1, single)], "record", []
     if lines or (lines is None and not data.lstrip().startswith("[")):
@@ -251,11 +259,12 @@ def load_articles(paths: Iterable[Path | str]) -> LoadResult:
     seen: dict[str, tuple[Article, str, int]] = {}
     files = list(iter_files(Path(p) for p in paths))
     for path in files:
-        _collect(result, seen, str(path), *_read_records(path))
+        records, unit, problems = _read_records(path)
+        if not records and not problems:  # empty, or `[]`: a file with nothing to ingest is a mistake, as over HTTP
+            problems = [Problem(str(path), None, None, None, "no articles")]
+        _collect(result, seen, str(path), records, unit, problems)
     if not files:
         result.problems.append(Problem(", ".join(str(p) for p in paths), None, None, None, "no .json/.jsonl files"))
-    elif not result.articles and not result.problems:  # `[]`: nothing to ingest is a mistake, as over HTTP
-        result.problems.append(Problem(", ".join(str(p) for p in files), None, None, None, "no articles"))
     return result
 
 

@@ -191,7 +191,8 @@ def _relative(question: str, today: dt.date) -> DateRange | None:
 # Words that name a year relative to the present (an article's "今年" is the year it was published).
 _YEAR_WORDS = {"今年": 0, "本年": 0, "明年": 1, "去年": -1, "前年": -2, "this year": 0, "next year": 1,
                "last year": -1}
-_WRITTEN_YEAR = re.compile(r"(?<!\d)(20\d\d)(?:年|(?!\d))")
+# 2025年, or a bare 2025 in English; not 2000元, 2050万元 or 2080人次 (a unit follows), nor part of 12025 or 3.2025.
+_WRITTEN_YEAR = re.compile(r"(?<![0-9.])(20[0-9][0-9])(?:年|(?![0-9.%％\u4e00-\u9fff]))")
 
 
 def years_named(text: str, this_year: int) -> tuple[int, ...]:

@@ -28,7 +28,7 @@ from rag.tokenize import (
     tokenize,
     words,
 )
-from rag.translate import PinyinIndex, Relatedness, TermMatch, headwords, translate
+from rag.translate import FUNCTION, PinyinIndex, Relatedness, TermMatch, headwords, translate
 
 AnswerType = Literal["time", "duration", "quantity", "contact", "place", "body", "person", "procedure", "reason",
                      "yesno", "list", "other"]
@@ -317,7 +317,7 @@ def analyze(question: str, stats: QueryStats, today: dt.date, relatedness: Relat
         chinese = [c for m in matches for c in m.chinese]
         tokens = [t for term in chinese for t in tokenize(term)]
         # Latin words the articles also use (AI, 5G, App) count as they are.
-        latin = [w for w in tokenize(question) if not has_chinese(w) and len(w) >= 2]
+        latin = [w for w in tokenize(question) if not has_chinese(w) and len(w) >= 2 and w.lower() not in FUNCTION]
         latin = [w for w, df in zip(latin, stats.term_frequency(latin), strict=True) if df > 0]
         terms = tuple(dict.fromkeys(tokens + latin))
         # Each translated phrase counts once: its first (most used) alternative.

@@ -96,8 +96,8 @@ def retrieve(
         rankings = {"dense": list(dense), "lexical": list(lexical)}  # dicts keep rank order
         fused = reciprocal_rank_fusion(rankings, weights, k=config.rrf_k)
         if dated is not None:
-            # The dated candidates in their fused order: the boost lifts them over undated ones and never
-            # reorders them among themselves.
+            # The dated candidates, in _dated's order (the day's news, then what was published then, then what
+            # names the day), each group in fused order: the boost lifts them over undated ones.
             by_fusion = sorted([*dense, *lexical, *extra], key=lambda c: (-fused.get(c, 0.0), c))
             weights["date"] = config.date_weight
             rankings["date"] = _dated(dated, by_fusion, chunks, articles)

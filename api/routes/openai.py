@@ -84,9 +84,9 @@ class OpenAIRoute(APIRoute):
                 items = [error_item(err) for err in e.errors()]
                 first = items[0] if items else {}
                 if first.get("code") == "invalid_json":  # the whole body: pydantic's loc is a character offset
-                    return OpenAIError(400, describe(items[:3]), code="invalid_json").response()
+                    return OpenAIError(400, describe(items[:3], max(0, len(items) - 3)), code="invalid_json").response()
                 loc = [str(x) for x in first.get("loc", ()) if x != "body"]
-                return OpenAIError(400, describe(items[:3]), param=".".join(loc) or None,
+                return OpenAIError(400, describe(items[:3], max(0, len(items) - 3)), param=".".join(loc) or None,
                                    code=first.get("code")).response()
             except HTTPException as e:
                 reason = unparsable(e.__cause__) if e.status_code == 400 else None
@@ -237,7 +237,8 @@ def _chunks(events: Iterator[Any], resolved: ResolvedQuestion, english: bool, *,
             yield chunk(Delta(), finish=True, citations=citations, rag=_info(resolved, outcome))
 
 
-@router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+@router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+                  include_in_schema=False)
 def unknown(path: str, request: Request) -> None:
     """Anything else under /v1 (embeddings, completions, …) is not served here."""
     allowed = {"chat/completions": "POST", "models": "GET"}.get(path.strip("/"))

@@ -112,8 +112,9 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     absent = [t for t, _ in weights.missing(context)]
     missing = [t for t in absent if specific[t] >= NAMED_SPECIFICITY]
     present = [t for t in weights.terms if t not in absent]
-    # A question that names nothing to look for (hello, thanks) is answered by no passage, however close.
-    nothing_asked = not evidence.query.focus
+    # A question that names nothing to look for (hello, thanks) is answered by no passage, however close. Its
+    # search terms decide, not its focus terms: those leave out a Latin name (5G) or a one-character word (犬).
+    nothing_asked = not evidence.query.terms
     abstain = not chosen or answerable < threshold or nothing_asked
     # Abstaining, the service says "the articles do not answer": its confidence is the probability of that, not
     # of an answer it does not give (an abstention at 0.68 read as "probably answered" was a contradiction).
@@ -156,7 +157,8 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
     for c in pool:
         if len(chosen) >= most or length + len(c.text) > budget:
             break
-        if c.heading or _opens_list(c) or any(_repeats(evidence, c, o) for o in chosen):
+        # Items of the list being quoted are its parts; a further sentence that opens a list of its own is not.
+        if c.heading or (not items and _opens_list(c)) or any(_repeats(evidence, c, o) for o in chosen):
             continue
         chosen.append(c)
         length += len(c.text)
@@ -185,14 +187,9 @@ def _in_context(evidence: Evidence, p: np.ndarray, order: list[int]) -> Candidat
 
 
 def _context(evidence: Evidence, sentence: Candidate) -> list[Candidate]:
-    """The sentences of ``sentence``'s article just before it, back to its heading or the question it answers
-    (问：…？), at most ``CONTEXT_SENTENCES``."""
-    aid, start, _ = _place(evidence, sentence)
-    before: dict[int, Candidate] = {}
-    for c in evidence.candidates:
-        where, at, _ = _place(evidence, c)
-        if where == aid and at < start:
-            before.setdefault(at, c)  # overlapping passages hold the same sentence twice
+    """The sentences of ``sentence``'s passage just before it, back to its heading or the question it answers
+    (问：…？), at most ``CONTEXT_SENTENCES`` (not another passage's: what stands before it there may be far off)."""
+    before = {c.start: c for c in evidence.candidates if c.n == sentence.n and c.start < sentence.start}
     out: list[Candidate] = []
     for at in sorted(before, reverse=True)[:CONTEXT_SENTENCES]:
         out.insert(0, before[at])

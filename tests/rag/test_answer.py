@@ -67,6 +67,11 @@ def test_a_question_that_names_nothing_is_told_so_not_answered_from_the_closest_
     assert not any(c.highlights for c in a.citations)
 
 
+@pytest.mark.parametrize("question", ["What about 5G?", "How do I get a dog licence?"])
+def test_a_latin_name_or_a_one_character_word_is_something_to_look_for(service, question):
+    assert not service.ask(question).answer.startswith("The question names nothing")
+
+
 def test_a_traditional_question_gets_its_abstention_in_traditional_characters(service):
     a = service.ask("地鐵8號線的票價是多少？")
     assert a.abstained and a.answer.startswith("現有文章沒有回答這個問題") and "票價" in a.missing

@@ -147,15 +147,32 @@ def test_a_json_file_may_hold_an_array_one_object_or_json_lines_as_a_request_bod
     assert [p.message for p in parse_export(pretty.read_bytes(), "body").problems] == []
 
 
-def test_a_file_with_no_articles_is_a_problem_not_an_empty_ingest(tmp_path):
+def test_a_file_with_no_articles_is_a_problem_not_an_empty_ingest_even_among_good_files(tmp_path):
     empty = write(tmp_path, [])
     assert [p.message for p in load_articles([empty]).problems] == ["no articles"]
+    blank = tmp_path / "blank.json"
+    blank.write_text("  \n", encoding="utf-8")
+    good = {"文章标识符aid": "g_1", "标题title": "t", "链接url": "u", "时间time": "2026-02-01", "公众号名称": "a",
+            "finalContent": "正文。"}
+    write(tmp_path, [good], "good.json")
+    result = load_articles([tmp_path])
+    assert [(p.file.rsplit("/", 1)[-1], p.message) for p in result.problems] == [("a.json", "no articles"),
+                                                                               ("blank.json", "no articles")]
+
+
+def test_one_broken_object_is_one_problem_where_it_breaks(tmp_path):
+    broken = tmp_path / "one.json"
+    broken.write_text('{\n  "文章标识符aid": "b_1",\n  "标题title": "t"\n  "链接url": "u"\n}', encoding="utf-8")
+    assert [p.message for p in load_articles([broken]).problems] == [
+        "malformed JSON at line 4 column 3: Expecting ',' delimiter"]
 
 
 def test_a_well_written_date_that_is_no_day_is_told_apart_from_a_badly_written_one(tmp_path):
     record = {"文章标识符aid": "d_1", "标题title": "t", "链接url": "u", "时间time": "2026-02-30", "公众号名称": "a",
               "finalContent": "正文。"}
     slashed = {**record, "文章标识符aid": "d_2", "时间time": "2026/02/01"}
-    problems = load_articles([write(tmp_path, [record, slashed])]).problems
+    wide = {**record, "文章标识符aid": "d_3", "时间time": "２０２６-02-03"}  # full-width digits: not YYYY-MM-DD
+    problems = load_articles([write(tmp_path, [record, slashed, wide])]).problems
     assert [p.message for p in problems] == ["date '2026-02-30' is written YYYY-MM-DD but is no day of the calendar",
-                                             "date '2026/02/01' is not YYYY-MM-DD"]
+                                             "date '2026/02/01' is not YYYY-MM-DD",
+                                             "date '２０２６-02-03' is not YYYY-MM-DD"]

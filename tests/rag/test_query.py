@@ -149,6 +149,7 @@ def test_a_festival_past_the_tables_last_year_is_the_latest_one_not_the_oldest()
 @pytest.mark.parametrize(("text", "years"), [
     ("2025年天津GDP增长多少？", (2025,)), ("What was GDP growth in 2025?", (2025,)), ("去年和今年", (2025, 2026)),
     ("last year's target", (2025,)), ("“十四五”以来年均增长4.4%", ()), ("编号12025年", ()), ("增长4.5%", ()),
+    ("补贴2000元", ()), ("消费券2050万元", ()), ("接待2080人次", ()), ("In 2025, GDP grew", (2025,)),
 ])
 def test_the_years_a_text_names_written_out_or_relative_to_its_present(text, years):
     assert years_named(text, 2026) == years

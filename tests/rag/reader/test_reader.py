@@ -224,3 +224,10 @@ def test_a_sentence_about_another_year_than_the_one_asked_is_told_apart():
     assert _years(asked, "今年预期目标是增长4.5%左右。", published) == (0.0, 1.0)
     assert _years(asked, "“十四五”以来GDP年均增长4.4%。", published) == (0.0, 0.0)  # names no year
     assert _years(query(("GDP",)), "今年预期目标是增长4.5%左右。", published) == (0.0, 0.0)  # asks none
+
+
+def test_the_items_of_a_list_being_quoted_are_kept_though_one_of_them_opens_a_sublist():
+    cands = consecutive("补贴分为三类：", "一是家电补贴。", "二是手机补贴，具体如下：", "单价不超过6000元的手机。",
+                        "三是汽车补贴。")
+    chosen = choose_sentences(evidence(cands), np.array([0.9, 0.1, 0.1, 0.1, 0.1]))
+    assert [c.text for c in chosen] == [c.text for c in cands]
