@@ -141,18 +141,25 @@ def is_english(text: str) -> bool:
     return letters > 2 * cjk
 
 
+# Question words that ask without saying for what kind of answer.
+_ZH_ASKING = re.compile(r"有什么|什么|怎样|如何")
+_EN_ASKING = re.compile(r"\bwhat\b|\bhow\b", re.I)
+
+
 def answer_type(question: str, english: bool) -> AnswerType:
     """What kind of answer the question expects."""
     return _asked(question, english)[0]
 
 
 def _asked(question: str, english: bool) -> tuple[AnswerType, int]:
-    """The answer type and where in the question it is asked (the end when no cue says)."""
+    """The answer type and where in the question it is asked: at its cue; with none, at a question word that names
+    no type (有什么消息, what news), else at the end before the question mark (the last clause holds the detail)."""
     for kind, pattern in _EN_TYPES if english else _ZH_TYPES:
         m = pattern.search(question)
         if m:
             return kind, m.start()
-    return "other", len(question)
+    m = (_EN_ASKING if english else _ZH_ASKING).search(question)
+    return "other", m.start() if m else len(question.rstrip("？?。.！! "))
 
 
 _CLAUSE = re.compile(r"[，,。？?！!；;：:]")
