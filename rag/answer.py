@@ -94,7 +94,7 @@ def compose(query: Query, hits: list[Hit], reading: Reading, *, llm: LLMClient |
             return Answer(answer=text, abstained=False, generator="llm", **base)
         except LLMError as e:
             log.warning("LLM answer failed, falling back to extractive: %s", e)
-            notice = fallback_notice(e)
+            notice = _in_script(query, fallback_notice(e, english))
     by_n = {c.n: c for c in citations}
     for s in reading.chosen:  # every quoted sentence is marked in its citation, so the page need not search
         by_n[s.n].highlights.append((s.start, s.end))

@@ -26,9 +26,12 @@ class LLMError(RuntimeError):
     """The endpoint failed, timed out or answered something unusable."""
 
 
-def fallback_notice(error: LLMError) -> str:
-    """What an answer says when the language model failed and the extractive answer stands in for it."""
-    return f"The language model could not answer ({error}); this is the extractive answer."
+def fallback_notice(error: LLMError, english: bool) -> str:
+    """What an answer says when the language model failed and the extractive answer stands in for it, in the
+    question's language (Simplified; the caller writes it in the question's script)."""
+    if english:
+        return f"The language model could not answer ({error}); this is the extractive answer."
+    return f"语言模型未能作答（{error}），以下是从文章中摘录的答案。"
 
 
 class _MarkerFilter:

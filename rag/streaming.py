@@ -25,6 +25,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.llm import LLMClient, LLMError, fallback_notice
+from rag.query import is_english, simplified, traditional
 from rag.records import Answer, Citation
 
 
@@ -107,7 +108,7 @@ def answer_events(read: Answer, llm: LLMClient | None, *, started: float) -> Ite
             said.append(piece)
             yield DeltaEvent(text=piece)
     except LLMError as e:
-        notice = fallback_notice(e)
+        notice = _notice(read.question, e)
         if said:
             yield ResetEvent(notice=notice)
         yield CitationsEvent(citations=read.citations)
@@ -120,3 +121,11 @@ def answer_events(read: Answer, llm: LLMClient | None, *, started: float) -> Ite
 def event_data(event: AnswerEvent) -> str:
     """The JSON payload of an event (its ``event`` name travels separately, as the SSE event type)."""
     return event.model_dump_json(exclude={"event"})
+
+
+def _notice(question: str, error: LLMError) -> str:
+    """The fallback notice in the question's language and script (the streamed answer has no Query to ask)."""
+    if is_english(question):
+        return fallback_notice(error, english=True)
+    notice = fallback_notice(error, english=False)
+    return traditional(notice) if simplified(question) != question else notice

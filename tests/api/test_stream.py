@@ -93,5 +93,5 @@ def test_a_streamed_llm_answer_and_its_fallback_over_http(start_server, llm_sett
     assert "reset" in names and names.count("citations") == 2
     after = events[names.index("reset") + 1 :]
     done = events[-1][1]
-    assert done["generator"] == "extractive" and "extractive" in done["notice"]
+    assert done["generator"] == "extractive" and "摘录" in done["notice"]
     assert "".join(d["text"] for e, d in after if e == "delta") == done["answer"]
