@@ -47,7 +47,7 @@ def _english_names(query: Query, terms: list[str]) -> list[str]:
 def abstention(query: Query, reading: Reading) -> str:
     """Why there is no answer, in the question's language, naming what the articles lack when it can."""
     missing, present = reading.missing[:NAMED_TERMS], reading.present[:NAMED_TERMS]
-    if not query.terms:  # nothing to search for (rag.reader abstains on it)
+    if query.names_nothing:
         return f"{NOTHING_ASKED_TEXT_EN} {CLOSEST_TEXT_EN}" if query.language == "en" else \
             _in_script(query, f"{NOTHING_ASKED_TEXT}{CLOSEST_TEXT}")
     if query.language == "en":

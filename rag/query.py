@@ -106,6 +106,11 @@ class Query:
     notes: dict[str, str] = field(default_factory=dict)
     years: tuple[int, ...] = ()  # the years the question asks about (2025年, 去年 → 2025)
 
+    @property
+    def names_nothing(self) -> bool:
+        """True when the question has no term to search for (hello, thanks): no passage can answer it."""
+        return not self.terms
+
     def interpreted(self) -> Interpretation | None:
         """The date the question names, as responses report it."""
         d = self.dates

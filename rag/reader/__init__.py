@@ -114,7 +114,7 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     present = [t for t in weights.terms if t not in absent]
     # A question that names nothing to look for (hello, thanks) is answered by no passage, however close. Its
     # search terms decide, not its focus terms: those leave out a Latin name (5G) or a one-character word (犬).
-    nothing_asked = not evidence.query.terms
+    nothing_asked = evidence.query.names_nothing
     abstain = not chosen or answerable < threshold or nothing_asked
     # Abstaining, the service says "the articles do not answer": its confidence is the probability of that, not
     # of an answer it does not give (an abstention at 0.68 read as "probably answered" was a contradiction).
