@@ -60,6 +60,11 @@ def abstention(query: Query, reading: Reading) -> str:
     return _in_script(query, f"{ABSTAIN_TEXT}{why}{CLOSEST_TEXT}")
 
 
+def fallback_text(query: Query, error: LLMError) -> str:
+    """The notice of an answer the language model failed to write, in the question's language and script."""
+    return _in_script(query, fallback_notice(error, query.language == "en"))
+
+
 def _in_script(query: Query, text: str) -> str:
     """What the service writes itself follows the question's script; quoted passages stay as published."""
     return traditional(text) if query.traditional else text
@@ -94,7 +99,7 @@ def compose(query: Query, hits: list[Hit], reading: Reading, *, llm: LLMClient |
             return Answer(answer=text, abstained=False, generator="llm", **base)
         except LLMError as e:
             log.warning("LLM answer failed, falling back to extractive: %s", e)
-            notice = _in_script(query, fallback_notice(e, english))
+            notice = fallback_text(query, e)
     by_n = {c.n: c for c in citations}
     for s in reading.chosen:  # every quoted sentence is marked in its citation, so the page need not search
         by_n[s.n].highlights.append((s.start, s.end))

@@ -147,7 +147,7 @@ class RagService:
     def ask(self, question: str, *, top_k: int = DEFAULT_TOP_K, filters: Filters | None = None,
             mode: Mode = "hybrid") -> Answer:
         """A short cited answer (or an abstention that says what is missing) for ``question``."""
-        return self._read(question, top_k=top_k, filters=filters, mode=mode, llm=self.llm)
+        return self._read(question, top_k=top_k, filters=filters, mode=mode, llm=self.llm)[1]
 
     def ask_events(self, question: str, *, top_k: int = DEFAULT_TOP_K, filters: Filters | None = None,
                    mode: Mode = "hybrid") -> Iterator[AnswerEvent]:
@@ -157,16 +157,17 @@ class RagService:
         and a server can still answer with an ordinary error instead of a broken stream.
         """
         started = time.perf_counter()
-        extractive = self._read(question, top_k=top_k, filters=filters, mode=mode, llm=None)
-        return answer_events(extractive, self.llm, started=started)
+        query, extractive = self._read(question, top_k=top_k, filters=filters, mode=mode, llm=None)
+        return answer_events(extractive, query, self.llm, started=started)
 
     def _read(self, question: str, *, top_k: int, filters: Filters | None, mode: Mode,
-              llm: LLMClient | None) -> Answer:
+              llm: LLMClient | None) -> tuple[Query, Answer]:
+        """The analysed question and its answer."""
         with self._lease() as loaded:
             evidence = self._evidence(question, loaded, top_k=top_k, filters=filters, mode=mode)
             reading = read(evidence, abstain_below=self.settings.answer.abstain_threshold)
-            return compose(evidence.query, evidence.hits, reading, llm=llm,
-                           filtered=filters is not None and not filters.is_empty())
+            return evidence.query, compose(evidence.query, evidence.hits, reading, llm=llm,
+                                           filtered=filters is not None and not filters.is_empty())
 
     def evidence(self, question: str, *, top_k: int = DEFAULT_TOP_K, filters: Filters | None = None,
                  mode: Mode = "hybrid") -> Evidence:

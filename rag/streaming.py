@@ -24,8 +24,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rag.llm import LLMClient, LLMError, fallback_notice
-from rag.query import is_english, simplified, traditional
+from rag.answer import fallback_text
+from rag.llm import LLMClient, LLMError
+from rag.query import Query
 from rag.records import Answer, Citation
 
 
@@ -88,8 +89,8 @@ def _extractive(read: Answer, started: float) -> Iterator[AnswerEvent]:
     yield DoneEvent.of(read, started)
 
 
-def answer_events(read: Answer, llm: LLMClient | None, *, started: float) -> Iterator[AnswerEvent]:
-    """The events of one answer, given the reader's extractive answer ``read`` (citations, abstention).
+def answer_events(read: Answer, query: Query, llm: LLMClient | None, *, started: float) -> Iterator[AnswerEvent]:
+    """The events of one answer to ``query``, given the reader's extractive answer ``read`` (citations, abstention).
 
     Without a language model, or when the reader abstained, the extractive answer is sent as it is. With one,
     the citations go out first (without the extractive answer's highlights, as for a non-streamed model answer),
@@ -108,7 +109,7 @@ def answer_events(read: Answer, llm: LLMClient | None, *, started: float) -> Ite
             said.append(piece)
             yield DeltaEvent(text=piece)
     except LLMError as e:
-        notice = _notice(read.question, e)
+        notice = fallback_text(query, e)
         if said:
             yield ResetEvent(notice=notice)
         yield CitationsEvent(citations=read.citations)
@@ -122,10 +123,3 @@ def event_data(event: AnswerEvent) -> str:
     """The JSON payload of an event (its ``event`` name travels separately, as the SSE event type)."""
     return event.model_dump_json(exclude={"event"})
 
-
-def _notice(question: str, error: LLMError) -> str:
-    """The fallback notice in the question's language and script (the streamed answer has no Query to ask)."""
-    if is_english(question):
-        return fallback_notice(error, english=True)
-    notice = fallback_notice(error, english=False)
-    return traditional(notice) if simplified(question) != question else notice
