@@ -13,7 +13,7 @@ from pydantic import SecretStr
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_for, error_response
+from api.errors import error_for, error_response, status_code_name
 from rag.settings import HttpSettings
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -120,7 +120,7 @@ class BearerGuard:
                                self.secrets)
             if refused is not None:
                 status, detail = refused
-                response = error_response(status, "unauthorized" if status == 401 else "forbidden", detail,
+                response = error_response(status, status_code_name(status), detail,
                                           headers={"WWW-Authenticate": "Bearer"})
                 await response(scope, receive, send)
                 return

@@ -83,11 +83,11 @@ class OpenAIRoute(APIRoute):
                 # Worded and coded as the JSON API words and codes them (api.errors.error_item).
                 items = [error_item(err) for err in e.errors()]
                 first = items[0] if items else {}
+                said = describe(items[:3], max(0, len(items) - 3))
                 if first.get("code") == "invalid_json":  # the whole body: pydantic's loc is a character offset
-                    return OpenAIError(400, describe(items[:3], max(0, len(items) - 3)), code="invalid_json").response()
+                    return OpenAIError(400, said, code="invalid_json").response()
                 loc = [str(x) for x in first.get("loc", ()) if x != "body"]
-                return OpenAIError(400, describe(items[:3], max(0, len(items) - 3)), param=".".join(loc) or None,
-                                   code=first.get("code")).response()
+                return OpenAIError(400, said, param=".".join(loc) or None, code=first.get("code")).response()
             except HTTPException as e:
                 reason = unparsable(e.__cause__) if e.status_code == 400 else None
                 if reason is not None:
