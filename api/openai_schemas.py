@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas import MAX_QUERY_CHARS
-from rag.records import DEFAULT_TOP_K, MAX_TOP_K, Citation, Filters
+from rag.records import DEFAULT_TOP_K, MAX_TOP_K, AnswerOutcome, Citation, Filters
 
 MODEL_ID = "policy-rag"
 
@@ -78,15 +78,10 @@ class ResolvedQuestion(BaseModel):
     carried: list[str] = Field(description="Focus terms carried over from earlier user messages")
 
 
-class RagInfo(ResolvedQuestion):
-    """The answer's outcome, beside the OpenAI fields: the same names as ``POST /api/ask`` uses."""
+class RagInfo(ResolvedQuestion, AnswerOutcome):
+    """How the conversation was read and what the answer decided, beside the OpenAI fields: the same names as
+    ``POST /api/ask`` uses."""
 
-    model_config = ConfigDict(extra="allow")  # fields the reader adds to Answer pass through
-
-    abstained: bool
-    confidence: float
-    generator: Literal["extractive", "llm"]
-    notice: str | None = None
     took_ms: float
 
 

@@ -10,9 +10,8 @@ from typing import Any
 
 import httpx
 
-from rag.records import Citation
+from rag.records import CITATION_MARKER, Citation
 
-_MARKER = re.compile(r"\[(\d+)\]")
 # The tail of a streamed piece that may still become a marker once the next piece arrives ("…共66项[", "[1").
 _OPEN_MARKER = re.compile(r"\[\d{0,3}$")
 SYSTEM_PROMPT = (
@@ -46,7 +45,7 @@ class _MarkerFilter:
         self.pending = ""
 
     def _clean(self, text: str) -> str:
-        return _MARKER.sub(lambda m: m.group(0) if int(m.group(1)) in self.valid else "", text)
+        return CITATION_MARKER.sub(lambda m: m.group(0) if int(m.group(1)) in self.valid else "", text)
 
     def feed(self, piece: str) -> str:
         text = self.pending + piece

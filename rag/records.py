@@ -8,6 +8,7 @@ field names. The one invariant every record with a span keeps: ``article.text[st
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
@@ -117,6 +118,15 @@ class Hit(Passage):
     scores: Scores = Field(default_factory=Scores)
 
 
+# How an answer's text cites ``citations[n-1]``: [n].
+CITATION_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def cited_numbers(text: str) -> set[int]:
+    """The citation numbers ``text`` marks ([1] … [2] → {1, 2})."""
+    return {int(n) for n in CITATION_MARKER.findall(text)}
+
+
 class Citation(Passage):
     """A passage an answer cites as ``[n]``."""
 
@@ -150,8 +160,10 @@ class SearchResults(BaseModel):
     results: list[Hit]
 
 
-class Answer(BaseModel):
-    """A short answer with its citations, or an abstention that still lists the closest passages."""
+class AnswerOutcome(BaseModel):
+    """An answer without the passages it cites: the question, the text and what the reader decided. One
+    definition for the answer record, the stream's ``done`` event and the ``rag`` field of
+    ``/v1/chat/completions``."""
 
     question: str
     answer: str = Field(description="The answer text; [n] refers to citations[n-1]")
@@ -167,6 +179,11 @@ class Answer(BaseModel):
     query_terms: list[str] = Field(default_factory=list, description="The terms searched for (Chinese; "
                                                                      "translated for English questions)")
     interpreted: Interpretation | None = Field(default=None, description="The date the question names")
+
+
+class Answer(AnswerOutcome):
+    """A short answer with its citations, or an abstention that still lists the closest passages."""
+
     citations: list[Citation]
 
 

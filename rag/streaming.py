@@ -22,12 +22,12 @@ import time
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from rag.answer import fallback_text
 from rag.llm import LLMClient, LLMError
 from rag.query import Query
-from rag.records import Answer, Citation
+from rag.records import Answer, AnswerOutcome, Citation
 
 
 class CitationsEvent(BaseModel):
@@ -51,18 +51,11 @@ class ResetEvent(BaseModel):
     notice: str
 
 
-class DoneEvent(BaseModel):
-    """The outcome: the Answer record's fields except ``citations`` (new reader fields pass through), and time."""
-
-    model_config = ConfigDict(extra="allow")
+class DoneEvent(AnswerOutcome):
+    """The outcome: the Answer record's fields except ``citations`` (``answer`` is the whole text, the deltas since
+    the last reset joined), and the time taken."""
 
     event: Literal["done"] = "done"
-    question: str
-    answer: str = Field(description="The whole answer text (the deltas since the last reset, joined)")
-    abstained: bool
-    confidence: float
-    generator: Literal["extractive", "llm"]
-    notice: str | None = None
     took_ms: float
 
     @classmethod

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import re
 import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
@@ -45,13 +44,12 @@ from api.schemas import event_stream_schema
 from rag.conversation import resolve
 from rag.index import IndexUnavailableError
 from rag.query import is_english
-from rag.records import Answer, Citation
+from rag.records import Answer, AnswerOutcome, Citation, cited_numbers
 from rag.streaming import CitationsEvent, DeltaEvent, DoneEvent, ResetEvent
 from rag.tokenize import text_problem
 
 log = logging.getLogger(__name__)
 STARTED = int(time.time())
-_MARKER = re.compile(r"\[(\d+)\]")
 
 
 class OpenAIError(Exception):
@@ -150,7 +148,7 @@ def read_conversation(body: ChatCompletionRequest) -> ResolvedQuestion:
 
 def sources_text(answer_text: str, abstained: bool, citations: list[Citation], english: bool) -> str:
     """The numbered sources as readable lines: the ones the answer cites, or all of them after an abstention."""
-    cited = {int(n) for n in _MARKER.findall(answer_text)}
+    cited = cited_numbers(answer_text)
     shown = [c for c in citations if c.n in cited] or citations
     if not shown:
         return ""
@@ -165,9 +163,9 @@ def _notice_text(notice: str | None) -> str:
     return f"\n\n({notice})" if notice else ""
 
 
-def _info(resolved: ResolvedQuestion, outcome: dict[str, Any]) -> RagInfo:
-    fields = {k: v for k, v in outcome.items() if k not in {"question", "answer", "citations", "event"}}
-    return RagInfo(**resolved.model_dump(), **fields)
+def _info(resolved: ResolvedQuestion, outcome: AnswerOutcome, took_ms: float) -> RagInfo:
+    return RagInfo(**outcome.model_dump(include=set(AnswerOutcome.model_fields)) | resolved.model_dump(),
+                   took_ms=took_ms)
 
 
 @router.post("/chat/completions", response_model=ChatCompletion,
@@ -189,10 +187,10 @@ def chat_completions(body: ChatCompletionRequest, svc: Service) -> Any:
     answer: Answer = svc.ask(resolved.question, top_k=body.top_k, filters=body.filters)
     content = (answer.answer + _notice_text(answer.notice)
                + sources_text(answer.answer, answer.abstained, answer.citations, english))
-    outcome = answer.model_dump() | {"took_ms": round((time.perf_counter() - t0) * 1000, 2)}
+    took_ms = round((time.perf_counter() - t0) * 1000, 2)
     return ChatCompletion(id=ident, created=created, model=body.model,
                           choices=[Choice(message=AssistantMessage(content=content))],
-                          citations=answer.citations, rag=_info(resolved, outcome))
+                          citations=answer.citations, rag=_info(resolved, answer, took_ms))
 
 
 def _sse(first: ChatCompletionChunk, rest: Iterator[ChatCompletionChunk]) -> Iterator[ServerSentEvent]:
@@ -229,12 +227,11 @@ def _chunks(events: Iterator[Any], resolved: ResolvedQuestion, english: bool, *,
             reset = True  # the notice is said here, once
             yield chunk(Delta(content=_notice_text(e.notice) + "\n\n"))
         elif isinstance(e, DoneEvent):
-            outcome = e.model_dump()
             tail = "" if reset else _notice_text(e.notice)
             tail += sources_text(e.answer, e.abstained, citations, english)
             if tail:
                 yield chunk(Delta(content=tail))
-            yield chunk(Delta(), finish=True, citations=citations, rag=_info(resolved, outcome))
+            yield chunk(Delta(), finish=True, citations=citations, rag=_info(resolved, e, e.took_ms))
 
 
 @router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
