@@ -81,10 +81,11 @@ class OnnxBackend:
 
     name: str = "onnx"
 
-    def __init__(self, path: Path, threads: int, precision: str = "fp32", *, batch_tokens: int = 0) -> None:
+    def __init__(self, path: Path, threads: int, precision: str, *, batch_tokens: int) -> None:
         """Open ``path``'s ``precision`` graph and ``path/tokenizer.json``; ``threads`` 0 = physical cores.
 
-        ``batch_tokens`` (0 = no limit) caps a batch's padded size, batch x longest text.
+        ``batch_tokens`` (0 = no limit) caps a batch's padded size, batch x longest text. The values come from
+        ``EmbeddingSettings``, which holds their defaults.
         """
         import onnxruntime as ort
         from tokenizers import Tokenizer

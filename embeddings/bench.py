@@ -89,12 +89,6 @@ def corpus_passages(corpus: Path, n: int, length: int = 300, seed: int = 0) -> l
     return out
 
 
-def percentile(values: list[float], q: float) -> float:
-    """The ``q`` quantile (0..1) of ``values``, nearest rank."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 def time_queries(emb: Embedder, queries: list[str], warmup: int = 5) -> list[float]:
     """Milliseconds to embed each query on its own."""
     for q in queries[:warmup]:
@@ -227,7 +221,8 @@ def main(argv: list[str] | None = None) -> None:
         from sentence_transformers import SentenceTransformer
 
         st = SentenceTransformer(first.path, device=config.device, local_files_only=True)
-        runs.append(("torch", Embedder(first.name, first.path, TorchBackend(st), first.prompts, batch_size=16)))
+        runs.append(("torch", Embedder(first.name, first.path, TorchBackend(st), first.prompts,
+                                      batch_size=config.batch_size)))
     print(
         f"batch size {config.batch_size}, batch tokens {config.batch_tokens or 'unlimited'}; {len(QUERIES)} queries "
         f"and {len(passages)} x {args.length}-character passages per round, {args.repeats} rounds"
@@ -265,7 +260,7 @@ def main(argv: list[str] | None = None) -> None:
         cos_txt = f"{cos.mean():>9.5f} {cos.min():>8.5f} {np.percentile(cos, 1):>8.5f}" if cos is not None else ""
         spread = f"({min(rates):.1f}-{max(rates):.1f})"
         print(
-            f"{label:<10} {statistics.median(ms):>12.2f} {percentile(ms, 0.95):>8.2f} "
+            f"{label:<10} {statistics.median(ms):>12.2f} {np.percentile(ms, 95):>8.2f} "
             f"{statistics.median(rates):>11.1f} {spread:>13} {statistics.median(per_cpu[label]):>10.1f} {cos_txt}"
         )
     print(

@@ -30,9 +30,10 @@ class Embedder:
     """
 
     def __init__(
-        self, name: str, path: str, backend: EmbeddingBackend, prompts: dict[str, str], *, batch_size: int = 16
+        self, name: str, path: str, backend: EmbeddingBackend, prompts: dict[str, str], *, batch_size: int
     ) -> None:
-        """Wrap ``backend`` (an inference engine) for model ``name`` loaded from ``path``."""
+        """Wrap ``backend`` (an inference engine) for model ``name`` loaded from ``path``; ``batch_size`` is
+        ``EmbeddingSettings.batch_size`` (no default here: the settings hold it)."""
         self.name = name
         self.path = path
         self._engine = backend

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
 
 def unique(seq: Sequence[str]) -> list[str]:
     """Items in first-seen order without repeats (passages → ranked articles)."""
@@ -53,13 +55,8 @@ def contains_answer(text: str, answers: Sequence[str]) -> bool:
 
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q``-th percentile (0..100) by linear interpolation; 0 for no values."""
-    if not values:
-        return 0.0
-    xs = sorted(values)
-    pos = (len(xs) - 1) * q / 100
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+    """The ``q``-th percentile (0..100) by linear interpolation (numpy's); 0 for no values."""
+    return float(np.percentile(values, q)) if len(values) else 0.0
 
 
 def calibration_bins(confidence: Sequence[float], correct: Sequence[bool], bins: int = 10) -> list[dict[str, float]]:

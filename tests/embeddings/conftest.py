@@ -63,7 +63,8 @@ def e5_st_model(e5_converted_dir: Path):
 @pytest.fixture(scope="package")
 def torch_embedder(e5_embedder: Embedder, e5_st_model) -> Embedder:
     """The default model's Embedder on the sentence-transformers (torch) backend."""
-    return Embedder(e5_embedder.name, e5_embedder.path, TorchBackend(e5_st_model), e5_embedder.prompts)
+    return Embedder(e5_embedder.name, e5_embedder.path, TorchBackend(e5_st_model), e5_embedder.prompts,
+                    batch_size=e5_embedder.batch_size)
 
 
 @pytest.fixture(scope="package")
