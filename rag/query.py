@@ -65,6 +65,9 @@ _ZH_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
     ("yesno", re.compile(r"能不能|可不可以|是不是|会不会|有没有|能否|是否|可否|要不要|需不需要|用不用|算不算|行不行|"
                          r"(?<!什)[吗么][？?！!。]*$")),
 ]
+# An auxiliary that opens a sentence (Does…, Can…): a yes/no question, also after a sentence of background.
+_EN_AUXILIARY_FIRST = (r"(?:^|[.!?;]\s+)\W*(?:is|are|was|were|can|could|do|does|did|will|would|should|must|has|"
+                       r"have|may)\b")
 _EN_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
     ("reason", re.compile(r"^\W*why\b|\bwhat is the reason\b", re.I)),
     ("duration", re.compile(r"\bhow long\b|\bfor how many (?:days|months|years)\b", re.I)),
@@ -77,15 +80,21 @@ _EN_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
     ("body", re.compile(r"\bwhich (?:department|agency|bureau|company|companies|organi[sz]ation|body|bodies|hospital|"
                         r"school|bank|banks|university|enterprise|firm|institution|office|authority|restaurant)\b",
                         re.I)),
-    ("person", re.compile(r"^\W*who\b|\bwhom\b|\bwhose\b|\bwho\b", re.I)),
+    ("person", re.compile(r"^\W*who\b|\bwhom\b|\bwhose\b|\bwho\b|\bwhich (?:minister|official|leader|mayor|"
+                          r"governor|secretary|expert|scientist|professor|academician|chairman|director|head|"
+                          r"person|people)\b", re.I)),
     ("quantity", re.compile(r"\bhow (?:many|much|big|large|high|far|fast|deep|precise|old)\b|\bwhat (?:percentage|"
                             r"share|proportion|rate|level|amount|number)\b|\bby how much\b", re.I)),
     ("procedure", re.compile(r"\bhow (?:do|can|should|could|would) (?:i|we|you|one|people)\b|\bhow to\b|"
                              r"\bwhat (?:documents|materials|papers)\b|\bwhat do i need\b|\bsteps\b", re.I)),
-    ("yesno", re.compile(r"^\W*(?:is|are|was|were|can|could|do|does|did|will|would|should|must|has|have|may)\b",
-                         re.I)),
+    ("yesno", re.compile(_EN_AUXILIARY_FIRST, re.I)),
     ("list", re.compile(r"^\W*(?:which|what are|what kinds?|what types?|list)\b|\bwhich\b", re.I)),
 ]
+# The words that open an English question: an auxiliary first (Does…, Can…) or a question word.
+_EN_QUESTION_WORD = re.compile(_EN_AUXILIARY_FIRST + r"|\b(?:what|which|how|why|who|whom|whose|when|where)\b", re.I)
+# A bare when/where/who/which asks only as the question's first question word; after another it opens a clause
+# (Does that loan count when I apply…? What do I need when applying…? the people who…).
+_EN_CLAUSE_WORDS = {"when", "where", "who", "whom", "whose", "which"}
 
 
 @dataclass(frozen=True)
@@ -159,9 +168,11 @@ def answer_type(question: str, english: bool) -> AnswerType:
 def _asked(question: str, english: bool) -> tuple[AnswerType, int]:
     """The answer type and where in the question it is asked: at its cue; with none, at a question word that names
     no type (有什么消息, what news), else at the end before the question mark (the last clause holds the detail)."""
+    first = _EN_QUESTION_WORD.search(question) if english else None
     for kind, pattern in _EN_TYPES if english else _ZH_TYPES:
-        m = pattern.search(question)
-        if m:
+        for m in pattern.finditer(question):
+            if first is not None and m.group().strip().lower() in _EN_CLAUSE_WORDS and m.start() > first.start():
+                continue
             return kind, m.start()
     m = (_EN_ASKING if english else _ZH_ASKING).search(question)
     return "other", m.start() if m else len(question.rstrip("？?。.！! "))

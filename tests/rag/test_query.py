@@ -41,6 +41,11 @@ def stats(service):
     ("Who heads Honeywell's Greater China business?", "person"),
     ("Can I claim a Tianjin appliance subsidy voucher while travelling?", "yesno"),
     ("How do I apply for the car trade-in subsidy?", "procedure"),
+    # A when/where/who after the question word opens a clause; an auxiliary opens a yes/no question, also after
+    # a sentence of background.
+    ("What extra item do I need when applying for a provident fund loan?", "other"),
+    ("I took a loan in another city. Does that loan count when I apply in Tianjin?", "yesno"),
+    ("Which minister held talks with Tianjin's leaders?", "person"),
 ])
 def test_the_expected_answer_type(question, kind):
     assert answer_type(question, english=question.isascii()) == kind
