@@ -4,7 +4,9 @@ A follow-up leaves out what the previous question already named. It is told apar
 "what about …") or by naming at most one thing the previous question did not, and is resolved by carrying
 the previous question's focus terms — its content words, as :func:`rag.tokenize.tokenize` cuts them, without
 question words — over to it. A time word in the follow-up ("明年", "next year") replaces the previous one
-instead of joining it. Chains resolve in order: a third question builds on the resolved second one.
+instead of joining it. A follow-up that asks for no kind of answer of its own ("那手机呢？" after
+"汽车以旧换新补贴多少钱？") asks what the previous one asked: its asking phrase ("多少钱？") is carried too, so the
+answer is again an amount. Chains resolve in order: a third question builds on the resolved second one.
 """
 
 from __future__ import annotations
@@ -71,6 +73,14 @@ def is_follow_up(question: str, context: Sequence[str] = ()) -> bool:
     return len([t for t in content_words(question) if t not in context]) <= 1
 
 
+def _asks(question: str) -> bool:
+    """True when ``question``, its cue left out, has a word that asks (什么, 怎么, 吗, how, is…): it asks its
+    own question, even if for no particular kind of answer."""
+    rest = _CUE_START.sub("", question)
+    return bool(re.search(r"什么|怎么|如何|怎样|为什么|吗|么[？?]?$|哪|谁|几|多少", query.simplified(rest))
+                or re.search(r"^\W*(?:what|which|how|why|who|when|where|is|are|can|does|do|did|will)\b", rest, re.I))
+
+
 @dataclass(frozen=True)
 class Resolved:
     """The question to answer: the last one, with the focus terms carried over from earlier ones if any."""
@@ -78,6 +88,7 @@ class Resolved:
     question: str
     asked: str
     carried: tuple[str, ...] = ()
+    asking: str = ""  # the earlier question's asking phrase (多少钱？), when the follow-up asks for nothing of its own
 
     @property
     def follow_up(self) -> bool:
@@ -95,17 +106,24 @@ def resolve(questions: Sequence[str]) -> Resolved:
         raise ValueError("no question to resolve")
     context: list[str] = []
     resolved = Resolved(question=questions[0], asked=questions[0])
+    asking = ""  # what the question in force asks for (多少项？): a follow-up asking for nothing asks it again
     for i, asked in enumerate(questions):
         own = content_words(asked)
         if i == 0 or not is_follow_up(asked, context):
             resolved = Resolved(question=asked, asked=asked)
             context = own
+            asking = query.asking_phrase(asked)
             continue
         lowered = asked.lower()
         replaces_time = any(_is_time(t) for t in own)
         carried = [t for t in context
                    if t not in lowered and not (replaces_time and _is_time(t)) and not any(t in o for o in own)]
+        own_asking = query.asking_phrase(_CUE_START.sub("", asked))
+        inherited = "" if own_asking or _asks(asked) else asking
         question = f"{' '.join(carried)} {asked}" if carried else asked
-        resolved = Resolved(question=question, asked=asked, carried=tuple(carried))
+        if inherited:  # where each language asks: Chinese at the end (…多少钱？), English first (How much …)
+            question = f"{inherited} {question}" if query.is_english(asked) else f"{question} {inherited}"
+        resolved = Resolved(question=question, asked=asked, carried=tuple(carried), asking=inherited)
         context = carried + own
+        asking = own_asking or asking
     return resolved

@@ -168,14 +168,35 @@ def answer_type(question: str, english: bool) -> AnswerType:
 def _asked(question: str, english: bool) -> tuple[AnswerType, int]:
     """The answer type and where in the question it is asked: at its cue; with none, at a question word that names
     no type (有什么消息, what news), else at the end before the question mark (the last clause holds the detail)."""
+    kind, start, _ = _cue(question, english)
+    return kind, start
+
+
+def _cue(question: str, english: bool) -> tuple[AnswerType, int, int]:
+    """The answer type with the span of the words that ask for it (see :func:`_asked`)."""
     first = _EN_QUESTION_WORD.search(question) if english else None
     for kind, pattern in _EN_TYPES if english else _ZH_TYPES:
         for m in pattern.finditer(question):
             if first is not None and m.group().strip().lower() in _EN_CLAUSE_WORDS and m.start() > first.start():
                 continue
-            return kind, m.start()
+            return kind, m.start(), m.end()
     m = (_EN_ASKING if english else _ZH_ASKING).search(question)
-    return "other", m.start() if m else len(question.rstrip("？?。.！! "))
+    at = m.start() if m else len(question.rstrip("？?。.！! "))
+    return "other", at, at
+
+
+def asking_phrase(question: str) -> str:
+    """The words of ``question`` that ask for a kind of answer: in Chinese from there to its end, where the asked
+    detail stands (今年民心工程有多少项？ → 多少项？), in English the question words ("How much is the subsidy?" →
+    How much); "" when it asks for no kind (那明年呢？, what about phones?) or only yes or no."""
+    english = is_english(question)
+    normal = question if english else simplified(question)
+    kind, start, end = _cue(normal, english)
+    if kind in ("other", "yesno"):
+        return ""
+    # The phrase is cut from the question as written, unless converting its script changed its length.
+    text = question if len(normal) == len(question) else normal
+    return text[start:end].strip() if english else text[start:].strip()
 
 
 _CLAUSE = re.compile(r"[，,。？?！!；;：:]")

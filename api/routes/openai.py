@@ -143,7 +143,8 @@ def read_conversation(body: ChatCompletionRequest) -> ResolvedQuestion:
     if (problem := text_problem(asked[-1], "question")) is not None:
         raise OpenAIError(400, problem.message, param="messages", code=problem.code)
     resolved = resolve([q for q in asked if q])
-    return ResolvedQuestion(question=resolved.question, asked=resolved.asked, carried=list(resolved.carried))
+    return ResolvedQuestion(question=resolved.question, asked=resolved.asked, carried=list(resolved.carried),
+                            asking=resolved.asking)
 
 
 def sources_text(answer_text: str, abstained: bool, citations: list[Citation], english: bool) -> str:

@@ -106,6 +106,14 @@ def test_the_readmes_conversation_is_answered_with_the_asked_period(client):
     assert "2月15日00:00至2月23日24:00" in r.choices[0].message.content
 
 
+def test_a_follow_up_that_swaps_the_thing_asked_about_is_answered_for_it(client):
+    # 那手机呢？ asks what the car question asked (多少钱): the phones' cap, not a sentence about cars.
+    r = client.chat.completions.create(model="policy-rag", messages=[
+        {"role": "user", "content": "汽车以旧换新补贴多少钱？"}, {"role": "user", "content": "那手机呢？"}])
+    assert r.model_extra["rag"]["asking"] == "多少钱？" and not r.model_extra["rag"]["abstained"]
+    assert "不超过500元" in r.choices[0].message.content
+
+
 def test_content_given_as_parts_is_read(client):
     r = client.chat.completions.create(model="policy-rag", messages=[
         {"role": "user", "content": [{"type": "text", "text": QUESTION}]}])
