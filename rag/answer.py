@@ -81,7 +81,8 @@ def compose(query: Query, hits: list[Hit], reading: Reading, *, llm: LLMClient |
     citations = to_citations(hits)
     missing = [_in_script(query, t) for t in reading.missing]
     base = {"question": query.text, "confidence": round(reading.confidence, 4), "missing": missing,
-            "query_terms": list(query.terms), "interpreted": query.interpreted(), "citations": citations}
+            "query_terms": list(query.terms), "language": query.language, "interpreted": query.interpreted(),
+            "citations": citations}
     english = query.language == "en"
     if not citations:
         # Nothing was read, so nothing can be named as missing: the reason is the filters, or no passage matched.

@@ -178,6 +178,8 @@ class AnswerOutcome(BaseModel):
     notice: str | None = Field(default=None, description="e.g. why an LLM answer fell back to the extractive one")
     query_terms: list[str] = Field(default_factory=list, description="The terms searched for (Chinese; "
                                                                      "translated for English questions)")
+    language: Literal["zh", "en"] = Field(description="The question's language as the service read it (an English "
+                                                      "question's words are translated into query_terms)")
     interpreted: Interpretation | None = Field(default=None, description="The date the question names")
 
 

@@ -305,6 +305,13 @@ def test_search_says_what_it_searched_for_and_which_date_it_read(http):
     assert plain["interpreted"] is None and plain["query_terms"]
 
 
+def test_an_answer_says_which_language_it_read_the_question_as(http):
+    english = http.post("/api/ask", json={"question": "How many livelihood projects are there this year?"}).json()
+    chinese = http.post("/api/ask", json={"question": "今年民心工程有多少项？"}).json()
+    assert (english["language"], chinese["language"]) == ("en", "zh")
+    assert "民心工程" in english["query_terms"]  # what the English words were translated to
+
+
 def test_a_traditional_question_finds_what_its_simplified_twin_finds(http):
     simplified = http.post("/api/search", json={"query": "公积金贷款需要准备哪些材料？", "top_k": 3}).json()
     traditional = http.post("/api/search", json={"query": "公積金貸款需要準備哪些材料？", "top_k": 3}).json()

@@ -111,7 +111,7 @@ export function renderTurn(turn) {
     answer.append(text);
   }
   if (r.notice) answer.append(el("p", "notice", str(r.notice)));
-  const interpretation = interpretationLine(turn.question, r);
+  const interpretation = interpretationLine(r);
   if (interpretation) answer.append(interpretation);
 
   const meta = [];
@@ -138,11 +138,9 @@ export function renderTurn(turn) {
   return li;
 }
 
-const HAN = /[\u3400-\u9fff]/;
-
-/** What the server understood, unobtrusively: the date it searched, and for a question without Chinese the
- * Chinese terms its words were translated to (both come from the answer record: interpreted, query_terms). */
-function interpretationLine(question, r) {
+/** What the server understood, unobtrusively: the date it searched, and for an English question the Chinese
+ * terms its words were translated to (all from the answer record: interpreted, language, query_terms). */
+function interpretationLine(r) {
   const parts = [];
   const d = r.interpreted;
   if (d && typeof d === "object" && typeof d.date_from === "string" && d.date_from) {
@@ -150,7 +148,7 @@ function interpretationLine(question, r) {
     parts.push(t("searchedDate", d.date_from, to, typeof d.source === "string" ? d.source : ""));
   }
   const terms = Array.isArray(r.query_terms) ? r.query_terms.filter((x) => typeof x === "string" && x) : [];
-  if (terms.length && !HAN.test(question)) parts.push(t("searchedTerms", terms.slice(0, 8).join("、")));
+  if (terms.length && r.language === "en") parts.push(t("searchedTerms", terms.slice(0, 8).join("、")));
   if (!parts.length) return null;
   const p = el("p", "interpretation", parts.join(" · "));
   p.dataset.testid = "interpretation";
