@@ -125,8 +125,9 @@ def choose_threshold(p_answerable: np.ndarray, answerable: np.ndarray) -> float:
     return best
 
 
-def fit(samples: list[Sample]) -> tuple[ReaderModel, np.ndarray]:
-    """The four models and the threshold, fitted on ``samples``; also the out-of-fold P(answerable).
+def fit(samples: list[Sample]) -> tuple[ReaderModel, tuple[np.ndarray, np.ndarray]]:
+    """The four models and the threshold, fitted on ``samples``; also the out-of-fold P(answerable) the threshold
+    was chosen on (pooled over ``THRESHOLD_REPEATS`` ways of folding) with whether each question is answerable.
 
     Candidate probabilities feed the question models out of fold, as they will be at run time on new questions.
     """
@@ -165,7 +166,7 @@ def fit(samples: list[Sample]) -> tuple[ReaderModel, np.ndarray]:
         abstain_below=threshold,
         meta={},
     )
-    return reader, p_a[0]
+    return reader, (pooled, labels)
 
 
 def cross_validate(samples: list[Sample]) -> dict[str, float]:

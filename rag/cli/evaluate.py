@@ -22,7 +22,8 @@ def evaluate(
     modes: Annotated[str, typer.Option(help="Comma-separated modes to compare.")] = ",".join(MODES),
     out_dir: Annotated[Path | None, typer.Option(
         "--out", help="Where reports are written (default: RAG_HOME/eval; the committed ones: eval/reports).")] = None,
-    sweep: Annotated[bool, typer.Option(help="Sweep chunking, fusion weights and the abstention threshold.")] = False,
+    sweep: Annotated[bool, typer.Option(
+        help="Sweep chunking, fusion weights, passages per article and the abstention threshold.")] = False,
     backend: Annotated[str | None, typer.Option(
         help="Index backend to evaluate (default: RAG_INDEX_BACKEND), or several, e.g. local,milvus, to compare "
              "their hybrid figures side by side (backends.md; exit code 1 when they differ by more than 0.01).")
