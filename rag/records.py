@@ -118,13 +118,18 @@ class Hit(Passage):
     scores: Scores = Field(default_factory=Scores)
 
 
-# How an answer's text cites ``citations[n-1]``: [n].
-CITATION_MARKER = re.compile(r"\[(\d+)\]")
+# How an answer's text cites ``citations[n-1]``: [n]; a language model may group them, [1, 2] or [1、2].
+CITATION_MARKER = re.compile(r"\[(\d+(?:\s*[,，、]\s*\d+)*)\]")
+
+
+def marker_numbers(marker: re.Match[str]) -> list[int]:
+    """The numbers one ``CITATION_MARKER`` match names ([1, 2] → [1, 2])."""
+    return [int(n) for n in re.findall(r"\d+", marker.group(1))]
 
 
 def cited_numbers(text: str) -> set[int]:
-    """The citation numbers ``text`` marks ([1] … [2] → {1, 2})."""
-    return {int(n) for n in CITATION_MARKER.findall(text)}
+    """The citation numbers ``text`` marks ([1] … [2, 3] → {1, 2, 3})."""
+    return {n for m in CITATION_MARKER.finditer(text) for n in marker_numbers(m)}
 
 
 class Citation(Passage):

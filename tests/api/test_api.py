@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from rag.ingest import ingest
+from rag.records import cited_numbers
 from tests.conftest import SMALL_AIDS, backend_params, index_options, make_settings
 
 
@@ -85,7 +86,7 @@ def test_ask_returns_an_answer_whose_markers_name_its_citations(http, corpus_art
     assert r.status_code == 200
     body = r.json()
     assert not body["abstained"] and "66" in body["answer"]
-    ns = {int(n) for n in re.findall(r"\[(\d+)\]", body["answer"])}
+    ns = cited_numbers(body["answer"])
     assert ns and ns <= {c["n"] for c in body["citations"]}
     for c in body["citations"]:
         assert corpus_articles[c["aid"]].text[c["start"] : c["end"]] == c["text"]

@@ -20,6 +20,8 @@ def citations(n: int) -> list[Citation]:
     (["a[12", "3]b"], "ab"),
     (["数组[", "abc]"], "数组[abc]"),  # not a marker: kept as it is
     (["末尾["], "末尾["),
+    # Grouped markers keep the numbers that name a passage.
+    (["见[1, ", "2]与[2、9]和[8,9]。"], "见[1, 2]与[2]和。"),
 ])
 def test_the_marker_filter_judges_markers_split_across_pieces_whole(pieces, expected):
     f = _MarkerFilter({1, 2})
