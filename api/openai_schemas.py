@@ -76,7 +76,7 @@ class ResolvedQuestion(BaseModel):
     question: str = Field(description="What was answered: the last user message, with carried-over terms")
     asked: str = Field(description="The last user message as sent")
     carried: list[str] = Field(description="Focus terms carried over from earlier user messages")
-    asking: str = Field(default="", description="What an earlier message asked for (多少钱？, How much), carried "
+    asking: str = Field(default="", description="What an earlier message asked for (多少钱, How much), carried "
                                                 "when the last one asks for nothing of its own (那手机呢？)")
 
 

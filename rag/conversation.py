@@ -4,8 +4,8 @@ A follow-up leaves out what the previous question already named. It is told apar
 "what about …") or by naming at most one thing the previous question did not, and is resolved by carrying
 the previous question's focus terms — its content words, as :func:`rag.tokenize.tokenize` cuts them, without
 question words — over to it. A time word in the follow-up ("明年", "next year") replaces the previous one
-instead of joining it. A follow-up that asks for no kind of answer of its own ("那手机呢？" after
-"汽车以旧换新补贴多少钱？") asks what the previous one asked: its asking phrase ("多少钱？") is carried too, so the
+instead of joining it. A follow-up with no word that asks ("那手机呢？" after "汽车以旧换新补贴多少钱？", in the
+same language) asks what the previous one asked: its asking phrase ("多少钱") is carried too, so the
 answer is again an amount. Chains resolve in order: a third question builds on the resolved second one.
 """
 
@@ -33,8 +33,8 @@ this next last year years month week today tomorrow yesterday now
 """
 TIME_WORDS = frozenset(_TIMES.split())
 _YEARISH = re.compile(r"^(\d{2,4}年?|\d{1,2}月|\d{1,2}日|\d{4})$")
-_CUE_START = re.compile(r"^\s*(那么|那|还有|另外|再问|如果是|如果|要是|那如果|and\b|what about\b|how about\b|"
-                        r"what if\b|and what\b|also\b)", re.I)
+_CUE_START = re.compile(r"^\s*(那如果|那么|那|还有|另外|再问|如果是|如果|要是|and\b|what about\b|how about\b|"
+                        r"what if\b|also\b)[\s,，]*", re.I)
 _CUE_END = re.compile(r"(呢|呢吗)\s*[？?。.!！]*\s*$")
 
 
@@ -73,12 +73,11 @@ def is_follow_up(question: str, context: Sequence[str] = ()) -> bool:
     return len([t for t in content_words(question) if t not in context]) <= 1
 
 
-def _asks(question: str) -> bool:
-    """True when ``question``, its cue left out, has a word that asks (什么, 怎么, 吗, how, is…): it asks its
-    own question, even if for no particular kind of answer."""
-    rest = _CUE_START.sub("", question)
-    return bool(re.search(r"什么|怎么|如何|怎样|为什么|吗|么[？?]?$|哪|谁|几|多少", query.simplified(rest))
-                or re.search(r"^\W*(?:what|which|how|why|who|when|where|is|are|can|does|do|did|will)\b", rest, re.I))
+def _without_cue(question: str) -> str:
+    """``question`` without the words that mark it a follow-up ("And what about trucks?" → "trucks?")."""
+    while (m := _CUE_START.match(question)) is not None and m.end() > 0:
+        question = question[m.end():]
+    return question
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,7 @@ class Resolved:
     question: str
     asked: str
     carried: tuple[str, ...] = ()
-    asking: str = ""  # the earlier question's asking phrase (多少钱？), when the follow-up asks for nothing of its own
+    asking: str = ""  # the earlier question's asking phrase (多少钱), when the follow-up asks for nothing of its own
 
     @property
     def follow_up(self) -> bool:
@@ -100,30 +99,34 @@ def resolve(questions: Sequence[str]) -> Resolved:
     """The last of ``questions`` (the user's turns, oldest first) as a question that stands on its own.
 
     A follow-up gets the earlier focus terms it does not already name, in front of it:
-    ``["今年民心工程有多少项？", "那明年呢？"]`` → ``"民心工程 那明年呢？"``.
+    ``["今年民心工程有多少项？", "那明年呢？"]`` → ``"民心工程 那明年呢？ 多少项"``.
     """
     if not questions:
         raise ValueError("no question to resolve")
     context: list[str] = []
     resolved = Resolved(question=questions[0], asked=questions[0])
-    asking = ""  # what the question in force asks for (多少项？): a follow-up asking for nothing asks it again
+    # What the question in force asks for (多少项) and whether in English: a follow-up in the same language that
+    # asks nothing of its own asks it again.
+    asking, asking_english = "", False
     for i, asked in enumerate(questions):
         own = content_words(asked)
         if i == 0 or not is_follow_up(asked, context):
             resolved = Resolved(question=asked, asked=asked)
             context = own
-            asking = query.asking_phrase(asked)
+            asking, asking_english = query.asking_phrase(asked), query.is_english(asked)
             continue
         lowered = asked.lower()
         replaces_time = any(_is_time(t) for t in own)
         carried = [t for t in context
                    if t not in lowered and not (replaces_time and _is_time(t)) and not any(t in o for o in own)]
-        own_asking = query.asking_phrase(_CUE_START.sub("", asked))
-        inherited = "" if own_asking or _asks(asked) else asking
+        rest, english = _without_cue(asked), query.is_english(asked)
+        asks_own = query.asks(rest)
+        inherited = asking if not asks_own and english == asking_english else ""
         question = f"{' '.join(carried)} {asked}" if carried else asked
-        if inherited:  # where each language asks: Chinese at the end (…多少钱？), English first (How much …)
-            question = f"{inherited} {question}" if query.is_english(asked) else f"{question} {inherited}"
+        if inherited:  # where each language asks: Chinese at the end (…多少钱), English first (How much …)
+            question = f"{inherited} {question}" if english else f"{question} {inherited}"
         resolved = Resolved(question=question, asked=asked, carried=tuple(carried), asking=inherited)
         context = carried + own
-        asking = own_asking or asking
+        if asks_own:  # a question of its own, even yes/no (那手机能领吗？): the old asking phrase no longer holds
+            asking, asking_english = query.asking_phrase(rest), english
     return resolved

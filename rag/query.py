@@ -172,8 +172,17 @@ def _asked(question: str, english: bool) -> tuple[AnswerType, int]:
     return kind, start
 
 
+# An English question asked indirectly: what follows is the question (Can you tell me when it starts?).
+_EN_INDIRECT = re.compile(r"^\W*(?:(?:can|could|would|will) you (?:please )?(?:tell|let) (?:me|us)(?: know)?|"
+                          r"(?:do|does) (?:you|anyone) know|i (?:want|would like|wonder|need) to know)\b", re.I)
+
+
 def _cue(question: str, english: bool) -> tuple[AnswerType, int, int]:
     """The answer type with the span of the words that ask for it (see :func:`_asked`)."""
+    indirect = _EN_INDIRECT.match(question) if english else None
+    if indirect and question[indirect.end():].strip(" ?？"):
+        kind, start, end = _cue(question[indirect.end():], english)
+        return kind, start + indirect.end(), end + indirect.end()
     first = _EN_QUESTION_WORD.search(question) if english else None
     for kind, pattern in _EN_TYPES if english else _ZH_TYPES:
         for m in pattern.finditer(question):
@@ -185,18 +194,33 @@ def _cue(question: str, english: bool) -> tuple[AnswerType, int, int]:
     return "other", at, at
 
 
+def asks(question: str) -> bool:
+    """True when ``question`` has words that ask something (多少, 吗, 有没有, 什么, how, is…), of whatever kind."""
+    english = is_english(question)
+    normal = question if english else simplified(question)
+    return _cue(normal, english)[0] != "other" or (_EN_ASKING if english else _ZH_ASKING).search(normal) is not None
+
+
+
 def asking_phrase(question: str) -> str:
-    """The words of ``question`` that ask for a kind of answer: in Chinese from there to its end, where the asked
-    detail stands (今年民心工程有多少项？ → 多少项？), in English the question words ("How much is the subsidy?" →
-    How much); "" when it asks for no kind (那明年呢？, what about phones?) or only yes or no."""
+    """The words of ``question`` that ask for a kind of answer: in Chinese the cue and the word after it, the
+    measure word or noun it asks with (今年民心工程有多少项？ → 多少项, 什么时间段免费？ → 什么时间段), in English the
+    question words ("How much is the subsidy?" → How much); "" when it asks for no kind (那明年呢？, what about
+    phones?) or only yes or no. Chinese comes back Simplified."""
     english = is_english(question)
     normal = question if english else simplified(question)
     kind, start, end = _cue(normal, english)
     if kind in ("other", "yesno"):
         return ""
-    # The phrase is cut from the question as written, unless converting its script changed its length.
-    text = question if len(normal) == len(question) else normal
-    return text[start:end].strip() if english else text[start:].strip()
+    if english:
+        return normal[start:end].strip()
+    clause_end = next((m.start() for m in _CLAUSE.finditer(normal, end)), len(normal))
+    phrase = ""
+    for word in dictionary_words(normal[start:clause_end]):  # whole words, up to one past the cue
+        phrase += word
+        if len(phrase) > end - start:
+            break
+    return phrase.strip()
 
 
 _CLAUSE = re.compile(r"[，,。？?！!；;：:]")

@@ -111,8 +111,8 @@ class RetrievalSettings(BaseSettings):
     # Candidates taken from each retriever before fusion.
     candidates: int = Field(default=50, ge=1, le=1000)
     # Passages one article may contribute to a result page. A long article's answer often lies past its two best
-    # passages; 4 cited more answers in the first five without losing an article (eval/sweep.md, on the early
-    # and, separately, the blind questions).
+    # passages; 4 cited more answers in the first five and found the article in them as often (eval/sweep.md, on
+    # the early and, separately, the blind questions).
     max_chunks_per_article: int = Field(default=4, ge=1)
     # Merged neighbouring chunks stop growing a passage beyond this many characters (about two chunks).
     max_passage_chars: int = Field(default=700, ge=50)

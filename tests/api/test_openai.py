@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import httpx
 import openai
 import pytest
+
+from rag.records import cited_numbers
 
 QUESTION = "今年民心工程有多少项？"
 # Two-turn conversations on the gold set's topics: the follow-up alone does not find the article; resolved
@@ -39,7 +39,7 @@ def test_a_chat_completion_is_the_cited_answer_with_its_sources_as_text_and_data
     api = httpx.post(live_server + "/api/ask", json={"question": QUESTION}, timeout=60).json()
     assert content.startswith(api["answer"]) and "66" in content
     # The sources as readable text: numbered, with title, date and link.
-    cited = sorted({int(n) for n in re.findall(r"\[(\d+)\]", api["answer"])})
+    cited = sorted(cited_numbers(api["answer"]))
     assert "\n\n来源：\n" in content
     for n in cited:
         c = api["citations"][n - 1]
@@ -110,7 +110,7 @@ def test_a_follow_up_that_swaps_the_thing_asked_about_is_answered_for_it(client)
     # 那手机呢？ asks what the car question asked (多少钱): the phones' cap, not a sentence about cars.
     r = client.chat.completions.create(model="policy-rag", messages=[
         {"role": "user", "content": "汽车以旧换新补贴多少钱？"}, {"role": "user", "content": "那手机呢？"}])
-    assert r.model_extra["rag"]["asking"] == "多少钱？" and not r.model_extra["rag"]["abstained"]
+    assert r.model_extra["rag"]["asking"] == "多少钱" and not r.model_extra["rag"]["abstained"]
     assert "不超过500元" in r.choices[0].message.content
 
 

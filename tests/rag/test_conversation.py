@@ -29,20 +29,31 @@ def test_follow_ups_are_told_apart_from_new_questions(question, context, expecte
 
 def test_a_follow_up_carries_the_previous_focus_terms():
     r = resolve(["今年民心工程有多少项？", "那明年呢？"])
-    assert r.question == "民心工程 那明年呢？ 多少项？" and r.asked == "那明年呢？" and r.carried == ("民心工程",)
+    assert r.question == "民心工程 那明年呢？ 多少项" and r.asked == "那明年呢？" and r.carried == ("民心工程",)
     assert r.follow_up
 
 
 @pytest.mark.parametrize(("questions", "question", "asking"), [
     # Asking for nothing of its own, a follow-up asks what the question before it asked: where Chinese asks, at
-    # the end, and in English first.
-    (["汽车以旧换新补贴多少钱？", "那手机呢？"], "汽车 以旧换新 补贴 那手机呢？ 多少钱？", "多少钱？"),
+    # the end (the cue and the word after it), and in English first.
+    (["汽车以旧换新补贴多少钱？", "那手机呢？"], "汽车 以旧换新 补贴 那手机呢？ 多少钱", "多少钱"),
+    (["春节开车走高速免费吗？", "什么时间段免费？", "货车呢？"], "春节 开车 高速 时间段 免费 货车呢？ 什么时间段",
+     "什么时间段"),
     (["When does the toll exemption start?", "And for trucks?"], "When toll exemption start And for trucks?", "When"),
+    (["When does the toll exemption start?", "And what about trucks?"],
+     "When toll exemption start And what about trucks?", "When"),
     # Through a chain: the third question asks what the first did.
-    (["汽车以旧换新补贴多少钱？", "那手机呢？", "平板呢？"], "汽车 以旧换新 补贴 手机 平板呢？ 多少钱？", "多少钱？"),
-    # A follow-up that asks for something itself (什么时候), or only yes or no, keeps its own question.
+    (["汽车以旧换新补贴多少钱？", "那手机呢？", "平板呢？"], "汽车 以旧换新 补贴 手机 平板呢？ 多少钱", "多少钱"),
+    # A follow-up that asks something itself (什么时候, 有没有, 吗, are…) keeps its own question, and what it asked
+    # is in force after it: 平板呢？ asks again whether, not how much.
     (["汽车以旧换新补贴多少钱？", "那手机什么时候能领？"], "汽车 以旧换新 补贴 那手机什么时候能领？", ""),
+    (["汽车补贴多少钱？", "那手机有没有补贴？"], "汽车 那手机有没有补贴？", ""),
+    (["汽车补贴多少钱？", "那手机能领吗？", "平板呢？"], "汽车 补贴 手机 能领 平板呢？", ""),
+    (["When does the toll exemption start?", "What about trucks? Are they free too?"],
+     "toll exemption start What about trucks? Are they free too?", ""),
     (["春节开车走高速免费吗？", "货车呢？"], "春节 开车 高速 免费 货车呢？", ""),
+    # Nor is a phrase carried into another language.
+    (["How much is the car subsidy?", "那手机呢？"], "car subsidy 那手机呢？", ""),
 ])
 def test_a_follow_up_that_asks_for_nothing_asks_what_the_previous_question_did(questions, question, asking):
     r = resolve(questions)

@@ -46,6 +46,9 @@ def stats(service):
     ("What extra item do I need when applying for a provident fund loan?", "other"),
     ("I took a loan in another city. Does that loan count when I apply in Tianjin?", "yesno"),
     ("Which minister held talks with Tianjin's leaders?", "person"),
+    # Asked indirectly, the question is what follows.
+    ("Can you tell me when the toll exemption starts?", "time"),
+    ("Do you know who heads Honeywell's China business?", "person"),
 ])
 def test_the_expected_answer_type(question, kind):
     assert answer_type(question, english=question.isascii()) == kind

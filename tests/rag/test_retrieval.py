@@ -66,7 +66,7 @@ def test_at_most_the_configured_passages_per_article_and_no_text_cited_twice(ser
 
 
 def test_the_passage_cap_per_article_is_a_setting(service):
-    # A question on the long car-trade-in article: uncapped, several of its passages lead the page.
+    # A question on the long car-trade-in article: at the default cap, several of its passages lead the page.
     query = "汽车以旧换新补贴资格券什么时候投放？"
     assert len({h.aid for h in service.search(query, top_k=5).hits}) < 5
     one_each = RagService(service.settings.updated(retrieval={"max_chunks_per_article": 1}), service.embedder)
