@@ -87,17 +87,6 @@ class ArticleResponse(Article):
     """``GET /api/articles/{aid}``: the normalised article; citation spans index into ``text``."""
 
 
-class StatsResponse(BaseModel):
-    """``GET /api/stats``."""
-
-    manifest: dict[str, Any] = Field(description="How the index was built")
-    counts: dict[str, int]
-    accounts: list[str]
-    backend: str
-    index: dict[str, str] = Field(description="Which backend serves, and from where (e.g. the Milvus URI)")
-    model: dict[str, Any] = Field(description="The active embedding model")
-
-
 class HealthResponse(BaseModel):
     """``GET /healthz``: 200 when the service can answer, 503 (``degraded``) when its index cannot be used."""
 

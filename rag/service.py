@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from embeddings import Embedder
 from rag.answer import compose
 from rag.index import BuildSpec, Index, IndexUnavailableError, NoIndexError, backend_for
@@ -29,6 +31,17 @@ from rag.settings import Settings
 from rag.streaming import AnswerEvent, answer_events
 from rag.tokenize import fingerprint
 from rag.translate import ModelRelatedness, headwords
+
+
+class IndexStats(BaseModel):
+    """What the published index holds and how it was built, and the active model (no filesystem paths)."""
+
+    manifest: dict[str, Any] = Field(description="How the index was built")
+    counts: dict[str, int]
+    accounts: list[str]
+    backend: str
+    index: dict[str, str] = Field(description="Which backend serves, and from where (e.g. the Milvus URI)")
+    model: dict[str, Any] = Field(description="The active embedding model")
 
 
 @dataclass
@@ -186,14 +199,14 @@ class RagService:
         with self.using() as index:
             return index.articles([aid]).get(aid)
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> IndexStats:
         """The manifest, live counts, accounts, the backend and the active model (no filesystem paths)."""
         with self.using() as index:
-            return {
-                "manifest": index.manifest.model_dump(exclude={"files"}),
-                "counts": index.counts(),
-                "accounts": index.accounts(),
-                "backend": self.backend.name,
-                "index": self.backend.describe(self.settings.index),
-                "model": {k: v for k, v in self.embedder.info().items() if k != "path"},
-            }
+            return IndexStats(
+                manifest=index.manifest.model_dump(exclude={"files"}),
+                counts=index.counts(),
+                accounts=index.accounts(),
+                backend=self.backend.name,
+                index=self.backend.describe(self.settings.index),
+                model={k: v for k, v in self.embedder.info().items() if k != "path"},
+            )

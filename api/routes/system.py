@@ -7,8 +7,9 @@ from fastapi import APIRouter, Response
 from api.deps import Service
 from api.errors import index_error_code
 from api.examples import EXAMPLES
-from api.schemas import MAX_QUERY_CHARS, ConfigResponse, HealthResponse, StatsResponse
+from api.schemas import MAX_QUERY_CHARS, ConfigResponse, HealthResponse
 from rag.records import MAX_TOP_K, MODES
+from rag.service import IndexStats
 
 router = APIRouter(tags=["service"])
 # Open even when RAG_API_TOKEN protects the rest: load balancers probe it.
@@ -29,10 +30,10 @@ def healthz(svc: Service, response: Response) -> HealthResponse:
                           code=index_error_code(problem), detail=str(problem))
 
 
-@router.get("/api/stats", response_model=StatsResponse)
-def stats(svc: Service) -> StatsResponse:
+@router.get("/api/stats", response_model=IndexStats)
+def stats(svc: Service) -> IndexStats:
     """How the index was built, what it holds, and the active model."""
-    return StatsResponse(**svc.stats())
+    return svc.stats()
 
 
 @router.get("/api/config", response_model=ConfigResponse)

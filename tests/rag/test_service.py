@@ -36,11 +36,11 @@ def test_the_corpus_index_has_every_chunk_with_exact_offsets(service, corpus_set
 
 def test_stats_describe_the_index_and_the_model(service, embedder):
     stats = service.stats()
-    assert stats["counts"]["articles"] == 49 and stats["accounts"] == ["天津政务网"]
-    assert stats["backend"] == "local" and stats["model"]["name"] == embedder.name
-    assert stats["index"] == {"backend": "local"}
-    assert stats["manifest"]["chunking"] == {"size": 300, "overlap": 60, "splitter": SPLITTER}
-    assert "/" not in str(stats["manifest"].get("backend"))  # no filesystem paths in what the API shows
+    assert stats.counts["articles"] == 49 and stats.accounts == ["天津政务网"]
+    assert stats.backend == "local" and stats.model["name"] == embedder.name
+    assert stats.index == {"backend": "local"}
+    assert stats.manifest["chunking"] == {"size": 300, "overlap": 60, "splitter": SPLITTER}
+    assert "/" not in str(stats.manifest.get("backend"))  # no filesystem paths in what the API shows
 
 
 def test_article_returns_the_normalised_text_or_none(service, corpus_articles):
