@@ -56,6 +56,8 @@ class TermWeights:
     parts: tuple[tuple[str, ...], ...]
     specific: tuple[float, ...]  # how specialised each term is in general Chinese (rag.tokenize.specificity)
     rarest: float
+    # Other renderings of a translated term (subsidy → 补助, also 补贴): a text naming one names the term.
+    alternatives: tuple[tuple[str, ...], ...] = ()
 
     @classmethod
     def of(cls, query: Query, document_frequency: Sequence[int], documents: int) -> TermWeights:
@@ -64,11 +66,16 @@ class TermWeights:
         rarest = math.log(1 + (n + 0.5) / 0.5)
         weights = tuple(math.log(1 + (n - df + 0.5) / (df + 0.5)) if df else rarest for df in document_frequency)
         parts = tuple(tuple(p for p in dict.fromkeys(tokenize(t)) if p != t and len(p) >= 2) for t in query.focus)
-        return cls(query.focus, weights, parts, tuple(specificity(t) for t in query.focus), rarest)
+        alternatives = tuple(tuple(dict.fromkeys(a for m in query.translations if t in m.chinese[0]
+                                                 for a in m.chinese[1:] if a != t)) for t in query.focus)
+        return cls(query.focus, weights, parts, tuple(specificity(t) for t in query.focus), rarest, alternatives)
 
     def presence(self, i: int, text: str) -> float:
-        """1 when ``text`` names term ``i``, else the share of its parts it names."""
+        """1 when ``text`` names term ``i`` (or, translated, another rendering of it), else the share of its parts
+        it names."""
         if self.terms[i] in text or (self.terms[i].isascii() and self.terms[i] in text.lower()):
+            return 1.0
+        if self.alternatives and any(a in text for a in self.alternatives[i]):
             return 1.0
         parts = self.parts[i]
         return sum(p in text for p in parts) / len(parts) if parts else 0.0

@@ -45,6 +45,8 @@ def test_an_answer_quotes_the_asked_number_with_valid_markers_and_highlights(ser
     ("What was Tianjin's GDP growth in 2025?", "增长4.8%"),
     # The phones' cap (500元), not the appliances' (每件最高补贴1500元), which the FAQ words alike.
     ("手机补贴多少钱？", "补贴不超过500元"),
+    # "subsidy" is translated 补助 first; the articles' 补贴 names it too, so the answer is not withheld as lacking it.
+    ("How much is the subsidy for trading in an old car?", "12%给予补贴"),
 ])
 def test_answers_name_the_asked_detail(service, question, expected):
     a = service.ask(question)

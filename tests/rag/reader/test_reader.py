@@ -11,6 +11,7 @@ from rag.reader.candidates import Candidate
 from rag.reader.features import ABSTENTION_FEATURES, CANDIDATE_FEATURES, QUESTION_FEATURES, TermWeights
 from rag.reader.model import Logistic
 from rag.records import Hit
+from rag.translate import TermMatch
 
 
 def query(focus: tuple[str, ...], kind: str = "quantity") -> Query:
@@ -25,6 +26,16 @@ def test_weights_follow_idf_and_unseen_terms_weigh_as_the_rarest():
     assert w.presence(0, "住房公积金贷款") == 1.0 and 0 < w.presence(0, "公积金的提取") < 1
     assert w.missing("公积金贷款额度") == [("火星", w.rarest)]
     assert w.coverage("公积金贷款") == pytest.approx(w.weights[0] / sum(w.weights))
+
+
+def test_a_translated_term_is_named_by_any_of_its_renderings():
+    # "subsidy" reads 补助 first, but the articles say 补贴: a passage with 补贴 does not lack it.
+    q = Query(text="How much is the subsidy?", search_text="q", language="en", traditional=False,
+              terms=("补助", "补贴"), focus=("补助",), answer_type="quantity", key=("补助",),
+              translations=(TermMatch("subsidy", ("补助", "补贴"), "cedict"),))
+    w = TermWeights.of(q, [0], documents=400)
+    assert w.presence(0, "最高补贴2万元") == 1.0 and w.missing("最高补贴2万元") == []
+    assert w.missing("以旧换新") == [("补助", w.rarest)]
 
 
 def test_the_share_of_key_terms_named_weighs_each_by_idf():
