@@ -13,7 +13,7 @@ import httpx
 from rag.records import CITATION_MARKER, Citation, marker_numbers
 
 # The tail of a streamed piece that may still become a marker once the next piece arrives ("…共66项[", "[1", "[1, ").
-_OPEN_MARKER = re.compile(r"\[(?:\d{1,3}\s*[,，、]\s*){0,5}\d{0,3}$")
+_OPEN_MARKER = re.compile(r"\[(?:\d+\s*[,，、]\s*)*\d*$", re.ASCII)
 SYSTEM_PROMPT = (
     "You answer questions about Chinese government articles using ONLY the numbered passages given. "
     "Cite every claim with its passage number in square brackets, like [1]. If the passages do not answer "
@@ -47,7 +47,7 @@ class _MarkerFilter:
     def _clean(self, text: str) -> str:
         def keep(m: re.Match[str]) -> str:
             named = marker_numbers(m)
-            valid = [n for n in named if n in self.valid]
+            valid = list(dict.fromkeys(n for n in named if n in self.valid))
             if valid == named:
                 return m.group(0)
             return f"[{', '.join(map(str, valid))}]" if valid else ""

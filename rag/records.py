@@ -119,12 +119,12 @@ class Hit(Passage):
 
 
 # How an answer's text cites ``citations[n-1]``: [n]; a language model may group them, [1, 2] or [1、2].
-CITATION_MARKER = re.compile(r"\[(\d+(?:\s*[,，、]\s*\d+)*)\]")
+CITATION_MARKER = re.compile(r"\[(\d+(?:\s*[,，、]\s*\d+)*)\]", re.ASCII)  # ASCII digits, as the page reads them
 
 
 def marker_numbers(marker: re.Match[str]) -> list[int]:
     """The numbers one ``CITATION_MARKER`` match names ([1, 2] → [1, 2])."""
-    return [int(n) for n in re.findall(r"\d+", marker.group(1))]
+    return [int(n) for n in re.findall(r"\d+", marker.group(1), re.ASCII)]
 
 
 def cited_numbers(text: str) -> set[int]:

@@ -22,6 +22,7 @@ def citations(n: int) -> list[Citation]:
     (["末尾["], "末尾["),
     # Grouped markers keep the numbers that name a passage.
     (["见[1, ", "2]与[2、9]和[8,9]。"], "见[1, 2]与[2]和。"),
+    (["[1, 1, 9]", "[1, 2, 2, 2, 2, 2, 2", ", 9]"], "[1][1, 2]"),  # each number once; a long group is held whole
 ])
 def test_the_marker_filter_judges_markers_split_across_pieces_whole(pieces, expected):
     f = _MarkerFilter({1, 2})
