@@ -66,8 +66,12 @@ class TermWeights:
         rarest = math.log(1 + (n + 0.5) / 0.5)
         weights = tuple(math.log(1 + (n - df + 0.5) / (df + 0.5)) if df else rarest for df in document_frequency)
         parts = tuple(tuple(p for p in dict.fromkeys(tokenize(t)) if p != t and len(p) >= 2) for t in query.focus)
-        alternatives = tuple(tuple(dict.fromkeys(a for m in query.translations if t in m.chinese[0]
-                                                 for a in m.chinese[1:] if a != t)) for t in query.focus)
+        # Only a phrase translated to exactly this term (not 全国 inside 全国重点实验室). A one-character rendering
+        # counts too: car → 汽车 or 车, and a passage on 乘用车 is about cars (without them English answer text falls
+        # back by two questions).
+        alternatives = tuple(tuple(dict.fromkeys(a for m in query.translations if m.chinese[0] == t
+                                                 for a in m.chinese[1:] if a != t))
+                             for t in query.focus)
         return cls(query.focus, weights, parts, tuple(specificity(t) for t in query.focus), rarest, alternatives)
 
     def presence(self, i: int, text: str) -> float:
