@@ -113,20 +113,19 @@ def resolve(questions: Sequence[str]) -> Resolved:
         if i == 0 or not is_follow_up(asked, context):
             resolved = Resolved(question=asked, asked=asked)
             context = own
-            asking, asking_english = query.asking_phrase(asked), query.is_english(asked)
+            asking, asking_english = query.asking(asked) or "", query.is_english(asked)
             continue
         lowered = asked.lower()
         replaces_time = any(_is_time(t) for t in own)
         carried = [t for t in context
                    if t not in lowered and not (replaces_time and _is_time(t)) and not any(t in o for o in own)]
-        rest, english = _without_cue(asked), query.is_english(asked)
-        asks_own = query.asks(rest)
-        inherited = asking if not asks_own and english == asking_english else ""
+        own_asking, english = query.asking(_without_cue(asked)), query.is_english(asked)
+        inherited = asking if own_asking is None and english == asking_english else ""
         question = f"{' '.join(carried)} {asked}" if carried else asked
         if inherited:  # where each language asks: Chinese at the end (…多少钱), English first (How much …)
             question = f"{inherited} {question}" if english else f"{question} {inherited}"
         resolved = Resolved(question=question, asked=asked, carried=tuple(carried), asking=inherited)
         context = carried + own
-        if asks_own:  # a question of its own, even yes/no (那手机能领吗？): the old asking phrase no longer holds
-            asking, asking_english = query.asking_phrase(rest), english
+        if own_asking is not None:  # a question of its own, even yes/no (那手机能领吗？): the old phrase is over
+            asking, asking_english = own_asking, english
     return resolved

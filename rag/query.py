@@ -178,7 +178,8 @@ _EN_INDIRECT = re.compile(r"^\W*(?:(?:can|could|would|will) you (?:please )?(?:t
 
 
 def _cue(question: str, english: bool) -> tuple[AnswerType, int, int]:
-    """The answer type with the span of the words that ask for it (see :func:`_asked`)."""
+    """The answer type with the span of the words that ask for it (see :func:`_asked`); for "other", the span of a
+    question word that names no type, or an empty span at the end when no word asks."""
     indirect = _EN_INDIRECT.match(question) if english else None
     if indirect and question[indirect.end():].strip(" ?？"):
         kind, start, end = _cue(question[indirect.end():], english)
@@ -190,26 +191,23 @@ def _cue(question: str, english: bool) -> tuple[AnswerType, int, int]:
                 continue
             return kind, m.start(), m.end()
     m = (_EN_ASKING if english else _ZH_ASKING).search(question)
-    at = m.start() if m else len(question.rstrip("？?。.！! "))
+    if m:
+        return "other", m.start(), m.end()
+    at = len(question.rstrip("？?。.！! "))
     return "other", at, at
 
 
-def asks(question: str) -> bool:
-    """True when ``question`` has words that ask something (多少, 吗, 有没有, 什么, how, is…), of whatever kind."""
-    english = is_english(question)
-    normal = question if english else simplified(question)
-    return _cue(normal, english)[0] != "other" or (_EN_ASKING if english else _ZH_ASKING).search(normal) is not None
-
-
-
-def asking_phrase(question: str) -> str:
+def asking(question: str) -> str | None:
     """The words of ``question`` that ask for a kind of answer: in Chinese the cue and the word after it, the
     measure word or noun it asks with (今年民心工程有多少项？ → 多少项, 什么时间段免费？ → 什么时间段), in English the
-    question words ("How much is the subsidy?" → How much); "" when it asks for no kind (那明年呢？, what about
-    phones?) or only yes or no. Chinese comes back Simplified."""
+    question words ("How much is the subsidy?" → How much). "" when it asks, but for no kind (什么, what) or only
+    yes or no (吗, 有没有, is…); None when no word in it asks (那明年呢？, what about phones? without its cue).
+    Chinese comes back Simplified."""
     english = is_english(question)
     normal = question if english else simplified(question)
     kind, start, end = _cue(normal, english)
+    if end == start:
+        return None
     if kind in ("other", "yesno"):
         return ""
     if english:

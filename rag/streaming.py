@@ -115,4 +115,3 @@ def answer_events(read: Answer, query: Query, llm: LLMClient | None, *, started:
 def event_data(event: AnswerEvent) -> str:
     """The JSON payload of an event (its ``event`` name travels separately, as the SSE event type)."""
     return event.model_dump_json(exclude={"event"})
-
