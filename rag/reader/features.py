@@ -57,7 +57,7 @@ class TermWeights:
     specific: tuple[float, ...]  # how specialised each term is in general Chinese (rag.tokenize.specificity)
     rarest: float
     # Other renderings of a translated term (subsidy → 补助, also 补贴): a text naming one names the term.
-    alternatives: tuple[tuple[str, ...], ...] = ()
+    alternatives: tuple[tuple[str, ...], ...]
 
     @classmethod
     def of(cls, query: Query, document_frequency: Sequence[int], documents: int) -> TermWeights:
@@ -79,7 +79,7 @@ class TermWeights:
         it names."""
         if self.terms[i] in text or (self.terms[i].isascii() and self.terms[i] in text.lower()):
             return 1.0
-        if self.alternatives and any(a in text for a in self.alternatives[i]):
+        if any(a in text for a in self.alternatives[i]):
             return 1.0
         parts = self.parts[i]
         return sum(p in text for p in parts) / len(parts) if parts else 0.0
