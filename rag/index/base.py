@@ -81,7 +81,8 @@ def with_search_settings(vector_index: dict[str, Any], *, ef_search: int, nprobe
 def bm25_idf(df: int, n: int) -> float:
     """BM25 inverse document frequency as Lucene computes it (always positive); 0 when no document has the term.
 
-    Every backend's ``Index.idf`` uses this one formula, so answers weigh question terms alike everywhere.
+    The reader weighs question terms with this one formula from any backend's ``document_frequency`` and
+    ``documents``, so answers weigh them alike everywhere.
     """
     return math.log(1 + (n - df + 0.5) / (df + 0.5)) if df > 0 else 0.0
 
@@ -193,10 +194,6 @@ class Index(Protocol):
         self, tokens: Sequence[str], k: int, filters: Filters | None = None
     ) -> list[tuple[int, float]]:
         """Up to ``k`` (chunk_id, BM25) pairs with a positive score, best first; ``filters`` apply before the cut."""
-        ...
-
-    def idf(self, tokens: Sequence[str]) -> list[float]:
-        """BM25 inverse document frequency of each token (0 for tokens no chunk contains)."""
         ...
 
     def documents(self) -> int:

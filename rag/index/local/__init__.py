@@ -111,10 +111,6 @@ class LocalIndex:
             return []
         return self.lexical.search(tokens, k, allowed)
 
-    def idf(self, tokens: Sequence[str]) -> list[float]:
-        """BM25 idf of each token (0 when no chunk contains it)."""
-        return self.lexical.idf(tokens)
-
     def documents(self) -> int:
         """Chunks in the BM25 index."""
         return len(self.lexical)

@@ -10,8 +10,6 @@ from typing import Any
 import bm25s
 import numpy as np
 
-from rag.index.base import bm25_idf
-
 IDS_FILE = "chunk_ids.npy"
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
@@ -63,11 +61,6 @@ class LexicalIndex:
         vocab = self._retriever.vocab_dict
         indptr = self._retriever.scores["indptr"]
         return [int(indptr[i + 1] - indptr[i]) if (i := vocab.get(t)) is not None else 0 for t in tokens]
-
-    def idf(self, tokens: Sequence[str]) -> list[float]:
-        """BM25 inverse document frequency of each token (0 for tokens the corpus does not contain)."""
-        n = len(self.chunk_ids)
-        return [bm25_idf(df, n) for df in self.document_frequency(tokens)]
 
     def vocabulary(self) -> list[str]:
         """Every token the index holds."""

@@ -23,7 +23,6 @@ from rag.index.base import (
     Manifest,
     NoIndexError,
     SentenceVectors,
-    bm25_idf,
     corpus_hash,
     with_search_settings,
 )
@@ -161,11 +160,6 @@ class MilvusIndex:
     def vocabulary(self) -> list[str]:
         """Every lexical token of this version."""
         return list(self._terms())
-
-    def idf(self, tokens: Sequence[str]) -> list[float]:
-        """BM25 idf of each token, from the document frequencies stored with this version."""
-        n = self.documents()
-        return [bm25_idf(df, n) for df in self.document_frequency(tokens)]
 
     def documents(self) -> int:
         """Chunks in this version (counted at its commit)."""

@@ -154,10 +154,8 @@ def test_lexical_search_scores_shared_terms_only(index):
     assert index.search_lexical(["火星"], 5) == [] and index.search_lexical([], 5) == []
 
 
-def test_idf_counts_documents(index):
+def test_document_frequency_counts_chunks(index):
     assert index.documents() == 4
-    rare, unknown = index.idf(["出入口", "火星"])
-    assert rare > 0 and unknown == 0
     assert index.document_frequency(["出入口", "火星", "公积金", "出入口"]) == [1, 0, 1, 1]
     assert sorted(index.vocabulary()) == sorted({t for lists in TOKENS.values() for ts in lists for t in ts})
 

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from rag.index.base import bm25_idf
 from rag.index.local.lexical import LexicalIndex
 from rag.tokenize import tokenize
 
@@ -68,8 +69,8 @@ def test_save_and_load_round_trip(index, tmp_path):
     assert again.params() == index.params() == {"library": "bm25s", "method": "lucene", "k1": 1.5, "b": 0.75}
 
 
-def test_idf_is_zero_for_unknown_terms(index):
-    common, rare, unknown = index.idf(["公积金", "地铁", "火星"])
+def test_rarer_terms_weigh_more_and_unknown_ones_nothing(index):
+    common, rare, unknown = (bm25_idf(df, len(index)) for df in index.document_frequency(["公积金", "地铁", "火星"]))
     assert unknown == 0.0 and rare > common > 0
 
 
