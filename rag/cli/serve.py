@@ -10,6 +10,10 @@ from typing import Annotated
 import typer
 
 from rag.cli.common import EXIT_USAGE, app, fail, out, settings_for
+from rag.settings import HttpSettings
+
+# The defaults, as Settings writes them (RAG_HOST and RAG_PORT override them).
+_HOST, _PORT = HttpSettings.model_fields["host"].default, HttpSettings.model_fields["port"].default
 
 
 def _check_free(host: str, port: int) -> None:
@@ -26,12 +30,12 @@ def _check_free(host: str, port: int) -> None:
             fail(f"cannot listen on {host}:{port}: {e.strerror or e}", EXIT_USAGE)
 
 
-@app.command()
+@app.command(help=f"Serve the JSON API and the chat page (http://{_HOST}:{_PORT} by default).")
 def serve(
-    host: Annotated[str | None, typer.Option(help="Default: RAG_HOST (127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option(help="Default: RAG_PORT (8000).", min=1, max=65535)] = None,
+    host: Annotated[str | None, typer.Option(help=f"Default: RAG_HOST, else {_HOST}.")] = None,
+    port: Annotated[int | None, typer.Option(help=f"Default: RAG_PORT, else {_PORT}.", min=1, max=65535)] = None,
 ) -> None:
-    """Serve the JSON API and the chat page (http://127.0.0.1:8000 by default)."""
+    """Serve the JSON API and the chat page on RAG_HOST:RAG_PORT (or --host, --port)."""
     import uvicorn
 
     from api.app import create_app
