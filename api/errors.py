@@ -28,6 +28,14 @@ from rag.index import (
 
 log = logging.getLogger(__name__)
 
+# Plain messages for pydantic's most common complaints (values from its ``ctx``).
+_PLAIN = {
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "string_type": "must be a string",
+}
 # Stable codes of pydantic's own error types, under the names clients see.
 _CODES = {
     "json_invalid": "invalid_json",
@@ -149,12 +157,17 @@ def error_item(e: dict[str, Any]) -> dict[str, Any]:
         msg = "is required"
     elif kind == "string_unicode":
         msg = "contains invalid Unicode (a lone surrogate)"
+    elif kind == "too_short":
+        least = (ctx or {}).get("min_length", 1)
+        msg = "must not be empty" if least == 1 else f"must have at least {least} items"
+    elif kind in _PLAIN:  # pydantic's "Input should be…" in the words of the rest of the API
+        msg = _PLAIN[kind].format(**(ctx or {}))
     loc = [x if isinstance(x, int) else _printable(str(x), _MAX_LOC_CHARS) for x in raw_loc]
     return {"loc": loc, "code": code, "msg": _printable(msg, _MAX_MSG_CHARS), "ctx": ctx}
 
 
 def describe(items: list[dict[str, Any]], more: int = 0) -> str:
-    """One readable sentence per problem, e.g. "top_k: Input should be less than or equal to 50"."""
+    """One readable sentence per problem, e.g. "top_k: must be at most 50"."""
     parts = []
     for item in items:
         # A JSON error's position is in its message, not a field name.

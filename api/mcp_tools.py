@@ -36,7 +36,7 @@ Account = Annotated[str | None, Field(description="Only articles of this officia
 
 
 def _problems(e: ValidationError) -> str:
-    """Each problem as the HTTP API says it ("top_k: Input should be greater than or equal to 1")."""
+    """Each problem as the HTTP API says it ("top_k: must be at least 1")."""
     return describe([error_item(x) for x in e.errors(include_url=False)])
 
 

@@ -46,7 +46,7 @@ async def exercise(client: Client, corpus_articles) -> None:
     assert wordless.is_error and "no words" in wordless.content[0].text
     out_of_range = await client.call_tool("search_articles", {"query": "地铁", "top_k": 0})
     said = out_of_range.content[0].text
-    assert out_of_range.is_error and "top_k: Input should be greater than or equal to 1" in said
+    assert out_of_range.is_error and "top_k: must be at least 1" in said
     assert "pydantic" not in said and "validation error for" not in said
     misspelt = await client.call_tool("ask", {"question": "地铁", "date_form": "2026-02-01"})
     assert misspelt.is_error and "date_form: unknown argument" in misspelt.content[0].text
