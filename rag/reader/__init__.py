@@ -158,7 +158,7 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
         if len(chosen) >= most or length + len(c.text) > budget:
             break
         # Items of the list being quoted are its parts; a further sentence that opens a list of its own is not.
-        if c.heading or (not items and _opens_list(c)) or any(_repeats(evidence, c, o) for o in chosen):
+        if c.heading or (not items and _opens_list(evidence, c)) or any(_repeats(evidence, c, o) for o in chosen):
             continue
         chosen.append(c)
         length += len(c.text)
@@ -198,12 +198,17 @@ def _context(evidence: Evidence, sentence: Candidate) -> list[Candidate]:
     return out
 
 
-def _opens_list(c: Candidate) -> bool:
-    """True for a sentence that opens an enumeration (…分为四大类：一是…；, …情形之一的：): quoted as a further
-    sentence, without the items that follow it, it would say a part as if it were the whole."""
+def _opens_list(evidence: Evidence, c: Candidate) -> bool:
+    """True for a sentence that opens an enumeration (…分为四大类：一是…；, …情形之一的：, 具有三大显著特点。其一，…):
+    quoted as a further sentence, without the items that follow it, it would say a part as if it were the whole."""
     text = c.text.rstrip()
     head, colon, rest = text.partition("：") if "：" in text else text.partition(":")
-    return text.endswith(("：", ":")) or bool(colon and FIRST_ITEM.search(rest) and _ANNOUNCES.search(head))
+    if text.endswith(("：", ":")) or (colon and FIRST_ITEM.search(rest) and _ANNOUNCES.search(head)):
+        return True
+    if not _ANNOUNCES.search(text):
+        return False
+    after = [o for o in evidence.candidates if o.n == c.n and o.start >= c.end]
+    return bool(after) and FIRST_ITEM.search(min(after, key=lambda o: o.start).text) is not None
 
 
 def _announced(text: str) -> int | None:

@@ -225,6 +225,14 @@ def test_a_further_sentence_that_opens_a_list_is_not_quoted_without_its_items():
     assert [c.text for c in chosen] == ["今年民心工程共包含66项具体工作。", "全年投入资金20亿元。"]
 
 
+def test_a_further_sentence_announcing_the_items_after_it_is_not_quoted_without_them():
+    # "具有三大显著特点。" then 其一…其二…: quoted last, alone, it promises three points and gives none.
+    cands = consecutive("地铁8号线实现环网电通。", "线路全长约23公里。", "地铁8号线具有三大显著特点。",
+                        "其一，客流覆盖广泛。", "其二，智能化水平领先。", "其三，换乘便捷高效。")
+    chosen = choose_sentences(evidence(cands, "other"), np.array([0.9, 0.8, 0.8, 0.1, 0.1, 0.1]))
+    assert [c.text for c in chosen] == ["地铁8号线实现环网电通。", "线路全长约23公里。"]
+
+
 def test_a_sentence_about_another_year_than_the_one_asked_is_told_apart():
     from rag.reader.features import _years
 
