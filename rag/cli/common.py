@@ -16,8 +16,9 @@ if TYPE_CHECKING:  # imported lazily at run time: torch and the index libraries 
 
 app = typer.Typer(help="policy-rag: cited answers from Chinese government articles.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
-out = Console()
-err = Console(stderr=True)
+# Long lines are left to the terminal to wrap: a link broken at column 80 can be neither clicked nor copied.
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 # Exit codes: 1 the command failed, 2 bad usage or input, 3 no usable index.
 EXIT_FAILED, EXIT_USAGE, EXIT_NO_INDEX = 1, 2, 3

@@ -94,7 +94,8 @@ def ask(
         return
     out.print(("[yellow]" if a.abstained else "[green]") + escape(a.answer) + "[/]")
     # Read a confidence under 0.5 as "more likely wrong than right" (README: Answers).
-    out.print(f"[dim]{'abstained; ' if a.abstained else ''}confidence {a.confidence:.2f}[/]\n")
+    said = "that the articles do not answer" if a.abstained else "that this answers the question"
+    out.print(f"[dim]{'abstained; ' if a.abstained else ''}confidence {a.confidence:.2f} {said}[/]\n")
     if a.notice:
         out.print(f"[dim]{escape(a.notice)}[/]")
     for c in a.citations:
