@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -49,6 +50,10 @@ _CODES = {
     "string_type": "not_a_string",
     "string_unicode": "invalid_unicode",
     "too_long": "too_long",
+    "too_short": "too_short",
+    "string_too_short": "too_short",
+    "model_attributes_type": "not_an_object",
+    "dict_type": "not_an_object",
 }
 _STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                  405: "method_not_allowed", 408: "request_timeout", 409: "ingest_running", 413: "body_too_large",
@@ -157,9 +162,10 @@ def error_item(e: dict[str, Any]) -> dict[str, Any]:
         msg = "is required"
     elif kind == "string_unicode":
         msg = "contains invalid Unicode (a lone surrogate)"
-    elif kind == "too_short":
+    elif kind in ("too_short", "string_too_short"):
         least = (ctx or {}).get("min_length", 1)
-        msg = "must not be empty" if least == 1 else f"must have at least {least} items"
+        things = "characters" if kind == "string_too_short" else "items"
+        msg = "must not be empty" if least == 1 else f"must have at least {least} {things}"
     elif kind in _PLAIN:  # pydantic's "Input should be…" in the words of the rest of the API
         msg = _PLAIN[kind].format(**(ctx or {}))
     loc = [x if isinstance(x, int) else _printable(str(x), _MAX_LOC_CHARS) for x in raw_loc]
@@ -198,6 +204,19 @@ def unparsable(exc: BaseException | None) -> str | None:
     return None
 
 
+def _what_to_fix(request: Request, exc: HTTPException) -> str:
+    """The exception's detail; for routing's bare "Not Found" / "Method Not Allowed", what to do instead."""
+    detail = str(exc.detail)
+    if detail != HTTPStatus(exc.status_code).phrase:
+        return detail
+    where = f"{request.method} {_printable(request.url.path, _MAX_LOC_CHARS)}"
+    if exc.status_code == 404:
+        return f"no such path: {where}; the API's paths are listed at /docs"
+    if exc.status_code == 405 and exc.headers and exc.headers.get("Allow"):
+        return f"{where} is not allowed; use {exc.headers['Allow']}"
+    return detail
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every failure into an ``ErrorBody``."""
 
@@ -207,11 +226,12 @@ def install(app: FastAPI) -> None:
 
     # Starlette's class: FastAPI's HTTPException derives from it, and routing raises it for 404 and 405.
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
         reason = unparsable(exc.__cause__) if exc.status_code == 400 else None
         if reason is not None:  # FastAPI turns a body json.loads cannot read into a bare 400
             return invalid_request([{"type": "json_invalid", "loc": ("body",), "ctx": {"error": reason}}])
-        return error_response(exc.status_code, status_code_name(exc.status_code), str(exc.detail), headers=exc.headers)
+        return error_response(exc.status_code, status_code_name(exc.status_code), _what_to_fix(request, exc),
+                              headers=exc.headers)
 
     @app.exception_handler(IndexUnavailableError)
     async def _index(_: Request, exc: IndexUnavailableError) -> JSONResponse:

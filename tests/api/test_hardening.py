@@ -140,8 +140,10 @@ def test_every_status_the_api_gives_is_in_the_openapi_document(http):
 def test_unknown_routes_and_methods_answer_in_the_one_error_shape(http):
     r = http.get("/api/nothing-here")
     assert r.status_code == 404 and r.json()["code"] == "not_found"
+    assert r.json()["detail"] == "no such path: GET /api/nothing-here; the API's paths are listed at /docs"
     r = http.delete("/api/search")
     assert r.status_code == 405 and r.json()["code"] == "method_not_allowed" and "POST" in r.headers["allow"]
+    assert r.json()["detail"] == "DELETE /api/search is not allowed; use POST"
 
 
 # --- 5. the schema states what the server enforces ------------------------------------------------------------

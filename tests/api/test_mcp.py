@@ -48,6 +48,8 @@ async def exercise(client: Client, corpus_articles) -> None:
     said = out_of_range.content[0].text
     assert out_of_range.is_error and "top_k: must be at least 1" in said
     assert "pydantic" not in said and "validation error for" not in said
+    empty = await client.call_tool("ask", {"question": ""})
+    assert empty.is_error and "question: must not be empty" in empty.content[0].text
     misspelt = await client.call_tool("ask", {"question": "地铁", "date_form": "2026-02-01"})
     assert misspelt.is_error and "date_form: unknown argument" in misspelt.content[0].text
     backwards = await client.call_tool("ask", {"question": "地铁", "date_from": "2026-02-09", "date_to": "2026-02-01"})
