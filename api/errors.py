@@ -36,6 +36,8 @@ _PLAIN = {
     "int_type": "must be a whole number",
     "int_parsing": "must be a whole number",
     "string_type": "must be a string",
+    "list_type": "must be a list",
+    "blank": "must not be blank",
 }
 # Stable codes of pydantic's own error types, under the names clients see.
 _CODES = {
@@ -51,6 +53,8 @@ _CODES = {
     "string_unicode": "invalid_unicode",
     "too_long": "too_long",
     "too_short": "too_short",
+    "list_type": "not_a_list",
+    "blank": "empty",
     "string_too_short": "too_short",
     "model_attributes_type": "not_an_object",
     "dict_type": "not_an_object",
@@ -145,6 +149,8 @@ def _json_safe(ctx: dict[str, Any] | None) -> dict[str, Any] | None:
 def error_item(e: dict[str, Any]) -> dict[str, Any]:
     """One validation error as clients see it: where, a stable code, the message and its values."""
     kind = str(e.get("type", "invalid"))
+    if kind == "string_pattern_mismatch" and (e.get("ctx") or {}).get("pattern") == r"\S":
+        kind = "blank"  # the schema's way of saying "some text" (api.schemas._TEXT)
     code = _CODES.get(kind, kind)
     msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
     ctx = _json_safe(e.get("ctx"))
@@ -162,6 +168,8 @@ def error_item(e: dict[str, Any]) -> dict[str, Any]:
         msg = "is required"
     elif kind == "string_unicode":
         msg = "contains invalid Unicode (a lone surrogate)"
+    elif kind == "too_long" and (ctx or {}).get("field_type") == "List":
+        msg = f"must have at most {ctx['max_length']} items"
     elif kind in ("too_short", "string_too_short"):
         least = (ctx or {}).get("min_length", 1)
         things = "characters" if kind == "string_too_short" else "items"

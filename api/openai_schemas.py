@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas import MAX_QUERY_CHARS
-from rag.records import DEFAULT_TOP_K, MAX_TOP_K, AnswerOutcome, Citation, Filters
+from rag.records import DEFAULT_TOP_K, MAX_TOP_K, AnswerOutcome, Citation, Filters, ResolvedQuestion
 
 MODEL_ID = "policy-rag"
 
@@ -68,16 +68,6 @@ class ChatCompletionRequest(BaseModel):
     # This service's own parameters (the openai SDK sends them with extra_body={...}).
     top_k: int = Field(default=DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, description="Passages to cite")
     filters: Filters | None = None
-
-
-class ResolvedQuestion(BaseModel):
-    """How the conversation was read."""
-
-    question: str = Field(description="What was answered: the last user message, with carried-over terms")
-    asked: str = Field(description="The last user message as sent")
-    carried: list[str] = Field(description="Focus terms carried over from earlier user messages")
-    asking: str = Field(default="", description="What an earlier message asked for (多少钱, How much), carried "
-                                                "when the last one asks for nothing of its own (那手机呢？)")
 
 
 class RagInfo(ResolvedQuestion, AnswerOutcome):

@@ -7,7 +7,17 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from rag.records import DEFAULT_TOP_K, MAX_TOP_K, Answer, Article, Filters, Mode, SearchResults
+from rag.records import (
+    DEFAULT_TOP_K,
+    MAX_TOP_K,
+    Answer,
+    Article,
+    Filters,
+    Mode,
+    ResolvedQuestion,
+    SearchResults,
+    Utf8Str,
+)
 from rag.tokenize import MAX_QUERY_CHARS, text_problem
 
 
@@ -35,6 +45,8 @@ WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 # also need a letter or digit (has_words), which a JSON Schema pattern cannot say portably (\p{L} is not in
 # every regex dialect): the descriptions say it, and tests/api/schemathesis_hooks.py knows it.
 _TEXT = {"min_length": 1, "max_length": MAX_QUERY_CHARS, "pattern": r"\S"}
+# Earlier questions a follow-up is read against: a page keeps its last few turns, not a whole day's.
+MAX_HISTORY = 20
 
 
 class SearchRequest(BaseModel):
@@ -64,6 +76,10 @@ class AskRequest(BaseModel):
     stream: bool = Field(default=False, strict=True,
                          description="Send Server-Sent Events (citations, delta, reset, done) instead of one JSON "
                                      "body; `Accept: text/event-stream` does the same")
+    history: list[Annotated[Utf8Str, Field(**_TEXT)]] = Field(
+        default_factory=list, max_length=MAX_HISTORY,
+        description="The conversation's earlier questions, oldest first: a follow-up (那手机呢？) is read against "
+                    "them, as /v1/chat/completions reads its user messages")
 
     @field_validator("question", mode="before")
     @classmethod
@@ -78,9 +94,11 @@ class SearchResponse(SearchResults):
 
 
 class AskResponse(Answer):
-    """``POST /api/ask``: the answer record plus the time it took."""
+    """``POST /api/ask``: the answer record plus the time it took, and how a follow-up was read."""
 
     took_ms: float
+    conversation: ResolvedQuestion | None = Field(default=None, description="How the question was read against "
+                                                                             "`history` (null without one)")
 
 
 class ArticleResponse(Article):

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from rag import query
+from rag.records import ResolvedQuestion
 from rag.tokenize import has_chinese, tokenize
 
 # Words that ask rather than name: rag.query's, and a few more that follow-ups use ("一共几次？", "怎么办？") and
@@ -80,22 +80,7 @@ def _without_cue(question: str) -> str:
     return question
 
 
-@dataclass(frozen=True)
-class Resolved:
-    """The question to answer: the last one, with the focus terms carried over from earlier ones if any."""
-
-    question: str
-    asked: str
-    carried: tuple[str, ...] = ()
-    asking: str = ""  # the earlier question's asking phrase (多少钱), when the follow-up asks for nothing of its own
-
-    @property
-    def follow_up(self) -> bool:
-        """True when terms were carried over."""
-        return bool(self.carried)
-
-
-def resolve(questions: Sequence[str]) -> Resolved:
+def resolve(questions: Sequence[str]) -> ResolvedQuestion:
     """The last of ``questions`` (the user's turns, oldest first) as a question that stands on its own.
 
     A follow-up gets the earlier focus terms it does not already name, in front of it:
@@ -104,14 +89,14 @@ def resolve(questions: Sequence[str]) -> Resolved:
     if not questions:
         raise ValueError("no question to resolve")
     context: list[str] = []
-    resolved = Resolved(question=questions[0], asked=questions[0])
+    resolved = ResolvedQuestion(question=questions[0], asked=questions[0])
     # What the question in force asks for (多少项) and whether in English: a follow-up in the same language that
     # asks nothing of its own asks it again.
     asking, asking_english = "", False
     for i, asked in enumerate(questions):
         own = content_words(asked)
         if i == 0 or not is_follow_up(asked, context):
-            resolved = Resolved(question=asked, asked=asked)
+            resolved = ResolvedQuestion(question=asked, asked=asked)
             context = own
             asking, asking_english = query.asking(asked) or "", query.is_english(asked)
             continue
@@ -124,7 +109,7 @@ def resolve(questions: Sequence[str]) -> Resolved:
         question = f"{' '.join(carried)} {asked}" if carried else asked
         if inherited:  # where each language asks: Chinese at the end (…多少钱), English first (How much …)
             question = f"{inherited} {question}" if english else f"{question} {inherited}"
-        resolved = Resolved(question=question, asked=asked, carried=tuple(carried), asking=inherited)
+        resolved = ResolvedQuestion(question=question, asked=asked, carried=carried, asking=inherited)
         context = carried + own
         if own_asking is not None:  # a question of its own, even yes/no (那手机能领吗？): the old phrase is over
             asking, asking_english = own_asking, english

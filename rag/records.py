@@ -188,6 +188,23 @@ class AnswerOutcome(BaseModel):
     interpreted: Interpretation | None = Field(default=None, description="The date the question names")
 
 
+class ResolvedQuestion(BaseModel):
+    """How a question was read against the conversation before it (``rag.conversation.resolve``)."""
+
+    question: str = Field(description="What was answered: the last question, with carried-over terms")
+    asked: str = Field(description="The last question as sent")
+    carried: list[str] = Field(default_factory=list,
+                               description="Focus terms carried over from earlier questions (empty when the last "
+                                           "one stands on its own)")
+    asking: str = Field(default="", description="What an earlier question asked for (多少钱, How much), carried "
+                                                "when the last one asks for nothing of its own (那手机呢？)")
+
+    @property
+    def follow_up(self) -> bool:
+        """True when terms were carried over."""
+        return bool(self.carried)
+
+
 class Answer(AnswerOutcome):
     """A short answer with its citations, or an abstention that still lists the closest passages."""
 

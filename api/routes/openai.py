@@ -38,13 +38,12 @@ from api.openai_schemas import (
     ModelList,
     OpenAIErrorBody,
     RagInfo,
-    ResolvedQuestion,
 )
 from api.schemas import event_stream_schema
 from rag.conversation import resolve
 from rag.index import IndexUnavailableError
 from rag.query import is_english
-from rag.records import Answer, AnswerOutcome, Citation, cited_numbers
+from rag.records import Answer, AnswerOutcome, Citation, ResolvedQuestion, cited_numbers
 from rag.streaming import CitationsEvent, DeltaEvent, DoneEvent, ResetEvent
 from rag.tokenize import text_problem
 
@@ -142,9 +141,7 @@ def read_conversation(body: ChatCompletionRequest) -> ResolvedQuestion:
         raise OpenAIError(400, "no user message has a question in it", param="messages", code="empty")
     if (problem := text_problem(asked[-1], "question")) is not None:
         raise OpenAIError(400, problem.message, param="messages", code=problem.code)
-    resolved = resolve([q for q in asked if q])
-    return ResolvedQuestion(question=resolved.question, asked=resolved.asked, carried=list(resolved.carried),
-                            asking=resolved.asking)
+    return resolve(asked)
 
 
 def sources_text(answer_text: str, abstained: bool, citations: list[Citation], english: bool) -> str:

@@ -143,6 +143,10 @@ BAD = [
     ("/api/search", {"query": "\ud800abc"}, "Unicode", "invalid_unicode"),
     ("/api/ask", {"question": ""}, "empty", "empty"),
     ("/api/ask", {"question": "x", "top_k": 100}, "top_k", "out_of_range"),
+    ("/api/ask", {"question": "x", "history": "汽车"}, "history: must be a list", "not_a_list"),
+    ("/api/ask", {"question": "x", "history": [" "]}, "history.0: must not be blank", "empty"),
+    ("/api/ask", {"question": "x", "history": [""]}, "history.0: must not be empty", "too_short"),
+    ("/api/ask", {"question": "x", "history": ["汽车"] * 21}, "history: must have at most 20 items", "too_long"),
 ]
 
 
@@ -155,6 +159,19 @@ def test_bad_input_is_a_422_that_says_what_to_fix_with_a_stable_code(http, path,
     assert error["code"] == "invalid_request" and says in error["detail"]
     assert code in [e["code"] for e in error["errors"]]
     assert "Traceback" not in r.text
+
+
+def test_a_follow_up_is_read_with_the_earlier_questions_it_is_sent_with(http):
+    # 那手机呢？ alone names no amount; after the car question it asks the phones' cap (每件补贴不超过500元).
+    body = http.post("/api/ask", json={"question": "那手机呢？", "history": ["汽车以旧换新补贴多少钱？"]}).json()
+    assert body["conversation"] == {"question": "汽车 以旧换新 补贴 那手机呢？ 多少钱", "asked": "那手机呢？",
+                                    "carried": ["汽车", "以旧换新", "补贴"], "asking": "多少钱"}
+    assert body["question"] == body["conversation"]["question"] and not body["abstained"] and "500元" in body["answer"]
+    # A new question is answered as it stands, history or not; without history nothing is said about one.
+    counted = "今年民心工程有多少项？"
+    new = http.post("/api/ask", json={"question": counted, "history": ["汽车以旧换新补贴多少钱？"]}).json()
+    assert new["conversation"]["carried"] == [] and new["question"] == counted and "66" in new["answer"]
+    assert http.post("/api/ask", json={"question": counted}).json()["conversation"] is None
 
 
 def test_error_values_travel_in_ctx_so_clients_can_word_them(http):

@@ -24,6 +24,9 @@ MULTI_QUOTE = "春节期间景区开放时间"
 LONG_QUESTION = "请问" + "公积金" * 400  # 1202 characters, over the server's 1000
 # Off-topic questions; the first one the real service abstains on is used (checked through the API first).
 UNANSWERABLE = ("火星上有多少个足球场？", "企鹅最喜欢吃什么口味的冰淇淋？", "How many moons does Neptune have?")
+# Answered, but with a confidence under 0.5 (the first of these the real service answers so is used).
+UNCERTAIN = ("以后在家附近看病能有多方便？规划里怎么说？", "天开园现在有多少注册企业、设了多少只基金？",
+             "天津哪家医院的儿科看病最好？")
 # Found by its title alone: the article 2247553139_1 (寒潮) has an empty body.
 TITLE_ONLY = "低温骤降寒潮健康风险预警"
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1">'
@@ -50,6 +53,16 @@ def unanswerable(live_server: str) -> str:
             if body["abstained"] and body["citations"]:
                 return q
     pytest.fail(f"the service answered every off-topic question {UNANSWERABLE}; add one it abstains on")
+
+
+@pytest.fixture(scope="module")
+def uncertain(live_server: str) -> str:
+    """A question the real service answers with a confidence under 0.5."""
+    for q in UNCERTAIN:
+        body = api_ask(live_server, q)
+        if not body["abstained"] and body["confidence"] < 0.5:
+            return q
+    pytest.fail(f"the service answered none of {UNCERTAIN} with confidence under 0.5; add one it does")
 
 
 # ---------- helpers ----------
@@ -660,6 +673,38 @@ def test_the_page_shows_the_date_read_and_an_english_questions_chinese_terms(pag
     wait_for_answer(page, turns=2)
     # A Chinese question without a date: nothing to explain.
     expect(page.locator(".turn").nth(1).locator("[data-testid=interpretation]")).to_have_count(0)
+
+
+def test_a_follow_up_is_read_with_the_question_before_it_and_says_so(page: Page):
+    ask(page, "汽车以旧换新补贴多少钱？")
+    wait_for_answer(page)
+    ask(page, "那手机呢？")
+    wait_for_answer(page, turns=2)
+    second = page.locator(".turn").nth(1)
+    expect(second.locator("[data-testid=answer]")).to_contain_text("500元")
+    expect(second.locator("[data-testid=interpretation]")).to_contain_text("接上文：汽车、以旧换新、补贴（多少钱）")
+    # The first question stood on its own: nothing to explain.
+    expect(page.locator(".turn").first.locator("[data-testid=interpretation]")).to_have_count(0)
+    # After clearing, the same words start a new conversation: nothing is carried over.
+    page.locator("#clear").click()
+    ask(page, "那手机呢？")
+    wait_for_answer(page)
+    expect(page.locator(".turn [data-testid=interpretation]")).to_have_count(0)
+
+
+def test_an_answer_shows_its_confidence_and_a_doubtful_one_says_to_check_the_sources(page: Page, uncertain: str):
+    ask(page, COUNTED)
+    wait_for_answer(page)
+    first = page.locator(".turn").first
+    expect(first.locator(".answer-meta")).to_contain_text(re.compile(r"把握 \d+%"))
+    expect(first.locator("[data-testid=low-confidence]")).to_have_count(0)
+    ask(page, uncertain)
+    wait_for_answer(page, turns=2)
+    caution = page.locator(".turn").nth(1).locator("[data-testid=low-confidence]")
+    expect(caution).to_be_visible()
+    expect(caution).to_contain_text("把握不大")
+    caution.scroll_into_view_if_needed()
+    shot(page, "low-confidence.png")
 
 
 def test_the_page_has_words_for_every_error_code_the_server_sends_in_both_languages():

@@ -50,6 +50,17 @@ def test_ask_streams_citations_then_text_then_the_outcome(http, how):
     assert done["took_ms"] > 0 and "citations" not in done
 
 
+def test_a_streamed_follow_up_says_how_it_was_read_in_the_done_event(http):
+    body = {"question": "那手机呢？", "history": ["汽车以旧换新补贴多少钱？"], "stream": True}
+    with http.stream("POST", "/api/ask", json=body) as r:
+        events = read_events(r)
+    done = events[-1][1]
+    assert events[-1][0] == "done" and done["conversation"]["asking"] == "多少钱" and "500元" in done["answer"]
+    alone = {"question": QUESTION, "stream": True}
+    with http.stream("POST", "/api/ask", json=alone) as r:
+        assert read_events(r)[-1][1]["conversation"] is None
+
+
 def test_the_first_event_arrives_before_the_stream_ends(http):
     """The citations are flushed as soon as they exist, not held back until the answer is done."""
     t0 = time.perf_counter()

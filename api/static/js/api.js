@@ -98,11 +98,13 @@ export function parseEvents(text) {
 /**
  * ``POST /api/ask`` as a stream (README, "Streaming"): ``on.citations(list)`` as soon as the passages are known,
  * ``on.delta(text)`` for each piece of the answer, ``on.reset(notice)`` when the text so far is withdrawn.
+ * ``history`` is the conversation's earlier questions, oldest first, so a follow-up (那手机呢？) is read with them.
  * Resolves with the answer record as the non-streamed API returns it ({…fields of "done", citations}).
  */
-export async function askStream(question, filters, on = {}) {
+export async function askStream(question, filters, on = {}, history = []) {
   const body = { question, stream: true };
   if (filters) body.filters = filters;
+  if (history.length) body.history = history;
   const controller = new AbortController();
   const timer = window.setTimeout(() => controller.abort(), ASK_TIMEOUT_MS);
   const failed = (e) => new ApiError(e && e.name === "AbortError" ? "timeout" : "network");

@@ -39,6 +39,9 @@ const els = {
   charCount: $("char-count"),
 };
 
+// How many earlier questions go with each one (the server reads at most 20).
+const HISTORY_TURNS = 10;
+
 let turns = store.loadTurns();
 let busy = false;
 let config = null; // GET /api/config, once it has loaded; the page works without it
@@ -238,11 +241,18 @@ async function submit() {
     if (live.setText) live.setText(text);
   };
   try {
-    const response = await askStream(question, filters, {
-      citations: showSources,
-      delta: (piece) => showText(text + piece),
-      reset: () => showText(""),
-    });
+    // The questions before this one, so the server can read a follow-up (那手机呢？) with them.
+    const limit = queryLimit();
+    const history = turns
+      .slice(-HISTORY_TURNS)
+      .map((turn) => turn.question)
+      .filter((q) => q.trim() && (limit === null || cpLength(q) <= limit));
+    const response = await askStream(
+      question,
+      filters,
+      { citations: showSources, delta: (piece) => showText(text + piece), reset: () => showText("") },
+      history,
+    );
     const turn = { id, question, filters, response };
     turns = turns.concat(turn).slice(-store.MAX_TURNS);
     store.saveTurns(turns);

@@ -64,6 +64,10 @@ export function renderPending(question, filters) {
 
 const citationsOf = (r) => (Array.isArray(r.citations) ? r.citations : []);
 
+// The answer record's confidence is calibrated: under 0.5 an answer is more likely wrong than right (README).
+const LOW_CONFIDENCE = 0.5;
+const percent = (p) => Math.round(p * 100);
+
 /** One answered (or abstained) turn. */
 export function renderTurn(turn) {
   const li = el("li", "turn");
@@ -76,6 +80,7 @@ export function renderTurn(turn) {
 
   const abstained = r.abstained === true;
   const streaming = r.streaming === true;
+  const confidence = typeof r.confidence === "number" && Number.isFinite(r.confidence) ? r.confidence : null;
   const answer = el("div", abstained ? "answer abstained" : streaming ? "answer streaming" : "answer");
   answer.dataset.testid = abstained ? "abstained" : "answer";
   if (streaming) {
@@ -109,6 +114,12 @@ export function renderTurn(turn) {
     const text = el("p", "answer-text");
     appendAnswerText(text, r.answer, citations, turn.id);
     answer.append(text);
+    // An answer more likely wrong than right says so where it is read, not only in the figures below it.
+    if (confidence !== null && confidence < LOW_CONFIDENCE) {
+      const caution = el("p", "caution", t("lowConfidence", percent(confidence)));
+      caution.dataset.testid = "low-confidence";
+      answer.append(caution);
+    }
   }
   if (r.notice) answer.append(el("p", "notice", str(r.notice)));
   const interpretation = interpretationLine(r);
@@ -116,6 +127,7 @@ export function renderTurn(turn) {
 
   const meta = [];
   if (!abstained && !streaming) meta.push(r.generator === "llm" ? t("genLlm") : t("genExtractive"));
+  if (!abstained && !streaming && confidence !== null) meta.push(t("confidence", percent(confidence)));
   const took = typeof r.took_ms === "number" && Number.isFinite(r.took_ms) ? r.took_ms : 0;
   if (took > 0) meta.push(t("took", (took / 1000).toFixed(took < 10000 ? 2 : 1)));
   if (meta.length) answer.append(el("p", "answer-meta", meta.join(" · ")));
@@ -138,10 +150,14 @@ export function renderTurn(turn) {
   return li;
 }
 
-/** What the server understood, unobtrusively: the date it searched, and for an English question the Chinese
- * terms its words were translated to (all from the answer record: interpreted, language, query_terms). */
+/** What the server understood, unobtrusively: the earlier question a follow-up was read with, the date it
+ * searched, and for an English question the Chinese terms its words were translated to (all from the answer
+ * record: conversation, interpreted, language, query_terms). */
 function interpretationLine(r) {
   const parts = [];
+  const c = r.conversation;
+  const carried = c && Array.isArray(c.carried) ? c.carried.filter((x) => typeof x === "string" && x) : [];
+  if (carried.length) parts.push(t("followUp", carried.join("、"), typeof c.asking === "string" ? c.asking : ""));
   const d = r.interpreted;
   if (d && typeof d === "object" && typeof d.date_from === "string" && d.date_from) {
     const to = typeof d.date_to === "string" && d.date_to && d.date_to !== d.date_from ? d.date_to : null;
