@@ -83,8 +83,14 @@ _EN_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
     ("person", re.compile(r"^\W*who\b|\bwhom\b|\bwhose\b|\bwho\b|\bwhich (?:minister|official|leader|mayor|"
                           r"governor|secretary|expert|scientist|professor|academician|chairman|director|head|"
                           r"person|people)\b", re.I)),
+    # "What is the ticket price…?", "What growth target…?": a measure noun asked for with what, as 多少钱/标准是 do.
     ("quantity", re.compile(r"\bhow (?:many|much|big|large|high|far|fast|deep|precise|old)\b|\bwhat (?:percentage|"
-                            r"share|proportion|rate|level|amount|number)\b|\bby how much\b", re.I)),
+                            r"share|proportion|rate|level|amount|number)\b|\bby how much\b|"
+                            r"\bwhat(?:'s|\s+is|\s+are|\s+was|\s+were|\s+will\s+be)?\s+(?:the\s+|its\s+|their\s+|a\s+)?"
+                            r"(?:[\w'-]+\s+){0,3}?(?:prices?|costs?|fees?|rates?|amount|number|percentage|share|"
+                            r"proportion|total|budget|cap|limit|maximum|minimum|ceiling|size|area|length|height|"
+                            r"weight|capacity|speed|population|salary|wage|income|revenue|output|value|growth|fares?|"
+                            r"discount|ratio|temperature|distance|count)\b", re.I)),
     ("procedure", re.compile(r"\bhow (?:do|can|should|could|would) (?:i|we|you|one|people)\b|\bhow to\b|"
                              r"\bwhat (?:documents|materials|papers)\b|\bwhat do i need\b|\bsteps\b", re.I)),
     ("yesno", re.compile(_EN_AUXILIARY_FIRST, re.I)),
