@@ -5,6 +5,7 @@ unexpected failure (one 500, logged once, with the connection kept open).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from http import HTTPStatus
@@ -37,7 +38,6 @@ _PLAIN = {
     "int_parsing": "must be a whole number",
     "string_type": "must be a string",
     "list_type": "must be a list",
-    "blank": "must not be blank",
 }
 # Stable codes of pydantic's own error types, under the names clients see.
 _CODES = {
@@ -54,7 +54,6 @@ _CODES = {
     "too_long": "too_long",
     "too_short": "too_short",
     "list_type": "not_a_list",
-    "blank": "empty",
     "string_too_short": "too_short",
     "model_attributes_type": "not_an_object",
     "dict_type": "not_an_object",
@@ -149,8 +148,6 @@ def _json_safe(ctx: dict[str, Any] | None) -> dict[str, Any] | None:
 def error_item(e: dict[str, Any]) -> dict[str, Any]:
     """One validation error as clients see it: where, a stable code, the message and its values."""
     kind = str(e.get("type", "invalid"))
-    if kind == "string_pattern_mismatch" and (e.get("ctx") or {}).get("pattern") == r"\S":
-        kind = "blank"  # the schema's way of saying "some text" (api.schemas._TEXT)
     code = _CODES.get(kind, kind)
     msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
     ctx = _json_safe(e.get("ctx"))
@@ -175,7 +172,9 @@ def error_item(e: dict[str, Any]) -> dict[str, Any]:
         things = "characters" if kind == "string_too_short" else "items"
         msg = "must not be empty" if least == 1 else f"must have at least {least} {things}"
     elif kind in _PLAIN:  # pydantic's "Input should be…" in the words of the rest of the API
-        msg = _PLAIN[kind].format(**(ctx or {}))
+        # A value the message names may be missing from ctx: then pydantic's own words stay.
+        with contextlib.suppress(KeyError):
+            msg = _PLAIN[kind].format(**(ctx or {}))
     loc = [x if isinstance(x, int) else _printable(str(x), _MAX_LOC_CHARS) for x in raw_loc]
     return {"loc": loc, "code": code, "msg": _printable(msg, _MAX_MSG_CHARS), "ctx": ctx}
 
@@ -215,7 +214,11 @@ def unparsable(exc: BaseException | None) -> str | None:
 def _what_to_fix(request: Request, exc: HTTPException) -> str:
     """The exception's detail; for routing's bare "Not Found" / "Method Not Allowed", what to do instead."""
     detail = str(exc.detail)
-    if detail != HTTPStatus(exc.status_code).phrase:
+    try:
+        default = HTTPStatus(exc.status_code).phrase
+    except ValueError:  # a status http.HTTPStatus does not know has no default phrase to replace
+        return detail
+    if detail != default:
         return detail
     where = f"{request.method} {_printable(request.url.path, _MAX_LOC_CHARS)}"
     if exc.status_code == 404:

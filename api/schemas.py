@@ -41,12 +41,18 @@ def _whole_number(value: Any) -> Any:
 
 WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 
+
+def _history_item(value: Any) -> Any:
+    """An earlier question is checked as a question is (empty, too long, no words), with its own field name."""
+    return _clean_text(value, "history")
+
 # The schema states what the validators enforce: at least one non-space character, at most MAX_QUERY_CHARS. They
 # also need a letter or digit (has_words), which a JSON Schema pattern cannot say portably (\p{L} is not in
 # every regex dialect): the descriptions say it, and tests/api/schemathesis_hooks.py knows it.
 _TEXT = {"min_length": 1, "max_length": MAX_QUERY_CHARS, "pattern": r"\S"}
-# Earlier questions a follow-up is read against: a page keeps its last few turns, not a whole day's.
-MAX_HISTORY = 20
+# Earlier questions a follow-up is read against: the last few turns, not a whole day's (and so many that even at
+# MAX_QUERY_CHARS each, JSON-escaped, the body stays under the 64 KiB limit).
+MAX_HISTORY = 8
 
 
 class SearchRequest(BaseModel):
@@ -76,10 +82,11 @@ class AskRequest(BaseModel):
     stream: bool = Field(default=False, strict=True,
                          description="Send Server-Sent Events (citations, delta, reset, done) instead of one JSON "
                                      "body; `Accept: text/event-stream` does the same")
-    history: list[Annotated[Utf8Str, Field(**_TEXT)]] = Field(
+    history: list[Annotated[Utf8Str, BeforeValidator(_history_item), Field(**_TEXT)]] = Field(
         default_factory=list, max_length=MAX_HISTORY,
-        description="The conversation's earlier questions, oldest first: a follow-up (那手机呢？) is read against "
-                    "them, as /v1/chat/completions reads its user messages")
+        description=f"The conversation's earlier questions, oldest first (each 1..{MAX_QUERY_CHARS} characters, "
+                    "with a letter or digit): a follow-up (那手机呢？) is read against them, as /v1/chat/completions "
+                    "reads its user messages")
 
     @field_validator("question", mode="before")
     @classmethod

@@ -1,10 +1,10 @@
 """Schemathesis hooks for tests/api/test_openapi.py (loaded through SCHEMATHESIS_HOOKS).
 
 The rules of the API that JSON Schema cannot state: ``filters.date_from`` must not be after ``filters.date_to``
-(the server answers 422 ``date_order``, as the Filters schema's description says); a query or question has a
-letter or digit (422 ``no_words``, as their descriptions say); and a chat completion's last message is the user's
-question, with some (400 ``messages``, as OpenAI answers). Bodies that break them are left out of what
-schemathesis considers valid input.
+(the server answers 422 ``date_order``, as the Filters schema's description says); a query or question, and
+each earlier question of ``history``, has a letter or digit (422 ``no_words``, as their descriptions say); and a
+chat completion's last message is the user's question, with some (400 ``messages``, as OpenAI answers). Bodies
+that break them are left out of what schemathesis considers valid input.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ def filter_body(ctx: Any, body: Any) -> bool:
         text = body.get(field) if isinstance(body, dict) else None
         if isinstance(text, str) and not has_words(text):
             return False
+    history = body.get("history") if isinstance(body, dict) else None
+    if isinstance(history, list) and any(isinstance(q, str) and not has_words(q) for q in history):
+        return False
     messages = body.get("messages") if isinstance(body, dict) else None
     if isinstance(messages, list) and messages:
         last = messages[-1]

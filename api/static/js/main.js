@@ -39,8 +39,8 @@ const els = {
   charCount: $("char-count"),
 };
 
-// How many earlier questions go with each one (the server reads at most 20).
-const HISTORY_TURNS = 10;
+// How many earlier questions go with each one: a follow-up leans on the last few (the server takes a few more).
+const HISTORY_TURNS = 6;
 
 let turns = store.loadTurns();
 let busy = false;

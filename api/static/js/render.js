@@ -157,7 +157,7 @@ function interpretationLine(r) {
   const parts = [];
   const c = r.conversation;
   const carried = c && Array.isArray(c.carried) ? c.carried.filter((x) => typeof x === "string" && x) : [];
-  if (carried.length) parts.push(t("followUp", carried.join("、"), typeof c.asking === "string" ? c.asking : ""));
+  if (carried.length) parts.push(t("followUp", carried, typeof c.asking === "string" ? c.asking : ""));
   const d = r.interpreted;
   if (d && typeof d === "object" && typeof d.date_from === "string" && d.date_from) {
     const to = typeof d.date_to === "string" && d.date_to && d.date_to !== d.date_from ? d.date_to : null;
