@@ -4,9 +4,10 @@ A follow-up leaves out what the previous question already named. It is told apar
 "what about …") or by naming at most one thing the previous question did not, and is resolved by carrying
 the previous question's focus terms — its content words, as :func:`rag.tokenize.tokenize` cuts them, without
 question words — over to it. A time word in the follow-up ("明年", "next year") replaces the previous one
-instead of joining it. A follow-up with no word that asks ("那手机呢？" after "汽车以旧换新补贴多少钱？", in the
-same language) asks what the previous one asked: its asking phrase ("多少钱") is carried too, so the
-answer is again an amount. Chains resolve in order: a third question builds on the resolved second one.
+instead of joining it. A follow-up with no word that asks ("那手机呢？" after "汽车以旧换新补贴多少钱？") asks what
+the previous one asked: its asking phrase ("多少钱") is carried too, so the answer is again an amount. Chains
+resolve in order: a third question builds on the resolved second one. A question in the other language starts
+afresh.
 """
 
 from __future__ import annotations
@@ -90,27 +91,29 @@ def resolve(questions: Sequence[str]) -> ResolvedQuestion:
         raise ValueError("no question to resolve")
     context: list[str] = []
     resolved = ResolvedQuestion(question=questions[0], asked=questions[0])
-    # What the question in force asks for (多少项) and whether in English: a follow-up in the same language that
-    # asks nothing of its own asks it again.
-    asking, asking_english = "", False
+    # What the question in force asks for (多少项), which a follow-up that asks nothing of its own asks again, and
+    # whether the conversation is in English.
+    asking, english_chain = "", False
     for i, asked in enumerate(questions):
         own = content_words(asked)
-        if i == 0 or not is_follow_up(asked, context):
+        # A question in the other language starts afresh: English words carried into a Chinese question (or the
+        # reverse) would change the language it is read, and answered, in.
+        if i == 0 or query.is_english(asked) != english_chain or not is_follow_up(asked, context):
             resolved = ResolvedQuestion(question=asked, asked=asked)
             context = own
-            asking, asking_english = query.asking(asked) or "", query.is_english(asked)
+            asking, english_chain = query.asking(asked) or "", query.is_english(asked)
             continue
         lowered = asked.lower()
         replaces_time = any(_is_time(t) for t in own)
         carried = [t for t in context
                    if t not in lowered and not (replaces_time and _is_time(t)) and not any(t in o for o in own)]
         own_asking, english = query.asking(_without_cue(asked)), query.is_english(asked)
-        inherited = asking if own_asking is None and english == asking_english else ""
+        inherited = asking if own_asking is None else ""
         question = f"{' '.join(carried)} {asked}" if carried else asked
         if inherited:  # where each language asks: Chinese at the end (…多少钱), English first (How much …)
             question = f"{inherited} {question}" if english else f"{question} {inherited}"
         resolved = ResolvedQuestion(question=question, asked=asked, carried=carried, asking=inherited)
         context = carried + own
         if own_asking is not None:  # a question of its own, even yes/no (那手机能领吗？): the old phrase is over
-            asking, asking_english = own_asking, english
+            asking = own_asking
     return resolved

@@ -199,11 +199,6 @@ class ResolvedQuestion(BaseModel):
     asking: str = Field(default="", description="What an earlier question asked for (多少钱, How much), carried "
                                                 "when the last one asks for nothing of its own (那手机呢？)")
 
-    @property
-    def follow_up(self) -> bool:
-        """True when terms were carried over."""
-        return bool(self.carried)
-
 
 class Answer(AnswerOutcome):
     """A short answer with its citations, or an abstention that still lists the closest passages."""
