@@ -35,7 +35,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help=f"Default: RAG_HOST, else {_HOST}.")] = None,
     port: Annotated[int | None, typer.Option(help=f"Default: RAG_PORT, else {_PORT}.", min=1, max=65535)] = None,
 ) -> None:
-    """Serve the JSON API and the chat page on RAG_HOST:RAG_PORT (or --host, --port)."""
+    """Serve the JSON API and the chat page."""
     import uvicorn
 
     from api.app import create_app

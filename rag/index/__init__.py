@@ -25,6 +25,7 @@ from rag.index.base import (
     NoIndexError,
     SentenceVectors,
     bm25_idf,
+    unseen_idf,
 )
 from rag.settings import IndexSettings
 
@@ -46,6 +47,7 @@ __all__ = [
     "NoIndexError",
     "backend_for",
     "bm25_idf",
+    "unseen_idf",
 ]
 
 

@@ -87,6 +87,12 @@ def bm25_idf(df: int, n: int) -> float:
     return math.log(1 + (n - df + 0.5) / (df + 0.5)) if df > 0 else 0.0
 
 
+def unseen_idf(n: int) -> float:
+    """What :func:`bm25_idf`'s formula gives a term no chunk contains (it returns 0 for one): the weight of the
+    rarest term there could be, which the reader gives a question term the articles lack."""
+    return math.log(1 + (n + 0.5) / 0.5)
+
+
 def corpus_hash(content_hashes: dict[str, str]) -> str:
     """A hash of every (aid, content hash): equal hashes mean equal indexed content, whatever the backend."""
     h = hashlib.sha256()

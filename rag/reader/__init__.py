@@ -134,7 +134,7 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
         return []
     best = _in_context(evidence, p, order)
     opens_list = best.text.rstrip().endswith(("：", ":"))
-    following = [c for c in evidence.candidates if c.n == best.n and c.start >= best.end]
+    following = _following(evidence, best)
     count = _announced(best.text)
     if count and FIRST_ITEM.search(re.split(r"[：:]", best.text)[-1]):
         count -= 1  # its first item is in the sentence itself (分为四大类：一是…；二是…)
@@ -207,8 +207,13 @@ def _opens_list(evidence: Evidence, c: Candidate) -> bool:
         return True
     if not _ANNOUNCES.search(text):
         return False
-    after = [o for o in evidence.candidates if o.n == c.n and o.start >= c.end]
-    return bool(after) and FIRST_ITEM.search(min(after, key=lambda o: o.start).text) is not None
+    after = _following(evidence, c)
+    return bool(after) and FIRST_ITEM.search(after[0].text) is not None
+
+
+def _following(evidence: Evidence, c: Candidate) -> list[Candidate]:
+    """The sentences after ``c`` in its passage, in reading order."""
+    return sorted((o for o in evidence.candidates if o.n == c.n and o.start >= c.end), key=lambda o: o.start)
 
 
 def _announced(text: str) -> int | None:

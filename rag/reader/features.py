@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.dates import years_named
-from rag.index.base import bm25_idf
+from rag.index.base import bm25_idf, unseen_idf
 from rag.query import Query
 from rag.reader.candidates import Candidate
 from rag.reader.entities import asked_units, cue_positions, entities
@@ -64,7 +64,7 @@ class TermWeights:
     def of(cls, query: Query, document_frequency: Sequence[int], documents: int) -> TermWeights:
         """Weights from document frequencies (BM25's idf); a term no chunk contains weighs as the rarest."""
         n = max(documents, 1)
-        rarest = math.log(1 + (n + 0.5) / 0.5)  # what bm25_idf's formula gives a term of no chunk (it says 0)
+        rarest = unseen_idf(n)
         weights = tuple(bm25_idf(df, n) if df else rarest for df in document_frequency)
         parts = tuple(tuple(p for p in dict.fromkeys(tokenize(t)) if p != t and len(p) >= 2) for t in query.focus)
         # Only a phrase translated to exactly this term (not 全国 inside 全国重点实验室). A one-character rendering

@@ -57,7 +57,7 @@ def build(config: IndexSettings, entries: list[IndexedArticle]) -> None:
         w.commit()
 
 
-def test_scores_and_idf_equal_the_local_backend_and_lucene(milvus, tmp_path):
+def test_scores_and_document_frequencies_equal_the_local_backend_and_lucene(milvus, tmp_path):
     local = IndexSettings(home=tmp_path / "local")
     entries = [article_of_docs("x_1", DOCS)]
     build(milvus, entries)
