@@ -68,6 +68,22 @@ _ZH_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
 # An auxiliary that opens a sentence (Does…, Can…): a yes/no question, also after a sentence of background.
 _EN_AUXILIARY_FIRST = (r"(?:^|[.!?;]\s+)\W*(?:is|are|was|were|can|could|do|does|did|will|would|should|must|has|"
                        r"have|may)\b")
+# "What is the ticket price…?", "What's Tianjin's minimum wage?", "What interest rate discount…?": what asks for a
+# measure noun, as 多少钱 and 标准是多少 do. The noun must head its phrase (not "the price subsidy", "cost-sharing")
+# and stand within a few plain words of what (not "the policy on parking fees", "what caused the growth").
+_EN_MEASURE = (r"(?:prices?|costs?|fees?|fares?|rates?|amounts?|numbers?|percentages?|proportions?|ratios?|totals?|"
+               r"budgets?|investment|caps?|limits?|ceilings?|maximum|minimum|sizes?|lengths?|heights?|weights?|"
+               r"capacity|speeds?|distances?|temperatures?|population|salary|salaries|wages?|income|revenues?|"
+               r"output|growth|discounts?|counts?)")
+_EN_NOT_MODIFIER = (r"(?:of|on|for|in|at|to|by|with|from|about|the|a|an|my|your|our|his|her|their|its|do|does|did|is|"
+                    r"are|was|were|will|can|could|should|would|has|have|had)")
+_EN_MODIFIER = rf"(?!{_EN_NOT_MODIFIER}\b)[\w'’]+(?:-[\w'’]+)*\s+"
+_EN_HEAD_END = (r"(?![\w-])(?=\s*(?:[?？.,;:!]|$)|\s+(?:of|for|on|in|at|per|to|under|across|by|from|with|this|that|"
+                r"these|those|now|today|will|would|does|do|did|is|are|was|were|has|have|had|can|could|should|i|we|"
+                r"you|they|it|he|she)\b)")
+_EN_MEASURE_ASKED = (rf"\bwhat(?:'s|’s|\s+(?:is|are|was|were|will\s+be))\s+(?:(?:the|its|their|a|an)\s+)?"
+                     rf"(?:{_EN_MODIFIER}){{0,3}}{_EN_MEASURE}{_EN_HEAD_END}|"
+                     rf"\bwhat\s+(?:{_EN_MODIFIER}){{0,2}}{_EN_MEASURE}{_EN_HEAD_END}")
 _EN_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
     ("reason", re.compile(r"^\W*why\b|\bwhat is the reason\b", re.I)),
     ("duration", re.compile(r"\bhow long\b|\bfor how many (?:days|months|years)\b", re.I)),
@@ -83,14 +99,9 @@ _EN_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
     ("person", re.compile(r"^\W*who\b|\bwhom\b|\bwhose\b|\bwho\b|\bwhich (?:minister|official|leader|mayor|"
                           r"governor|secretary|expert|scientist|professor|academician|chairman|director|head|"
                           r"person|people)\b", re.I)),
-    # "What is the ticket price…?", "What growth target…?": a measure noun asked for with what, as 多少钱/标准是 do.
     ("quantity", re.compile(r"\bhow (?:many|much|big|large|high|far|fast|deep|precise|old)\b|\bwhat (?:percentage|"
                             r"share|proportion|rate|level|amount|number)\b|\bby how much\b|"
-                            r"\bwhat(?:'s|\s+is|\s+are|\s+was|\s+were|\s+will\s+be)?\s+(?:the\s+|its\s+|their\s+|a\s+)?"
-                            r"(?:[\w'-]+\s+){0,3}?(?:prices?|costs?|fees?|rates?|amount|number|percentage|share|"
-                            r"proportion|total|budget|cap|limit|maximum|minimum|ceiling|size|area|length|height|"
-                            r"weight|capacity|speed|population|salary|wage|income|revenue|output|value|growth|fares?|"
-                            r"discount|ratio|temperature|distance|count)\b", re.I)),
+                            + _EN_MEASURE_ASKED, re.I)),
     ("procedure", re.compile(r"\bhow (?:do|can|should|could|would) (?:i|we|you|one|people)\b|\bhow to\b|"
                              r"\bwhat (?:documents|materials|papers)\b|\bwhat do i need\b|\bsteps\b", re.I)),
     ("yesno", re.compile(_EN_AUXILIARY_FIRST, re.I)),

@@ -49,6 +49,21 @@ def stats(service):
     # Asked indirectly, the question is what follows.
     ("Can you tell me when the toll exemption starts?", "time"),
     ("Do you know who heads Honeywell's China business?", "person"),
+    # What asks for a quantity when it asks for a measure noun that heads its phrase, a few plain words after it.
+    ("What is the ticket price on Metro Line 8?", "quantity"),
+    ("What's Tianjin's minimum wage in 2026?", "quantity"),
+    ("What is the current interest rate for a provident fund loan?", "quantity"),
+    ("What interest rate discount do I get on a consumer loan?", "quantity"),
+    ("What is the total investment in Line 8?", "quantity"),
+    ("What are the fees?", "quantity"),
+    ("What is the policy on parking fees?", "other"),
+    ("What caused the growth of tourism?", "other"),
+    ("What is the cost-sharing mechanism for the project?", "other"),
+    ("What does the price subsidy cover?", "other"),
+    ("What is the purpose of the budget reform?", "other"),
+    ("What is the deadline for the fee waiver?", "other"),
+    ("What kind of value-added services are offered?", "list"),
+    ("What documents prove my income?", "procedure"),
 ])
 def test_the_expected_answer_type(question, kind):
     assert answer_type(question, english=question.isascii()) == kind
