@@ -36,6 +36,7 @@ TIME_WORDS = frozenset(_TIMES.split())
 _YEARISH = re.compile(r"^(\d{2,4}年?|\d{1,2}月|\d{1,2}日|\d{4})$")
 _CUE_START = re.compile(r"^\s*(那如果|那么|那|还有|另外|再问|如果是|如果|要是|and\b|what about\b|how about\b|"
                         r"what if\b|also\b)[\s,，]*", re.I)
+_HYPHENATED = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
 _CUE_END = re.compile(r"(呢|呢吗)\s*[？?。.!！]*\s*$")
 
 
@@ -48,10 +49,13 @@ def content_words(question: str) -> list[str]:
 
     Chinese words of two or more characters (Traditional ones simplified) and Latin words of three or more
     letters (or any number), less :data:`QUESTION_WORDS`; a word inside a longer kept word ("民心" in "民心工程")
-    is left out. Unlike ``rag.query.focus_terms`` it keeps English words: an English follow-up carries them.
+    is left out. Unlike ``rag.query.focus_terms`` it keeps English words: an English follow-up carries them, a
+    hyphenated one whole ("trade-in", not "trade": that is another word).
     """
+    text = query.simplified(question)
+    compounds = [m.group().lower() for m in _HYPHENATED.finditer(text)]
     words = []
-    for t in dict.fromkeys(tokenize(query.simplified(question))):
+    for t in dict.fromkeys([*tokenize(_HYPHENATED.sub(" ", text)), *compounds]):
         if t in QUESTION_WORDS:
             continue
         if has_chinese(t) and len(t) < 2:
@@ -63,7 +67,8 @@ def content_words(question: str) -> list[str]:
     for t in sorted(words, key=len, reverse=True):
         if not any(t in k for k in kept):
             kept.append(t)
-    return sorted(kept, key=words.index)
+    lowered = text.lower()
+    return sorted(kept, key=lambda t: (lowered.find(t), words.index(t)))  # in the question's order
 
 
 def is_follow_up(question: str, context: Sequence[str] = ()) -> bool:

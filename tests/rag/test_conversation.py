@@ -61,6 +61,12 @@ def test_a_follow_up_that_asks_for_nothing_asks_what_the_previous_question_did(q
     assert (r.question, r.asking) == (question, asking)
 
 
+def test_a_hyphenated_english_word_is_carried_whole():
+    # "trade" alone is another word (贸易); "trade-in" is 以旧换新.
+    r = resolve(["How much is the car trade-in subsidy?", "What about phones?"])
+    assert r.carried == ["car", "trade-in", "subsidy"]
+
+
 def test_a_time_word_replaces_the_previous_one():
     r = resolve(["How many livelihood projects does Tianjin have this year?", "What about next year?"])
     assert r.carried == ["livelihood", "projects", "tianjin"]  # "year" is a time word: the follow-up names its own
