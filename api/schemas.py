@@ -44,7 +44,7 @@ WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 
 def _history_item(value: Any) -> Any:
     """An earlier question is checked as a question is (empty, too long, no words), with its own field name."""
-    return _clean_text(value, "history")
+    return _clean_text(value, "earlier question")
 
 # The schema states what the validators enforce: at least one non-space character, at most MAX_QUERY_CHARS. They
 # also need a letter or digit (has_words), which a JSON Schema pattern cannot say portably (\p{L} is not in
