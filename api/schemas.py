@@ -50,8 +50,8 @@ def _history_item(value: Any) -> Any:
 # also need a letter or digit (has_words), which a JSON Schema pattern cannot say portably (\p{L} is not in
 # every regex dialect): the descriptions say it, and tests/api/schemathesis_hooks.py knows it.
 _TEXT = {"min_length": 1, "max_length": MAX_QUERY_CHARS, "pattern": r"\S"}
-# Earlier questions a follow-up is read against: the last few turns, not a whole day's (and so many that even at
-# MAX_QUERY_CHARS each, JSON-escaped, the body stays under the 64 KiB limit).
+# Earlier questions a follow-up is read against: the last few turns, not a whole day's, and few enough that at
+# MAX_QUERY_CHARS each, JSON-escaped, the body stays under the 64 KiB limit.
 MAX_HISTORY = 8
 
 
