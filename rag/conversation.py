@@ -100,19 +100,19 @@ def resolve(questions: Sequence[str]) -> ResolvedQuestion:
     # whether the conversation is in English.
     asking, english_chain = "", False
     for i, asked in enumerate(questions):
-        own = content_words(asked)
+        own, english = content_words(asked), query.is_english(asked)
         # A question in the other language starts afresh: English words carried into a Chinese question (or the
         # reverse) would change the language it is read, and answered, in.
-        if i == 0 or query.is_english(asked) != english_chain or not is_follow_up(asked, context):
+        if i == 0 or english != english_chain or not is_follow_up(asked, context):
             resolved = ResolvedQuestion(question=asked, asked=asked)
             context = own
-            asking, english_chain = query.asking(asked) or "", query.is_english(asked)
+            asking, english_chain = query.asking(asked) or "", english
             continue
         lowered = asked.lower()
         replaces_time = any(_is_time(t) for t in own)
         carried = [t for t in context
                    if t not in lowered and not (replaces_time and _is_time(t)) and not any(t in o for o in own)]
-        own_asking, english = query.asking(_without_cue(asked)), query.is_english(asked)
+        own_asking = query.asking(_without_cue(asked))
         inherited = asking if own_asking is None else ""
         question = f"{' '.join(carried)} {asked}" if carried else asked
         if inherited:  # where each language asks: Chinese at the end (…多少钱), English first (How much …)
