@@ -16,7 +16,6 @@ from rag.records import (
     Mode,
     ResolvedQuestion,
     SearchResults,
-    Utf8Str,
 )
 from rag.tokenize import MAX_QUERY_CHARS, text_problem
 
@@ -82,7 +81,7 @@ class AskRequest(BaseModel):
     stream: bool = Field(default=False, strict=True,
                          description="Send Server-Sent Events (citations, delta, reset, done) instead of one JSON "
                                      "body; `Accept: text/event-stream` does the same")
-    history: list[Annotated[Utf8Str, BeforeValidator(_history_item), Field(**_TEXT)]] = Field(
+    history: list[Annotated[str, BeforeValidator(_history_item), Field(**_TEXT)]] = Field(
         default_factory=list, max_length=MAX_HISTORY,
         description=f"The conversation's earlier questions, oldest first (each 1..{MAX_QUERY_CHARS} characters, "
                     "with a letter or digit): a follow-up (那手机呢？) is read against them, as /v1/chat/completions "

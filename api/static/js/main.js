@@ -241,12 +241,11 @@ async function submit() {
     if (live.setText) live.setText(text);
   };
   try {
-    // The questions before this one, so the server can read a follow-up (那手机呢？) with them.
-    const limit = queryLimit();
+    // The questions before this one that the server would take, so it can read a follow-up (那手机呢？) with them.
     const history = turns
       .slice(-HISTORY_TURNS)
       .map((turn) => turn.question)
-      .filter((q) => q.trim() && (limit === null || cpLength(q) <= limit));
+      .filter((q) => checkQuestion(q) === null);
     const response = await askStream(
       question,
       filters,
