@@ -51,6 +51,7 @@ def excerpt(text: str, highlights: list[tuple[int, int]], width: int = EXCERPT_C
 # A confidence under this is "more likely wrong than right" (README: Answers), and rag ask says so.
 LOW_CONFIDENCE = 0.5
 
+
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="What to look for, in Chinese or English.")],
