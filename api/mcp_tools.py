@@ -18,7 +18,7 @@ from pydantic import Field, ValidationError
 from api.errors import describe, error_item
 from api.schemas import MAX_QUERY_CHARS
 from rag import __version__
-from rag.records import DEFAULT_TOP_K, MAX_TOP_K, Answer, Article, Filters, SearchResults
+from rag.records import DEFAULT_TOP_K, MAX_HISTORY, MAX_TOP_K, Answer, Article, Filters, SearchResults
 from rag.service import RagService
 from rag.tokenize import text_problem
 
@@ -33,6 +33,9 @@ Text = Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS)]
 TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K, description="How many passages")]
 Date = Annotated[str | None, Field(description="Inclusive, YYYY-MM-DD")]
 Account = Annotated[str | None, Field(description="Only articles of this official account, e.g. 天津政务网")]
+History = Annotated[list[Text] | None, Field(
+    max_length=MAX_HISTORY, description="The conversation's earlier questions, oldest first: a follow-up "
+                                        "(那手机呢？, what about phones?) is read against them")]
 
 
 def _problems(e: ValidationError) -> str:
@@ -88,12 +91,14 @@ def build_mcp(service: Callable[[], RagService]) -> MCPServer:
         return found.results()
 
     @server.tool(title="Ask")
-    def ask(question: Text, top_k: TopK = DEFAULT_TOP_K, date_from: Date = None, date_to: Date = None,
-            account: Account = None) -> Answer:
+    def ask(question: Text, history: History = None, top_k: TopK = DEFAULT_TOP_K, date_from: Date = None,
+            date_to: Date = None, account: Account = None) -> Answer:
         """A short answer with [n] markers and its citations, or an abstention (abstained: true) that still
         lists the closest passages. citations[n-1] is the passage [n] refers to; its highlights are the spans
-        of its text that the answer quotes."""
-        return service().ask(_text(question, "question"), top_k=top_k, filters=_filters(date_from, date_to, account))
+        of its text that the answer quotes. With history, conversation says how a follow-up was read."""
+        earlier = [_text(h, "earlier question") for h in history or ()]
+        return service().ask(_text(question, "question"), history=earlier, top_k=top_k,
+                             filters=_filters(date_from, date_to, account))
 
     @server.tool(title="Get article")
     def get_article(aid: Annotated[str, Field(min_length=1, max_length=200, description="The article id")]

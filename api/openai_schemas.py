@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas import MAX_QUERY_CHARS
-from rag.records import DEFAULT_TOP_K, MAX_TOP_K, AnswerOutcome, Citation, Filters, ResolvedQuestion
+from rag.records import DEFAULT_TOP_K, MAX_TOP_K, AnswerOutcome, Citation, Filters
 
 MODEL_ID = "policy-rag"
 
@@ -70,8 +70,8 @@ class ChatCompletionRequest(BaseModel):
     filters: Filters | None = None
 
 
-class RagInfo(ResolvedQuestion, AnswerOutcome):
-    """How the conversation was read and what the answer decided, beside the OpenAI fields: the same names as
+class RagInfo(AnswerOutcome):
+    """What the answer decided and how the conversation was read, beside the OpenAI fields: the same names as
     ``POST /api/ask`` uses."""
 
     took_ms: float

@@ -9,12 +9,12 @@ from pydantic_core import PydanticCustomError
 
 from rag.records import (
     DEFAULT_TOP_K,
+    MAX_HISTORY,
     MAX_TOP_K,
     Answer,
     Article,
     Filters,
     Mode,
-    ResolvedQuestion,
     SearchResults,
 )
 from rag.tokenize import MAX_QUERY_CHARS, text_problem
@@ -49,9 +49,6 @@ def _history_item(value: Any) -> Any:
 # also need a letter or digit (has_words), which a JSON Schema pattern cannot say portably (\p{L} is not in
 # every regex dialect): the descriptions say it, and tests/api/schemathesis_hooks.py knows it.
 _TEXT = {"min_length": 1, "max_length": MAX_QUERY_CHARS, "pattern": r"\S"}
-# Earlier questions a follow-up is read against: the last few turns, not a whole day's, and few enough that at
-# MAX_QUERY_CHARS each, JSON-escaped, the body stays under the 64 KiB limit.
-MAX_HISTORY = 8
 
 
 class SearchRequest(BaseModel):
@@ -100,11 +97,9 @@ class SearchResponse(SearchResults):
 
 
 class AskResponse(Answer):
-    """``POST /api/ask``: the answer record plus the time it took, and how a follow-up was read."""
+    """``POST /api/ask``: the answer record plus the time it took."""
 
     took_ms: float
-    conversation: ResolvedQuestion | None = Field(default=None, description="How the question was read against "
-                                                                             "`history` (null without one)")
 
 
 class ArticleResponse(Article):

@@ -28,6 +28,9 @@ MODES: tuple[str, ...] = get_args(Mode)
 # Passages a search returns unless asked otherwise, and the most it returns (every surface keeps both).
 DEFAULT_TOP_K = 5
 MAX_TOP_K = 50
+# Earlier questions a follow-up is read against: the last few turns, not a whole day's (and few enough that the
+# HTTP API's body limit holds them all at their longest).
+MAX_HISTORY = 8
 
 
 def is_encodable(text: str) -> bool:
@@ -165,6 +168,18 @@ class SearchResults(BaseModel):
     results: list[Hit]
 
 
+class ResolvedQuestion(BaseModel):
+    """How a question was read against the conversation before it (``rag.conversation.resolve``)."""
+
+    question: str = Field(description="What was answered: the last question, with carried-over terms")
+    asked: str = Field(description="The last question as sent")
+    carried: list[str] = Field(default_factory=list,
+                               description="Focus terms carried over from earlier questions (empty when the last "
+                                           "one stands on its own)")
+    asking: str = Field(default="", description="What an earlier question asked for (多少钱, How much), carried "
+                                                "when the last one asks for nothing of its own (那手机呢？)")
+
+
 class AnswerOutcome(BaseModel):
     """An answer without the passages it cites: the question, the text and what the reader decided. One
     definition for the answer record, the stream's ``done`` event and the ``rag`` field of
@@ -186,18 +201,8 @@ class AnswerOutcome(BaseModel):
     language: Literal["zh", "en"] = Field(description="The question's language as the service read it (an English "
                                                       "question's words are translated into query_terms)")
     interpreted: Interpretation | None = Field(default=None, description="The date the question names")
-
-
-class ResolvedQuestion(BaseModel):
-    """How a question was read against the conversation before it (``rag.conversation.resolve``)."""
-
-    question: str = Field(description="What was answered: the last question, with carried-over terms")
-    asked: str = Field(description="The last question as sent")
-    carried: list[str] = Field(default_factory=list,
-                               description="Focus terms carried over from earlier questions (empty when the last "
-                                           "one stands on its own)")
-    asking: str = Field(default="", description="What an earlier question asked for (多少钱, How much), carried "
-                                                "when the last one asks for nothing of its own (那手机呢？)")
+    conversation: ResolvedQuestion | None = Field(default=None, description="How the question was read against "
+                                                                            "the earlier ones (null without them)")
 
 
 class Answer(AnswerOutcome):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -21,11 +21,12 @@ from pydantic import BaseModel, Field
 
 from embeddings import Embedder
 from rag.answer import compose
+from rag.conversation import resolve
 from rag.index import BuildSpec, Index, IndexUnavailableError, NoIndexError, backend_for
 from rag.llm import LLMClient
 from rag.query import Query, QueryStats, analyze
 from rag.reader import Evidence, collect, read
-from rag.records import DEFAULT_TOP_K, Answer, Article, Filters, Mode
+from rag.records import DEFAULT_TOP_K, Answer, Article, Filters, Mode, ResolvedQuestion
 from rag.retrieval import Retrieved, retrieve
 from rag.settings import Settings
 from rag.streaming import AnswerEvent, answer_events
@@ -157,30 +158,35 @@ class RagService:
             return retrieve(loaded.index, self.embedder, self._analyzed(query, loaded), self.settings.retrieval,
                             top_k=top_k, mode=mode, filters=filters)
 
-    def ask(self, question: str, *, top_k: int = DEFAULT_TOP_K, filters: Filters | None = None,
-            mode: Mode = "hybrid") -> Answer:
-        """A short cited answer (or an abstention that says what is missing) for ``question``."""
-        return self._read(question, top_k=top_k, filters=filters, mode=mode, llm=self.llm)[1]
+    def ask(self, question: str, *, history: Sequence[str] = (), top_k: int = DEFAULT_TOP_K,
+            filters: Filters | None = None, mode: Mode = "hybrid") -> Answer:
+        """A short cited answer (or an abstention that says what is missing) for ``question``; ``history`` holds
+        the conversation's earlier questions, oldest first, that a follow-up (那手机呢？) is read against."""
+        return self._read(question, history, top_k=top_k, filters=filters, mode=mode, llm=self.llm)[1]
 
-    def ask_events(self, question: str, *, top_k: int = DEFAULT_TOP_K, filters: Filters | None = None,
-                   mode: Mode = "hybrid") -> Iterator[AnswerEvent]:
+    def ask_events(self, question: str, *, history: Sequence[str] = (), top_k: int = DEFAULT_TOP_K,
+                   filters: Filters | None = None, mode: Mode = "hybrid") -> Iterator[AnswerEvent]:
         """The answer to ``question`` as events (``rag.streaming``): citations first, then text, then the outcome.
 
         Retrieval and reading happen in this call, before any event exists, so an unusable index raises here
         and a server can still answer with an ordinary error instead of a broken stream.
         """
         started = time.perf_counter()
-        query, extractive = self._read(question, top_k=top_k, filters=filters, mode=mode, llm=None)
+        query, extractive = self._read(question, history, top_k=top_k, filters=filters, mode=mode, llm=None)
         return answer_events(extractive, query, self.llm, started=started)
 
-    def _read(self, question: str, *, top_k: int, filters: Filters | None, mode: Mode,
+    def _read(self, question: str, history: Sequence[str], *, top_k: int, filters: Filters | None, mode: Mode,
               llm: LLMClient | None) -> tuple[Query, Answer]:
-        """The analysed question and its answer."""
+        """The analysed question and its answer (saying how a follow-up was read, when there is a history)."""
+        conversation: ResolvedQuestion | None = resolve([*history, question]) if history else None
+        if conversation is not None:
+            question = conversation.question
         with self._lease() as loaded:
             evidence = self._evidence(question, loaded, top_k=top_k, filters=filters, mode=mode)
             reading = read(evidence, abstain_below=self.settings.answer.abstain_threshold)
-            return evidence.query, compose(evidence.query, evidence.hits, reading, llm=llm,
-                                           filtered=filters is not None and not filters.is_empty())
+            answer = compose(evidence.query, evidence.hits, reading, llm=llm,
+                             filtered=filters is not None and not filters.is_empty())
+            return evidence.query, answer.model_copy(update={"conversation": conversation})
 
     def evidence(self, question: str, *, top_k: int = DEFAULT_TOP_K, filters: Filters | None = None,
                  mode: Mode = "hybrid") -> Evidence:

@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 from rag.answer import fallback_text
 from rag.llm import LLMClient, LLMError
 from rag.query import Query
-from rag.records import Answer, AnswerOutcome, Citation, ResolvedQuestion
+from rag.records import Answer, AnswerOutcome, Citation
 
 
 class CitationsEvent(BaseModel):
@@ -57,8 +57,6 @@ class DoneEvent(AnswerOutcome):
 
     event: Literal["done"] = "done"
     took_ms: float
-    conversation: ResolvedQuestion | None = Field(default=None, description="How the question was read against "
-                                                                            "the earlier ones, when it was")
 
     @classmethod
     def of(cls, answer: Answer, started: float) -> DoneEvent:

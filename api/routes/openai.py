@@ -4,7 +4,8 @@ Chat clients (Open WebUI, LobeChat, Chatbox, Cherry Studio, the ``openai`` SDK, 
 as to a model called ``policy-rag``. The last user message is the question; a follow-up ("那明年呢？") is resolved
 against the earlier user messages (``rag.conversation``). The assistant message is the cited answer followed by
 its numbered sources (title, date, link); the same citations come as data in the extra field ``citations``, and
-the outcome (abstained, confidence, …) in ``rag``. Errors under /v1 are OpenAI's ``{"error": {…}}`` objects.
+the outcome (abstained, confidence, how a follow-up was read, …) in ``rag``. Errors under /v1 are OpenAI's
+``{"error": {…}}`` objects.
 """
 
 from __future__ import annotations
@@ -40,10 +41,9 @@ from api.openai_schemas import (
     RagInfo,
 )
 from api.schemas import event_stream_schema
-from rag.conversation import resolve
 from rag.index import IndexUnavailableError
 from rag.query import is_english
-from rag.records import Answer, AnswerOutcome, Citation, ResolvedQuestion, cited_numbers
+from rag.records import MAX_HISTORY, Answer, AnswerOutcome, Citation, cited_numbers
 from rag.streaming import CitationsEvent, DeltaEvent, DoneEvent, ResetEvent
 from rag.tokenize import text_problem
 
@@ -131,8 +131,9 @@ def _check_model(model: str) -> None:
                           code="model_not_found")
 
 
-def read_conversation(body: ChatCompletionRequest) -> ResolvedQuestion:
-    """The question the conversation asks: the last user message with text, resolved against the earlier ones.
+def read_conversation(body: ChatCompletionRequest) -> tuple[str, list[str]]:
+    """The question the conversation asks — the last user message with text — and the earlier user messages (at
+    most ``MAX_HISTORY``, the latest) that a follow-up is read against.
 
     Messages after it (an assistant's prefix, a tool result) are read past, as chat clients sometimes send them.
     """
@@ -141,7 +142,7 @@ def read_conversation(body: ChatCompletionRequest) -> ResolvedQuestion:
         raise OpenAIError(400, "no user message has a question in it", param="messages", code="empty")
     if (problem := text_problem(asked[-1], "question")) is not None:
         raise OpenAIError(400, problem.message, param="messages", code=problem.code)
-    return resolve(asked)
+    return asked[-1], asked[:-1][-MAX_HISTORY:]
 
 
 def sources_text(answer_text: str, abstained: bool, citations: list[Citation], english: bool) -> str:
@@ -161,9 +162,8 @@ def _notice_text(notice: str | None) -> str:
     return f"\n\n({notice})" if notice else ""
 
 
-def _info(resolved: ResolvedQuestion, outcome: AnswerOutcome, took_ms: float) -> RagInfo:
-    return RagInfo(**outcome.model_dump(include=set(AnswerOutcome.model_fields)) | resolved.model_dump(),
-                   took_ms=took_ms)
+def _info(outcome: AnswerOutcome, took_ms: float) -> RagInfo:
+    return RagInfo(**outcome.model_dump(include=set(AnswerOutcome.model_fields)), took_ms=took_ms)
 
 
 @router.post("/chat/completions", response_model=ChatCompletion,
@@ -172,23 +172,23 @@ def _info(resolved: ResolvedQuestion, outcome: AnswerOutcome, took_ms: float) ->
 def chat_completions(body: ChatCompletionRequest, svc: Service) -> Any:
     """The cited answer to the last user message, as an assistant message (or a stream of chunks)."""
     _check_model(body.model)
-    resolved = read_conversation(body)
-    english = is_english(resolved.asked)
+    question, history = read_conversation(body)
+    english = is_english(question)
     ident = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
     if body.stream:
-        events = svc.ask_events(resolved.question, top_k=body.top_k, filters=body.filters)
-        chunks = _chunks(events, resolved, english, ident=ident, created=created, model=body.model)
+        events = svc.ask_events(question, history=history, top_k=body.top_k, filters=body.filters)
+        chunks = _chunks(events, english, ident=ident, created=created, model=body.model)
         first = next(chunks)  # retrieval has run; failures before this point are ordinary error responses
         return EventSourceResponse(_sse(first, chunks), ping=15)
     t0 = time.perf_counter()
-    answer: Answer = svc.ask(resolved.question, top_k=body.top_k, filters=body.filters)
+    answer: Answer = svc.ask(question, history=history, top_k=body.top_k, filters=body.filters)
     content = (answer.answer + _notice_text(answer.notice)
                + sources_text(answer.answer, answer.abstained, answer.citations, english))
     took_ms = round((time.perf_counter() - t0) * 1000, 2)
     return ChatCompletion(id=ident, created=created, model=body.model,
                           choices=[Choice(message=AssistantMessage(content=content))],
-                          citations=answer.citations, rag=_info(resolved, answer, took_ms))
+                          citations=answer.citations, rag=_info(answer, took_ms))
 
 
 def _sse(first: ChatCompletionChunk, rest: Iterator[ChatCompletionChunk]) -> Iterator[ServerSentEvent]:
@@ -198,7 +198,7 @@ def _sse(first: ChatCompletionChunk, rest: Iterator[ChatCompletionChunk]) -> Ite
     yield ServerSentEvent(data="[DONE]")
 
 
-def _chunks(events: Iterator[Any], resolved: ResolvedQuestion, english: bool, *, ident: str, created: int,
+def _chunks(events: Iterator[Any], english: bool, *, ident: str, created: int,
             model: str) -> Iterator[ChatCompletionChunk]:
     """The answer events as OpenAI chunks: role and citations first, the text, the sources, then ``stop``.
 
@@ -229,7 +229,7 @@ def _chunks(events: Iterator[Any], resolved: ResolvedQuestion, english: bool, *,
             tail += sources_text(e.answer, e.abstained, citations, english)
             if tail:
                 yield chunk(Delta(content=tail))
-            yield chunk(Delta(), finish=True, citations=citations, rag=_info(resolved, e, e.took_ms))
+            yield chunk(Delta(), finish=True, citations=citations, rag=_info(e, e.took_ms))
 
 
 @router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],

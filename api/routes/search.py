@@ -12,8 +12,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from api.deps import Service
 from api.schemas import AskRequest, AskResponse, SearchRequest, SearchResponse, event_stream_schema
-from rag.conversation import resolve
-from rag.streaming import AnswerEvent, DoneEvent, event_data
+from rag.streaming import AnswerEvent, event_data
 
 router = APIRouter(prefix="/api", tags=["search"])
 
@@ -55,16 +54,11 @@ def ask(body: AskRequest, request: Request, svc: Service) -> Any:
     Streamed, the citations come first (as soon as retrieval has run), then the answer text, then the outcome.
     """
     # A follow-up is read against the earlier questions (那手机呢？ → 汽车 以旧换新 补贴 那手机呢？ 多少钱).
-    conversation = resolve([*body.history, body.question]) if body.history else None
-    question = conversation.question if conversation else body.question
     if wants_stream(request, body.stream):
-        events = svc.ask_events(question, top_k=body.top_k, filters=body.filters)
+        events = svc.ask_events(body.question, history=body.history, top_k=body.top_k, filters=body.filters)
         # The first event is computed here, so a failure before it is still an ordinary JSON error.
         first = next(events)
-        if conversation:
-            events = (e.model_copy(update={"conversation": conversation}) if isinstance(e, DoneEvent) else e
-                      for e in events)
         return EventSourceResponse(sse(itertools.chain([first], events)), ping=15)
     t0 = time.perf_counter()
-    answer = svc.ask(question, top_k=body.top_k, filters=body.filters)
-    return AskResponse(**dict(answer), took_ms=_ms(t0), conversation=conversation)
+    answer = svc.ask(body.question, history=body.history, top_k=body.top_k, filters=body.filters)
+    return AskResponse(**dict(answer), took_ms=_ms(t0))

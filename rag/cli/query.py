@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from rag.cli.common import EXIT_USAGE, JsonOpt, ModelOpt, app, fail, load_service, out
-from rag.records import DEFAULT_TOP_K, MAX_TOP_K, MODES
+from rag.records import DEFAULT_TOP_K, MAX_HISTORY, MAX_TOP_K, MODES
 
 TopK = Annotated[int, typer.Option("--top-k", "-k", min=1, max=MAX_TOP_K, help="How many passages.")]
 
@@ -83,6 +83,9 @@ def search(
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="A question, in Chinese or English.")],
+    history: Annotated[list[str] | None, typer.Option(
+        "--after", "-a", help=f"An earlier question this one follows up (repeat, oldest first; at most "
+                              f"{MAX_HISTORY}): rag ask '那手机呢？' -a '汽车以旧换新补贴多少钱？'")] = None,
     top_k: TopK = DEFAULT_TOP_K,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
@@ -90,12 +93,19 @@ def ask(
     """A short answer with numbered citations (or an abstention with the closest passages)."""
     from rag.tokenize import text_problem
 
-    if (problem := text_problem(question, "question")) is not None:
-        fail(problem.message, EXIT_USAGE)
-    a = load_service(model).ask(question, top_k=top_k)
+    earlier = history or []
+    if len(earlier) > MAX_HISTORY:
+        fail(f"--after was given {len(earlier)} times; at most {MAX_HISTORY} earlier questions are read", EXIT_USAGE)
+    for text, what in [*((h, "earlier question") for h in earlier), (question, "question")]:
+        if (problem := text_problem(text, what)) is not None:
+            fail(problem.message, EXIT_USAGE)
+    a = load_service(model).ask(question, history=[h.strip() for h in earlier], top_k=top_k)
     if as_json:
         print(a.model_dump_json(indent=2))
         return
+    if a.conversation and a.conversation.carried:
+        asking = f" ({a.conversation.asking})" if a.conversation.asking else ""
+        out.print(f"[dim]read with the earlier question: {escape(', '.join(a.conversation.carried) + asking)}[/]")
     out.print(("[yellow]" if a.abstained else "[green]") + escape(a.answer) + "[/]")
     said = "that the articles do not answer" if a.abstained else "that this answers the question"
     out.print(f"[dim]{'abstained; ' if a.abstained else ''}confidence {a.confidence:.2f} {said}[/]")

@@ -178,7 +178,7 @@ def test_a_follow_up_is_read_with_the_earlier_questions_it_is_sent_with(http):
 
 
 def test_the_longest_history_allowed_fits_the_body_limit_even_json_escaped(http):
-    from api.schemas import MAX_HISTORY
+    from rag.records import MAX_HISTORY
     from rag.tokenize import MAX_QUERY_CHARS
 
     longest = "公积金" * (MAX_QUERY_CHARS // 3)

@@ -35,6 +35,14 @@ async def exercise(client: Client, corpus_articles) -> None:
     assert set(first) >= CITATION_FIELDS | {"n", "highlights"} and first["n"] == 1
     assert '"citations"' in answer.content[0].text  # the same result as JSON text, for clients without structure
 
+    # A follow-up is read against the earlier questions, as POST /api/ask reads its history.
+    follow = await client.call_tool("ask", {"question": "那手机呢？", "history": ["汽车以旧换新补贴多少钱？"]})
+    said = follow.structured_content
+    assert not follow.is_error and "500元" in said["answer"] and said["conversation"]["asking"] == "多少钱"
+    assert body["conversation"] is None
+    blank = await client.call_tool("ask", {"question": "那手机呢？", "history": ["   "]})
+    assert blank.is_error and "earlier question is empty" in blank.content[0].text
+
     article = await client.call_tool("get_article", {"aid": first["aid"]})
     assert article.structured_content["text"][first["start"] : first["end"]] == first["text"]
 

@@ -48,7 +48,8 @@ def test_a_chat_completion_is_the_cited_answer_with_its_sources_as_text_and_data
     extra = r.model_extra
     assert extra["citations"] == api["citations"]
     assert extra["rag"]["abstained"] is False and extra["rag"]["generator"] == "extractive"
-    assert extra["rag"]["question"] == QUESTION and extra["rag"]["carried"] == []
+    # A single question stands alone: nothing to read it against, as /api/ask says without a history.
+    assert extra["rag"]["question"] == QUESTION and extra["rag"]["conversation"] is None
 
 
 def test_a_streamed_chat_completion_ends_with_done(client, live_server):
@@ -102,7 +103,8 @@ def test_the_readmes_conversation_is_answered_with_the_asked_period(client):
     r = client.chat.completions.create(model="policy-rag", messages=[
         {"role": "user", "content": "春节开车走高速免费吗？"}, {"role": "assistant", "content": "…"},
         {"role": "user", "content": "什么时间段免费？"}])
-    assert r.model_extra["rag"]["carried"] == ["春节", "开车", "高速"] and not r.model_extra["rag"]["abstained"]
+    rag = r.model_extra["rag"]
+    assert rag["conversation"]["carried"] == ["春节", "开车", "高速"] and not rag["abstained"]
     assert "2月15日00:00至2月23日24:00" in r.choices[0].message.content
 
 
@@ -110,7 +112,7 @@ def test_a_follow_up_that_swaps_the_thing_asked_about_is_answered_for_it(client)
     # 那手机呢？ asks what the car question asked (多少钱): the phones' cap, not a sentence about cars.
     r = client.chat.completions.create(model="policy-rag", messages=[
         {"role": "user", "content": "汽车以旧换新补贴多少钱？"}, {"role": "user", "content": "那手机呢？"}])
-    assert r.model_extra["rag"]["asking"] == "多少钱" and not r.model_extra["rag"]["abstained"]
+    assert r.model_extra["rag"]["conversation"]["asking"] == "多少钱" and not r.model_extra["rag"]["abstained"]
     assert "不超过500元" in r.choices[0].message.content
 
 
