@@ -51,6 +51,30 @@ def _user_text_rules(schema: dict[str, Any]) -> None:
     }]}
 
 
+class StreamOptions(BaseModel):
+    """OpenAI's ``stream_options``; other options are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    include_usage: bool = Field(default=False, strict=True,
+                                description="End the stream with a chunk that has no choices and the token counts in "
+                                            "`usage`")
+
+
+class Usage(BaseModel):
+    """Token counts, by the tokenizer of the embedding model that reads the question (this service runs no
+    generative model; with an LLM configured, its own counts are not passed on)."""
+
+    prompt_tokens: int = Field(description="The user messages read: the question and the earlier ones")
+    completion_tokens: int = Field(description="The assistant message")
+    total_tokens: int
+
+    @classmethod
+    def of(cls, prompt_tokens: int, completion_tokens: int) -> Usage:
+        return cls(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                   total_tokens=prompt_tokens + completion_tokens)
+
+
 class ChatCompletionRequest(BaseModel):
     """``POST /v1/chat/completions``. Unknown parameters are accepted and ignored."""
 
@@ -65,6 +89,7 @@ class ChatCompletionRequest(BaseModel):
         json_schema_extra=lambda schema: _user_text_rules(schema),
     )
     stream: bool = Field(default=False, strict=True)  # true or false, not 0/1/"yes"
+    stream_options: StreamOptions | None = None
     # This service's own parameters (the openai SDK sends them with extra_body={...}).
     top_k: int = Field(default=DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, description="Passages to cite")
     filters: Filters | None = None
@@ -98,7 +123,7 @@ class ChatCompletion(BaseModel):
     created: int
     model: str
     choices: list[Choice]
-    usage: None = None
+    usage: Usage
     citations: list[Citation] = Field(description="The passages the [n] markers refer to (n = position + 1)")
     rag: RagInfo
 
@@ -125,6 +150,8 @@ class ChatCompletionChunk(BaseModel):
     choices: list[ChunkChoice]
     citations: list[Citation] | None = None
     rag: RagInfo | None = None
+    usage: Usage | None = Field(default=None, description="Only in the last chunk, sent after the one that stops "
+                                                          "when stream_options.include_usage is true")
 
 
 class Model(BaseModel):

@@ -65,12 +65,13 @@ class Embedder:
             "precision": self.precision,
         }
 
-    def count_tokens(self, text: str) -> int:
-        """Tokens the model reads for ``text`` as a passage (prompt included, special tokens not).
+    def count_tokens(self, text: str, *, as_passage: bool = True) -> int:
+        """Tokens the model reads for ``text`` as a passage (prompt included, special tokens not); with
+        ``as_passage=False``, the tokens of ``text`` alone.
 
         ``text`` is embedded without truncation iff ``count_tokens(text) <= max_tokens``.
         """
-        return self._engine.content_lengths([self.prompts["passage"] + text])[0]
+        return self._engine.content_lengths([(self.prompts["passage"] if as_passage else "") + text])[0]
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Embed search queries (with the query prompt): float32 array of shape (n, dim)."""

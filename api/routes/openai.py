@@ -39,6 +39,7 @@ from api.openai_schemas import (
     ModelList,
     OpenAIErrorBody,
     RagInfo,
+    Usage,
 )
 from api.schemas import event_stream_schema
 from rag.index import IndexUnavailableError
@@ -176,9 +177,15 @@ def chat_completions(body: ChatCompletionRequest, svc: Service) -> Any:
     english = is_english(question)
     ident = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
+
+    def tokens(text: str) -> int:
+        return svc.embedder.count_tokens(text, as_passage=False)
+
+    prompt_tokens = sum(tokens(q) for q in [*history, question])
     if body.stream:
         events = svc.ask_events(question, history=history, top_k=body.top_k, filters=body.filters)
-        chunks = _chunks(events, english, ident=ident, created=created, model=body.model)
+        usage = (tokens, prompt_tokens) if body.stream_options and body.stream_options.include_usage else None
+        chunks = _chunks(events, english, ident=ident, created=created, model=body.model, usage=usage)
         first = next(chunks)  # retrieval has run; failures before this point are ordinary error responses
         return EventSourceResponse(_sse(first, chunks), ping=15)
     t0 = time.perf_counter()
@@ -188,7 +195,8 @@ def chat_completions(body: ChatCompletionRequest, svc: Service) -> Any:
     took_ms = round((time.perf_counter() - t0) * 1000, 2)
     return ChatCompletion(id=ident, created=created, model=body.model,
                           choices=[Choice(message=AssistantMessage(content=content))],
-                          citations=answer.citations, rag=_info(answer, took_ms))
+                          usage=Usage.of(prompt_tokens, tokens(content)), citations=answer.citations,
+                          rag=_info(answer, took_ms))
 
 
 def _sse(first: ChatCompletionChunk, rest: Iterator[ChatCompletionChunk]) -> Iterator[ServerSentEvent]:
@@ -198,16 +206,19 @@ def _sse(first: ChatCompletionChunk, rest: Iterator[ChatCompletionChunk]) -> Ite
     yield ServerSentEvent(data="[DONE]")
 
 
-def _chunks(events: Iterator[Any], english: bool, *, ident: str, created: int,
-            model: str) -> Iterator[ChatCompletionChunk]:
-    """The answer events as OpenAI chunks: role and citations first, the text, the sources, then ``stop``.
+def _chunks(events: Iterator[Any], english: bool, *, ident: str, created: int, model: str,
+            usage: tuple[Callable[[str], int], int] | None = None) -> Iterator[ChatCompletionChunk]:
+    """The answer events as OpenAI chunks: role and citations first, the text, the sources, then ``stop``; with
+    ``usage`` (a token counter and the prompt's tokens), a last chunk with no choices gives the token counts.
 
     A stream cannot take back what it sent: when the language model fails mid-answer, its notice and the
     extractive answer follow what it had said.
     """
+    said: list[str] = []
 
     def chunk(delta: Delta, **extra: Any) -> ChatCompletionChunk:
         finish = "stop" if extra.pop("finish", False) else None
+        said.append(delta.content or "")
         return ChatCompletionChunk(id=ident, created=created, model=model,
                                    choices=[ChunkChoice(delta=delta, finish_reason=finish)], **extra)
 
@@ -230,6 +241,10 @@ def _chunks(events: Iterator[Any], english: bool, *, ident: str, created: int,
             if tail:
                 yield chunk(Delta(content=tail))
             yield chunk(Delta(), finish=True, citations=citations, rag=_info(e, e.took_ms))
+    if usage is not None:
+        count, prompt_tokens = usage
+        yield ChatCompletionChunk(id=ident, created=created, model=model, choices=[],
+                                  usage=Usage.of(prompt_tokens, count("".join(said))))
 
 
 @router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],

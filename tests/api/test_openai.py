@@ -69,6 +69,28 @@ def test_a_streamed_chat_completion_ends_with_done(client, live_server):
     assert data[-1] == "data: [DONE]"
 
 
+def test_usage_counts_the_tokens_read_and_written_whole_or_streamed(client, embedder):
+    whole = client.chat.completions.create(model="policy-rag", messages=[{"role": "user", "content": QUESTION}])
+    content = whole.choices[0].message.content
+    # Counted by the tokenizer of the model that reads the question: the one this service runs.
+    assert whole.usage.prompt_tokens == embedder.count_tokens(QUESTION, as_passage=False) > 0
+    assert whole.usage.completion_tokens == embedder.count_tokens(content, as_passage=False) > 0
+    assert whole.usage.total_tokens == whole.usage.prompt_tokens + whole.usage.completion_tokens
+    # Streamed, as OpenAI does with stream_options.include_usage: one more chunk, with no choices, after the stop.
+    chunks = list(client.chat.completions.create(model="policy-rag", stream=True, messages=[
+        {"role": "user", "content": QUESTION}], stream_options={"include_usage": True}))
+    assert chunks[-2].choices[0].finish_reason == "stop" and chunks[-1].choices == []
+    assert chunks[-1].usage == whole.usage and all(c.usage is None for c in chunks[:-1])
+    plain = list(client.chat.completions.create(model="policy-rag", stream=True,
+                                                messages=[{"role": "user", "content": QUESTION}]))
+    assert all(c.usage is None for c in plain) and plain[-1].choices[0].finish_reason == "stop"
+    # The earlier questions a follow-up is read against are read too.
+    follow = client.chat.completions.create(model="policy-rag", messages=[
+        {"role": "user", "content": QUESTION}, {"role": "user", "content": "那明年呢？"}])
+    then = embedder.count_tokens("那明年呢？", as_passage=False)
+    assert follow.usage.prompt_tokens == whole.usage.prompt_tokens + then
+
+
 def test_english_questions_get_english_source_headings(client):
     r = client.chat.completions.create(model="policy-rag", messages=[
         {"role": "user", "content": "When will Tianjin Metro Line 8 open?"}])
