@@ -71,10 +71,11 @@ class _Server(MCPServer):
             raise
 
 
-def _text(value: str, what: str) -> str:
-    """``value`` stripped; a clear tool error when it cannot be searched for (``rag.tokenize.text_problem``)."""
+def _text(value: str, what: str, where: str = "") -> str:
+    """``value`` stripped; a clear tool error when it cannot be searched for (``rag.tokenize.text_problem``),
+    saying ``where`` it is (history.1) when that is not plain."""
     if (problem := text_problem(value, what)) is not None:
-        raise ToolError(problem.message)
+        raise ToolError(f"{where}: {problem.message}" if where else problem.message)
     return value.strip()
 
 
@@ -96,7 +97,7 @@ def build_mcp(service: Callable[[], RagService]) -> MCPServer:
         """A short answer with [n] markers and its citations, or an abstention (abstained: true) that still
         lists the closest passages. citations[n-1] is the passage [n] refers to; its highlights are the spans
         of its text that the answer quotes. With history, conversation says how a follow-up was read."""
-        earlier = [_text(h, "earlier question") for h in history or ()]
+        earlier = [_text(h, "earlier question", f"history.{i}") for i, h in enumerate(history or ())]
         return service().ask(_text(question, "question"), history=earlier, top_k=top_k,
                              filters=_filters(date_from, date_to, account))
 

@@ -69,7 +69,7 @@ class Embedder:
         """Tokens the model reads for ``text`` as a passage (prompt included, special tokens not); with
         ``as_passage=False``, the tokens of ``text`` alone.
 
-        ``text`` is embedded without truncation iff ``count_tokens(text) <= max_tokens``.
+        As a passage, ``text`` is embedded without truncation iff ``count_tokens(text) <= max_tokens``.
         """
         return self._engine.content_lengths([(self.prompts["passage"] if as_passage else "") + text])[0]
 

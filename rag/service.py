@@ -178,6 +178,8 @@ class RagService:
     def _read(self, question: str, history: Sequence[str], *, top_k: int, filters: Filters | None, mode: Mode,
               llm: LLMClient | None) -> tuple[Query, Answer]:
         """The analysed question and its answer (saying how a follow-up was read, when there is a history)."""
+        if isinstance(history, str):  # a str is a Sequence[str] too: one "question" per character
+            raise TypeError("history is a list of earlier questions, not one string")
         conversation: ResolvedQuestion | None = resolve([*history, question]) if history else None
         if conversation is not None:
             question = conversation.question

@@ -136,14 +136,18 @@ def read_conversation(body: ChatCompletionRequest) -> tuple[str, list[str]]:
     """The question the conversation asks — the last user message with text — and the earlier user messages (at
     most ``MAX_HISTORY``, the latest) that a follow-up is read against.
 
-    Messages after it (an assistant's prefix, a tool result) are read past, as chat clients sometimes send them.
+    Every user message is checked as a question is (a 400 names the first that is not one, by its index), so an
+    earlier message can no more be unreadable or over-long than the last. Messages after the question (an
+    assistant's prefix, a tool result) are read past, as chat clients sometimes send them.
     """
-    asked = [text for m in body.messages if m.role == "user" and (text := m.text().strip())]
+    asked = [(i, text) for i, m in enumerate(body.messages) if m.role == "user" and (text := m.text().strip())]
     if not asked:
         raise OpenAIError(400, "no user message has a question in it", param="messages", code="empty")
-    if (problem := text_problem(asked[-1], "question")) is not None:
-        raise OpenAIError(400, problem.message, param="messages", code=problem.code)
-    return asked[-1], asked[:-1][-MAX_HISTORY:]
+    for n, (i, text) in enumerate(asked, start=1):
+        if (problem := text_problem(text, "question" if n == len(asked) else "earlier question")) is not None:
+            raise OpenAIError(400, f"messages[{i}]: {problem.message}", param="messages", code=problem.code)
+    texts = [text for _, text in asked]
+    return texts[-1], texts[:-1][-MAX_HISTORY:]
 
 
 def sources_text(answer_text: str, abstained: bool, citations: list[Citation], english: bool) -> str:

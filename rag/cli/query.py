@@ -96,16 +96,19 @@ def ask(
     earlier = history or []
     if len(earlier) > MAX_HISTORY:
         fail(f"--after was given {len(earlier)} times; at most {MAX_HISTORY} earlier questions are read", EXIT_USAGE)
-    for text, what in [*((h, "earlier question") for h in earlier), (question, "question")]:
-        if (problem := text_problem(text, what)) is not None:
-            fail(problem.message, EXIT_USAGE)
+    for n, h in enumerate(earlier, start=1):
+        if (problem := text_problem(h, "earlier question")) is not None:
+            fail(f"--after #{n}: {problem.message}", EXIT_USAGE)
+    if (problem := text_problem(question, "question")) is not None:
+        fail(problem.message, EXIT_USAGE)
     a = load_service(model).ask(question, history=[h.strip() for h in earlier], top_k=top_k)
     if as_json:
         print(a.model_dump_json(indent=2))
         return
     if a.conversation and a.conversation.carried:
         asking = f" ({a.conversation.asking})" if a.conversation.asking else ""
-        out.print(f"[dim]read with the earlier question: {escape(', '.join(a.conversation.carried) + asking)}[/]")
+        said = "the earlier questions" if len(earlier) > 1 else "the earlier question"
+        out.print(f"[dim]read with {said}: {escape(', '.join(a.conversation.carried) + asking)}[/]")
     out.print(("[yellow]" if a.abstained else "[green]") + escape(a.answer) + "[/]")
     said = "that the articles do not answer" if a.abstained else "that this answers the question"
     out.print(f"[dim]{'abstained; ' if a.abstained else ''}confidence {a.confidence:.2f} {said}[/]")

@@ -41,7 +41,7 @@ async def exercise(client: Client, corpus_articles) -> None:
     assert not follow.is_error and "500元" in said["answer"] and said["conversation"]["asking"] == "多少钱"
     assert body["conversation"] is None
     blank = await client.call_tool("ask", {"question": "那手机呢？", "history": ["   "]})
-    assert blank.is_error and "earlier question is empty" in blank.content[0].text
+    assert blank.is_error and "history.0: the earlier question is empty" in blank.content[0].text
 
     article = await client.call_tool("get_article", {"aid": first["aid"]})
     assert article.structured_content["text"][first["start"] : first["end"]] == first["text"]

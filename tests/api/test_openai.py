@@ -167,6 +167,21 @@ def test_a_lone_surrogate_is_refused_as_the_api_refuses_it(live_server):
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_unicode"
 
 
+@pytest.mark.parametrize(("earlier", "code", "says"), [
+    ("汽\\ud800", "invalid_unicode", "messages[0]: the earlier question"),  # JSON-escaped: no encoder writes it
+    ("问" * 1001, "too_long", "messages[0]: the earlier question is 1001 characters long"),
+    ("？？？", "no_words", "messages[0]: the earlier question"),
+])
+def test_an_earlier_user_message_is_checked_as_the_question_is(live_server, earlier, code, says):
+    # Read with the question, it could otherwise be what a follow-up carries, unreadable or endless.
+    body = ('{"model": "policy-rag", "messages": [{"role": "user", "content": "' + earlier + '"}, '
+            '{"role": "user", "content": "那手机呢？"}]}').encode()
+    r = httpx.post(f"{live_server}/v1/chat/completions", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert error["code"] == code and error["param"] == "messages" and error["message"].startswith(says)
+
+
 @pytest.mark.parametrize(("request_kwargs", "status", "param", "code"), [
     ({"model": "gpt-4o", "messages": [{"role": "user", "content": QUESTION}]}, 404, "model", "model_not_found"),
     ({"model": "policy-rag", "messages": []}, 400, "messages", "too_short"),

@@ -58,6 +58,8 @@ def test_a_follow_up_is_read_against_the_history_and_says_how(service):
     done = list(service.ask_events("那手机呢？", history=["汽车以旧换新补贴多少钱？"]))[-1]
     assert done.conversation == answer.conversation
     assert service.ask("今年民心工程有多少项？").conversation is None
+    with pytest.raises(TypeError, match="list of earlier questions"):
+        service.ask("那手机呢？", history="汽车以旧换新补贴多少钱？")  # type: ignore[arg-type]
 
 
 @pytest.mark.slow
