@@ -27,6 +27,13 @@ NOTHING_ASKED_TEXT = "问题里没有可以在文章中查找的内容，请问�
 NOTHING_ASKED_TEXT_EN = "The question names nothing to look for in the articles; ask about a policy, notice or event."
 # How many missing and present terms an abstention names.
 NAMED_TERMS = 3
+# What an abstention says was not found, by the kind of thing asked for (rag.query.AnswerType), when the passages
+# name every focus term of the question: 文章提到了地铁8号线、开通，但没有找到所问的具体时间。
+ASKED_KIND = {
+    "time": ("具体时间", "date or time"), "duration": ("时长或期限", "length of time"),
+    "quantity": ("具体数字", "figure"), "contact": ("联系电话", "phone number"),
+    "place": ("具体地点", "place"), "body": ("负责单位", "body responsible"), "person": ("具体人员", "person"),
+}
 
 
 def to_citations(hits: list[Hit]) -> list[Citation]:
@@ -44,19 +51,49 @@ def _english_names(query: Query, terms: list[str]) -> list[str]:
     return out
 
 
+def _as_written(text: str, terms: list[str]) -> list[str]:
+    """``terms`` as the question writes them, in its order: with the digits and Latin letters beside them that
+    focus terms leave out (号线 → 8号线), and terms that stand side by side joined (地铁, 8号线 → 地铁8号线)."""
+    spans: list[list[int]] = []
+    loose: list[str] = []  # not in the text as written (an alternative rendering): named as they are, last
+    for term in terms:
+        at = text.find(term)
+        if at < 0:
+            loose.append(term)
+            continue
+        start, end = at, at + len(term)
+        while start > 0 and text[start - 1].isascii() and text[start - 1].isalnum():
+            start -= 1
+        while end < len(text) and text[end].isascii() and text[end].isalnum():
+            end += 1
+        spans.append([start, end])
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return list(dict.fromkeys([text[a:b] for a, b in merged] + loose))
+
+
 def abstention(query: Query, reading: Reading) -> str:
     """Why there is no answer, in the question's language, naming what the articles lack when it can."""
     missing, present = reading.missing[:NAMED_TERMS], reading.present[:NAMED_TERMS]
     if query.names_nothing:
         return f"{NOTHING_ASKED_TEXT_EN} {CLOSEST_TEXT_EN}" if query.language == "en" else \
             _in_script(query, f"{NOTHING_ASKED_TEXT}{CLOSEST_TEXT}")
+    zh_kind, en_kind = ASKED_KIND.get(query.answer_type, ("", ""))
     if query.language == "en":
         missing, present = _english_names(query, missing), _english_names(query, present)
         why = (f" They mention {', '.join(present)}, but not {', '.join(missing)}." if missing and present
-               else f" They do not mention {', '.join(missing)}." if missing else "")
+               else f" They do not mention {', '.join(missing)}." if missing
+               else f" They mention {', '.join(present)}, but not the {en_kind} asked for." if en_kind and present
+               else "")
         return f"{ABSTAIN_TEXT_EN}{why} {CLOSEST_TEXT_EN}"
+    missing, present = _as_written(query.search_text, missing), _as_written(query.search_text, present)
     why = (f"文章提到了{'、'.join(present)}，但没有提到{'、'.join(missing)}。" if missing and present
-           else f"文章没有提到{'、'.join(missing)}。" if missing else "")
+           else f"文章没有提到{'、'.join(missing)}。" if missing
+           else f"文章提到了{'、'.join(present)}，但没有找到所问的{zh_kind}。" if zh_kind and present else "")
     return _in_script(query, f"{ABSTAIN_TEXT}{why}{CLOSEST_TEXT}")
 
 

@@ -26,7 +26,7 @@ _PATTERNS: list[tuple[EntityType, re.Pattern[str]]] = [
     ("contact", re.compile(r"(?<!\d)(?:0\d{2,3}[-－]\d{7,8}|1[3-9]\d{9}|400[-－]?\d{3}[-－]?\d{4}|"
                            r"(?:热线|电话|客服)[:：]?\s*\d{4,12}|\d{5}(?=热线|客服|服务热线))(?!\d)")),
     ("time", re.compile(
-        rf"(?:\d{{4}}年)?\d{{1,2}}月\d{{1,2}}[日号](?:\s*\d{{1,2}}[:：]\d{{2}})?"
+        rf"(?:\d{{4}}年)?\d{{1,2}}月\d{{1,2}}[日号](?:\s*\d{{1,2}}[:：]\d{{2}}|\d{{1,2}}[时点](?:\d{{1,2}}分|半)?)?"
         rf"(?:\s*(?:至|到|—|-|~)\s*(?:\d{{1,2}}月)?\d{{1,2}}[日号](?:\s*\d{{1,2}}[:：]\d{{2}})?)?|"
         rf"\d{{4}}年\d{{1,2}}月(?:底|初|中旬|上旬|下旬)?|(?<!\d)\d{{4}}年(?:底|初|内|前|以来)?|"
         rf"(?:每月|次月|当月|每年|次年)\d{{1,2}}[日号]|(?:上午|下午|晚上|中午|凌晨|早上)?\d{{1,2}}[:：]\d{{2}}|"
@@ -136,12 +136,16 @@ def asked_units(question: str) -> frozenset[str]:
     return frozenset(_UNIT_FAMILIES.get(unit, {unit}))
 
 
-def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset()) -> list[int]:
+def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset(), given: str = "") -> list[int]:
     """Where ``text`` holds something of the expected answer type: entity starts (of the asked unit, when the
-    question names one), or cue words for yes/no, procedure, reason and list questions (empty otherwise)."""
+    question names one), or cue words for yes/no, procedure, reason and list questions (empty otherwise).
+
+    An entity the question itself states (``given``) answers nothing: 在天津召开 does not say in which of Tianjin's
+    halls a meeting was held, nor 新建50个口袋公园 how many parks there are when the question said 50."""
     if answer_type in ANSWERED_BY:
         wanted = ANSWERED_BY[answer_type]
         return [e.start for e in entities(text)
-                if e.type in wanted and (not units or e.type not in ("quantity", "duration") or e.unit in units)]
+                if e.type in wanted and (not units or e.type not in ("quantity", "duration") or e.unit in units)
+                and not (given and e.text in given)]
     cue = {"yesno": _YESNO, "procedure": _PROCEDURE, "reason": _REASON, "list": _LIST}.get(answer_type)
     return [m.start() for m in cue.finditer(text)] if cue else []

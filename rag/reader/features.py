@@ -141,10 +141,11 @@ def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candid
     english = float(query.language == "en")
     keys = [weights.terms.index(t) for t in query.key if t in weights.terms]
     asked = set(query.search_text)
+    given = f"{query.text}\n{query.search_text}"
     rows = []
     for c, sim, cov in zip(cands, sims, covs, strict=True):
         hit = hits[c.n - 1]
-        cues = cue_positions(c.text, query.answer_type, units) if typed else []
+        cues = cue_positions(c.text, query.answer_type, units, given) if typed else []
         has_type = float(bool(cues))
         key_cov = weights.share(keys, c.text) if keys else cov
         novelty = sum(ch not in asked for ch in c.text) / max(len(c.text), 1)

@@ -22,6 +22,7 @@ def found(text: str) -> list[tuple[str, str]]:
     ("每月1日13:00按期投放，十六届全国人大，第三期工程。", [("time", "每月1日"), ("time", "13:00"),
                                                           ("quantity", "十六届"), ("quantity", "三期")]),
     ("结算量居全国第3位，占比百分之十二点五。", [("quantity", "全国第3位"), ("quantity", "百分之十二点五")]),
+    ("从2月2日14时起启动Ⅱ级应急响应", [("time", "2月2日14时")]),  # the hour belongs to the day
 ])
 def test_entities_are_found_with_their_exact_spans(text, expected):
     for kind, value in expected:
@@ -43,6 +44,14 @@ def test_the_asked_unit_narrows_what_answers():
     assert asked_units("天津港吞吐量的目标是多少？") == frozenset()
     sentence = "霍尼韦尔天津工厂已布局40多条生产线，年产值达数亿美元。"
     assert cue_positions(sentence, "quantity") and not cue_positions(sentence, "quantity", asked_units("有多少名员工"))
+
+
+def test_what_the_question_already_states_answers_nothing():
+    # 在天津召开 does not say which of Tianjin's halls; the date the question gives is not the hour it asks.
+    sentence = "2月3日至4日，全国首届脑机接口开发者大会在天津召开。"
+    assert cue_positions(sentence, "place") and not cue_positions(sentence, "place", given="大会在天津哪个场馆召开？")
+    hour = "从2月2日14时起启动Ⅱ级应急响应"
+    assert cue_positions(hour, "time", given="2月2日启动的应急响应从几点开始？") == [1]
 
 
 def test_yes_no_procedure_and_list_questions_have_cue_words():
