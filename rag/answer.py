@@ -140,6 +140,7 @@ def compose(query: Query, hits: list[Hit], reading: Reading, *, llm: LLMClient |
             notice = fallback_text(query, e)
     by_n = {c.n: c for c in citations}
     for s in reading.chosen:  # every quoted sentence is marked in its citation, so the page need not search
-        by_n[s.n].highlights.append((s.start, s.end))
+        if not s.title:  # a quoted title is the citation's title, not a span of its (empty) text
+            by_n[s.n].highlights.append((s.start, s.end))
     text = "".join(f"{s.text} [{s.n}] " if english else f"{s.text}[{s.n}]" for s in reading.chosen).strip()
     return Answer(answer=text, abstained=False, notice=notice, **base)

@@ -26,6 +26,10 @@ class Candidate:
     vector: np.ndarray | None  # the sentence's embedding (None when the index has none for it)
     first: bool  # the first sentence of its passage
     heading: bool  # a heading or label rather than a sentence
+    # The title of an article indexed by its title alone (empty body): all it says, so it may be quoted. It has
+    # no span in the passage; its similarity to the question is its passage's (the title is what was embedded).
+    title: bool = False
+    similarity: float | None = None
 
     @property
     def span(self) -> tuple[int, int]:
@@ -34,13 +38,17 @@ class Candidate:
 
 
 def candidates(index: Index, hits: list[Hit], passages: int = READ_PASSAGES) -> list[Candidate]:
-    """The embedded sentences that lie inside each of the first ``passages`` hits, in reading order."""
+    """The embedded sentences that lie inside each of the first ``passages`` hits, in reading order (and the title
+    of an article indexed by its title alone)."""
     hits = hits[:passages]
     tables = index.sentences({h.aid for h in hits if h.text})
     out: list[Candidate] = []
     for n, hit in enumerate(hits, start=1):
         table = tables.get(hit.aid)
-        if table is None or not hit.text:  # an article indexed by its title alone has nothing to quote
+        if not hit.text:  # an article indexed by its title alone says what its title says
+            out.append(Candidate(n, 0, 0, hit.title, None, True, False, title=True, similarity=hit.scores.dense))
+            continue
+        if table is None:
             continue
         first = True
         for (start, end), vector in zip(table.spans, table.vectors, strict=True):

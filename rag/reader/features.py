@@ -133,7 +133,7 @@ def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candid
     """One row of ``CANDIDATE_FEATURES`` per candidate."""
     if not cands:
         return np.zeros((0, len(CANDIDATE_FEATURES)), dtype=np.float32)
-    sims = np.array([float(qvec @ c.vector) if qvec is not None and c.vector is not None else 0.0
+    sims = np.array([float(qvec @ c.vector) if qvec is not None and c.vector is not None else c.similarity or 0.0
                      for c in cands], dtype=np.float32)
     covs = np.array([weights.coverage(c.text) for c in cands], dtype=np.float32)
     typed = query.answer_type not in ("other",)

@@ -100,6 +100,14 @@ def test_no_passage_at_all_is_said_as_such_not_as_a_missing_term(service):
     assert a.abstained and a.answer == "No passage matches the question." and a.missing == [] and not a.citations
 
 
+def test_an_article_with_only_a_title_is_quoted_by_its_title(service):
+    # Its body is empty: the title is all it says, and it says what was asked (not the pollution alert beside it).
+    a = service.ask("天津发布寒潮预警了吗？")
+    assert not a.abstained and a.answer == "低温骤降8℃！我市发布寒潮健康风险预警[1]"
+    first = a.citations[0]
+    assert first.aid == "2247553139_1" and first.text == "" and first.highlights == []  # no span to mark
+
+
 def test_which_four_is_answered_with_all_four_items(service):
     a = service.ask("民心工程有哪四大类？")
     assert not a.abstained and all(f"{n}是" in a.answer for n in "一二三四")
