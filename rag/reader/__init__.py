@@ -54,6 +54,8 @@ NEAR_DUPLICATE = 0.8
 # How far back a sentence's own context reaches (to its heading or the question it answers, at most this many
 # sentences) when two sentences of one article read alike.
 CONTEXT_SENTENCES = 3
+# Characters (a line break, a space) that may stand between a sentence and the next one of its article.
+CONTIGUOUS_GAP = 2
 # A further sentence joins the answer when it is at least this likely relative to the best one (chosen by
 # cross-validation: one more sentence often completes an answer that the best sentence only begins).
 SECOND_SENTENCE_RATIO = 0.6
@@ -128,13 +130,19 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
 def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
     """The best sentence, then the items it introduces (一是…、二是…) or, failing those, up to two more
     sentences nearly as likely, within ``MAX_ANSWER_CHARS``; quoted in reading order."""
-    # A heading or label is never quoted: it names a topic and answers nothing.
-    order = [i for i in np.argsort(-p, kind="stable") if not evidence.candidates[i].heading]
+    # A heading or label is never quoted: it names a topic and answers nothing. Nor is a sentence that opens a
+    # list none of whose items was retrieved (重点抓好以下工作： at the end of a passage, its next one not found).
+    order = [i for i in np.argsort(-p, kind="stable")
+             if not evidence.candidates[i].heading and not _opens_nothing(evidence, evidence.candidates[i])]
     if not order:
         return []
     best = _in_context(evidence, p, order)
     opens_list = best.text.rstrip().endswith(("：", ":"))
     following = _following(evidence, best)
+    if opens_list and not following:
+        # The list it opens begins in the next passage of its article (重点抓好以下工作： ends one chunk): read on there
+        # when that passage was retrieved too, right after it.
+        following = _continued(evidence, best)
     count = _announced(best.text)
     if count and FIRST_ITEM.search(re.split(r"[：:]", best.text)[-1]):
         count -= 1  # its first item is in the sentence itself (分为四大类：一是…；二是…)
@@ -157,8 +165,10 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
     for c in pool:
         if len(chosen) >= most or length + len(c.text) > budget:
             break
-        # Items of the list being quoted are its parts; a further sentence that opens a list of its own is not.
-        if c.heading or (not items and _opens_list(evidence, c)) or any(_repeats(evidence, c, o) for o in chosen):
+        # Items of the list being quoted are its parts, headings too ((一)持续发挥京津冀协同发展效能 is the first thing
+        # 重点抓好以下工作： names); a further sentence that opens a list of its own is not.
+        if (c.heading and not marked) or (not items and _opens_list(evidence, c)) \
+                or any(_repeats(evidence, c, o) for o in chosen):
             continue
         chosen.append(c)
         length += len(c.text)
@@ -214,6 +224,21 @@ def _opens_list(evidence: Evidence, c: Candidate) -> bool:
 def _following(evidence: Evidence, c: Candidate) -> list[Candidate]:
     """The sentences after ``c`` in its passage, in reading order."""
     return sorted((o for o in evidence.candidates if o.n == c.n and o.start >= c.end), key=lambda o: o.start)
+
+
+def _opens_nothing(evidence: Evidence, c: Candidate) -> bool:
+    """True for a sentence that ends in a colon with nothing after it in the retrieved passages."""
+    return c.text.rstrip().endswith(("：", ":")) and not _following(evidence, c) and not _continued(evidence, c)
+
+
+def _continued(evidence: Evidence, sentence: Candidate) -> list[Candidate]:
+    """The sentences of ``sentence``'s article that follow it without a gap, across the retrieved passages (empty
+    when the passage after it was not retrieved)."""
+    after = _after(evidence, sentence)
+    _, _, end = _place(evidence, sentence)
+    if not after or _place(evidence, after[0])[1] - end > CONTIGUOUS_GAP:
+        return []
+    return after
 
 
 def _announced(text: str) -> int | None:

@@ -100,6 +100,12 @@ def test_no_passage_at_all_is_said_as_such_not_as_a_missing_term(service):
     assert a.abstained and a.answer == "No passage matches the question." and a.missing == [] and not a.citations
 
 
+def test_a_sentence_that_opens_a_list_is_quoted_with_its_items_headings_too(service):
+    # 重点抓好以下工作： alone says nothing; its first item is a numbered heading, and quoted as the list's part.
+    a = service.ask("2026年天津政府重点抓哪几方面工作？")
+    assert not a.abstained and "重点抓好以下工作：" in a.answer and "（一）持续发挥京津冀协同发展效能" in a.answer
+
+
 def test_an_article_with_only_a_title_is_quoted_by_its_title(service):
     # Its body is empty: the title is all it says, and it says what was asked (not the pollution alert beside it).
     a = service.ask("天津发布寒潮预警了吗？")
