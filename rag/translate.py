@@ -57,8 +57,13 @@ would shall should can could may might must i me my mine we us our you your he h
 them their this that these those there here what which who whom whose when where why how much many any some
 all each every other another such own same too very just also only still yet ever again please tell know want
 need get got give let lot lots kind sort way ways thing things s t don doesn didn isn aren wasn weren won
-wouldn can't ok okay hello hi hey thanks thank bye goodbye
+wouldn can't ok okay hello hi hey thanks thank bye goodbye out
 """.split())
+
+
+def _is_function(word: str) -> bool:
+    """A function word, also contracted (what's, where's, who's: CC-CEDICT reads "what's the" as 我去)."""
+    return word in FUNCTION or word.split("'")[0] in FUNCTION
 
 
 class Relatedness(Protocol):
@@ -264,7 +269,7 @@ def translate(question: str, document_frequency: Callable[[Sequence[str]], list[
         for n in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):
             span = words[i : i + n]
             # A phrase may end with a particle ("trade in", "set up") but not start with a function word.
-            if span[0] in FUNCTION or (n == 1 and (span[0] in VAGUE or len(span[0]) < 2)):
+            if _is_function(span[0]) or (n == 1 and (span[0] in VAGUE or len(span[0]) < 2)):
                 continue
             for key in _phrase_keys(span):
                 if key in glossary:

@@ -128,6 +128,15 @@ def test_english_questions_get_chinese_terms_ranked_by_the_corpus(stats):
     assert "号线" in "".join(analyze("Is Tianjin Metro Line 8 driverless?", stats, TODAY).terms)
 
 
+def test_a_contracted_question_word_or_a_bare_particle_is_not_translated(stats):
+    # CC-CEDICT reads "what's the" as 我去 and "out" as 一空; "paid out" is what a government 发放s.
+    q = analyze("What's the Tianjin Metro customer service hotline number?", stats, TODAY)
+    assert [m.english for m in q.translations] == ["Tianjin", "Metro", "customer service", "hotline"]
+    q = analyze("How much was paid out in employment subsidies in 2025?", stats, TODAY)
+    phrases = {m.english: m.chinese for m in q.translations}
+    assert phrases["paid out"][0] == "发放" and "out" not in phrases and "一空" not in q.terms
+
+
 def test_an_english_words_sense_is_chosen_by_the_whole_question(stats, service):
     # CC-CEDICT's first sense of "minister" is 公使 (an envoy) and of "demonstration" 示威 (a protest); the
     # multilingual model reads the question and picks the sense the articles use.
