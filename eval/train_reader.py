@@ -24,7 +24,7 @@ import numpy as np
 
 from eval.metrics import contains_answer, expected_calibration_error
 from eval.run import ASK_K, SHOWN_CITATIONS, GoldQuestion, load_gold
-from rag.reader import Evidence, choose_sentences
+from rag.reader import Evidence, choose_sentences, ruled_out
 from rag.reader.features import ABSTENTION_FEATURES, CANDIDATE_FEATURES, QUESTION_FEATURES, question_features
 from rag.reader.model import MODEL_FILE, Logistic, ReaderModel
 
@@ -109,6 +109,7 @@ class Outcome:
 def outcome(s: Sample, p: np.ndarray) -> Outcome:
     """The answer the reader composes from candidate probabilities ``p``, and whether it holds a gold answer."""
     ev = s.evidence
+    p = ruled_out(ev, p)
     qx = question_features(ev.query, ev.hits, ev.candidates, ev.candidate_x, p, ev.weights, ev.dense_margin)
     text = " ".join(c.text for c in choose_sentences(ev, p))
     shown = text + "\n" + "\n".join(h.text for h in ev.hits[:SHOWN_CITATIONS])

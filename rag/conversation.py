@@ -52,7 +52,7 @@ def content_words(question: str) -> list[str]:
     is left out. Unlike ``rag.query.focus_terms`` it keeps English words: an English follow-up carries them, a
     hyphenated one whole ("trade-in", not "trade": that is another word).
     """
-    text = query.simplified(question)
+    text = query.without_particles(query.simplified(question))
     compounds = [m.group().lower() for m in _HYPHENATED.finditer(text)]
     words = []
     for t in dict.fromkeys([*tokenize(_HYPHENATED.sub(" ", text)), *compounds]):
@@ -110,8 +110,11 @@ def resolve(questions: Sequence[str]) -> ResolvedQuestion:
             continue
         lowered = asked.lower()
         replaces_time = any(_is_time(t) for t in own)
+        # A number replaces the earlier one as a time word does (那6号线呢？ after 地铁8号线…: line 6, not 6 and 8).
+        replaces_number = any(t.isdigit() for t in own)
         carried = [t for t in context
-                   if t not in lowered and not (replaces_time and _is_time(t)) and not any(t in o for o in own)]
+                   if t not in lowered and not (replaces_time and _is_time(t)) and not (replaces_number and t.isdigit())
+                   and not any(t in o for o in own)]
         own_asking = query.asking(_without_cue(asked))
         inherited = asking if own_asking is None else ""
         question = f"{' '.join(carried)} {asked}" if carried else asked

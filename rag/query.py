@@ -165,6 +165,16 @@ def simplified(text: str) -> str:
     return _opencc("tw2sp")(text) if _opencc("t2s")(text) != text else text
 
 
+# A particle that ends a question or a clause (那6号线呢？, 可以吗): jieba, not knowing it, glues it to the word before
+# (线呢), which would then read as a term the articles lack.
+_PARTICLE = re.compile(r"(?<=[\u4e00-\u9fff\w])(?:呢|吗|吧|啊|呀|嘛)+(?=\s*(?:[？?。！!，,；;]|$))")
+
+
+def without_particles(text: str) -> str:
+    """``text`` without the modal particles that end its questions and clauses (for cutting it into words)."""
+    return _PARTICLE.sub("", text)
+
+
 def is_english(text: str) -> bool:
     """True when the question is mostly Latin letters (answers follow the question's language)."""
     letters = sum(c.isascii() and c.isalpha() for c in text)
@@ -278,6 +288,22 @@ def key_terms(question: str, focus: Sequence[str], asked_at: int) -> tuple[str, 
 _ASKING = re.compile(r"[哪几]|多少|什么|怎么|如何|为何|时候|^[这那此该][次个些项里件种位]")
 # A modal fused to a verb by jieba (能贷, 能领, 要交) says no more than the verb.
 _MODAL = re.compile(r"^(?:能|可|要|会|需|得|该)(?=[\u4e00-\u9fff]$)")
+
+
+# What a number names rather than counts when it stands right before these: 6号线 is not 8号线, 第十三届 not 第三届.
+_NUMBERED = re.compile(r"^(?:号线|号楼|号院|期|届)")
+
+
+def numbered(words: Sequence[str]) -> list[str]:
+    """``words`` with a number joined to the word after it when together they name one thing (6, 号线 → 6号线):
+    cut apart, a question about line 6 would read as one about any line."""
+    out: list[str] = []
+    for w in words:
+        if out and out[-1].isdigit() and _NUMBERED.match(w):
+            out[-1] += w
+        else:
+            out.append(w)
+    return out
 
 
 def focus_terms(words: Sequence[str]) -> tuple[str, ...]:
@@ -404,14 +430,15 @@ def analyze(question: str, stats: QueryStats, today: dt.date, relatedness: Relat
         latin = [w for w, df in zip(latin, stats.term_frequency(latin), strict=True) if df > 0]
         terms = tuple(dict.fromkeys(tokens + latin))
         # Each translated phrase counts once: its first (most used) alternative.
-        focus = _undated(question, focus_terms([w for m in matches for w in words(m.chinese[0])]), dates)
+        focus = _undated(question, focus_terms([w for m in matches for w in numbered(words(m.chinese[0]))]), dates)
         # The multilingual model reads both: the question, and the Chinese words the articles would use.
         search = " ".join([question, *(m.chinese[0] for m in matches)])
         key = tuple(t for t in _english_key(question, matches) if t in focus)
         return Query(question, search, "en", False, terms, focus, answer_type(question, True), key, matches, dates,
                      years=years_named(question, today.year))
-    tokens = tokenize(normal)
-    focus = _undated(normal, _known(focus_terms(words(normal)), stats.term_frequency), dates)
+    plain = without_particles(normal)
+    tokens = tokenize(plain)
+    focus = _undated(plain, _known(focus_terms(numbered(words(plain))), stats.term_frequency), dates)
     kind, asked_at = _asked(normal, False)
     return Query(question, normal, "zh", normal != question, tuple(tokens), focus, kind,
                  key_terms(normal, focus, asked_at), (), dates, years=years_named(normal, today.year))

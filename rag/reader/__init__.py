@@ -32,7 +32,7 @@ from rag.reader.model import ReaderModel, default_model
 from rag.records import Hit
 from rag.tokenize import is_noun
 
-__all__ = ["Evidence", "Reading", "ReaderModel", "choose_sentences", "collect", "default_model", "read"]
+__all__ = ["Evidence", "Reading", "ReaderModel", "choose_sentences", "collect", "default_model", "read", "ruled_out"]
 
 MAX_ANSWER_SENTENCES = 3
 MAX_ANSWER_CHARS = 240
@@ -49,6 +49,11 @@ NAMED_SPECIFICITY = 0.2
 _ANNOUNCES = re.compile(r"(?P<count>[一二三四五六七八九十两\d]+)(?:(?:(?:大|个|项)[\u4e00-\u9fff]{0,2}?)?"
                         r"(?:方面|类|条|种|件|举措|任务|亮点|特点|重点|措施|方向|领域|板块|部分|环节)|(?:大|个|项)点)|"
                         r"以下(?P<following>[几一二三四五六七八九十两\d]+)|如下")
+# A focus term that names a thing by its number (6号线, 13届: rag.query.numbered), and any number of that kind.
+_NUMBER = r"\d+"
+_NUMBERED_TERM = re.compile(rf"^{_NUMBER}(?P<kind>号线|号楼|号院|期|届)$")
+# A sentence opens with its subject: at most this many characters before it (地铁8号线…, 天津地铁8号线…).
+SUBJECT_CHARS = 4
 # Two sentences sharing this share of their character pairs say the same thing: one is quoted.
 NEAR_DUPLICATE = 0.8
 # How far back a sentence's own context reaches (to its heading or the question it answers, at most this many
@@ -101,7 +106,7 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     """
     model = model or default_model()
     threshold = model.abstain_below if abstain_below is None else abstain_below
-    p = model.candidate.probability(evidence.candidate_x)
+    p = ruled_out(evidence, model.candidate.probability(evidence.candidate_x))
     qx = question_features(evidence.query, evidence.hits, evidence.candidates, evidence.candidate_x, p,
                            evidence.weights, evidence.dense_margin)
     answerable = float(model.answerable.probability(qx)[0])
@@ -125,6 +130,23 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
         # Nothing specialised is missing, yet the articles lack a thing the question names (办狗证 → 狗): say so.
         missing = [t for t in absent if is_noun(t)]
     return Reading(chosen, answerable, confidence, abstain, missing, present)
+
+
+def ruled_out(evidence: Evidence, p: np.ndarray) -> np.ndarray:
+    """``p`` with 0 for the sentences that cannot answer, whatever their features say: those about another
+    numbered thing of the kind the question names by number — opening with it, as their subject, and not naming
+    the asked one (地铁8号线…共设车站21座 for 6号线有多少座车站？; 该线路…将与6号线二期贯通 still answers about
+    8号线)."""
+    named = [m for t in evidence.query.focus if (m := _NUMBERED_TERM.match(t))]
+    if not named:
+        return p
+    out = p.copy()
+    for i, c in enumerate(evidence.candidates):
+        for m in named:
+            other = re.search(rf"(?<![\d.]){_NUMBER}{m.group('kind')}", c.text)
+            if other and other.start() <= SUBJECT_CHARS and m.group(0) not in c.text:
+                out[i] = 0.0
+    return out
 
 
 def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:

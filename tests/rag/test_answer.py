@@ -100,6 +100,13 @@ def test_no_passage_at_all_is_said_as_such_not_as_a_missing_term(service):
     assert a.abstained and a.answer == "No passage matches the question." and a.missing == [] and not a.citations
 
 
+def test_a_sentence_about_another_numbered_line_is_not_quoted_as_the_asked_ones(service):
+    # Line 8 has 21 stations; the articles give none for line 6, so 21 must not be said of it.
+    assert "21座" not in service.ask("地铁6号线有多少座车站？").answer
+    # A sentence that names line 6 as what line 8 joins still answers about line 8.
+    assert "6号线二期" in service.ask("8号线建成后会和哪条线贯通运营？").answer
+
+
 def test_a_sentence_that_opens_a_list_is_quoted_with_its_items_headings_too(service):
     # 重点抓好以下工作： alone says nothing; its first item is a numbered heading, and quoted as the list's part.
     a = service.ask("2026年天津政府重点抓哪几方面工作？")

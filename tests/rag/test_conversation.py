@@ -72,6 +72,13 @@ def test_a_time_word_replaces_the_previous_one():
     assert r.carried == ["livelihood", "projects", "tianjin"]  # "year" is a time word: the follow-up names its own
 
 
+def test_a_number_replaces_the_previous_one_and_a_particle_is_no_word():
+    # Line 6, not lines 6 and 8; and 呢 is not glued to 线 (线呢, a word no article has).
+    r = resolve(["地铁8号线什么时候开通？", "那6号线呢？"])
+    assert r.carried == ["地铁", "开通"] and "线呢" not in content_words("那6号线呢？")
+    assert resolve(["When will Metro Line 8 open?", "What about Line 6?"]).carried == ["metro", "open"]
+
+
 def test_a_new_question_carries_nothing():
     r = resolve(["今年民心工程有多少项？", "天津地铁8号线有什么进展？"])
     assert r.question == "天津地铁8号线有什么进展？" and r.carried == []

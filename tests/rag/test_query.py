@@ -128,6 +128,15 @@ def test_english_questions_get_chinese_terms_ranked_by_the_corpus(stats):
     assert "号线" in "".join(analyze("Is Tianjin Metro Line 8 driverless?", stats, TODAY).terms)
 
 
+def test_a_numbered_name_is_one_term_and_a_closing_particle_none(stats):
+    # Cut apart, 6号线 would read as any line, and 线呢 as a term the articles lack.
+    assert "6号线" in analyze("地铁6号线有多少座车站？", stats, TODAY).focus
+    assert "6号线" in analyze("How many stations does Metro Line 6 have?", stats, TODAY).focus
+    q = analyze("那6号线呢？", stats, TODAY)
+    assert "6号线" in q.focus and not any("呢" in t for t in q.terms)
+    assert analyze("可以用公积金付房租吗？", stats, TODAY).answer_type == "yesno"  # 吗 still asks yes or no
+
+
 def test_a_contracted_question_word_or_a_bare_particle_is_not_translated(stats):
     # CC-CEDICT reads "what's the" as 我去 and "out" as 一空; "paid out" is what a government 发放s.
     q = analyze("What's the Tianjin Metro customer service hotline number?", stats, TODAY)
