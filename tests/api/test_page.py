@@ -707,6 +707,17 @@ def test_an_answer_shows_its_confidence_and_a_doubtful_one_says_to_check_the_sou
     shot(page, "low-confidence.png")
 
 
+def test_an_answer_says_which_terms_of_the_question_no_source_mentions(page: Page):
+    # The toll exemption is for small passenger cars; no article mentions motorcycles, and the page says so.
+    ask(page, "摩托车春节走高速免费吗？")
+    wait_for_answer(page)
+    note = page.locator(".turn [data-testid=not-mentioned]")
+    expect(note).to_contain_text("文章没有提到：摩托车")
+    ask(page, COUNTED)  # an answer that covers the whole question has no such note
+    wait_for_answer(page, turns=2)
+    expect(page.locator(".turn").nth(1).locator("[data-testid=not-mentioned]")).to_have_count(0)
+
+
 def test_the_page_has_words_for_every_error_code_the_server_sends_in_both_languages():
     from api.app import STATIC
     from api.errors import CODES

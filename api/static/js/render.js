@@ -120,6 +120,14 @@ export function renderTurn(turn) {
       caution.dataset.testid = "low-confidence";
       answer.append(caution);
     }
+    // Terms of the question no cited passage mentions (摩托车 in 摩托车春节走高速免费吗？): the answer may be about
+    // the rest of it only.
+    const missing = Array.isArray(r.missing) ? r.missing.filter((x) => typeof x === "string" && x) : [];
+    if (missing.length) {
+      const note = el("p", "caution", t("notMentioned", missing.slice(0, 3)));
+      note.dataset.testid = "not-mentioned";
+      answer.append(note);
+    }
   }
   if (r.notice) answer.append(el("p", "notice", str(r.notice)));
   const interpretation = interpretationLine(r);
