@@ -19,7 +19,9 @@ from rag.dates import numeral_value
 from rag.index import Index
 from rag.query import Query
 from rag.reader.candidates import Candidate, candidates
+from rag.reader.entities import ANSWERED_BY
 from rag.reader.features import (
+    CANDIDATE_FEATURES,
     FIRST_ITEM,
     ITEM,
     QUESTION_LIKE,
@@ -194,6 +196,13 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
             continue
         chosen.append(c)
         length += len(c.text)
+    # A question for a time, an amount, a place… that the quoted sentences do not hold is often answered by the
+    # sentence right after the best one (…可享一次性补贴。 then 其中，…最高2万元): it joins the answer.
+    if evidence.query.answer_type in ANSWERED_BY and not any(_holds_type(evidence, c) for c in chosen):
+        after = _following(evidence, best)[:1]
+        if after and _holds_type(evidence, after[0]) and not after[0].heading \
+                and length + len(after[0].text) <= budget + MAX_ANSWER_CHARS:
+            chosen.append(after[0])
     # Reading order: articles as first cited, sentences as they stand in their article.
     places = {id(c): _place(evidence, c) for c in chosen}
     article_order: dict[str, int] = {}
@@ -246,6 +255,12 @@ def _opens_list(evidence: Evidence, c: Candidate) -> bool:
 def _following(evidence: Evidence, c: Candidate) -> list[Candidate]:
     """The sentences after ``c`` in its passage, in reading order."""
     return sorted((o for o in evidence.candidates if o.n == c.n and o.start >= c.end), key=lambda o: o.start)
+
+
+def _holds_type(evidence: Evidence, c: Candidate) -> bool:
+    """True when ``c`` holds something of the kind the question asks for (its has_type feature)."""
+    i = next(i for i, o in enumerate(evidence.candidates) if o is c)
+    return bool(evidence.candidate_x[i, CANDIDATE_FEATURES.index("has_type")] > 0)
 
 
 def _opens_nothing(evidence: Evidence, c: Candidate) -> bool:

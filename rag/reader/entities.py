@@ -120,6 +120,12 @@ _ASKED_UNIT_EN: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+# An amount of money asked without a measure word: 补贴多少？, 票价是多少, 每月能领多少补助.
+_MONEY_ASKED = re.compile(r"(?:补贴|补助|奖励|奖金|费用|工资|收入|价格|票价|金额|资金|额度|罚款|罚息|贷款)"
+                          r"(?:标准)?[^，,。？?]{0,4}?(?:多少|几)(?!个|项|人|天|年|月|次|家|条|种|类)|"
+                          r"(?:补|领|拿|贷|交|付|花|赔|退)多少(?!个|项|人|天|年|月|次|家|条|种|类|张)")
+
+
 def asked_units(question: str) -> frozenset[str]:
     """The units that can answer ``question``'s measure word, Chinese or English (empty when it names none)."""
     if "第几" in question:  # 排第几位 asks a rank, not a number of 位
@@ -129,7 +135,7 @@ def asked_units(question: str) -> frozenset[str]:
             return frozenset(_TIME_FAMILY) if unit == "天" else frozenset(_UNIT_FAMILIES.get(unit, {unit}))
     m = _ASKED_UNIT.search(question)
     if not m:
-        return frozenset()
+        return frozenset(_UNIT_FAMILIES["钱"] | {"%", "％"}) if _MONEY_ASKED.search(question) else frozenset()
     unit = m.group(1)
     if unit in _TIME_FAMILY:
         return frozenset(_TIME_FAMILY)

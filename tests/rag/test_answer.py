@@ -100,6 +100,12 @@ def test_no_passage_at_all_is_said_as_such_not_as_a_missing_term(service):
     assert a.abstained and a.answer == "No passage matches the question." and a.missing == [] and not a.citations
 
 
+def test_the_sentence_after_the_best_one_joins_it_when_only_it_holds_the_asked_kind_of_thing(service):
+    # …可享一次性补贴。 names the case; 其中，…按新车销售价格的12%给予补贴…最高2万元 is the amount asked for.
+    a = service.ask("报废旧车买新能源车补贴多少？")
+    assert not a.abstained and "可享一次性补贴" in a.answer and "最高2万元" in a.answer
+
+
 def test_a_sentence_about_another_numbered_line_is_not_quoted_as_the_asked_ones(service):
     # Line 8 has 21 stations; the articles give none for line 6, so 21 must not be said of it.
     assert "21座" not in service.ask("地铁6号线有多少座车站？").answer
