@@ -53,7 +53,7 @@ def _english_names(query: Query, terms: list[str]) -> list[str]:
 
 def _as_written(text: str, terms: list[str]) -> list[str]:
     """``terms`` as the question writes them, in its order: with the digits and Latin letters beside them that
-    focus terms leave out (号线 → 8号线), and terms that stand side by side joined (地铁, 8号线 → 地铁8号线)."""
+    focus terms leave out (热线 → 12345热线), overlapping ones as one."""
     spans: list[list[int]] = []
     loose: list[str] = []  # not in the text as written (an alternative rendering): named as they are, last
     for term in terms:
@@ -69,7 +69,7 @@ def _as_written(text: str, terms: list[str]) -> list[str]:
         spans.append([start, end])
     merged: list[list[int]] = []
     for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
+        if merged and start < merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])

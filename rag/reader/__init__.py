@@ -120,7 +120,8 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     # Everyday words (用来, 之前) missing from the passages say nothing about what the articles lack.
     absent = [t for t, _ in weights.missing(context)]
     missing = [t for t in absent if specific[t] >= NAMED_SPECIFICITY]
-    present = [t for t in weights.terms if t not in absent]
+    # Only a term named whole counts as mentioned: 最低工资 is not, when the passages name 最低 and 工资 apart.
+    present = [t for i, t in enumerate(weights.terms) if weights.presence(i, context) == 1.0]
     # A question that names nothing to look for (hello, thanks) is answered by no passage, however close. Its
     # search terms decide, not its focus terms: those leave out a Latin name (5G) or a one-character word (犬).
     nothing_asked = evidence.query.names_nothing

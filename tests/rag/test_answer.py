@@ -119,6 +119,12 @@ def test_a_sentence_that_opens_a_list_is_quoted_with_its_items_headings_too(serv
     assert not a.abstained and "重点抓好以下工作：" in a.answer and "（一）持续发挥京津冀协同发展效能" in a.answer
 
 
+def test_an_abstention_claims_as_mentioned_only_terms_named_whole(service):
+    # The articles name 最低 and 工资 apart (最低生活保障标准…) but never 最低工资: it is not "mentioned".
+    a = service.ask("天津最低工资标准是多少？")
+    assert a.abstained and "文章提到了" in a.answer and "最低工资" not in a.answer.split("但")[0]
+
+
 def test_an_article_with_only_a_title_is_quoted_by_its_title(service):
     # Its body is empty: the title is all it says, and it says what was asked (not the pollution alert beside it).
     a = service.ask("天津发布寒潮预警了吗？")
