@@ -197,6 +197,12 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
             continue
         chosen.append(c)
         length += len(c.text)
+    # An item quoted without the sentence that opens its list says a part as if it were the whole ((三)多子女家庭…
+    # without 借款人家庭符合以下情形之一的，按照购首套住房发放住房公积金贷款：, which is what the items qualify for).
+    if ITEM.search(best.text) and (opener := _opener(evidence, best)) is not None \
+            and not any(o is opener for o in chosen) and length + len(opener.text) <= budget + MAX_ANSWER_CHARS:
+        chosen.append(opener)
+        length += len(opener.text)
     # A question for a time, an amount, a place… that the quoted sentences do not hold is often answered by the
     # sentence right after the best one (…可享一次性补贴。 then 其中，…最高2万元): it joins the answer.
     if evidence.query.answer_type in ANSWERED_BY and not any(_holds_type(evidence, c) for c in chosen):
@@ -256,6 +262,17 @@ def _opens_list(evidence: Evidence, c: Candidate) -> bool:
 def _following(evidence: Evidence, c: Candidate) -> list[Candidate]:
     """The sentences after ``c`` in its passage, in reading order."""
     return sorted((o for o in evidence.candidates if o.n == c.n and o.start >= c.end), key=lambda o: o.start)
+
+
+def _opener(evidence: Evidence, item: Candidate) -> Candidate | None:
+    """The sentence that opens the list ``item`` belongs to: within ``MAX_LIST_SENTENCES`` before it in its
+    passage, one ending in a colon whose next sentence is a first item (…情形之一的，…贷款： then (一)…)."""
+    before = sorted((c for c in evidence.candidates if c.n == item.n and c.end <= item.start), key=lambda c: c.start)
+    window = [*before[-MAX_LIST_SENTENCES:], item]
+    for c, after in reversed(list(zip(window, window[1:], strict=False))):
+        if c.text.rstrip().endswith(("：", ":")) and FIRST_ITEM.search(after.text):
+            return c
+    return None
 
 
 def _holds_type(evidence: Evidence, c: Candidate) -> bool:

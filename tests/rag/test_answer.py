@@ -106,6 +106,13 @@ def test_the_sentence_after_the_best_one_joins_it_when_only_it_holds_the_asked_k
     assert not a.abstained and "可享一次性补贴" in a.answer and "最高2万元" in a.answer
 
 
+def test_a_quoted_item_comes_with_the_sentence_that_opens_its_list(service):
+    # (三)多子女家庭… is one of the cases that qualify; for what, the opening sentence says (按照购首套住房发放…).
+    a = service.ask("多子女家庭公积金贷款有什么优惠？")
+    assert not a.abstained and "多子女家庭" in a.answer and "按照购首套住房发放住房公积金贷款" in a.answer
+    assert a.answer.index("按照购首套住房") < a.answer.index("多子女家庭")  # in reading order
+
+
 def test_a_sentence_about_another_numbered_line_is_not_quoted_as_the_asked_ones(service):
     # Line 8 has 21 stations; the articles give none for line 6, so 21 must not be said of it.
     assert "21座" not in service.ask("地铁6号线有多少座车站？").answer
