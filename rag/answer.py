@@ -51,29 +51,9 @@ def _english_names(query: Query, terms: list[str]) -> list[str]:
     return out
 
 
-def _as_written(text: str, terms: list[str]) -> list[str]:
-    """``terms`` as the question writes them, in its order: with the digits and Latin letters beside them that
-    focus terms leave out (热线 → 12345热线), overlapping ones as one."""
-    spans: list[list[int]] = []
-    loose: list[str] = []  # not in the text as written (an alternative rendering): named as they are, last
-    for term in terms:
-        at = text.find(term)
-        if at < 0:
-            loose.append(term)
-            continue
-        start, end = at, at + len(term)
-        while start > 0 and text[start - 1].isascii() and text[start - 1].isalnum():
-            start -= 1
-        while end < len(text) and text[end].isascii() and text[end].isalnum():
-            end += 1
-        spans.append([start, end])
-    merged: list[list[int]] = []
-    for start, end in sorted(spans):
-        if merged and start < merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    return list(dict.fromkeys([text[a:b] for a, b in merged] + loose))
+def _in_order(text: str, terms: list[str]) -> list[str]:
+    """``terms`` in the order the question ``text`` names them (those it does not name as such, last)."""
+    return sorted(terms, key=lambda t: (text.find(t) if t in text else len(text), terms.index(t)))
 
 
 def abstention(query: Query, reading: Reading) -> str:
@@ -90,7 +70,7 @@ def abstention(query: Query, reading: Reading) -> str:
                else f" They mention {', '.join(present)}, but not the {en_kind} asked for." if en_kind and present
                else "")
         return f"{ABSTAIN_TEXT_EN}{why} {CLOSEST_TEXT_EN}"
-    missing, present = _as_written(query.search_text, missing), _as_written(query.search_text, present)
+    missing, present = _in_order(query.search_text, missing), _in_order(query.search_text, present)
     why = (f"文章提到了{'、'.join(present)}，但没有提到{'、'.join(missing)}。" if missing and present
            else f"文章没有提到{'、'.join(missing)}。" if missing
            else f"文章提到了{'、'.join(present)}，但没有找到所问的{zh_kind}。" if zh_kind and present else "")

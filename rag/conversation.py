@@ -55,7 +55,7 @@ def content_words(question: str) -> list[str]:
     text = query.without_particles(query.simplified(question))
     compounds = [m.group().lower() for m in _HYPHENATED.finditer(text)]
     words = []
-    for t in dict.fromkeys([*tokenize(_HYPHENATED.sub(" ", text)), *compounds]):
+    for t in dict.fromkeys([*query.numbered(tokenize(_HYPHENATED.sub(" ", text))), *compounds]):
         if t in QUESTION_WORDS:
             continue
         if has_chinese(t) and len(t) < 2:
@@ -77,6 +77,15 @@ def is_follow_up(question: str, context: Sequence[str] = ()) -> bool:
     if _CUE_START.search(question) or _CUE_END.search(question):
         return True
     return len([t for t in content_words(question) if t not in context]) <= 1
+
+
+def _replaced(term: str, own: Sequence[str]) -> bool:
+    """True when the follow-up's own words replace ``term``, as a time word replaces a time word: a numbered name
+    one of its kind (那6号线呢？ after 地铁8号线…: line 6, not lines 6 and 8), a bare number a bare number."""
+    m = query.NUMBERED_NAME.match(term)
+    if m is not None:
+        return any((o := query.NUMBERED_NAME.match(t)) is not None and o["kind"] == m["kind"] for t in own)
+    return term.isdigit() and any(t.isdigit() for t in own)
 
 
 def _without_cue(question: str) -> str:
@@ -110,10 +119,8 @@ def resolve(questions: Sequence[str]) -> ResolvedQuestion:
             continue
         lowered = asked.lower()
         replaces_time = any(_is_time(t) for t in own)
-        # A number replaces the earlier one as a time word does (那6号线呢？ after 地铁8号线…: line 6, not 6 and 8).
-        replaces_number = any(t.isdigit() for t in own)
         carried = [t for t in context
-                   if t not in lowered and not (replaces_time and _is_time(t)) and not (replaces_number and t.isdigit())
+                   if t not in lowered and not (replaces_time and _is_time(t)) and not _replaced(t, own)
                    and not any(t in o for o in own)]
         own_asking = query.asking(_without_cue(asked))
         inherited = asking if own_asking is None else ""

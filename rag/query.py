@@ -167,7 +167,8 @@ def simplified(text: str) -> str:
 
 # A particle that ends a question or a clause (那6号线呢？, 可以吗): jieba, not knowing it, glues it to the word before
 # (线呢), which would then read as a term the articles lack.
-_PARTICLE = re.compile(r"(?<=[\u4e00-\u9fff\w])(?:呢|吗|吧|啊|呀|嘛)+(?=\s*(?:[？?。！!，,；;]|$))")
+# (Not 吧: 酒吧, 网吧 and 书吧 are things asked about.)
+_PARTICLE = re.compile(r"(?<=[\u4e00-\u9fff\w])(?:呢|吗|啊|呀|嘛)+(?=\s*(?:[？?。！!，,；;]|$))")
 
 
 def without_particles(text: str) -> str:
@@ -290,8 +291,18 @@ _ASKING = re.compile(r"[哪几]|多少|什么|怎么|如何|为何|时候|^[这�
 _MODAL = re.compile(r"^(?:能|可|要|会|需|得|该)(?=[\u4e00-\u9fff]$)")
 
 
-# What a number names rather than counts when it stands right before these: 6号线 is not 8号线, 第十三届 not 第三届.
-_NUMBERED = re.compile(r"^(?:号线|号楼|号院|期|届)")
+# What a number names rather than counts when it stands right before one of these words: 6号线 is not 8号线.
+NUMBERED_KINDS = ("号线", "号楼", "号院", "期", "届")
+# A numbered name as one term (6号线), its kind a group; written with any other number it names another thing.
+NUMBERED_NAME = re.compile(rf"^(?P<number>\d+)(?P<kind>{'|'.join(NUMBERED_KINDS)})$")
+
+
+def names(text: str, term: str) -> bool:
+    """True when ``text`` names ``term``: as a substring, and for a numbered name with that very number (6号线
+    is not in 16号线)."""
+    if NUMBERED_NAME.match(term):
+        return re.search(rf"(?<![\d.]){re.escape(term)}", text) is not None
+    return term in text
 
 
 def numbered(words: Sequence[str]) -> list[str]:
@@ -299,7 +310,7 @@ def numbered(words: Sequence[str]) -> list[str]:
     cut apart, a question about line 6 would read as one about any line."""
     out: list[str] = []
     for w in words:
-        if out and out[-1].isdigit() and _NUMBERED.match(w):
+        if out and out[-1].isdigit() and w in NUMBERED_KINDS:
             out[-1] += w
         else:
             out.append(w)

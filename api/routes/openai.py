@@ -137,17 +137,23 @@ def read_conversation(body: ChatCompletionRequest) -> tuple[str, list[str]]:
     most ``MAX_HISTORY``, the latest) that a follow-up is read against.
 
     Every user message is checked as a question is (a 400 names the first that is not one, by its index), so an
-    earlier message can no more be unreadable or over-long than the last. Messages after the question (an
-    assistant's prefix, a tool result) are read past, as chat clients sometimes send them.
+    earlier message can no more be unreadable or over-long than the last; an earlier one with no words at all
+    ("👍", "？") is read past, as chat clients keep such turns in the history they send. Messages after the
+    question (an assistant's prefix, a tool result) are read past too, as chat clients sometimes send them.
     """
     asked = [(i, text) for i, m in enumerate(body.messages) if m.role == "user" and (text := m.text().strip())]
     if not asked:
         raise OpenAIError(400, "no user message has a question in it", param="messages", code="empty")
+    earlier: list[str] = []
     for n, (i, text) in enumerate(asked, start=1):
-        if (problem := text_problem(text, "question" if n == len(asked) else "earlier question")) is not None:
+        last = n == len(asked)
+        if (problem := text_problem(text, "question" if last else "earlier question")) is not None:
+            if not last and problem.code == "no_words":
+                continue
             raise OpenAIError(400, f"messages[{i}]: {problem.message}", param="messages", code=problem.code)
-    texts = [text for _, text in asked]
-    return texts[-1], texts[:-1][-MAX_HISTORY:]
+        if not last:
+            earlier.append(text)
+    return asked[-1][1], earlier[-MAX_HISTORY:]
 
 
 def sources_text(answer_text: str, abstained: bool, citations: list[Citation], english: bool) -> str:
@@ -185,10 +191,12 @@ def chat_completions(body: ChatCompletionRequest, svc: Service) -> Any:
     def tokens(text: str) -> int:
         return svc.embedder.count_tokens(text, as_passage=False)
 
-    prompt_tokens = sum(tokens(q) for q in [*history, question])
+    def prompt_tokens() -> int:
+        return sum(tokens(q) for q in [*history, question])
+
     if body.stream:
         events = svc.ask_events(question, history=history, top_k=body.top_k, filters=body.filters)
-        usage = (tokens, prompt_tokens) if body.stream_options and body.stream_options.include_usage else None
+        usage = (tokens, prompt_tokens()) if body.stream_options and body.stream_options.include_usage else None
         chunks = _chunks(events, english, ident=ident, created=created, model=body.model, usage=usage)
         first = next(chunks)  # retrieval has run; failures before this point are ordinary error responses
         return EventSourceResponse(_sse(first, chunks), ping=15)
@@ -199,7 +207,7 @@ def chat_completions(body: ChatCompletionRequest, svc: Service) -> Any:
     took_ms = round((time.perf_counter() - t0) * 1000, 2)
     return ChatCompletion(id=ident, created=created, model=body.model,
                           choices=[Choice(message=AssistantMessage(content=content))],
-                          usage=Usage.of(prompt_tokens, tokens(content)), citations=answer.citations,
+                          usage=Usage.of(prompt_tokens(), tokens(content)), citations=answer.citations,
                           rag=_info(answer, took_ms))
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from rag.dates import numeral_value
 from rag.index import Index
-from rag.query import Query
+from rag.query import NUMBERED_NAME, Query, names
 from rag.reader.candidates import Candidate, candidates
 from rag.reader.entities import ANSWERED_BY
 from rag.reader.features import (
@@ -51,9 +51,6 @@ NAMED_SPECIFICITY = 0.2
 _ANNOUNCES = re.compile(r"(?P<count>[一二三四五六七八九十两\d]+)(?:(?:(?:大|个|项)[\u4e00-\u9fff]{0,2}?)?"
                         r"(?:方面|类|条|种|件|举措|任务|亮点|特点|重点|措施|方向|领域|板块|部分|环节)|(?:大|个|项)点)|"
                         r"以下(?P<following>[几一二三四五六七八九十两\d]+)|如下")
-# A focus term that names a thing by its number (6号线, 13届: rag.query.numbered), and any number of that kind.
-_NUMBER = r"\d+"
-_NUMBERED_TERM = re.compile(rf"^{_NUMBER}(?P<kind>号线|号楼|号院|期|届)$")
 # A sentence opens with its subject: at most this many characters before it (地铁8号线…, 天津地铁8号线…).
 SUBJECT_CHARS = 4
 # Two sentences sharing this share of their character pairs say the same thing: one is quoted.
@@ -89,7 +86,7 @@ class Reading:
     confidence: float  # P(the answer shown holds a correct answer); abstaining, P(the passages do not answer)
     abstain: bool
     missing: list[str] = field(default_factory=list)  # focus terms no passage mentions, rarest first
-    present: list[str] = field(default_factory=list)  # focus terms the passages do mention
+    present: list[str] = field(default_factory=list)  # focus terms the passages name whole
 
 
 def collect(query: Query, hits: list[Hit], qvec: np.ndarray | None, dense_margin: float | None,
@@ -137,24 +134,30 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
 
 def ruled_out(evidence: Evidence, p: np.ndarray) -> np.ndarray:
     """``p`` with 0 for the sentences that cannot answer, whatever their features say: those about another
-    numbered thing of the kind the question names by number — opening with it, as their subject, and not naming
-    the asked one (地铁8号线…共设车站21座 for 6号线有多少座车站？; 该线路…将与6号线二期贯通 still answers about
-    8号线)."""
-    named = [m for t in evidence.query.focus if (m := _NUMBERED_TERM.match(t))]
-    if not named:
+    numbered thing of a kind the question names by number — opening with it, as their subject, and naming none
+    of the asked ones (地铁8号线…共设车站21座 for 6号线有多少座车站？; 该线路…将与6号线二期贯通 still answers about
+    8号线, and 16号线 is not 6号线)."""
+    asked: dict[str, set[str]] = {}
+    for term in evidence.query.focus:
+        if (m := NUMBERED_NAME.match(term)) is not None:
+            asked.setdefault(m["kind"], set()).add(m["number"])
+    if not asked:
         return p
     out = p.copy()
     for i, c in enumerate(evidence.candidates):
-        for m in named:
-            other = re.search(rf"(?<![\d.]){_NUMBER}{m.group('kind')}", c.text)
-            if other and other.start() <= SUBJECT_CHARS and m.group(0) not in c.text:
+        for kind, numbers in asked.items():
+            first = re.search(rf"(?<![\d.])(\d+){kind}", c.text)
+            if first is not None and first.start() <= SUBJECT_CHARS and first.group(1) not in numbers \
+                    and not any(names(c.text, n + kind) for n in numbers):
                 out[i] = 0.0
     return out
 
 
 def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
     """The best sentence, then the items it introduces (一是…、二是…) or, failing those, up to two more
-    sentences nearly as likely, within ``MAX_ANSWER_CHARS``; quoted in reading order."""
+    sentences nearly as likely, within ``MAX_ANSWER_CHARS``; quoted in reading order. Two more may go past that
+    budget, by at most ``MAX_ANSWER_CHARS`` again: the sentence that opens a quoted item's list, and the sentence
+    after the best one when only it holds the asked kind of thing."""
     # A heading or label is never quoted: it names a topic and answers nothing. Nor is a sentence that opens a
     # list none of whose items was retrieved (重点抓好以下工作： at the end of a passage, its next one not found).
     order = [i for i in np.argsort(-p, kind="stable")
@@ -207,8 +210,8 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
     # sentence right after the best one (…可享一次性补贴。 then 其中，…最高2万元): it joins the answer.
     if evidence.query.answer_type in ANSWERED_BY and not any(_holds_type(evidence, c) for c in chosen):
         after = _following(evidence, best)[:1]
-        if after and _holds_type(evidence, after[0]) and not after[0].heading \
-                and length + len(after[0].text) <= budget + MAX_ANSWER_CHARS:
+        if after and _holds_type(evidence, after[0]) and p[_index(evidence, after[0])] > 0 and not after[0].heading \
+                and not _opens_list(evidence, after[0]) and length + len(after[0].text) <= budget + MAX_ANSWER_CHARS:
             chosen.append(after[0])
     # Reading order: articles as first cited, sentences as they stand in their article.
     places = {id(c): _place(evidence, c) for c in chosen}
@@ -275,10 +278,13 @@ def _opener(evidence: Evidence, item: Candidate) -> Candidate | None:
     return None
 
 
+def _index(evidence: Evidence, c: Candidate) -> int:
+    return next(i for i, o in enumerate(evidence.candidates) if o is c)
+
+
 def _holds_type(evidence: Evidence, c: Candidate) -> bool:
     """True when ``c`` holds something of the kind the question asks for (its has_type feature)."""
-    i = next(i for i, o in enumerate(evidence.candidates) if o is c)
-    return bool(evidence.candidate_x[i, CANDIDATE_FEATURES.index("has_type")] > 0)
+    return bool(evidence.candidate_x[_index(evidence, c), CANDIDATE_FEATURES.index("has_type")] > 0)
 
 
 def _opens_nothing(evidence: Evidence, c: Candidate) -> bool:

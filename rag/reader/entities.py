@@ -120,10 +120,11 @@ _ASKED_UNIT_EN: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
-# An amount of money asked without a measure word: 补贴多少？, 票价是多少, 每月能领多少补助.
-_MONEY_ASKED = re.compile(r"(?:补贴|补助|奖励|奖金|费用|工资|收入|价格|票价|金额|资金|额度|罚款|罚息|贷款)"
-                          r"(?:标准)?[^，,。？?]{0,4}?(?:多少|几)(?!个|项|人|天|年|月|次|家|条|种|类)|"
-                          r"(?:补|领|拿|贷|交|付|花|赔|退)多少(?!个|项|人|天|年|月|次|家|条|种|类|张)")
+# Money asked without a measure word: 补贴多少？, 票价是多少, 最高能贷多少 (not 补贴期限是多少, 花多少时间).
+_NOT_MONEY = r"期限|时间|年限|期|名额|人数|次数|范围|条件|材料|比例"
+_MONEY_ASKED = re.compile(rf"(?:补贴|补助|奖金|费用|工资|收入|价格|票价|金额|资金|额度|罚款|罚息)"
+                          rf"(?:(?!{_NOT_MONEY})[^，,。？?]){{0,4}}?多少(?!个|项|人|天|年|月|次|家|条|种|类|{_NOT_MONEY})|"
+                          rf"(?:补|领|拿|贷|赔|退)多少(?:钱)?(?!个|项|人|天|年|月|次|家|条|种|类|张|{_NOT_MONEY})")
 
 
 def asked_units(question: str) -> frozenset[str]:

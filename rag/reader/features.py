@@ -18,7 +18,7 @@ import numpy as np
 
 from rag.dates import years_named
 from rag.index.base import bm25_idf, unseen_idf
-from rag.query import Query
+from rag.query import Query, names
 from rag.reader.candidates import Candidate
 from rag.reader.entities import asked_units, cue_positions, entities
 from rag.records import Hit
@@ -78,7 +78,7 @@ class TermWeights:
     def presence(self, i: int, text: str) -> float:
         """1 when ``text`` names term ``i`` (or, translated, another rendering of it), else the share of its parts
         it names."""
-        if self.terms[i] in text or (self.terms[i].isascii() and self.terms[i] in text.lower()):
+        if names(text, self.terms[i]) or (self.terms[i].isascii() and self.terms[i] in text.lower()):
             return 1.0
         if any(a in text for a in self.alternatives[i]):
             return 1.0

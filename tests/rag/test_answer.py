@@ -8,6 +8,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import numpy as np
 import pytest
 
 from rag.records import Filters
@@ -118,6 +119,12 @@ def test_a_sentence_about_another_numbered_line_is_not_quoted_as_the_asked_ones(
     assert "21座" not in service.ask("地铁6号线有多少座车站？").answer
     # A sentence that names line 6 as what line 8 joins still answers about line 8.
     assert "6号线二期" in service.ask("8号线建成后会和哪条线贯通运营？").answer
+    # Asked about both lines, a sentence on either may answer.
+    from rag.reader import ruled_out
+
+    evidence = service.evidence("8号线和6号线都有多少座车站？")
+    kept = ruled_out(evidence, np.ones(len(evidence.candidates)))
+    assert all(k == 1.0 for c, k in zip(evidence.candidates, kept, strict=True) if "8号线" in c.text)
 
 
 def test_a_sentence_that_opens_a_list_is_quoted_with_its_items_headings_too(service):

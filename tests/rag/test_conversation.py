@@ -77,6 +77,8 @@ def test_a_number_replaces_the_previous_one_and_a_particle_is_no_word():
     r = resolve(["地铁8号线什么时候开通？", "那6号线呢？"])
     assert r.carried == ["地铁", "开通"] and "线呢" not in content_words("那6号线呢？")
     assert resolve(["When will Metro Line 8 open?", "What about Line 6?"]).carried == ["metro", "open"]
+    # A number that is no line's leaves the line alone.
+    assert "8号线" in resolve(["地铁8号线票价多少？", "那500元以上的呢？"]).carried
 
 
 def test_a_new_question_carries_nothing():

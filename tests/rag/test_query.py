@@ -135,6 +135,14 @@ def test_a_numbered_name_is_one_term_and_a_closing_particle_none(stats):
     q = analyze("那6号线呢？", stats, TODAY)
     assert "6号线" in q.focus and not any("呢" in t for t in q.terms)
     assert analyze("可以用公积金付房租吗？", stats, TODAY).answer_type == "yesno"  # 吗 still asks yes or no
+    assert "酒吧" in analyze("天津有哪些酒吧？", stats, TODAY).focus  # 吧 ends nouns too
+
+
+def test_a_numbered_name_is_named_only_with_its_own_number():
+    from rag.query import names
+
+    assert names("将与6号线二期实现贯通运营", "6号线") and not names("地铁16号线全长", "6号线")
+    assert names("公积金贷款", "贷款")
 
 
 def test_a_contracted_question_word_or_a_bare_particle_is_not_translated(stats):

@@ -45,7 +45,8 @@ def test_the_asked_unit_narrows_what_answers():
     # An amount of money asked with no measure word: 补贴多少, 能贷多少 (but 能补贴多少个 counts things).
     assert {"元", "万元"} <= asked_units("报废旧车买新能源车补贴多少？")
     assert "元" in asked_units("公积金贷款最高能贷多少？")
-    assert asked_units("能补贴多少个？") == frozenset()
+    for not_money in ("能补贴多少个？", "贷款期限是多少？", "补贴期限是多少？", "需要交多少材料？", "花多少时间？"):
+        assert asked_units(not_money) == frozenset(), not_money
     sentence = "霍尼韦尔天津工厂已布局40多条生产线，年产值达数亿美元。"
     assert cue_positions(sentence, "quantity") and not cue_positions(sentence, "quantity", asked_units("有多少名员工"))
 
