@@ -165,7 +165,7 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
     if not order:
         return []
     best = _in_context(evidence, p, order)
-    opens_list = best.text.rstrip().endswith(("：", ":"))
+    opens_list = _ends_in_colon(best)
     following = _following(evidence, best)
     if opens_list and not following:
         # The list it opens begins in the next passage of its article (重点抓好以下工作： ends one chunk): read on there
@@ -249,12 +249,17 @@ def _context(evidence: Evidence, sentence: Candidate) -> list[Candidate]:
     return out
 
 
+def _ends_in_colon(c: Candidate) -> bool:
+    """True for a sentence that ends in a colon: what follows it is its list (…重点抓好以下工作：)."""
+    return c.text.rstrip().endswith(("：", ":"))
+
+
 def _opens_list(evidence: Evidence, c: Candidate) -> bool:
     """True for a sentence that opens an enumeration (…分为四大类：一是…；, …情形之一的：, 具有三大显著特点。其一，…):
     quoted as a further sentence, without the items that follow it, it would say a part as if it were the whole."""
     text = c.text.rstrip()
     head, colon, rest = text.partition("：") if "：" in text else text.partition(":")
-    if text.endswith(("：", ":")) or (colon and FIRST_ITEM.search(rest) and _ANNOUNCES.search(head)):
+    if _ends_in_colon(c) or (colon and FIRST_ITEM.search(rest) and _ANNOUNCES.search(head)):
         return True
     if not _ANNOUNCES.search(text):
         return False
@@ -273,7 +278,7 @@ def _opener(evidence: Evidence, item: Candidate) -> Candidate | None:
     before = sorted((c for c in evidence.candidates if c.n == item.n and c.end <= item.start), key=lambda c: c.start)
     window = [*before[-MAX_LIST_SENTENCES:], item]
     for c, after in reversed(list(zip(window, window[1:], strict=False))):
-        if c.text.rstrip().endswith(("：", ":")) and FIRST_ITEM.search(after.text):
+        if _ends_in_colon(c) and FIRST_ITEM.search(after.text):
             return c
     return None
 
@@ -289,7 +294,7 @@ def _holds_type(evidence: Evidence, c: Candidate) -> bool:
 
 def _opens_nothing(evidence: Evidence, c: Candidate) -> bool:
     """True for a sentence that ends in a colon with nothing after it in the retrieved passages."""
-    return c.text.rstrip().endswith(("：", ":")) and not _following(evidence, c) and not _continued(evidence, c)
+    return _ends_in_colon(c) and not _following(evidence, c) and not _continued(evidence, c)
 
 
 def _continued(evidence: Evidence, sentence: Candidate) -> list[Candidate]:
