@@ -46,7 +46,7 @@ from rag.index import IndexUnavailableError
 from rag.query import is_english
 from rag.records import MAX_HISTORY, Answer, AnswerOutcome, Citation, cited_numbers
 from rag.streaming import CitationsEvent, DeltaEvent, DoneEvent, ResetEvent
-from rag.tokenize import text_problem
+from rag.tokenize import TextProblem, text_problem
 
 log = logging.getLogger(__name__)
 STARTED = int(time.time())
@@ -144,16 +144,21 @@ def read_conversation(body: ChatCompletionRequest) -> tuple[str, list[str]]:
     asked = [(i, text) for i, m in enumerate(body.messages) if m.role == "user" and (text := m.text().strip())]
     if not asked:
         raise OpenAIError(400, "no user message has a question in it", param="messages", code="empty")
+
+    def refuse(at: int, problem: TextProblem) -> OpenAIError:
+        return OpenAIError(400, f"messages[{at}]: {problem.message}", param="messages", code=problem.code)
+
+    *before, (at, question) = asked
     earlier: list[str] = []
-    for n, (i, text) in enumerate(asked, start=1):
-        last = n == len(asked)
-        if (problem := text_problem(text, "question" if last else "earlier question")) is not None:
-            if not last and problem.code == "no_words":
+    for i, text in before:
+        if (problem := text_problem(text, "earlier question")) is not None:
+            if problem.code == "no_words":
                 continue
-            raise OpenAIError(400, f"messages[{i}]: {problem.message}", param="messages", code=problem.code)
-        if not last:
-            earlier.append(text)
-    return asked[-1][1], earlier[-MAX_HISTORY:]
+            raise refuse(i, problem)
+        earlier.append(text)
+    if (problem := text_problem(question, "question")) is not None:
+        raise refuse(at, problem)
+    return question, earlier[-MAX_HISTORY:]
 
 
 def sources_text(answer_text: str, abstained: bool, citations: list[Citation], english: bool) -> str:
