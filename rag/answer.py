@@ -27,8 +27,8 @@ NOTHING_ASKED_TEXT = "问题里没有可以在文章中查找的内容，请问�
 NOTHING_ASKED_TEXT_EN = "The question names nothing to look for in the articles; ask about a policy, notice or event."
 # How many missing and present terms an abstention names.
 NAMED_TERMS = 3
-# What an abstention says was not found, by the kind of thing asked for (rag.query.AnswerType), when the passages
-# name every focus term of the question: 文章提到了地铁8号线、开通，但没有找到所问的具体时间。
+# What an abstention says was not found, by the kind of thing asked for (rag.query.AnswerType), when no specialised
+# focus term is missing from the passages: 文章提到了寒潮、预警、发布，但没有找到所问的具体时间。
 ASKED_KIND = {
     "time": ("具体时间", "date or time"), "duration": ("时长或期限", "length of time"),
     "quantity": ("具体数字", "figure"), "contact": ("联系电话", "phone number"),
@@ -53,7 +53,7 @@ def _english_names(query: Query, terms: list[str]) -> list[str]:
 
 def _in_order(text: str, terms: list[str]) -> list[str]:
     """``terms`` in the order the question ``text`` names them (those it does not name as such, last)."""
-    return sorted(terms, key=lambda t: (text.find(t) if t in text else len(text), terms.index(t)))
+    return sorted(terms, key=lambda t: text.find(t) if t in text else len(text))  # stable: ties keep their order
 
 
 def abstention(query: Query, reading: Reading) -> str:
