@@ -285,8 +285,9 @@ def key_terms(question: str, focus: Sequence[str], asked_at: int) -> tuple[str, 
     return tuple(dict.fromkeys(found[0] for found in (before, after) if found is not None))
 
 
-# A word that asks (多少钱, 哪几个, 什么时候) or points back at the conversation (这次, 那个) is not a focus term.
-_ASKING = re.compile(r"[哪几]|多少|什么|怎么|如何|为何|时候|^[这那此该][次个些项里件种位]")
+# A word that asks (多少钱, 哪几个, 什么时候, 多长时间) or points back at the conversation (这次, 那个) is not a focus
+# term.
+_ASKING = re.compile(r"[哪几]|多少|^多[长久大远高快]|什么|怎么|如何|为何|时候|^[这那此该][次个些项里件种位]")
 # A modal fused to a verb by jieba (能贷, 能领, 要交) says no more than the verb.
 _MODAL = re.compile(r"^(?:能|可|要|会|需|得|该)(?=[\u4e00-\u9fff]$)")
 

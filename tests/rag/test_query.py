@@ -74,6 +74,11 @@ def test_focus_terms_leave_out_question_words_and_key_terms_are_what_is_asked(st
     assert q.focus == ("公积金贷款", "最高") and q.key == ("最高",) and q.answer_type == "quantity"
     q = analyze("霍尼韦尔天津工厂有多少名员工？", stats, TODAY)
     assert "员工" in q.key and not {"多少", "名"} & set(q.focus)
+    # 多长时间 asks; an answer says 2个工作日, never 多长时间, so it is not a term the articles could lack.
+    q = analyze("报废旧车申请补贴，这辆车需要在我名下满多长时间？", stats, TODAY)
+    assert "多长时间" not in q.focus and q.key == ("名下",)
+    # A Latin name stays apart from the Chinese words around it (AI, 开, 处方: not one term ai开处方).
+    assert "ai开处方" not in analyze("网上问诊能用AI开处方吗？", stats, TODAY).focus
 
 
 def test_a_word_jiebas_hmm_made_up_that_no_dictionary_or_article_knows_is_split_back(stats):
