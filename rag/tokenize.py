@@ -123,6 +123,20 @@ def words(text: str) -> list[str]:
     return [w for w in (w.strip().lower() for w in cut) if w and w not in stop and _WORDLIKE.search(w)]
 
 
+@lru_cache(maxsize=4096)
+def word_ends(text: str) -> dict[int, str]:
+    """jieba's precise cut of ``text`` as {end offset: word}: where its words end, and which word ends there.
+    Cached, since the reader asks it of the same corpus sentences again and again."""
+    tok = _tokenizer()
+    with _lock:
+        cut = list(tok.cut(text))
+    ends, at = {}, 0
+    for w in cut:
+        at += len(w)
+        ends[at] = w
+    return ends
+
+
 def dictionary_words(text: str) -> list[str]:
     """``text`` cut into jieba dictionary words only (no HMM guesses): 后能储 → 后, 能, 储."""
     tok = _tokenizer()

@@ -8,8 +8,11 @@ keeps its exact span, so the reader can measure how close it sits to the questio
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
+
+from rag.tokenize import part_of_speech, stopwords, word_ends
 
 EntityType = Literal["time", "duration", "quantity", "contact", "place", "body", "person"]
 
@@ -22,7 +25,55 @@ _QUANTITY_UNITS = (
     "届|期|轮|层|栋|根|段|片|支|组|枚|款|本|篇|册|节|车次|趟|床|元/吨|岁|周岁|分"
 )
 _TIME_UNITS = "个工作日|工作日|个小时|小时|分钟|秒|天|日|周|个月|月|年"
-_PATTERNS: list[tuple[EntityType, re.Pattern[str]]] = [
+# Bodies and places are named by a word ending in one of these (市商务局, 天津大学, 西青区, 元宝岛公园).
+_BODY_SUFFIX = re.compile(r"(?:委员会|管委会|人民政府|政府|委|局|厅|办公室|办|管理中心|服务中心|中心|部|署|集团|公司|"
+                          r"银行|分行|协会|学会|研究院|研究所|大学|学院|医院|法院|检察院|联合会|基金会|工作组|"
+                          r"领导小组|指挥部|党组|党委|支部)$")
+_PLACE_SUFFIX = re.compile(r"(?:新区|保税区|开发区|高新区|自贸区|区|县|镇|乡|村|街道|街|路|大道|站|港|园区|园|公园|"
+                           r"广场|馆|基地|码头|机场|小区|社区|大厦|酒店|宾馆|商圈|片区|景区|滑雪场)$")
+# Words that end a name when reading back from its suffix: verbs (not verbal nouns: 发展改革委), times, numbers,
+# particles, prepositions…
+_NOT_IN_NAME = re.compile(r"^(?:v(?!n)|[tmupdcrfxqi])")
+_CJK_WORD = re.compile(r"^[\u4e00-\u9fff]+$")
+
+
+def _named(suffix: re.Pattern[str], reach: int) -> Callable[[str], list[tuple[int, int, str]]]:
+    """A finder of names (of bodies, of places) in a text: a word ending in ``suffix`` that is a name (see
+    :func:`_is_name`), with the words before it that belong to the name (天津市 第一 中心医院; not 在 or 今年), at
+    most ``reach`` characters of them."""
+
+    def find(text: str) -> list[tuple[int, int, str]]:
+        cut = sorted(word_ends(text).items())
+        out = []
+        for i, (end, word) in enumerate(cut):
+            m = suffix.search(word)
+            if not m or not _is_name(word, m.group(0)):
+                continue
+            start = end - len(word)
+            for before_end, before in reversed(cut[:i]):
+                if out and before_end == out[-1][1]:
+                    if before_end == end - len(word):  # 市政府 办公厅: one body
+                        start = out.pop()[0]
+                    break  # another name ends here
+                if (not _CJK_WORD.match(before) or _NOT_IN_NAME.match(part_of_speech(before) or "n")
+                        or before in stopwords() or end - before_end + len(before) > reach + len(m.group(0))):
+                    break
+                start = before_end - len(before)
+            if word != m.group(0) or start < end - len(word):  # a bare 区 or 站 names nothing
+                out.append((start, end, ""))
+        return out
+
+    return find
+
+
+def _is_name(word: str, suffix: str) -> bool:
+    """True when ``word``, ending in ``suffix``, can name a body or a place: the suffix itself (区, 公园: the words
+    before it say which), a longer word built on it (商务局, 西青区) or a word tagged as a name (市委). Not a
+    two-character word that merely ends in the suffix's character: 布局, 干部, 地区, 网站, 进园."""
+    return word == suffix or len(word) > 2 or (part_of_speech(word) or "").startswith(("ns", "nt", "nz"))
+
+
+_PATTERNS: list[tuple[EntityType, re.Pattern[str] | Callable[[str], list[tuple[int, int, str]]]]] = [
     ("contact", re.compile(r"(?<!\d)(?:0\d{2,3}[-－]\d{7,8}|1[3-9]\d{9}|400[-－]?\d{3}[-－]?\d{4}|"
                            r"(?:热线|电话|客服)[:：]?\s*\d{4,12}|\d{5}(?=热线|客服|服务热线))(?!\d)")),
     ("time", re.compile(
@@ -39,12 +90,9 @@ _PATTERNS: list[tuple[EntityType, re.Pattern[str]]] = [
                             rf"(?:近|约|超|超过|逾|达|共|累计|最高|最低|不超过|不低于|不少于)?"
                             rf"{_N}(?:多|余)?(?P<unit>{_QUANTITY_UNITS})|{_N}(?:\.\d+)?(?=%|％)|"
                             rf"(?<=[排居列名在])(?:全国|全市|全球|世界)?(?P<rank>第){_N}(?:位|名)?(?![批期届次页个项条])")),
-    ("body", re.compile(r"[\u4e00-\u9fff]{1,14}?(?:委员会|人民政府|政府|委|局|厅|办公室|办|管理中心|服务中心|中心|"
-                        r"部|署|集团|公司|银行|分行|协会|学会|研究院|研究所|大学|学院|医院|法院|检察院|联合会|"
-                        r"基金会|工作组|领导小组|指挥部|党组|党委|支部)(?![\u4e00-\u9fff]{0,1}(?:长|主任|书记))")),
-    ("place", re.compile(r"(?:天津|北京|河北|上海|雄安|滨海新区|[\u4e00-\u9fff]{1,8}?(?:新区|保税区|开发区|高新区|"
-                         r"自贸区|区|县|镇|乡|村|街道|街|路|大道|站|港|园区|园|公园|广场|馆|基地|码头|机场|"
-                         r"小区|社区|大厦|酒店|宾馆|商圈|片区|景区|滑雪场))")),
+    ("body", _named(_BODY_SUFFIX, 14)),
+    ("place", _named(_PLACE_SUFFIX, 8)),
+    ("place", re.compile(r"天津|北京|河北|上海|雄安|滨海新区")),
     ("person", re.compile(r"(?:书记|市长|副市长|主任|副主任|局长|部长|总经理|董事长|院长|校长|主席|负责人|秘书长|"
                           r"总裁|专家|教授|医生|主持人)[\u4e00-\u9fff]{2,3}(?=[，,、。主出表介强指讲调说在与和等])|"
                           r"[\u4e00-\u9fff]{2,3}(?=主持|出席|表示|介绍|强调|指出|讲话|调研|说)")),
@@ -75,13 +123,14 @@ def entities(text: str) -> list[Entity]:
     found: list[Entity] = []
     taken: list[tuple[int, int]] = []
     for kind, pattern in _PATTERNS:
-        for m in pattern.finditer(text):
-            s, e = m.span()
+        spans = ([(m.start(), m.end(), m) for m in pattern.finditer(text)] if isinstance(pattern, re.Pattern)
+                 else pattern(text))
+        for s, e, m in spans:
             if e > s and not any(s < te and ts < e for ts, te in taken):
-                groups = m.groupdict()
+                groups = m.groupdict() if isinstance(m, re.Match) else {}
                 unit = ("%" if groups.get("percent") or text[e:e + 1] in ("%", "％")
                         else groups.get("unit") or groups.get("rank") or "")
-                found.append(Entity(kind, s, e, m.group(0), unit))
+                found.append(Entity(kind, s, e, text[s:e], unit))
                 taken.append((s, e))
     return sorted(found, key=lambda x: x.start)
 
@@ -105,7 +154,8 @@ _ASKED_UNIT = re.compile(r"(?:多少|几)(钱|块|元|万元|亿元|人次|人|�
 _UNIT_FAMILIES = {
     "钱": {"元", "万元", "亿元", "万亿元", "千元", "美元", "万美元", "亿美元"}, "块": {"元", "万元"},
     "元": {"元", "万元", "亿元", "万亿元", "千元"}, "万元": {"万元", "亿元"}, "亿元": {"亿元", "万亿元"},
-    "人": {"人", "名", "万人", "人次", "万人次", "位"}, "名": {"名", "人", "万人", "位"}, "人次": {"人次", "万人次"},
+    "人": {"人", "名", "万人", "人次", "万人次", "位"}, "名": {"名", "人", "万人", "位"},
+    "位": {"位", "名", "人", "万人"}, "人次": {"人次", "万人次"},
     "成": {"成", "%", "％"}, "度": {"度", "万度", "千瓦时"},
 }
 _TIME_FAMILY = {"个工作日", "工作日", "小时", "分钟", "秒", "天", "日", "周", "个月", "月", "年"}
