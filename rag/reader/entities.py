@@ -203,6 +203,7 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
         wanted = ANSWERED_BY[answer_type]
         return [e.start for e in entities(text)
                 if e.type in wanted and (not units or e.type not in ("quantity", "duration") or e.unit in units)
+                and not (units and answer_type == "duration" and e.type == "time")
                 and not (given and e.text in given)]
     cue = {"yesno": _YESNO, "procedure": _PROCEDURE, "reason": _REASON, "list": _LIST}.get(answer_type)
     return [m.start() for m in cue.finditer(text)] if cue else []

@@ -59,6 +59,10 @@ def test_the_asked_unit_narrows_what_answers():
     assert "元" in asked_units("公积金贷款最高能贷多少？")
     for not_money in ("能补贴多少个？", "贷款期限是多少？", "补贴期限是多少？", "需要交多少材料？", "花多少时间？"):
         assert asked_units(not_money) == frozenset(), not_money
+    # Days counted (几天) are not a date: 2月2日开班 does not say how many days a course runs; 多久 may be a date.
+    opened = "2月2日，专题研讨班在市委党校开班。"
+    assert cue_positions(opened, "duration")
+    assert not cue_positions(opened, "duration", asked_units("研讨班一共办几天？"))
     sentence = "霍尼韦尔天津工厂已布局40多条生产线，年产值达数亿美元。"
     assert cue_positions(sentence, "quantity") and not cue_positions(sentence, "quantity", asked_units("有多少名员工"))
 
