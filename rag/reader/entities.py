@@ -193,17 +193,26 @@ def asked_units(question: str) -> frozenset[str]:
     return frozenset(_UNIT_FAMILIES.get(unit, {unit}))
 
 
+# A question about when something ends (解除, 截止, until when), and a time that starts something (14时起启动):
+# the start of an alert does not say when it is lifted.
+_ASKS_END = re.compile(r"解除|结束|截止|到期|停止|终止|取消|\b(?:end|ends|ended|lifted|expire|expires|until)\b", re.I)
+_STARTS = re.compile(r"\s*(?:起|开始|启动)")
+
+
 def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset(), given: str = "") -> list[int]:
     """Where ``text`` holds something of the expected answer type: entity starts (of the asked unit, when the
     question names one), or cue words for yes/no, procedure, reason and list questions (empty otherwise).
 
     An entity the question itself states (``given``) answers nothing: 在天津召开 does not say in which of Tianjin's
-    halls a meeting was held, nor 新建50个口袋公园 how many parks there are when the question said 50."""
+    halls a meeting was held, nor 新建50个口袋公园 how many parks there are when the question said 50. Nor, when
+    the question asks when something ends, does a time that starts something (从2月2日14时起启动)."""
     if answer_type in ANSWERED_BY:
         wanted = ANSWERED_BY[answer_type]
+        asks_end = bool(_ASKS_END.search(given))
         return [e.start for e in entities(text)
                 if e.type in wanted and (not units or e.type not in ("quantity", "duration") or e.unit in units)
                 and not (units and answer_type == "duration" and e.type == "time")
+                and not (asks_end and e.type == "time" and _STARTS.match(text, e.end))
                 and not (given and e.text in given)]
     cue = {"yesno": _YESNO, "procedure": _PROCEDURE, "reason": _REASON, "list": _LIST}.get(answer_type)
     return [m.start() for m in cue.finditer(text)] if cue else []

@@ -75,6 +75,13 @@ def test_what_the_question_already_states_answers_nothing():
     assert cue_positions(hour, "time", given="2月2日启动的应急响应从几点开始？") == [1]
 
 
+def test_the_start_of_something_does_not_say_when_it_ends():
+    started = "发布重污染天气橙色预警，从2月2日14时起启动Ⅱ级应急响应"
+    assert cue_positions(started, "time", given="Ⅱ级应急响应什么时候启动？")
+    assert not cue_positions(started, "time", given="Ⅱ级应急响应什么时候解除？")
+    assert cue_positions("预警于2月5日12时解除", "time", given="Ⅱ级应急响应什么时候解除？")
+
+
 def test_yes_no_procedure_and_list_questions_have_cue_words():
     assert cue_positions("对报废新能源乘用车并购买燃油乘用车的，不给予补贴。", "yesno")
     assert cue_positions("消费者可下载云闪付App并完成实名认证后申请。", "procedure")
