@@ -39,7 +39,7 @@ QUESTION_WORDS = frozenset("""
 多大 多高 几 几个 几项 几天 几年 几月 几号 几点 怎么 怎么样 怎样 如何 为什么 为何 是否
 能否 可否 能不能 可不可以 是不是 会不会 有没有 要不要 吗 呢 么 请问 一下 知道 告诉 想问
 问问 具体 主要 相关 有关 情况 内容 方面 哪 呀 啊 吧 都 还 又 该 需要 要 能 可以 会
-有 是 的 一共 总共
+有 是 的 一共 总共 还有
 """.split())
 
 # Chinese cues of the answer type, most specific first.
@@ -287,9 +287,10 @@ def key_terms(question: str, focus: Sequence[str], asked_at: int) -> tuple[str, 
 
 # A word that asks (多少钱, 哪几个, 什么时候, 多长时间) or points back at the conversation (这次, 那个) is not a focus
 # term.
-_ASKING = re.compile(r"[哪几]|多少|^多[长久大远高快]|什么|怎么|如何|为何|时候|^[这那此该][次个些项里件种位]")
-# A modal fused to a verb by jieba (能贷, 能领, 要交) says no more than the verb.
-_MODAL = re.compile(r"^(?:能|可|要|会|需|得|该)(?=[\u4e00-\u9fff]$)")
+_ASKING = re.compile(r"[哪几]|多少|^多[长久大远高快重]|什么|怎么|如何|为何|时候|^[这那此该][次个些项里件种位]")
+# A modal fused to a verb by jieba (能贷, 能领, 要交) says no more than the verb; fused to the locative before it
+# (多长时间内能做 → 内能, physics' internal energy) it says nothing.
+_MODAL = re.compile(r"^(?:能|可|要|会|需|得|该)(?=[\u4e00-\u9fff]$)|^[内后前中里外时][能可要会需该]$")
 
 
 # What a number names rather than counts when it stands right before one of these words: 6号线 is not 8号线.

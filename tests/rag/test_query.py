@@ -77,6 +77,11 @@ def test_focus_terms_leave_out_question_words_and_key_terms_are_what_is_asked(st
     # 多长时间 asks; an answer says 2个工作日, never 多长时间, so it is not a term the articles could lack.
     q = analyze("报废旧车申请补贴，这辆车需要在我名下满多长时间？", stats, TODAY)
     assert "多长时间" not in q.focus and q.key == ("名下",)
+    # jieba glues a locative to a modal (时间内能做 → 内能, internal energy) and "still" (还有) to nothing asked.
+    q = analyze("老人髋部骨折，在天津多长时间内能做上手术？", stats, TODAY)
+    assert "内能" not in q.focus and "手术" in q.focus
+    assert "还有" not in analyze("春节后还有哪个周六要补班？", stats, TODAY).focus
+    assert "多重" not in analyze("启运的构件有多重？", stats, TODAY).focus
     # A Latin name stays apart from the Chinese words around it (AI, 开, 处方: not one term ai开处方).
     assert "ai开处方" not in analyze("网上问诊能用AI开处方吗？", stats, TODAY).focus
 
