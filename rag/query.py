@@ -57,7 +57,8 @@ _ZH_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
                         r"哪个公司|由谁|哪所|哪个学校|哪个医院|哪家医院|牵头")),
     ("person", re.compile(r"谁|哪位|什么人|负责人是")),
     # 哪几个 asks which ones (a list), 几个 how many; 排第几 asks a rank, answered by a number too.
-    ("quantity", re.compile(r"多少|(?<!哪)几(?:个|项|家|条|座|所|部|辆|台|万|亿|名|人|次|倍|成|处|批|类|种|级|期|届)|"
+    ("quantity", re.compile(r"多少|(?<!哪)几(?:个|项|家|条|座|所|部|辆|台|万|亿|名|人|次|倍|成|处|批|类|种|级|期|届|"
+                            r"节|张|套|间|只|架|艘|件|份|位|层|轮|场|块|岁|户|趟|列|站|公里|千米|米|吨|元)|"
                             r"第几|多大|多高|多远|多重|多快|比例|占比|百分之|几成|金额|额度|标准是|增长了?多少|达到多少|"
                             r"什么水平")),
     ("procedure", re.compile(r"怎么|如何|怎样|流程|步骤|手续|需要什么|要带什么|哪些材料|什么材料|怎么办|办理")),
@@ -367,14 +368,16 @@ def _english_key(question: str, matches: Sequence[TermMatch]) -> tuple[str, ...]
     return tuple(dict.fromkeys(chosen))
 
 
-def _known(focus: tuple[str, ...], document_frequency: Callable[[Sequence[str]], list[int]]) -> tuple[str, ...]:
+def _known(focus: tuple[str, ...], stats: QueryStats) -> tuple[str, ...]:
     """``focus`` with each word jieba's HMM made up (后能储, 提了, 券领) that neither jieba, CC-CEDICT nor any article
     knows split back into its dictionary words: kept whole, it would read as a term the articles lack. Of the
-    parts, function words go and nouns stay even of one character (养狗 → 狗: that is what the articles lack)."""
+    parts, function words go and nouns stay even of one character (养狗 → 狗: that is what the articles lack).
+    A word inside an article's word is known (托位 in 托位数)."""
     unknown = [t for t in focus if has_chinese(t) and not in_dictionary(t)]
     if not unknown:
         return focus
-    absent = [t for t, df in zip(unknown, document_frequency(unknown), strict=True) if df == 0]
+    absent = [t for t, df in zip(unknown, stats.term_frequency(unknown), strict=True)
+              if df == 0 and not stats.inside_a_word(t)]
     made_up = {t for t in absent if t not in headwords()} if absent else set()
     out: list[str] = []
     for term in focus:
@@ -420,6 +423,10 @@ class QueryStats:
             out.append(min(self._df(parts)))
         return out
 
+    def inside_a_word(self, term: str) -> bool:
+        """True when some word of the corpus contains ``term`` (托位 in 托位数, which is all BM25 indexed)."""
+        return any(term in word for word in self._vocabulary)
+
     @property
     def names(self) -> PinyinIndex:
         """The corpus's words by pinyin (built on first use, once per index)."""
@@ -451,7 +458,7 @@ def analyze(question: str, stats: QueryStats, today: dt.date, relatedness: Relat
                      years=years_named(question, today.year))
     plain = without_particles(normal)
     tokens = tokenize(plain)
-    focus = _undated(plain, _known(focus_terms(numbered(words(plain))), stats.term_frequency), dates)
+    focus = _undated(plain, _known(focus_terms(numbered(words(plain))), stats), dates)
     kind, asked_at = _asked(normal, False)
     return Query(question, normal, "zh", normal != question, tuple(tokens), focus, kind,
                  key_terms(normal, focus, asked_at), (), dates, years=years_named(normal, today.year))
