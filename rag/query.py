@@ -368,16 +368,14 @@ def _english_key(question: str, matches: Sequence[TermMatch]) -> tuple[str, ...]
     return tuple(dict.fromkeys(chosen))
 
 
-def _known(focus: tuple[str, ...], stats: QueryStats) -> tuple[str, ...]:
+def _known(focus: tuple[str, ...], document_frequency: Callable[[Sequence[str]], list[int]]) -> tuple[str, ...]:
     """``focus`` with each word jieba's HMM made up (后能储, 提了, 券领) that neither jieba, CC-CEDICT nor any article
     knows split back into its dictionary words: kept whole, it would read as a term the articles lack. Of the
-    parts, function words go and nouns stay even of one character (养狗 → 狗: that is what the articles lack).
-    A word inside an article's word is known (托位 in 托位数)."""
+    parts, function words go and nouns stay even of one character (养狗 → 狗: that is what the articles lack)."""
     unknown = [t for t in focus if has_chinese(t) and not in_dictionary(t)]
     if not unknown:
         return focus
-    absent = [t for t, df in zip(unknown, stats.term_frequency(unknown), strict=True)
-              if df == 0 and not stats.inside_a_word(t)]
+    absent = [t for t, df in zip(unknown, document_frequency(unknown), strict=True) if df == 0]
     made_up = {t for t in absent if t not in headwords()} if absent else set()
     out: list[str] = []
     for term in focus:
@@ -423,10 +421,6 @@ class QueryStats:
             out.append(min(self._df(parts)))
         return out
 
-    def inside_a_word(self, term: str) -> bool:
-        """True when some word of the corpus contains ``term`` (托位 in 托位数, which is all BM25 indexed)."""
-        return any(term in word for word in self._vocabulary)
-
     @property
     def names(self) -> PinyinIndex:
         """The corpus's words by pinyin (built on first use, once per index)."""
@@ -458,7 +452,7 @@ def analyze(question: str, stats: QueryStats, today: dt.date, relatedness: Relat
                      years=years_named(question, today.year))
     plain = without_particles(normal)
     tokens = tokenize(plain)
-    focus = _undated(plain, _known(focus_terms(numbered(words(plain))), stats), dates)
+    focus = _undated(plain, _known(focus_terms(numbered(words(plain))), stats.term_frequency), dates)
     kind, asked_at = _asked(normal, False)
     return Query(question, normal, "zh", normal != question, tuple(tokens), focus, kind,
                  key_terms(normal, focus, asked_at), (), dates, years=years_named(normal, today.year))
