@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from rag.tokenize import part_of_speech, stopwords, word_ends
+from rag.tokenize import is_noun, part_of_speech, stopwords, word_ends
 
 EntityType = Literal["time", "duration", "quantity", "contact", "place", "body", "person"]
 
@@ -73,6 +73,16 @@ def _is_name(word: str, suffix: str) -> bool:
     return word == suffix or len(word) > 2 or (part_of_speech(word) or "").startswith(("ns", "nt", "nz"))
 
 
+# A person named by role, a noun built on an agent suffix: 消费者, 申请人, 药师, 网格员 (who answers 谁审核).
+_ROLE_SUFFIX = re.compile(r"[\u4e00-\u9fff](?:者|人|师|员)$")
+
+
+def _roles(text: str) -> list[tuple[int, int, str]]:
+    """The role nouns of ``text`` (see ``_ROLE_SUFFIX``), as spans."""
+    return [(end - len(word), end, "") for end, word in word_ends(text).items()
+            if _ROLE_SUFFIX.search(word) and is_noun(word)]
+
+
 _PATTERNS: list[tuple[EntityType, re.Pattern[str] | Callable[[str], list[tuple[int, int, str]]]]] = [
     ("contact", re.compile(r"(?<!\d)(?:0\d{2,3}[-－]\d{7,8}|1[3-9]\d{9}|400[-－]?\d{3}[-－]?\d{4}|"
                            r"(?:热线|电话|客服)[:：]?\s*\d{4,12}|\d{5}(?=热线|客服|服务热线))(?!\d)")),
@@ -96,6 +106,7 @@ _PATTERNS: list[tuple[EntityType, re.Pattern[str] | Callable[[str], list[tuple[i
     ("person", re.compile(r"(?:书记|市长|副市长|主任|副主任|局长|部长|总经理|董事长|院长|校长|主席|负责人|秘书长|"
                           r"总裁|专家|教授|医生|主持人)[\u4e00-\u9fff]{2,3}(?=[，,、。主出表介强指讲调说在与和等])|"
                           r"[\u4e00-\u9fff]{2,3}(?=主持|出席|表示|介绍|强调|指出|讲话|调研|说)")),
+    ("person", _roles),
 ]
 
 # Cues of answers that are not entities.

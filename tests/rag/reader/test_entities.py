@@ -37,6 +37,9 @@ def test_a_body_or_place_is_a_name_not_a_word_that_ends_like_one():
     assert ("body", "市委组织部") in found("市委常委、市委组织部部长郭永红主持，有关市领导出席。")
     assert ("place", "西青区") in found("今年将在西青区、滨海高新区建成开放元宝岛等3个特色公园")
     assert ("body", "市政府办公厅") in found("市政府办公厅印发通知")
+    # A role answers who: 消费者, 药师 (谁审核？ 经药师审核).
+    assert ("person", "药师") in found("经药师审核合格后方可生效")
+    assert ("person", "消费者") in found("发票抬头为消费者真实姓名")
     # 布局 (a layout), 干部 (officials), 地区 (a region) and 进园 (to enter a park) name nothing.
     assert found("共同探讨脑机接口技术的前瞻布局和场景落地。") == []
     assert found("市管主要领导干部学习，地区生产总值增长，实现群众“出门进园”。") == []
