@@ -140,8 +140,8 @@ def test_an_abstention_claims_as_mentioned_only_terms_named_whole(service):
 
 
 def test_an_article_with_only_a_title_is_quoted_by_its_title(service):
-    # Its body is empty: the title is all it says, and it says what was asked (not the pollution alert beside it).
-    a = service.ask("天津发布寒潮预警了吗？")
+    # Its body is empty: the title is all it says, and it says what was asked (8℃; not the pollution alert beside it).
+    a = service.ask("这次寒潮气温骤降多少度？")
     assert not a.abstained and a.answer == "低温骤降8℃！我市发布寒潮健康风险预警[1]"
     first = a.citations[0]
     assert first.aid == "2247553139_1" and first.text == "" and first.highlights == []  # no span to mark
@@ -150,6 +150,21 @@ def test_an_article_with_only_a_title_is_quoted_by_its_title(service):
 def test_which_four_is_answered_with_all_four_items(service):
     a = service.ask("民心工程有哪四大类？")
     assert not a.abstained and all(f"{n}是" in a.answer for n in "一二三四")
+
+
+def test_an_answer_says_what_to_know_before_trusting_it_in_the_questions_language(service):
+    # The toll exemption is for small passenger cars: an answer, with the term no cited passage mentions.
+    a = service.ask("摩托车春节走高速免费吗？")
+    assert not a.abstained and "文章没有提到：摩托车。这个回答可能没有完全覆盖所问。" in a.cautions
+    # An English reader gets the term as the question put it, not the Chinese searched for (机踏车).
+    en = service.ask("Are motorcycles exempt from expressway tolls during the Spring Festival?")
+    assert not en.abstained and any("do not mention motorcycles" in c for c in en.cautions)
+    assert not any("机踏车" in c for c in en.cautions)
+    # An answer more likely wrong than right says so; a sure one that covers the question has nothing to add.
+    doubtful = service.ask("天津哪家医院的儿科看病最好？")
+    assert not doubtful.abstained and doubtful.confidence < 0.5, "pick another question the service doubts"
+    assert any(c.startswith("把握不大") for c in doubtful.cautions)
+    assert service.ask("今年民心工程有多少项？").cautions == []
 
 
 def test_an_abstention_names_an_everyday_thing_the_articles_lack(service):

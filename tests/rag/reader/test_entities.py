@@ -54,6 +54,7 @@ def test_quantities_keep_their_unit():
 def test_the_asked_unit_narrows_what_answers():
     assert asked_units("霍尼韦尔天津工厂有多少名员工？") >= {"名", "人"}
     assert asked_units("安全守护行动覆盖多少位老人？") >= {"位", "名"}  # 5800名老年人 counts people too
+    assert cue_positions("低温骤降8℃！", "quantity", asked_units("气温骤降多少度？")) == [4]  # degrees Celsius
     assert "元" in asked_units("家电以旧换新每件最多补多少钱？")
     assert "元" in asked_units("How much general public budget revenue, in yuan, does Tianjin expect?")
     assert asked_units("天津港吞吐量的目标是多少？") == frozenset()
