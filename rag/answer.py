@@ -25,8 +25,10 @@ NO_PASSAGE_TEXT_EN = "No passage matches the question."
 # A question that names nothing to look for (hello, thanks).
 NOTHING_ASKED_TEXT = "问题里没有可以在文章中查找的内容，请问一个关于政策、通知或事件的具体问题。"
 NOTHING_ASKED_TEXT_EN = "The question names nothing to look for in the articles; ask about a policy, notice or event."
-# How many missing and present terms an abstention names.
+# How many missing and present terms an abstention (or a caution) names.
 NAMED_TERMS = 3
+# An answer under this confidence is more likely wrong than right, and says so where it is read.
+LOW_CONFIDENCE = 0.5
 # What an abstention says was not found, by the kind of thing asked for (rag.query.AnswerType), when no specialised
 # focus term is missing from the passages: 文章提到了寒潮、预警、发布，但没有找到所问的具体时间。
 ASKED_KIND = {
@@ -77,6 +79,26 @@ def abstention(query: Query, reading: Reading) -> str:
     return _in_script(query, f"{ABSTAIN_TEXT}{why}{CLOSEST_TEXT}")
 
 
+def cautions(query: Query, reading: Reading) -> list[str]:
+    """What a reader of an answer should know before trusting it, in the question's language: that it is more
+    likely wrong than right, and which terms of the question no cited passage mentions (摩托车 in
+    摩托车春节走高速免费吗？: the answer may be about the rest of the question only)."""
+    english = query.language == "en"
+    out = []
+    if reading.confidence < LOW_CONFIDENCE:
+        p = round(reading.confidence * 100)
+        out.append(f"Low confidence ({p}%): these sentences may not answer what you asked; check the sources."
+                   if english else f"把握不大（{p}%）：这几句可能没有回答所问，请核对出处原文。")
+    missing = reading.missing[:NAMED_TERMS]
+    if missing and english:
+        # Named as the question put them; a term no phrase of it translates (a name read by pinyin) as it is.
+        named = _english_names(query, missing) or missing
+        out.append(f"The articles do not mention {', '.join(named)}: this answer may not cover all you asked.")
+    elif missing:
+        out.append(f"文章没有提到：{'、'.join(_in_order(query.search_text, missing))}。这个回答可能没有完全覆盖所问。")
+    return [_in_script(query, c) for c in out]
+
+
 def fallback_text(query: Query, error: LLMError) -> str:
     """The notice of an answer the language model failed to write, in the question's language and script."""
     return _in_script(query, fallback_notice(error, query.language == "en"))
@@ -110,6 +132,7 @@ def compose(query: Query, hits: list[Hit], reading: Reading, *, llm: LLMClient |
         return Answer(answer=_in_script(query, text), abstained=True, **{**base, "missing": [], "confidence": 1.0})
     if reading.abstain:
         return Answer(answer=abstention(query, reading), abstained=True, **base)
+    base["cautions"] = cautions(query, reading)
     notice = None
     if llm is not None:
         try:

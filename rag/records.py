@@ -194,6 +194,9 @@ class AnswerOutcome(BaseModel):
                                           "not answer")
     missing: list[str] = Field(default_factory=list, description="Focus terms of the question no cited passage "
                                                                  "mentions, rarest first (what the articles lack)")
+    cautions: list[str] = Field(default_factory=list, description="What to know before trusting an answer, in "
+                                                                  "the question's language: a confidence under "
+                                                                  "0.5, terms no cited passage mentions")
     generator: Literal["extractive", "llm"] = "extractive"
     notice: str | None = Field(default=None, description="e.g. why an LLM answer fell back to the extractive one")
     query_terms: list[str] = Field(default_factory=list, description="The terms searched for (Chinese; "

@@ -178,6 +178,11 @@ def _notice_text(notice: str | None) -> str:
     return f"\n\n({notice})" if notice else ""
 
 
+def _cautions_text(cautions: list[str]) -> str:
+    # A chat client shows only the text: what to know before trusting the answer is said in it, after the answer.
+    return "".join(f"\n\n{c}" for c in cautions)
+
+
 def _info(outcome: AnswerOutcome, took_ms: float) -> RagInfo:
     return RagInfo(**outcome.model_dump(include=set(AnswerOutcome.model_fields)), took_ms=took_ms)
 
@@ -207,7 +212,7 @@ def chat_completions(body: ChatCompletionRequest, svc: Service) -> Any:
         return EventSourceResponse(_sse(first, chunks), ping=15)
     t0 = time.perf_counter()
     answer: Answer = svc.ask(question, history=history, top_k=body.top_k, filters=body.filters)
-    content = (answer.answer + _notice_text(answer.notice)
+    content = (answer.answer + _notice_text(answer.notice) + _cautions_text(answer.cautions)
                + sources_text(answer.answer, answer.abstained, answer.citations, english))
     took_ms = round((time.perf_counter() - t0) * 1000, 2)
     return ChatCompletion(id=ident, created=created, model=body.model,
@@ -254,7 +259,7 @@ def _chunks(events: Iterator[Any], english: bool, *, ident: str, created: int, m
             yield chunk(Delta(content=_notice_text(e.notice) + "\n\n"))
         elif isinstance(e, DoneEvent):
             tail = "" if reset else _notice_text(e.notice)
-            tail += sources_text(e.answer, e.abstained, citations, english)
+            tail += _cautions_text(e.cautions) + sources_text(e.answer, e.abstained, citations, english)
             if tail:
                 yield chunk(Delta(content=tail))
             yield chunk(Delta(), finish=True, citations=citations, rag=_info(e, e.took_ms))

@@ -48,9 +48,6 @@ def excerpt(text: str, highlights: list[tuple[int, int]], width: int = EXCERPT_C
     return ("…" if start > 0 else "") + "".join(parts) + ("…" if stop < len(text) else "")
 
 
-# A confidence under this is "more likely wrong than right" (README: Answers), and rag ask says so.
-LOW_CONFIDENCE = 0.5
-
 
 @app.command()
 def search(
@@ -112,8 +109,8 @@ def ask(
     out.print(("[yellow]" if a.abstained else "[green]") + escape(a.answer) + "[/]")
     said = "that the articles do not answer" if a.abstained else "that this answers the question"
     out.print(f"[dim]{'abstained; ' if a.abstained else ''}confidence {a.confidence:.2f} {said}[/]")
-    if not a.abstained and a.confidence < LOW_CONFIDENCE:
-        out.print("[yellow]low confidence: this may not answer what was asked; check the sources below[/]")
+    for caution in a.cautions:
+        out.print(f"[yellow]{escape(caution)}[/]")
     out.print()
     if a.notice:
         out.print(f"[dim]{escape(a.notice)}[/]")

@@ -69,6 +69,18 @@ def test_a_streamed_chat_completion_ends_with_done(client, live_server):
     assert data[-1] == "data: [DONE]"
 
 
+def test_a_chat_client_reads_the_cautions_in_the_text_whole_or_streamed(client):
+    # A chat client shows only the text: the term no source mentions is said there, before the sources.
+    messages = [{"role": "user", "content": "摩托车春节走高速免费吗？"}]
+    whole = client.chat.completions.create(model="policy-rag", messages=messages)
+    content = whole.choices[0].message.content
+    assert whole.model_extra["rag"]["cautions"], "pick a question whose answer has a caution"
+    for caution in whole.model_extra["rag"]["cautions"]:
+        assert f"\n\n{caution}" in content and content.index(caution) < content.index("来源：")
+    streamed = client.chat.completions.create(model="policy-rag", messages=messages, stream=True)
+    assert "".join(c.choices[0].delta.content or "" for c in streamed if c.choices) == content
+
+
 def test_usage_counts_the_tokens_read_and_written_whole_or_streamed(client, embedder):
     whole = client.chat.completions.create(model="policy-rag", messages=[{"role": "user", "content": QUESTION}])
     content = whole.choices[0].message.content

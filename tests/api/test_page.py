@@ -697,10 +697,10 @@ def test_an_answer_shows_its_confidence_and_a_doubtful_one_says_to_check_the_sou
     wait_for_answer(page)
     first = page.locator(".turn").first
     expect(first.locator(".answer-meta")).to_contain_text(re.compile(r"把握 \d+%"))
-    expect(first.locator("[data-testid=low-confidence]")).to_have_count(0)
+    expect(first.locator("[data-testid=caution]")).to_have_count(0)
     ask(page, uncertain)
     wait_for_answer(page, turns=2)
-    caution = page.locator(".turn").nth(1).locator("[data-testid=low-confidence]")
+    caution = page.locator(".turn").nth(1).locator("[data-testid=caution]").first
     expect(caution).to_be_visible()
     expect(caution).to_contain_text("把握不大")
     caution.scroll_into_view_if_needed()
@@ -711,11 +711,11 @@ def test_an_answer_says_which_terms_of_the_question_no_source_mentions(page: Pag
     # The toll exemption is for small passenger cars; no article mentions motorcycles, and the page says so.
     ask(page, "摩托车春节走高速免费吗？")
     wait_for_answer(page)
-    note = page.locator(".turn [data-testid=not-mentioned]")
+    note = page.locator(".turn [data-testid=caution]", has_text="文章没有提到")
     expect(note).to_contain_text("文章没有提到：摩托车")
     ask(page, COUNTED)  # an answer that covers the whole question has no such note
     wait_for_answer(page, turns=2)
-    expect(page.locator(".turn").nth(1).locator("[data-testid=not-mentioned]")).to_have_count(0)
+    expect(page.locator(".turn").nth(1).locator("[data-testid=caution]")).to_have_count(0)
 
 
 def test_the_page_has_words_for_every_error_code_the_server_sends_in_both_languages():

@@ -64,8 +64,7 @@ export function renderPending(question, filters) {
 
 const citationsOf = (r) => (Array.isArray(r.citations) ? r.citations : []);
 
-// The answer record's confidence is calibrated: under 0.5 an answer is more likely wrong than right (README).
-const LOW_CONFIDENCE = 0.5;
+// The answer record's confidence is calibrated: among answers given at p, about p hold a correct answer (README).
 const percent = (p) => Math.round(p * 100);
 
 /** One answered (or abstained) turn. */
@@ -114,18 +113,12 @@ export function renderTurn(turn) {
     const text = el("p", "answer-text");
     appendAnswerText(text, r.answer, citations, turn.id);
     answer.append(text);
-    // An answer more likely wrong than right says so where it is read, not only in the figures below it.
-    if (confidence !== null && confidence < LOW_CONFIDENCE) {
-      const caution = el("p", "caution", t("lowConfidence", percent(confidence)));
-      caution.dataset.testid = "low-confidence";
-      answer.append(caution);
-    }
-    // Terms of the question no cited passage mentions (摩托车 in 摩托车春节走高速免费吗？): the answer may be about
-    // the rest of it only.
-    const missing = Array.isArray(r.missing) ? r.missing.filter((x) => typeof x === "string" && x) : [];
-    if (missing.length) {
-      const note = el("p", "caution", t("notMentioned", missing.slice(0, 3)));
-      note.dataset.testid = "not-mentioned";
+    // The server's cautions, in the question's language, where the answer is read (not only in the figures
+    // below it): an answer more likely wrong than right; terms of the question no cited passage mentions.
+    const cautions = Array.isArray(r.cautions) ? r.cautions.filter((x) => typeof x === "string" && x) : [];
+    for (const text of cautions) {
+      const note = el("p", "caution", text);
+      note.dataset.testid = "caution";
       answer.append(note);
     }
   }
