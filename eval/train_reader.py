@@ -24,7 +24,7 @@ import numpy as np
 
 from eval.metrics import contains_answer, expected_calibration_error
 from eval.run import ASK_K, SHOWN_CITATIONS, GoldQuestion, load_gold
-from rag.reader import Evidence, choose_sentences, ruled_out
+from rag.reader import Evidence, choose_sentences, sentence_probabilities
 from rag.reader.features import ABSTENTION_FEATURES, CANDIDATE_FEATURES, QUESTION_FEATURES, question_features
 from rag.reader.model import MODEL_FILE, Logistic, ReaderModel
 
@@ -107,9 +107,9 @@ class Outcome:
 
 
 def outcome(s: Sample, p: np.ndarray) -> Outcome:
-    """The answer the reader composes from candidate probabilities ``p``, and whether it holds a gold answer."""
+    """The answer the reader composes from sentence probabilities ``p`` (``sentence_probabilities``), and whether
+    it holds a gold answer."""
     ev = s.evidence
-    p = ruled_out(ev, p)
     qx = question_features(ev.query, ev.hits, ev.candidates, ev.candidate_x, p, ev.weights, ev.dense_margin)
     text = " ".join(c.text for c in choose_sentences(ev, p))
     shown = text + "\n" + "\n".join(h.text for h in ev.hits[:SHOWN_CITATIONS])
@@ -137,7 +137,7 @@ def fit(samples: list[Sample]) -> tuple[ReaderModel, tuple[np.ndarray, np.ndarra
         train = [samples[i] for i in range(len(samples)) if i not in set(test)]
         model = fit_logistic(*_stack(train), CANDIDATE_FEATURES)
         for i in test:
-            oof[i] = model.probability(samples[i].evidence.candidate_x)
+            oof[i] = sentence_probabilities(samples[i].evidence, model)
     outcomes = [outcome(s, p) for s, p in zip(samples, oof, strict=True)]
     qx = np.vstack([o.qx for o in outcomes])
     answerable = np.array([s.question.answerable for s in samples])
@@ -183,7 +183,7 @@ def cross_validate(samples: list[Sample]) -> dict[str, float]:
 
 def score(s: Sample, model: ReaderModel) -> dict[str, object]:
     """One question answered by ``model``."""
-    p = model.candidate.probability(s.evidence.candidate_x)
+    p = sentence_probabilities(s.evidence, model.candidate)
     o = outcome(s, p)
     p_answerable = float(model.answerable.probability(o.qx)[0])
     abstain = not len(p) or p_answerable < model.abstain_below

@@ -30,11 +30,12 @@ from rag.reader.features import (
     evidence_text,
     question_features,
 )
-from rag.reader.model import ReaderModel, default_model
+from rag.reader.model import Logistic, ReaderModel, default_model
 from rag.records import Hit
 from rag.tokenize import is_noun
 
-__all__ = ["Evidence", "Reading", "ReaderModel", "choose_sentences", "collect", "default_model", "read", "ruled_out"]
+__all__ = ["Evidence", "Reading", "ReaderModel", "choose_sentences", "collect", "default_model", "read", "ruled_out",
+           "sentence_probabilities"]
 
 MAX_ANSWER_SENTENCES = 3
 MAX_ANSWER_CHARS = 240
@@ -105,7 +106,7 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     """
     model = model or default_model()
     threshold = model.abstain_below if abstain_below is None else abstain_below
-    p = ruled_out(evidence, model.candidate.probability(evidence.candidate_x))
+    p = sentence_probabilities(evidence, model.candidate)
     qx = question_features(evidence.query, evidence.hits, evidence.candidates, evidence.candidate_x, p,
                            evidence.weights, evidence.dense_margin)
     answerable = float(model.answerable.probability(qx)[0])
@@ -113,12 +114,13 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     # What the best passages and the quoted sentences name (a quote may come from a lower passage).
     context = evidence_text(evidence.hits, [c.text for c in chosen])
     weights = evidence.weights
-    specific = dict(zip(weights.terms, weights.specific, strict=True))
-    # Everyday words (用来, 之前) missing from the passages say nothing about what the articles lack.
-    absent = [t for t, _ in weights.missing(context)]
-    missing = [t for t in absent if specific[t] >= NAMED_SPECIFICITY]
+    named = [weights.presence(i, context) for i in range(len(weights.terms))]
+    # The terms the passages do not name, rarest first; everyday words among them (用来, 之前) say nothing about
+    # what the articles lack.
+    absent = [i for i in sorted(range(len(named)), key=lambda i: -weights.weights[i]) if not named[i]]
+    missing = [weights.terms[i] for i in absent if weights.specific[i] >= NAMED_SPECIFICITY]
     # Only a term named whole counts as mentioned: 最低工资 is not, when the passages name 最低 and 工资 apart.
-    present = [t for i, t in enumerate(weights.terms) if weights.presence(i, context) == 1.0]
+    present = [t for t, share in zip(weights.terms, named, strict=True) if share == 1.0]
     # A question that names nothing to look for (hello, thanks) is answered by no passage, however close. Its
     # search terms decide, not its focus terms: those leave out a Latin name (5G) or a one-character word (犬).
     nothing_asked = evidence.query.names_nothing
@@ -128,8 +130,14 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     confidence = 1.0 if nothing_asked else model.confidence_in(qx, answerable, abstain)
     if abstain and not missing:
         # Nothing specialised is missing, yet the articles lack a thing the question names (办狗证 → 狗): say so.
-        missing = [t for t in absent if is_noun(t)]
+        missing = [weights.terms[i] for i in absent if is_noun(weights.terms[i])]
     return Reading(chosen, answerable, confidence, abstain, missing, present)
+
+
+def sentence_probabilities(evidence: Evidence, candidate: Logistic) -> np.ndarray:
+    """How likely each candidate sentence answers, by the ``candidate`` model, with 0 for those that cannot
+    whatever their features say (:func:`ruled_out`): the one way both the reader and its training weigh them."""
+    return ruled_out(evidence, candidate.probability(evidence.candidate_x))
 
 
 def ruled_out(evidence: Evidence, p: np.ndarray) -> np.ndarray:
