@@ -22,8 +22,10 @@ _QUANTITY_UNITS = (
     "万平方米|平方米|平方公里|公里|千米|米|厘米|毫米|微米|公顷|亩|万吨|吨|千克|公斤|克|立方米|"
     "万千瓦|千瓦|兆瓦|吉瓦|千伏|度|万度|千瓦时|℃|摄氏度|微克/立方米|毫克|升|"
     "万人次|人次|万人|名|人|户|家|个|项|座|条|部|所|套|间|辆|台|张|次|处|批|类|种|场|只|架|艘|件|份|位|"
-    "届|期|轮|层|栋|根|段|片|支|组|枚|款|本|篇|册|节|车次|趟|床|元/吨|岁|周岁|分"
+    "届|期|轮|层|栋|根|段|片|支|组|枚|款|本|篇|册|章|节|车次|趟|床|元/吨|岁|周岁"
 )
+# Parts of a document: 第二条 is article two of a regulation, not two articles.
+_SECTIONS = frozenset({"条", "款", "章", "节", "项", "篇"})
 _TIME_UNITS = "个工作日|工作日|个小时|小时|分钟|秒|天|日|周|个月|月|年"
 # Bodies and places are named by a word ending in one of these (市商务局, 天津大学, 西青区, 元宝岛公园).
 _BODY_SUFFIX = re.compile(r"(?:委员会|管委会|人民政府|政府|委|局|厅|办公室|办|管理中心|服务中心|中心|部|署|集团|公司|"
@@ -96,9 +98,12 @@ _PATTERNS: list[tuple[EntityType, re.Pattern[str] | Callable[[str], list[tuple[i
     ("duration", re.compile(rf"(?<![\d年月]){_N}(?P<unit>{_TIME_UNITS})(?:以内|之内|内|以上|左右|以来)?(?![\d月日])")),
     # 百分之十二点五 before the numbers with units (its 百 is a number, 分 a unit); a rank (unit 第) too:
     # 居全国第3位, 排名第一 — not 第一批, which counts.
+    # Not 十分 ("very"): points (分) follow digits only.
     ("quantity", re.compile(rf"(?P<percent>百分之{_N}(?:点[零〇一二三四五六七八九]+)?)|"
+                            rf"(?<![\d.零〇一二两三四五六七八九十百千万亿])"
                             rf"(?:近|约|超|超过|逾|达|共|累计|最高|最低|不超过|不低于|不少于)?"
-                            rf"{_N}(?:多|余)?(?P<unit>{_QUANTITY_UNITS})|{_N}(?:\.\d+)?(?=%|％)|"
+                            rf"(?:{_N}(?:多|余)?(?P<unit>{_QUANTITY_UNITS})|\d+(?:\.\d+)?(?P<points>分))|"
+                            rf"{_N}(?:\.\d+)?(?=%|％)|"
                             rf"(?<=[排居列名在])(?:全国|全市|全球|世界)?(?P<rank>第){_N}(?:位|名)?(?![批期届次页个项条])")),
     ("body", _named(_BODY_SUFFIX, 14)),
     ("place", _named(_PLACE_SUFFIX, 8)),
@@ -140,7 +145,9 @@ def entities(text: str) -> list[Entity]:
             if e > s and not any(s < te and ts < e for ts, te in taken):
                 groups = m.groupdict() if isinstance(m, re.Match) else {}
                 unit = ("%" if groups.get("percent") or text[e:e + 1] in ("%", "％")
-                        else groups.get("unit") or groups.get("rank") or "")
+                        else groups.get("unit") or groups.get("points") or groups.get("rank") or "")
+                if kind == "quantity" and unit in _SECTIONS and text[s - 1:s] == "第":
+                    continue
                 found.append(Entity(kind, s, e, text[s:e], unit))
                 taken.append((s, e))
     return sorted(found, key=lambda x: x.start)
@@ -161,7 +168,7 @@ ANSWERED_BY: dict[str, frozenset[str]] = {
 # The measure word a question asks with (多少钱, 几个工作日, 多少名员工), and the units that answer it.
 _ASKED_UNIT = re.compile(r"(?:多少|几)(钱|块|元|万元|亿元|人次|人|名|个工作日|工作日|小时|分钟|天|日|周|个月|月|年|岁|"
                          r"公里|千米|米|吨|层|度|倍|成|项|家|条|座|所|部|辆|台|处|批|类|种|期|届|节|张|套|间|户|"
-                         r"位|只|架|艘|件|份|场|轮)")
+                         r"位|只|架|艘|件|份|场|轮|章)")
 _UNIT_FAMILIES = {
     "钱": {"元", "万元", "亿元", "万亿元", "千元", "美元", "万美元", "亿美元"}, "块": {"元", "万元"},
     "元": {"元", "万元", "亿元", "万亿元", "千元"}, "万元": {"万元", "亿元"}, "亿元": {"亿元", "万亿元"},

@@ -23,6 +23,7 @@ def found(text: str) -> list[tuple[str, str]]:
                                                           ("quantity", "十六届"), ("quantity", "三期")]),
     ("结算量居全国第3位，占比百分之十二点五。", [("quantity", "全国第3位"), ("quantity", "百分之十二点五")]),
     ("从2月2日14时起启动Ⅱ级应急响应", [("time", "2月2日14时")]),  # the hour belongs to the day
+    ("《规划纲要》共17章66节", [("quantity", "共17章"), ("quantity", "66节")]),
 ])
 def test_entities_are_found_with_their_exact_spans(text, expected):
     for kind, value in expected:
@@ -37,6 +38,8 @@ def test_a_body_or_place_is_a_name_not_a_word_that_ends_like_one():
     assert ("body", "市委组织部") in found("市委常委、市委组织部部长郭永红主持，有关市领导出席。")
     assert ("place", "西青区") in found("今年将在西青区、滨海高新区建成开放元宝岛等3个特色公园")
     assert ("body", "市政府办公厅") in found("市政府办公厅印发通知")
+    # 第二条 is article two, not two articles; 十分 is "very", not ten points.
+    assert found("第二条 个人住房公积金贷款业务") == [] and found("散桌也十分抢手") == []
     # A role answers who: 消费者, 药师 (谁审核？ 经药师审核).
     assert ("person", "药师") in found("经药师审核合格后方可生效")
     assert ("person", "消费者") in found("发票抬头为消费者真实姓名")
