@@ -215,6 +215,10 @@ def asked_units(question: str) -> frozenset[str]:
 # the start of an alert does not say when it is lifted.
 _ASKS_END = re.compile(r"解除|结束|截止|到期|停止|终止|取消|\b(?:end|ends|ended|lifted|expire|expires|until)\b", re.I)
 _STARTS = re.compile(r"\s*(?:起|开始|启动)")
+# A year said relative to now (今年, 去年) is no length of time, nor the month, day or hour a question asks for.
+_RELATIVE_YEAR = re.compile(r"^(?:今|明|去|前)年$")
+_ASKS_FINER = re.compile(r"哪个月|几月|哪天|哪一天|几号|几日|几点|什么日子|\b(?:which|what) (?:month|day|date)\b|"
+                         r"\bwhat time\b", re.I)
 
 
 def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset(), given: str = "") -> list[int]:
@@ -227,9 +231,11 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
     if answer_type in ANSWERED_BY:
         wanted = ANSWERED_BY[answer_type]
         asks_end = bool(_ASKS_END.search(given))
+        coarse = answer_type == "duration" or bool(_ASKS_FINER.search(given))
         return [e.start for e in entities(text)
                 if e.type in wanted and (not units or e.type not in ("quantity", "duration") or e.unit in units)
                 and not (units and answer_type == "duration" and e.type == "time")
+                and not (coarse and _RELATIVE_YEAR.match(e.text))
                 and not (asks_end and e.type == "time" and _STARTS.match(text, e.end))
                 and not (given and e.text in given)]
     cue = {"yesno": _YESNO, "procedure": _PROCEDURE, "reason": _REASON, "list": _LIST}.get(answer_type)

@@ -89,6 +89,13 @@ def test_the_start_of_something_does_not_say_when_it_ends():
     assert cue_positions("预警于2月5日12时解除", "time", given="Ⅱ级应急响应什么时候解除？")
 
 
+def test_this_year_is_no_month_and_no_length_of_time():
+    opened = "今年将在西青区建成开放元宝岛等3个特色公园"
+    assert cue_positions(opened, "time", given="元宝岛公园什么时候开放？")
+    assert not cue_positions(opened, "time", given="元宝岛公园具体哪个月开放？")
+    assert not cue_positions("今年，我市将开展汽车补贴活动。", "duration", given="补贴多久能到账？")
+
+
 def test_yes_no_procedure_and_list_questions_have_cue_words():
     assert cue_positions("对报废新能源乘用车并购买燃油乘用车的，不给予补贴。", "yesno")
     assert cue_positions("消费者可下载云闪付App并完成实名认证后申请。", "procedure")
