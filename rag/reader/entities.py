@@ -24,6 +24,8 @@ _QUANTITY_UNITS = (
     "万人次|人次|万人|名|人|户|家|个|项|座|条|部|所|套|间|辆|台|张|次|处|批|类|种|场|只|架|艘|件|份|位|"
     "届|期|轮|层|栋|根|段|片|支|组|枚|款|本|篇|册|章|节|车次|趟|床|元/吨|岁|周岁"
 )
+# Alternatives are tried in order: the longest first, so 12.28万度 is in 万度 (not 万) and 5万人 in 万人.
+_LONGEST_FIRST = "|".join(sorted(_QUANTITY_UNITS.split("|"), key=len, reverse=True))
 # Parts of a document: 第二条 is article two of a regulation, not two articles.
 _SECTIONS = frozenset({"条", "款", "章", "节", "项", "篇"})
 _TIME_UNITS = "个工作日|工作日|个小时|小时|分钟|秒|天|日|周|个月|月|年"
@@ -102,7 +104,7 @@ _PATTERNS: list[tuple[EntityType, re.Pattern[str] | Callable[[str], list[tuple[i
     ("quantity", re.compile(rf"(?P<percent>百分之{_N}(?:点[零〇一二三四五六七八九]+)?)|"
                             rf"(?<![\d.零〇一二两三四五六七八九十百千万亿])"
                             rf"(?:近|约|超|超过|逾|达|共|累计|最高|最低|不超过|不低于|不少于)?"
-                            rf"(?:{_N}(?:多|余)?(?P<unit>{_QUANTITY_UNITS})|\d+(?:\.\d+)?(?P<points>分))|"
+                            rf"(?:{_N}(?:[万亿]?(?:多|余))?(?P<unit>{_LONGEST_FIRST})|\d+(?:\.\d+)?(?P<points>分))|"
                             rf"{_N}(?:\.\d+)?(?=%|％)|"
                             rf"(?<=[排居列名在])(?:全国|全市|全球|世界)?(?P<rank>第){_N}(?:位|名)?(?![批期届次页个项条])")),
     ("body", _named(_BODY_SUFFIX, 14)),

@@ -52,6 +52,9 @@ def test_quantities_keep_their_unit():
     units = {e.text: e.unit for e in entities("补贴最高2万元，共有66项，在2个工作日内发放，增长4.8%")}
     assert units["最高2万元"] == "万元" and units["66项"] == "项" and units["4.8%"] == "%"
     assert units["2个工作日内"] == "个工作日"
+    # The longest unit, and the one after 万余: 12.28万度 is in 万度, 7万余户 counts 户.
+    units = {e.text: e.unit for e in entities("用电量减少约12.28万度，惠及7万余户，服务5万人次")}
+    assert units == {"约12.28万度": "万度", "7万余户": "户", "5万人次": "万人次"}
 
 
 def test_the_asked_unit_narrows_what_answers():
