@@ -241,4 +241,19 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
                 and not (asks_end and e.type == "time" and _STARTS.match(text, e.end))
                 and not (given and e.text in given)]
     cue = {"yesno": _YESNO, "procedure": _PROCEDURE, "reason": _REASON, "list": _LIST}.get(answer_type)
-    return [m.start() for m in cue.finditer(text)] if cue else []
+    if cue is None:
+        return []
+    # Nor does a list the question states (包括北京市全域和环京12个区县, asked which the 12 are).
+    return [m.start() for m in cue.finditer(text)
+            if not (answer_type == "list" and given and _stated(_CLAUSE_END.split(text[m.end():], 1)[0], given))]
+
+
+_CLAUSE_END = re.compile(r"[，,。；;：:！？!?]")
+# The share of a clause's characters the question holds for the clause to be what the question states.
+STATED_SHARE = 0.6
+
+
+def _stated(clause: str, given: str) -> bool:
+    """True when ``given`` holds most of ``clause``'s characters (not counting the list marks 、和及等)."""
+    chars = [c for c in clause if c not in "、和及与等"]
+    return bool(chars) and sum(c in given for c in chars) / len(chars) >= STATED_SHARE

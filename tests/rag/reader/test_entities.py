@@ -99,6 +99,13 @@ def test_this_year_is_no_month_and_no_length_of_time():
     assert not cue_positions("今年，我市将开展汽车补贴活动。", "duration", given="补贴多久能到账？")
 
 
+def test_a_list_the_question_states_answers_nothing():
+    # Asked which the 12 districts are, 包括…环京12个区县 names the list, not its members.
+    sentence = "《规划》划定的通勤圈包括北京市全域和环京12个区县，面积约2.7万平方公里。"
+    assert not cue_positions(sentence, "list", given="首都都市圈通勤圈里的环京12个区县具体是哪几个？")
+    assert cue_positions("通勤圈包括北京市全域和廊坊、保定的部分区县", "list", given="通勤圈包括哪些地方？")
+
+
 def test_yes_no_procedure_and_list_questions_have_cue_words():
     assert cue_positions("对报废新能源乘用车并购买燃油乘用车的，不给予补贴。", "yesno")
     assert cue_positions("消费者可下载云闪付App并完成实名认证后申请。", "procedure")
