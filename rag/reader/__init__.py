@@ -183,8 +183,11 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
     if count and FIRST_ITEM.search(re.split(r"[：:]", best.text)[-1]):
         count -= 1  # its first item is in the sentence itself (分为四大类：一是…；二是…)
     items: list[Candidate] = []
-    marked = bool(following) and ITEM.search(following[0].text) is not None
-    if marked:  # the enumeration the best sentence opens (一是…二是…), whole
+    # The enumeration the best sentence opens (…：一是…二是…, 具有三大显著特点。其一…) or begins (一是…；二是…), whole;
+    # not the next section of a document the best sentence merely stands before (…1个工作日内完成贷款审批。(四)…).
+    opens = opens_list or bool(count) or FIRST_ITEM.search(best.text) is not None
+    marked = opens and bool(following) and ITEM.search(following[0].text) is not None
+    if marked:
         items = _enumeration(following, count)
     elif opens_list:  # a colon, then sentences without markers: as many as an ordinary answer holds
         items = following

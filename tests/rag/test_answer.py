@@ -147,6 +147,12 @@ def test_an_article_with_only_a_title_is_quoted_by_its_title(service):
     assert first.aid == "2247553139_1" and first.text == "" and first.highlights == []  # no span to mark
 
 
+def test_a_sentence_before_the_next_section_is_quoted_without_that_section(service):
+    # The approval rule ends section (三) of the loan procedure; (四)… is the next step, not an enumeration it opens.
+    a = service.ask("公积金贷款审批需要多长时间？")
+    assert not a.abstained and "1个工作日内完成贷款审批" in a.answer and "（四）" not in a.answer
+
+
 def test_which_four_is_answered_with_all_four_items(service):
     a = service.ask("民心工程有哪四大类？")
     assert not a.abstained and all(f"{n}是" in a.answer for n in "一二三四")
