@@ -81,8 +81,9 @@ def abstention(query: Query, reading: Reading) -> str:
 
 def cautions(query: Query, reading: Reading) -> list[str]:
     """What a reader of an answer should know before trusting it, in the question's language: that it is more
-    likely wrong than right, and which terms of the question no cited passage mentions (摩托车 in
-    摩托车春节走高速免费吗？: the answer may be about the rest of the question only)."""
+    likely wrong than right, and which terms of the question the passages found do not mention (摩托车 in
+    摩托车春节走高速免费吗？: the answer may be about the rest of the question only). Those are looked for in the best
+    passages and the quoted sentences, not in every article: the note says "the passages found", not "the articles"."""
     english = query.language == "en"
     out = []
     if reading.confidence < LOW_CONFIDENCE:
@@ -93,9 +94,10 @@ def cautions(query: Query, reading: Reading) -> list[str]:
     if missing and english:
         # Named as the question put them; a term no phrase of it translates (a name read by pinyin) as it is.
         named = _english_names(query, missing) or missing
-        out.append(f"The articles do not mention {', '.join(named)}: this answer may not cover all you asked.")
+        out.append(f"The passages found do not mention {', '.join(named)}: this answer may not cover all you asked.")
     elif missing:
-        out.append(f"文章没有提到：{'、'.join(_in_order(query.search_text, missing))}。这个回答可能没有完全覆盖所问。")
+        named = _in_order(query.search_text, missing)
+        out.append(f"找到的段落没有提到：{'、'.join(named)}。这个回答可能没有完全覆盖所问。")
     return [_in_script(query, c) for c in out]
 
 

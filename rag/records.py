@@ -196,7 +196,7 @@ class AnswerOutcome(BaseModel):
                                                                  "mentions, rarest first (what the articles lack)")
     cautions: list[str] = Field(default_factory=list, description="What to know before trusting an answer, in "
                                                                   "the question's language: a confidence under "
-                                                                  "0.5, terms no cited passage mentions")
+                                                                  "0.5, terms the passages found do not mention")
     generator: Literal["extractive", "llm"] = "extractive"
     notice: str | None = Field(default=None, description="e.g. why an LLM answer fell back to the extractive one")
     query_terms: list[str] = Field(default_factory=list, description="The terms searched for (Chinese; "

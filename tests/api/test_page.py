@@ -711,8 +711,8 @@ def test_an_answer_says_which_terms_of_the_question_no_source_mentions(page: Pag
     # The toll exemption is for small passenger cars; no article mentions motorcycles, and the page says so.
     ask(page, "摩托车春节走高速免费吗？")
     wait_for_answer(page)
-    note = page.locator(".turn [data-testid=caution]", has_text="文章没有提到")
-    expect(note).to_contain_text("文章没有提到：摩托车")
+    note = page.locator(".turn [data-testid=caution]", has_text="没有提到")
+    expect(note).to_contain_text("找到的段落没有提到：摩托车")
     ask(page, COUNTED)  # an answer that covers the whole question has no such note
     wait_for_answer(page, turns=2)
     expect(page.locator(".turn").nth(1).locator("[data-testid=caution]")).to_have_count(0)

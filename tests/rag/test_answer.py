@@ -161,7 +161,7 @@ def test_which_four_is_answered_with_all_four_items(service):
 def test_an_answer_says_what_to_know_before_trusting_it_in_the_questions_language(service):
     # The toll exemption is for small passenger cars: an answer, with the term no cited passage mentions.
     a = service.ask("摩托车春节走高速免费吗？")
-    assert not a.abstained and "文章没有提到：摩托车。这个回答可能没有完全覆盖所问。" in a.cautions
+    assert not a.abstained and "找到的段落没有提到：摩托车。这个回答可能没有完全覆盖所问。" in a.cautions
     # An English reader gets the term as the question put it, not the Chinese searched for (机踏车).
     en = service.ask("Are motorcycles exempt from expressway tolls during the Spring Festival?")
     assert not en.abstained and any("do not mention motorcycles" in c for c in en.cautions)
