@@ -43,7 +43,7 @@ from api.openai_schemas import (
 )
 from api.schemas import event_stream_schema
 from rag.index import IndexUnavailableError
-from rag.query import is_english
+from rag.query import is_english, simplified, traditional
 from rag.records import MAX_HISTORY, Answer, AnswerOutcome, Citation, cited_numbers
 from rag.streaming import CitationsEvent, DeltaEvent, DoneEvent, ResetEvent
 from rag.tokenize import TextProblem, text_problem
@@ -161,16 +161,25 @@ def read_conversation(body: ChatCompletionRequest) -> tuple[str, list[str]]:
     return question, earlier[-MAX_HISTORY:]
 
 
-def sources_text(answer_text: str, abstained: bool, citations: list[Citation], english: bool) -> str:
-    """The numbered sources as readable lines: the ones the answer cites, or all of them after an abstention."""
+def _language(question: str) -> str:
+    """The language the service answers ``question`` in: en, zh, or zh-Hant (Traditional characters)."""
+    if is_english(question):
+        return "en"
+    return "zh-Hant" if simplified(question) != question else "zh"
+
+
+def sources_text(answer_text: str, abstained: bool, citations: list[Citation], language: str) -> str:
+    """The numbered sources as readable lines: the ones the answer cites, or all of them after an abstention;
+    headed in the question's ``language`` (``_language``), as the answer is written."""
     cited = cited_numbers(answer_text)
     shown = [c for c in citations if c.n in cited] or citations
     if not shown:
         return ""
-    if english:
+    if language == "en":
         head = "Closest passages:" if abstained else "Sources:"
     else:
         head = "最接近的段落：" if abstained else "来源："
+        head = traditional(head) if language == "zh-Hant" else head
     return "\n\n" + head + "\n" + "\n".join(f"- [{c.n}] {c.title} · {c.date} · {c.url}" for c in shown)
 
 
@@ -194,7 +203,7 @@ def chat_completions(body: ChatCompletionRequest, svc: Service) -> Any:
     """The cited answer to the last user message, as an assistant message (or a stream of chunks)."""
     _check_model(body.model)
     question, history = read_conversation(body)
-    english = is_english(question)
+    language = _language(question)
     ident = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
 
@@ -207,13 +216,13 @@ def chat_completions(body: ChatCompletionRequest, svc: Service) -> Any:
     if body.stream:
         events = svc.ask_events(question, history=history, top_k=body.top_k, filters=body.filters)
         usage = (tokens, prompt_tokens()) if body.stream_options and body.stream_options.include_usage else None
-        chunks = _chunks(events, english, ident=ident, created=created, model=body.model, usage=usage)
+        chunks = _chunks(events, language, ident=ident, created=created, model=body.model, usage=usage)
         first = next(chunks)  # retrieval has run; failures before this point are ordinary error responses
         return EventSourceResponse(_sse(first, chunks), ping=15)
     t0 = time.perf_counter()
     answer: Answer = svc.ask(question, history=history, top_k=body.top_k, filters=body.filters)
     content = (answer.answer + _notice_text(answer.notice) + _cautions_text(answer.cautions)
-               + sources_text(answer.answer, answer.abstained, answer.citations, english))
+               + sources_text(answer.answer, answer.abstained, answer.citations, language))
     took_ms = round((time.perf_counter() - t0) * 1000, 2)
     return ChatCompletion(id=ident, created=created, model=body.model,
                           choices=[Choice(message=AssistantMessage(content=content))],
@@ -228,7 +237,7 @@ def _sse(first: ChatCompletionChunk, rest: Iterator[ChatCompletionChunk]) -> Ite
     yield ServerSentEvent(data="[DONE]")
 
 
-def _chunks(events: Iterator[Any], english: bool, *, ident: str, created: int, model: str,
+def _chunks(events: Iterator[Any], language: str, *, ident: str, created: int, model: str,
             usage: tuple[Callable[[str], int], int] | None = None) -> Iterator[ChatCompletionChunk]:
     """The answer events as OpenAI chunks: role and citations first, the text, the sources, then ``stop``; with
     ``usage`` (a token counter and the prompt's tokens), a last chunk with no choices gives the token counts.
@@ -259,7 +268,7 @@ def _chunks(events: Iterator[Any], english: bool, *, ident: str, created: int, m
             yield chunk(Delta(content=_notice_text(e.notice) + "\n\n"))
         elif isinstance(e, DoneEvent):
             tail = "" if reset else _notice_text(e.notice)
-            tail += _cautions_text(e.cautions) + sources_text(e.answer, e.abstained, citations, english)
+            tail += _cautions_text(e.cautions) + sources_text(e.answer, e.abstained, citations, language)
             if tail:
                 yield chunk(Delta(content=tail))
             yield chunk(Delta(), finish=True, citations=citations, rag=_info(e, e.took_ms))

@@ -81,6 +81,13 @@ def test_a_chat_client_reads_the_cautions_in_the_text_whole_or_streamed(client):
     assert "".join(c.choices[0].delta.content or "" for c in streamed if c.choices) == content
 
 
+def test_a_traditional_question_reads_its_cautions_and_sources_in_traditional_characters(client):
+    asked = [{"role": "user", "content": "摩托車春節走高速免費嗎？"}]
+    r = client.chat.completions.create(model="policy-rag", messages=asked)
+    content = r.choices[0].message.content
+    assert "找到的段落沒有提到：摩托車" in content and "\n\n來源：\n" in content and "来源" not in content
+
+
 def test_usage_counts_the_tokens_read_and_written_whole_or_streamed(client, embedder):
     whole = client.chat.completions.create(model="policy-rag", messages=[{"role": "user", "content": QUESTION}])
     content = whole.choices[0].message.content
