@@ -174,6 +174,11 @@ def is_noun(word: str) -> bool:
     return (part_of_speech(word) or "").startswith("n")
 
 
+def word_frequency(word: str) -> int:
+    """How often jieba's dictionary (and ours) says ``word`` is used in general Chinese; 0 for a word it lacks."""
+    return _tokenizer().FREQ.get(word, 0)
+
+
 def specificity(word: str) -> float:
     """How specialised ``word`` is in general Chinese, 0..1, from jieba's word frequencies: 0 for everyday words
     (之前, 现在, 孩子), 1 for rare or unknown ones (容积率, 罚息). A near-miss question names a specific thing the

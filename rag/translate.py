@@ -29,6 +29,8 @@ from typing import Protocol
 
 import numpy as np
 
+from rag.tokenize import word_frequency
+
 # Phrases up to this many words are looked up whole.
 MAX_PHRASE_WORDS = 4
 # Alternatives kept for one English phrase.
@@ -271,16 +273,18 @@ def translate(question: str, document_frequency: Callable[[Sequence[str]], list[
             # A phrase may end with a particle ("trade in", "set up") but not start with a function word.
             if _is_function(span[0]) or (n == 1 and (span[0] in VAGUE or len(span[0]) < 2)):
                 continue
-            for key in _phrase_keys(span):
-                if key in glossary:
-                    found = (n, TermMatch(" ".join(raw[i : i + n]), glossary[key], "glossary"))
-                    break
-                if key in lexicon.glosses:
-                    ranked = _rank(lexicon.glosses[key], document_frequency,
-                                   (lambda terms: relatedness(question, terms)) if relatedness else None)
-                    if ranked:
-                        found = (n, TermMatch(" ".join(raw[i : i + n]), ranked, "cedict"))
-                        break
+            keys = _phrase_keys(span)
+            glossed = next((key for key in keys if key in glossary), None)
+            if glossed is not None:
+                found = (n, TermMatch(" ".join(raw[i : i + n]), glossary[glossed], "glossary"))
+            else:
+                # The phrase as written and its base forms together: "banks" alone is CC-CEDICT's surname 班克斯,
+                # with "bank" it is also 银行, which the corpus uses.
+                senses = [sense for key in keys for sense in lexicon.glosses.get(key, ())]
+                ranked = _rank(senses, document_frequency,
+                               (lambda terms: relatedness(question, terms)) if relatedness else None) if senses else ()
+                if ranked:
+                    found = (n, TermMatch(" ".join(raw[i : i + n]), ranked, "cedict"))
             if found is None and all(w[0].isupper() for w in raw[i : i + n] if w[0].isalpha()):
                 key = "".join(re.sub(r"[^a-z]", "", w) for w in span)
                 candidates = lexicon.pinyin.get(key, []) + (names.lookup(key) if names else [])
@@ -316,5 +320,6 @@ def _rank(candidates: list[tuple[str, int]], document_frequency: Callable[[Seque
         return tuple(sorted(used, key=lambda h: (-score[h], heads[h]))[:MAX_ALTERNATIVES])
     if used:
         return tuple(sorted(used, key=lambda h: (heads[h], -df[h], len(h)))[:MAX_ALTERNATIVES])
+    # None is used: the closest gloss that is an everyday word (摩托车, not 机踏车; 纽带, not 钮带), shortest first.
     close = [h for h in names if heads[h] <= best + 1]
-    return tuple(sorted(close, key=lambda h: (heads[h], len(h)))[:1])
+    return tuple(sorted(close, key=lambda h: (word_frequency(h) == 0, heads[h], -word_frequency(h), len(h)))[:1])

@@ -176,6 +176,15 @@ def test_an_english_words_sense_is_chosen_by_the_whole_question(stats, service):
     assert first(minister, "minister", None) == "公使" and first(minister, "minister") == "部长"
     battery = "When will Nankai University's new solid-liquid battery go into demonstration operation?"
     assert first(battery, "demonstration") == "示范"
+    # A plural is read with its singular: "banks" alone is the surname 班克斯; with "bank" it is 银行 too.
+    assert first("How many banks in Tianjin offer the new loans?", "banks") == "银行"
+
+
+def test_a_phrase_the_articles_never_use_reads_as_an_everyday_word(stats):
+    # The corpus has no word for motorcycles: the term kept (so the reader can say it is missing) is the common
+    # 摩托车, not CC-CEDICT's first gloss, the Taiwanese 机踏车.
+    q = analyze("Are motorcycles exempt from expressway tolls during the Spring Festival?", stats, TODAY)
+    assert next(m.chinese for m in q.translations if m.english == "motorcycles") == ("摩托车",)
 
 
 def test_a_sense_chosen_does_not_depend_on_the_questions_asked_before(embedder):
