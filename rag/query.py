@@ -157,13 +157,26 @@ def traditional(text: str) -> str:
     return _opencc("s2t")(text)
 
 
-def simplified(text: str) -> str:
-    """``text`` in Simplified characters; Simplified Chinese and Latin text come back unchanged."""
+def simplified(text: str, document_frequency: Callable[[Sequence[str]], list[int]] | None = None) -> str:
+    """``text`` in Simplified characters; Simplified Chinese and Latin text come back unchanged.
+
+    Characters are converted one for one (t2s). Taiwan phrasing is mapped too (tw2sp: 軟體 → 软件, 專案 → 项目) only
+    when the corpus (``document_frequency``) uses more of its words: tw2sp also rewrites words both sides share,
+    新增 → 添加 and 聯絡 → 联系, and a question would then ask for words the articles never use."""
     if not has_chinese(text):
         return text
-    # t2s (characters only) tells whether a text has Traditional characters at all; tw2sp also maps Taiwan
-    # phrasing (軟體 → 软件, 專案 → 项目). tw2sp must not touch Simplified text: it would rewrite 新增 → 添加.
-    return _opencc("tw2sp")(text) if _opencc("t2s")(text) != text else text
+    characters = _opencc("t2s")(text)
+    if characters == text or document_frequency is None:
+        return characters
+    phrased = _opencc("tw2sp")(text)
+    if phrased == characters:
+        return characters
+
+    def known(candidate: str) -> int:
+        found = words(candidate)
+        return sum(df > 0 for df in document_frequency(found)) - len(found) if found else 0
+
+    return phrased if known(phrased) > known(characters) else characters
 
 
 # A particle that ends a question or a clause (那6号线呢？, 可以吗): jieba, not knowing it, glues it to the word before
@@ -433,7 +446,7 @@ def analyze(question: str, stats: QueryStats, today: dt.date, relatedness: Relat
     """Analyse ``question`` against the index's statistics; ``today`` anchors relative dates; ``relatedness``
     chooses the sense of an English word among the Chinese words the corpus uses (``rag.translate``)."""
     english = is_english(question)
-    normal = simplified(question)
+    normal = simplified(question, stats.term_frequency)
     dates = interpret(normal, today)
     if english:
         matches = tuple(translate(question, stats.term_frequency, stats.names, relatedness))
