@@ -199,6 +199,10 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
         items = [c for c in after[first:] if ITEM.search(c.text)][:count]
         marked = bool(items)
     pool = items or [evidence.candidates[i] for i in order[1:] if p[i] >= SECOND_SENTENCE_RATIO * p[order[0]]]
+    if not items and following:
+        # The sentence right after the best one is tried first: of two that read alike (其中，购买…最高2万元 after
+        # the scrapping case, 其中，换购…最高1.5万元 after the trade-in case), it is the one that continues the best.
+        pool.sort(key=lambda c: c is not following[0])
     most, budget = (1 + MAX_LIST_SENTENCES, MAX_LIST_CHARS) if marked else (MAX_ANSWER_SENTENCES, MAX_ANSWER_CHARS)
     chosen, length = [best], len(best.text)
     for c in pool:
