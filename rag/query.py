@@ -172,11 +172,11 @@ def simplified(text: str, document_frequency: Callable[[Sequence[str]], list[int
     if phrased == characters:
         return characters
 
-    def known(candidate: str) -> int:
+    def unknown(candidate: str) -> int:
         found = words(candidate)
-        return sum(df > 0 for df in document_frequency(found)) - len(found) if found else 0
+        return sum(df == 0 for df in document_frequency(found)) if found else 0
 
-    return phrased if known(phrased) > known(characters) else characters
+    return phrased if unknown(phrased) < unknown(characters) else characters
 
 
 # A particle that ends a question or a clause (那6号线呢？, 可以吗): jieba, not knowing it, glues it to the word before
@@ -303,8 +303,8 @@ def key_terms(question: str, focus: Sequence[str], asked_at: int) -> tuple[str, 
 # term.
 _ASKING = re.compile(r"[哪几]|多少|^多[长久大远高快重]|什么|怎么|如何|为何|时候|^[这那此该][次个些项里件种位]")
 # A modal fused to a verb by jieba (能贷, 能领, 要交) says no more than the verb; fused to the locative before it
-# (多长时间内能做 → 内能, physics' internal energy) it says nothing.
-_MODAL = re.compile(r"^(?:能|可|要|会|需|得|该)(?=[\u4e00-\u9fff]$)|^[内后前中里外时][能可要会需该]$")
+# (多长时间内能做 → 内能, physics' internal energy) it says nothing. (Not 需: 内需 and 外需 are demand.)
+_MODAL = re.compile(r"^(?:能|可|要|会|需|得|该)(?=[\u4e00-\u9fff]$)|^[内后前中里外时][能可要会该]$")
 
 
 # What a number names rather than counts when it stands right before one of these words: 6号线 is not 8号线.

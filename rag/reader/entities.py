@@ -1,8 +1,9 @@
 """Typed entities in Chinese sentences: dates and times, durations, quantities, contacts, places, bodies, people.
 
-Regular expressions over the text, not a tagger: government prose writes these in a few fixed ways
-(2月23日, 上午9时, 2个工作日内, 6300亿元, 4.5%, 66项, 十六届, 022-23537155, 滨海新区, 市卫生健康委). Each entity
-keeps its exact span, so the reader can measure how close it sits to the question's terms.
+Government prose writes these in a few fixed ways (2月23日, 上午9时, 2个工作日内, 6300亿元, 4.5%, 66项, 十六届,
+022-23537155, 滨海新区, 市卫生健康委): regular expressions find times, quantities and contacts; bodies, places and
+roles are whole jieba words with a telling suffix (市商务局, 西青区, 药师), so 布局 is no bureau. Each entity keeps its
+exact span, so the reader can measure how close it sits to the question's terms.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Literal
 
 from rag.tokenize import is_noun, part_of_speech, stopwords, word_ends
 
-EntityType = Literal["time", "duration", "quantity", "contact", "place", "body", "person"]
+EntityType = Literal["time", "duration", "quantity", "contact", "place", "body", "person", "role"]
 
 _N = r"(?:\d+(?:[.,]\d+)*|[零〇一二两三四五六七八九十百千万亿]+)"  # an Arabic or a Chinese number
 _QUANTITY_UNITS = (
@@ -39,6 +40,8 @@ _PLACE_SUFFIX = re.compile(r"(?:新区|保税区|开发区|高新区|自贸区|�
 # particles, prepositions…
 _NOT_IN_NAME = re.compile(r"^(?:v(?!n)|[tmupdcrfxqi])")
 _CJK_WORD = re.compile(r"^[\u4e00-\u9fff]+$")
+# Tags of names in jieba's dictionaries (ours first): a place, an organisation, another proper name.
+_NAME_TAGS = ("ns", "nt", "nz")
 
 
 def _named(suffix: re.Pattern[str], reach: int) -> Callable[[str], list[tuple[int, int, str]]]:
@@ -63,7 +66,8 @@ def _named(suffix: re.Pattern[str], reach: int) -> Callable[[str], list[tuple[in
                         or before in stopwords() or end - before_end + len(before) > reach + len(m.group(0))):
                     break
                 start = before_end - len(before)
-            if word != m.group(0) or start < end - len(word):  # a bare 区 or 站 names nothing
+            # A bare 区 or 站 names nothing; a suffix that is a name (人民政府 in 各区人民政府) does.
+            if word != m.group(0) or start < end - len(word) or (part_of_speech(word) or "").startswith(_NAME_TAGS):
                 out.append((start, end, ""))
         return out
 
@@ -72,19 +76,31 @@ def _named(suffix: re.Pattern[str], reach: int) -> Callable[[str], list[tuple[in
 
 def _is_name(word: str, suffix: str) -> bool:
     """True when ``word``, ending in ``suffix``, can name a body or a place: the suffix itself (区, 公园: the words
-    before it say which), a longer word built on it (商务局, 西青区) or a word tagged as a name (市委). Not a
-    two-character word that merely ends in the suffix's character: 布局, 干部, 地区, 网站, 进园."""
-    return word == suffix or len(word) > 2 or (part_of_speech(word) or "").startswith(("ns", "nt", "nz"))
+    before it say which), a word tagged as a name (市委, 财政局), or a longer word built on the suffix (商务局, 西青区,
+    中餐厅). Not a two-character word that merely ends in the suffix's character (布局, 干部, 地区, 网站, 进园), a
+    plan or layout (新格局, 新思路) nor a direction (东北部)."""
+    tail = word[-2:]
+    if tail in _PLANS:
+        return False
+    if word == suffix or (part_of_speech(word) or "").startswith(_NAME_TAGS):
+        return True
+    return len(word) > 2 and not (part_of_speech(tail) or "").startswith("f")  # 东北部 is a direction
 
 
-# A person named by role, a noun built on an agent suffix: 消费者, 申请人, 药师, 网格员 (who answers 谁审核).
+# Words of plans and layouts that end like a bureau, a department or a road: jieba even tags 新格局 as a body.
+_PLANS = frozenset({"格局", "布局", "部署", "思路", "出路"})
+
+
+# A person named by role, a noun built on an agent suffix: 消费者, 申请人, 药师, 网格员 (who answers 谁审核). Not
+# a machine (机器人).
 _ROLE_SUFFIX = re.compile(r"[\u4e00-\u9fff](?:者|人|师|员)$")
+_NOT_ROLES = frozenset({"机器人"})
 
 
 def _roles(text: str) -> list[tuple[int, int, str]]:
     """The role nouns of ``text`` (see ``_ROLE_SUFFIX``), as spans."""
     return [(end - len(word), end, "") for end, word in word_ends(text).items()
-            if _ROLE_SUFFIX.search(word) and is_noun(word)]
+            if _ROLE_SUFFIX.search(word) and is_noun(word) and word not in _NOT_ROLES]
 
 
 _PATTERNS: list[tuple[EntityType, re.Pattern[str] | Callable[[str], list[tuple[int, int, str]]]]] = [
@@ -96,7 +112,7 @@ _PATTERNS: list[tuple[EntityType, re.Pattern[str] | Callable[[str], list[tuple[i
         rf"\d{{4}}年\d{{1,2}}月(?:底|初|中旬|上旬|下旬)?|(?<!\d)\d{{4}}年(?:底|初|内|前|以来)?|"
         rf"(?:每月|次月|当月|每年|次年)\d{{1,2}}[日号]|(?:上午|下午|晚上|中午|凌晨|早上)?\d{{1,2}}[:：]\d{{2}}|"
         rf"(?:上午|下午|晚上|中午|凌晨|早上)\d{{1,2}}[时点](?:\d{{1,2}}分|半)?|{_N}月(?:底|初|中旬|上旬|下旬)|"
-        rf"(?:今|明|去|前)年(?:底|初)?|本月|下月|春节(?:前|后|期间)?|元旦|元宵节|国庆|清明|端午|中秋")),
+        rf"(?:今|明|去|前)年(?:\d{{1,2}}月(?:底|初|中旬|上旬|下旬)?(?![\d日号])|底|初)?|本月|下月|春节(?:前|后|期间)?|元旦|元宵节|国庆|清明|端午|中秋")),
     ("duration", re.compile(rf"(?<![\d年月]){_N}(?P<unit>{_TIME_UNITS})(?:以内|之内|内|以上|左右|以来)?(?![\d月日])")),
     # 百分之十二点五 before the numbers with units (its 百 is a number, 分 a unit); a rank (unit 第) too:
     # 居全国第3位, 排名第一 — not 第一批, which counts.
@@ -113,7 +129,7 @@ _PATTERNS: list[tuple[EntityType, re.Pattern[str] | Callable[[str], list[tuple[i
     ("person", re.compile(r"(?:书记|市长|副市长|主任|副主任|局长|部长|总经理|董事长|院长|校长|主席|负责人|秘书长|"
                           r"总裁|专家|教授|医生|主持人)[\u4e00-\u9fff]{2,3}(?=[，,、。主出表介强指讲调说在与和等])|"
                           r"[\u4e00-\u9fff]{2,3}(?=主持|出席|表示|介绍|强调|指出|讲话|调研|说)")),
-    ("person", _roles),
+    ("role", _roles),
 ]
 
 # Cues of answers that are not entities.
@@ -163,7 +179,7 @@ ANSWERED_BY: dict[str, frozenset[str]] = {
     "contact": frozenset({"contact"}),
     "place": frozenset({"place", "body"}),
     "body": frozenset({"body", "person"}),
-    "person": frozenset({"person", "body"}),
+    "person": frozenset({"person", "body", "role"}),  # a role answers who (谁审核 → 药师), not which body
 }
 
 
@@ -254,6 +270,11 @@ STATED_SHARE = 0.6
 
 
 def _stated(clause: str, given: str) -> bool:
-    """True when ``given`` holds most of ``clause``'s characters (not counting the list marks 、和及等)."""
+    """True when ``given`` holds most of ``clause``'s characters (not counting the list marks 、和及等, nor the
+    question's asking characters: 包括以下几类产品 is not what 包括哪几类产品？ states). A clause that announces what
+    follows (以下, 如下) states nothing."""
+    if "以下" in clause or "如下" in clause:
+        return False
     chars = [c for c in clause if c not in "、和及与等"]
-    return bool(chars) and sum(c in given for c in chars) / len(chars) >= STATED_SHARE
+    said = set(given) - set("哪几些什么多少怎")
+    return bool(chars) and sum(c in said for c in chars) / len(chars) >= STATED_SHARE

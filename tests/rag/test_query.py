@@ -81,6 +81,7 @@ def test_focus_terms_leave_out_question_words_and_key_terms_are_what_is_asked(st
     # jieba glues a locative to a modal (时间内能做 → 内能, internal energy) and "still" (还有) to nothing asked.
     q = analyze("老人髋部骨折，在天津多长时间内能做上手术？", stats, TODAY)
     assert "内能" not in q.focus and "手术" in q.focus
+    assert "内需" in analyze("提振内需的政策有哪些？", stats, TODAY).focus  # demand, no modal
     assert "还有" not in analyze("春节后还有哪个周六要补班？", stats, TODAY).focus
     assert "多重" not in analyze("启运的构件有多重？", stats, TODAY).focus
     # A Latin name stays apart from the Chinese words around it (AI, 开, 处方: not one term ai开处方).

@@ -40,9 +40,13 @@ def test_a_body_or_place_is_a_name_not_a_word_that_ends_like_one():
     assert ("body", "市政府办公厅") in found("市政府办公厅印发通知")
     # 第二条 is article two, not two articles; 十分 is "very", not ten points.
     assert found("第二条 个人住房公积金贷款业务") == [] and found("散桌也十分抢手") == []
-    # A role answers who: 消费者, 药师 (谁审核？ 经药师审核).
-    assert ("person", "药师") in found("经药师审核合格后方可生效")
-    assert ("person", "消费者") in found("发票抬头为消费者真实姓名")
+    # A role answers who (谁审核？ 经药师审核), not which body: 消费者, 药师.
+    assert ("role", "药师") in found("经药师审核合格后方可生效")
+    assert ("role", "消费者") in found("发票抬头为消费者真实姓名")
+    # A name that is all suffix counts when it is tagged as one: 各区人民政府.
+    assert ("body", "人民政府") in found("各区人民政府、市政府各委、局")
+    # Nor does a longer word whose end is a word of its own: 新格局 (a pattern), 东北部 (the north-east).
+    assert found("构建发展新格局，东北部地区") == []
     # 布局 (a layout), 干部 (officials), 地区 (a region) and 进园 (to enter a park) name nothing.
     assert found("共同探讨脑机接口技术的前瞻布局和场景落地。") == []
     assert found("市管主要领导干部学习，地区生产总值增长，实现群众“出门进园”。") == []
@@ -93,6 +97,7 @@ def test_the_start_of_something_does_not_say_when_it_ends():
 
 
 def test_this_year_is_no_month_and_no_length_of_time():
+    assert cue_positions("今年3月起实施", "time", given="新规哪个月实施？")  # 今年3月 names a month
     opened = "今年将在西青区建成开放元宝岛等3个特色公园"
     assert cue_positions(opened, "time", given="元宝岛公园什么时候开放？")
     assert not cue_positions(opened, "time", given="元宝岛公园具体哪个月开放？")
@@ -104,6 +109,8 @@ def test_a_list_the_question_states_answers_nothing():
     sentence = "《规划》划定的通勤圈包括北京市全域和环京12个区县，面积约2.7万平方公里。"
     assert not cue_positions(sentence, "list", given="首都都市圈通勤圈里的环京12个区县具体是哪几个？")
     assert cue_positions("通勤圈包括北京市全域和廊坊、保定的部分区县", "list", given="通勤圈包括哪些地方？")
+    # A clause that announces its list states nothing, whatever it shares with the question's asking words.
+    assert cue_positions("补贴范围包括以下几类产品：", "list", given="补贴范围包括哪几类产品？")
 
 
 def test_yes_no_procedure_and_list_questions_have_cue_words():
