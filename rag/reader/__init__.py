@@ -61,6 +61,9 @@ NEAR_DUPLICATE = 0.8
 CONTEXT_SENTENCES = 3
 # Characters (a line break, a space) that may stand between a sentence and the next one of its article.
 CONTIGUOUS_GAP = 2
+# Two further sentences within this ratio of each other's probability are about as likely (the one that continues
+# the best sentence is then tried first).
+NEAR_TIE = 0.9
 # A further sentence joins the answer when it is at least this likely relative to the best one (chosen by
 # cross-validation: one more sentence often completes an answer that the best sentence only begins).
 SECOND_SENTENCE_RATIO = 0.6
@@ -199,9 +202,10 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
         items = [c for c in after[first:] if ITEM.search(c.text)][:count]
         marked = bool(items)
     pool = items or [evidence.candidates[i] for i in order[1:] if p[i] >= SECOND_SENTENCE_RATIO * p[order[0]]]
-    if not items and following:
-        # The sentence right after the best one is tried first: of two that read alike (其中，购买…最高2万元 after
-        # the scrapping case, 其中，换购…最高1.5万元 after the trade-in case), it is the one that continues the best.
+    if not items and pool and following and any(c is following[0] for c in pool) \
+            and p[_index(evidence, following[0])] >= NEAR_TIE * p[_index(evidence, pool[0])]:
+        # Of further sentences about as likely (其中，购买…最高2万元 right after the scrapping case, and
+        # 其中，换购…最高1.5万元 after the trade-in case), the one right after the best sentence continues it.
         pool.sort(key=lambda c: c is not following[0])
     most, budget = (1 + MAX_LIST_SENTENCES, MAX_LIST_CHARS) if marked else (MAX_ANSWER_SENTENCES, MAX_ANSWER_CHARS)
     chosen, length = [best], len(best.text)
