@@ -97,7 +97,8 @@ def build_mcp(service: Callable[[], RagService]) -> MCPServer:
         """A short answer with [n] markers and its citations, or an abstention (abstained: true) that still
         lists the closest passages. citations[n-1] is the passage [n] refers to; its highlights are the spans
         of its text that the answer quotes; cautions say what to know before trusting an answer (a low
-        confidence, terms no source mentions). With history, conversation says how a follow-up was read."""
+        confidence, terms the passages found do not mention). With history, conversation says how a follow-up
+        was read."""
         earlier = [_text(h, "earlier question", f"history.{i}") for i, h in enumerate(history or ())]
         return service().ask(_text(question, "question"), history=earlier, top_k=top_k,
                              filters=_filters(date_from, date_to, account))

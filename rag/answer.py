@@ -43,11 +43,13 @@ def to_citations(hits: list[Hit]) -> list[Citation]:
     return [Citation.of(i, h) for i, h in enumerate(hits, start=1)]
 
 
-def _english_names(query: Query, terms: list[str]) -> list[str]:
-    """The English phrases of the question that ``terms`` (Chinese) translate."""
+def _english_names(query: Query, terms: list[str], *, keep: bool = False) -> list[str]:
+    """The English phrases of the question that ``terms`` (Chinese) translate; with ``keep``, a term no phrase
+    translates (a name read by pinyin) is named as it is rather than left out."""
     out = []
     for term in terms:
         phrase = next((m.english for m in query.translations if any(term in c for c in m.chinese)), None)
+        phrase = phrase or (term if keep else None)
         if phrase and phrase not in out:
             out.append(phrase)
     return out
@@ -93,7 +95,7 @@ def cautions(query: Query, reading: Reading) -> list[str]:
     missing = reading.missing[:NAMED_TERMS]
     if missing and english:
         # Named as the question put them; a term no phrase of it translates (a name read by pinyin) as it is.
-        named = _english_names(query, missing) or missing
+        named = _english_names(query, missing, keep=True)
         out.append(f"The passages found do not mention {', '.join(named)}: this answer may not cover all you asked.")
     elif missing:
         named = _in_order(query.search_text, missing)

@@ -192,8 +192,9 @@ class AnswerOutcome(BaseModel):
                                           "answer, that it holds a correct answer (among answers given with "
                                           "confidence ≈ p, about p do); for an abstention, that the articles do "
                                           "not answer")
-    missing: list[str] = Field(default_factory=list, description="Focus terms of the question no cited passage "
-                                                                 "mentions, rarest first (what the articles lack)")
+    missing: list[str] = Field(default_factory=list, description="Focus terms of the question the passages found "
+                                                                 "(the best three and the quoted sentences) do not "
+                                                                 "mention, rarest first")
     cautions: list[str] = Field(default_factory=list, description="What to know before trusting an answer, in "
                                                                   "the question's language: a confidence under "
                                                                   "0.5, terms the passages found do not mention")

@@ -306,7 +306,8 @@ def translate(question: str, document_frequency: Callable[[Sequence[str]], list[
 def _rank(candidates: list[tuple[str, int]], document_frequency: Callable[[Sequence[str]], list[int]],
           related: Callable[[Sequence[str]], Sequence[float]] | None = None) -> tuple[str, ...]:
     """Headwords for one gloss: those the corpus uses, in the question's sense first (``related``) or else the
-    closest senses, most used first; when the corpus uses none, the closest gloss alone."""
+    closest senses, most used first; when the corpus uses none, one of the two closest glosses: an everyday word
+    before a rare one, then the closer, the commoner and the shorter."""
     heads: dict[str, int] = {}
     for head, rank in candidates:
         heads[head] = min(rank, heads.get(head, rank))
@@ -320,6 +321,6 @@ def _rank(candidates: list[tuple[str, int]], document_frequency: Callable[[Seque
         return tuple(sorted(used, key=lambda h: (-score[h], heads[h]))[:MAX_ALTERNATIVES])
     if used:
         return tuple(sorted(used, key=lambda h: (heads[h], -df[h], len(h)))[:MAX_ALTERNATIVES])
-    # None is used: the closest gloss that is an everyday word (摩托车, not 机踏车; 纽带, not 钮带), shortest first.
+    # None is used: an everyday word among the closest glosses (摩托车, not 机踏车; 纽带, not 钮带).
     close = [h for h in names if heads[h] <= best + 1]
     return tuple(sorted(close, key=lambda h: (word_frequency(h) == 0, heads[h], -word_frequency(h), len(h)))[:1])

@@ -48,7 +48,6 @@ def excerpt(text: str, highlights: list[tuple[int, int]], width: int = EXCERPT_C
     return ("…" if start > 0 else "") + "".join(parts) + ("…" if stop < len(text) else "")
 
 
-
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="What to look for, in Chinese or English.")],

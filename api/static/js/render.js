@@ -114,7 +114,7 @@ export function renderTurn(turn) {
     appendAnswerText(text, r.answer, citations, turn.id);
     answer.append(text);
     // The server's cautions, in the question's language, where the answer is read (not only in the figures
-    // below it): an answer more likely wrong than right; terms of the question no cited passage mentions.
+    // below it): an answer more likely wrong than right; terms of the question the passages found do not mention.
     const cautions = Array.isArray(r.cautions) ? r.cautions.filter((x) => typeof x === "string" && x) : [];
     for (const text of cautions) {
       const note = el("p", "caution", text);
