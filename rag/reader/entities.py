@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from rag.tokenize import is_noun, part_of_speech, stopwords, word_ends
@@ -44,12 +45,12 @@ _CJK_WORD = re.compile(r"^[\u4e00-\u9fff]+$")
 _NAME_TAGS = ("ns", "nt", "nz")
 
 
-def _named(suffix: re.Pattern[str], reach: int) -> Callable[[str], list[tuple[int, int, str]]]:
+def _named(suffix: re.Pattern[str], reach: int) -> Callable[[str], list[tuple[int, int]]]:
     """A finder of names (of bodies, of places) in a text: a word ending in ``suffix`` that is a name (see
     :func:`_is_name`), with the words before it that belong to the name (天津市 第一 中心医院; not 在 or 今年), at
     most ``reach`` characters of them."""
 
-    def find(text: str) -> list[tuple[int, int, str]]:
+    def find(text: str) -> list[tuple[int, int]]:
         cut = sorted(word_ends(text).items())
         out = []
         for i, (end, word) in enumerate(cut):
@@ -68,7 +69,7 @@ def _named(suffix: re.Pattern[str], reach: int) -> Callable[[str], list[tuple[in
                 start = before_end - len(before)
             # A bare 区 or 站 names nothing; a suffix that is a name (人民政府 in 各区人民政府) does.
             if word != m.group(0) or start < end - len(word) or (part_of_speech(word) or "").startswith(_NAME_TAGS):
-                out.append((start, end, ""))
+                out.append((start, end))
         return out
 
     return find
@@ -97,13 +98,13 @@ _ROLE_SUFFIX = re.compile(r"[\u4e00-\u9fff](?:者|人|师|员)$")
 _NOT_ROLES = frozenset({"机器人"})
 
 
-def _roles(text: str) -> list[tuple[int, int, str]]:
+def _roles(text: str) -> list[tuple[int, int]]:
     """The role nouns of ``text`` (see ``_ROLE_SUFFIX``), as spans."""
-    return [(end - len(word), end, "") for end, word in word_ends(text).items()
+    return [(end - len(word), end) for end, word in word_ends(text).items()
             if _ROLE_SUFFIX.search(word) and is_noun(word) and word not in _NOT_ROLES]
 
 
-_PATTERNS: list[tuple[EntityType, re.Pattern[str] | Callable[[str], list[tuple[int, int, str]]]]] = [
+_PATTERNS: list[tuple[EntityType, re.Pattern[str] | Callable[[str], list[tuple[int, int]]]]] = [
     ("contact", re.compile(r"(?<!\d)(?:0\d{2,3}[-－]\d{7,8}|1[3-9]\d{9}|400[-－]?\d{3}[-－]?\d{4}|"
                            r"(?:热线|电话|客服)[:：]?\s*\d{4,12}|\d{5}(?=热线|客服|服务热线))(?!\d)")),
     ("time", re.compile(
@@ -152,23 +153,24 @@ class Entity:
     unit: str = ""
 
 
-def entities(text: str) -> list[Entity]:
-    """Every typed entity of ``text``, earliest first; an entity is not also counted inside another."""
+@lru_cache(maxsize=4096)
+def entities(text: str) -> tuple[Entity, ...]:
+    """Every typed entity of ``text``, earliest first; an entity is not also counted inside another. Cached: the
+    reader asks for a sentence's entities for its cues and again for its features, question after question."""
     found: list[Entity] = []
     taken: list[tuple[int, int]] = []
     for kind, pattern in _PATTERNS:
-        spans = ([(m.start(), m.end(), m) for m in pattern.finditer(text)] if isinstance(pattern, re.Pattern)
-                 else pattern(text))
-        for s, e, m in spans:
+        spans = ([(m.start(), m.end(), m.groupdict()) for m in pattern.finditer(text)]
+                 if isinstance(pattern, re.Pattern) else [(s, e, {}) for s, e in pattern(text)])
+        for s, e, groups in spans:
             if e > s and not any(s < te and ts < e for ts, te in taken):
-                groups = m.groupdict() if isinstance(m, re.Match) else {}
                 unit = ("%" if groups.get("percent") or text[e:e + 1] in ("%", "％")
                         else groups.get("unit") or groups.get("points") or groups.get("rank") or "")
                 if kind == "quantity" and unit in _SECTIONS and text[s - 1:s] == "第":
                     continue
                 found.append(Entity(kind, s, e, text[s:e], unit))
                 taken.append((s, e))
-    return sorted(found, key=lambda x: x.start)
+    return tuple(sorted(found, key=lambda x: x.start))
 
 
 # Which entity types answer which expected answer type (rag.query.AnswerType).
