@@ -147,7 +147,7 @@ def dictionary_words(text: str) -> list[str]:
 
 def in_dictionary(word: str) -> bool:
     """True when ``word`` is in jieba's dictionary (or ours), not a word its HMM made up."""
-    return bool(_tokenizer().FREQ.get(word))
+    return word_frequency(word) > 0
 
 
 def part_of_speech(word: str) -> str | None:
@@ -183,12 +183,11 @@ def specificity(word: str) -> float:
     """How specialised ``word`` is in general Chinese, 0..1, from jieba's word frequencies: 0 for everyday words
     (之前, 现在, 孩子), 1 for rare or unknown ones (容积率, 罚息). A near-miss question names a specific thing the
     articles lack; an answerable one often just words itself more casually than the articles."""
-    tok = _tokenizer()
-    freq = tok.FREQ.get(word, 0)
+    freq = word_frequency(word)
     if not freq:
         return 1.0
     # log(total / freq) runs from about 7 (现在) to 17 (容积率) for the words of questions.
-    return min(1.0, max(0.0, (math.log(tok.total / freq) - 9.0) / 5.0))
+    return min(1.0, max(0.0, (math.log(_tokenizer().total / freq) - 9.0) / 5.0))
 
 
 @lru_cache(maxsize=1)
