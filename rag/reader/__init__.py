@@ -117,13 +117,12 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     # What the best passages and the quoted sentences name (a quote may come from a lower passage).
     context = evidence_text(evidence.hits, [c.text for c in chosen])
     weights = evidence.weights
-    named = [weights.presence(i, context) for i in range(len(weights.terms))]
-    # The terms the passages do not name, rarest first; everyday words among them (用来, 之前) say nothing about
-    # what the articles lack.
-    absent = [i for i in sorted(range(len(named)), key=lambda i: -weights.weights[i]) if not named[i]]
-    missing = [weights.terms[i] for i in absent if weights.specific[i] >= NAMED_SPECIFICITY]
+    specific = dict(zip(weights.terms, weights.specific, strict=True))
+    # Everyday words (用来, 之前) missing from the passages say nothing about what the articles lack.
+    absent = [t for t, _ in weights.missing(context)]
+    missing = [t for t in absent if specific[t] >= NAMED_SPECIFICITY]
     # Only a term named whole counts as mentioned: 最低工资 is not, when the passages name 最低 and 工资 apart.
-    present = [t for t, share in zip(weights.terms, named, strict=True) if share == 1.0]
+    present = [t for i, t in enumerate(weights.terms) if weights.presence(i, context) == 1.0]
     # A question that names nothing to look for (hello, thanks) is answered by no passage, however close. Its
     # search terms decide, not its focus terms: those leave out a Latin name (5G) or a one-character word (犬).
     nothing_asked = evidence.query.names_nothing
@@ -133,7 +132,7 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     confidence = 1.0 if nothing_asked else model.confidence_in(qx, answerable, abstain)
     if abstain and not missing:
         # Nothing specialised is missing, yet the articles lack a thing the question names (办狗证 → 狗): say so.
-        missing = [weights.terms[i] for i in absent if is_noun(weights.terms[i])]
+        missing = [t for t in absent if is_noun(t)]
     return Reading(chosen, answerable, confidence, abstain, missing, present)
 
 
@@ -177,7 +176,7 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
         return []
     best = _in_context(evidence, p, order)
     opens_list = _ends_in_colon(best)
-    following = _following(evidence, best)
+    following = in_passage = _following(evidence, best)
     if opens_list and not following:
         # The list it opens begins in the next passage of its article (重点抓好以下工作： ends one chunk): read on there
         # when that passage was retrieved too, right after it.
@@ -228,7 +227,7 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
     # A question for a time, an amount, a place… that the quoted sentences do not hold is often answered by the
     # sentence right after the best one (…可享一次性补贴。 then 其中，…最高2万元): it joins the answer.
     if evidence.query.answer_type in ANSWERED_BY and not any(_holds_type(evidence, c) for c in chosen):
-        after = _following(evidence, best)[:1]
+        after = in_passage[:1]
         if after and _holds_type(evidence, after[0]) and p[_index(evidence, after[0])] > 0 and not after[0].heading \
                 and not _opens_list(evidence, after[0]) and length + len(after[0].text) <= budget + MAX_ANSWER_CHARS:
             chosen.append(after[0])
