@@ -240,8 +240,8 @@ def _sse(first: ChatCompletionChunk, rest: Iterator[ChatCompletionChunk]) -> Ite
 def _chunks(events: Iterator[Any], language: str, *, ident: str, created: int, model: str,
             usage: tuple[Callable[[str], int], int] | None = None) -> Iterator[ChatCompletionChunk]:
     """The answer events as OpenAI chunks: role and citations first, the text, its cautions and the sources, then
-    ``stop``; with
-    ``usage`` (a token counter and the prompt's tokens), a last chunk with no choices gives the token counts.
+    ``stop``; with ``usage`` (a token counter and the prompt's tokens), a last chunk with no choices gives the
+    token counts.
 
     A stream cannot take back what it sent: when the language model fails mid-answer, its notice and the
     extractive answer follow what it had said.
