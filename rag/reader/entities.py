@@ -30,7 +30,8 @@ _QUANTITY_UNITS = (
 _LONGEST_FIRST = "|".join(sorted(_QUANTITY_UNITS.split("|"), key=len, reverse=True))
 # Parts of a document: 第二条 is article two of a regulation, not two articles.
 _SECTIONS = frozenset({"条", "款", "章", "节", "项", "篇"})
-_TIME_UNITS = "个工作日|工作日|个小时|小时|分钟|秒|天|日|周|个月|月|年"
+# Not a bare 月: 2月 is February (a month named), 2个月 two months.
+_TIME_UNITS = "个工作日|工作日|个小时|小时|分钟|秒|天|日|周|个月|年"
 # Bodies and places are named by a word ending in one of these (市商务局, 天津大学, 西青区, 元宝岛公园).
 _BODY_SUFFIX = re.compile(r"(?:委员会|管委会|人民政府|政府|委|局|厅|办公室|办|管理中心|服务中心|中心|部|署|集团|公司|"
                           r"银行|分行|协会|学会|研究院|研究所|大学|学院|医院|法院|检察院|联合会|基金会|工作组|"
@@ -113,7 +114,8 @@ _PATTERNS: list[tuple[EntityType, re.Pattern[str] | Callable[[str], list[tuple[i
         rf"\d{{4}}年\d{{1,2}}月(?:底|初|中旬|上旬|下旬)?|(?<!\d)\d{{4}}年(?:底|初|内|前|以来)?|"
         rf"(?:每月|次月|当月|每年|次年)\d{{1,2}}[日号]|(?:上午|下午|晚上|中午|凌晨|早上)?\d{{1,2}}[:：]\d{{2}}|"
         rf"(?:上午|下午|晚上|中午|凌晨|早上)\d{{1,2}}[时点](?:\d{{1,2}}分|半)?|{_N}月(?:底|初|中旬|上旬|下旬)|"
-        rf"(?:今|明|去|前)年(?:\d{{1,2}}月(?:底|初|中旬|上旬|下旬)?(?![\d日号])|底|初)?|本月|下月|春节(?:前|后|期间)?|元旦|元宵节|国庆|清明|端午|中秋")),
+        rf"(?:今|明|去|前)年(?:\d{{1,2}}月(?:底|初|中旬|上旬|下旬)?(?![\d日号])|底|初)?|本月|下月|春节(?:前|后|期间)?|元旦|元宵节|国庆|清明|端午|中秋|"
+        rf"(?<![\d.个])(?:1[0-2]|[1-9])月份?(?![\d日号])")),
     ("duration", re.compile(rf"(?<![\d年月]){_N}(?P<unit>{_TIME_UNITS})(?:以内|之内|内|以上|左右|以来)?(?![\d月日])")),
     # 百分之十二点五 before the numbers with units (its 百 is a number, 分 a unit); a rank (unit 第) too:
     # 居全国第3位, 排名第一 — not 第一批, which counts.
@@ -215,10 +217,19 @@ _MONEY_ASKED = re.compile(rf"(?:补贴|补助|奖金|费用|工资|收入|价格
                           rf"(?:补|领|拿|贷|赔|退)多少(?:钱)?(?!个|项|人|天|年|月|次|家|条|种|类|张|{_NOT_MONEY})")
 
 
+# Growth asked without a measure word is a rate: 增长了多少 is answered by 增长4.8%, not by 18个包间 (增加多少学位,
+# 提高到多少 may be counts or amounts, so only words of growth and decline).
+_GROWTH_ASKED = re.compile(r"(?:增长|增速|增幅|下降|降幅|上涨|涨幅)[^，,。？?多]{0,6}多少|"
+                           r"\bgrow(?:th|s|n)?\b|\bhow fast\b|\b(?:rise|fall|increase|decrease) by\b", re.I)
+_RATES = frozenset({"%", "％", "个百分点", "百分点", "倍", "成"})
+
+
 def asked_units(question: str) -> frozenset[str]:
     """The units that can answer ``question``'s measure word, Chinese or English (empty when it names none)."""
     if "第几" in question:  # 排第几位 asks a rank, not a number of 位
         return frozenset({"第"})
+    if _GROWTH_ASKED.search(question) and not _ASKED_UNIT.search(question):
+        return _RATES
     for pattern, unit in _ASKED_UNIT_EN:
         if pattern.search(question):
             return frozenset(_TIME_FAMILY) if unit == "天" else frozenset(_UNIT_FAMILIES.get(unit, {unit}))
@@ -241,19 +252,30 @@ _ASKS_FINER = re.compile(r"哪个月|几月|哪天|哪一天|几号|几日|几�
                          r"\bwhat time\b", re.I)
 
 
+# A question for an amount per something (每户每月, 每件, per household, each month) is not answered by a total
+# (发放4亿元租房补贴 for 每户每个月能领多少钱): the sentence must state a rate (每, 单户, 人均, 元/吨).
+_ASKS_RATE = re.compile(r"每个?(?:户|人|月|年|件|台|辆|张|平方米|平米|家|孩子|天|日|次|名|位|套|吨|度|公里)|\bper\b|"
+                        r"\beach (?:month|year|person|household|family|day|child|unit|piece|square)|"
+                        r"\ba (?:month|day)\b|\bmonthly\b", re.I)
+_STATES_RATE = re.compile(r"每|单(?:户|人|件|台|辆|个)|[年月日人户]均|[/／]")
+
+
 def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset(), given: str = "") -> list[int]:
     """Where ``text`` holds something of the expected answer type: entity starts (of the asked unit, when the
     question names one), or cue words for yes/no, procedure, reason and list questions (empty otherwise).
 
     An entity the question itself states (``given``) answers nothing: 在天津召开 does not say in which of Tianjin's
     halls a meeting was held, nor 新建50个口袋公园 how many parks there are when the question said 50. Nor, when
-    the question asks when something ends, does a time that starts something (从2月2日14时起启动)."""
+    the question asks when something ends, does a time that starts something (从2月2日14时起启动), nor a total
+    when it asks an amount per household, per month… (see ``_ASKS_RATE``)."""
     if answer_type in ANSWERED_BY:
         wanted = ANSWERED_BY[answer_type]
         asks_end = bool(_ASKS_END.search(given))
         coarse = answer_type == "duration" or bool(_ASKS_FINER.search(given))
+        no_rate = answer_type == "quantity" and bool(_ASKS_RATE.search(given)) and not _STATES_RATE.search(text)
         return [e.start for e in entities(text)
                 if e.type in wanted and (not units or e.type not in ("quantity", "duration") or e.unit in units)
+                and not (no_rate and e.type == "quantity")
                 and not (units and answer_type == "duration" and e.type == "time")
                 and not (coarse and _RELATIVE_YEAR.match(e.text))
                 and not (asks_end and e.type == "time" and _STARTS.match(text, e.end))

@@ -118,3 +118,28 @@ def test_yes_no_procedure_and_list_questions_have_cue_words():
     assert cue_positions("消费者可下载云闪付App并完成实名认证后申请。", "procedure")
     assert cue_positions("一是深化婚姻登记“全国通办”；二是推广颁证服务。", "list")
     assert cue_positions("今天天气很好。", "other") == []
+
+
+def test_a_month_named_is_no_length_of_time():
+    # 2月至12月 names months (when), 6个月 is a length of time; neither counts vouchers.
+    assert found("2月至12月期间，资格券将在每月1日13:00投放") == [
+        ("time", "2月"), ("time", "12月"), ("time", "每月1日"), ("time", "13:00")]
+    assert ("duration", "6个月") in found("连续缴存满6个月")
+    assert cue_positions("3月份开通", "time", given="几月开通？")
+
+
+def test_growth_is_asked_as_a_rate():
+    # 增长了多少 is answered by 增长4.8%, not by 18个包间; a measure word asked (多少人) still decides.
+    for question in ("去年天津GDP增长了多少？", "今年经济增长的目标定的是多少？", "By how much did exports grow?"):
+        assert asked_units(question) >= {"%", "个百分点"}, question
+    assert not cue_positions("店内18个包间的年夜饭被预订一空", "quantity", asked_units("年夜饭预订量增长了多少？"))
+    assert asked_units("人口增长了多少人？") >= {"人"} and "%" not in asked_units("人口增长了多少人？")
+
+
+def test_an_amount_per_something_is_not_answered_by_a_total():
+    asked = "租房补贴每户每个月能领多少钱？"
+    assert not cue_positions("一是发放4亿元租房补贴，预计惠及7万余户", "quantity", asked_units(asked), asked)
+    asked = "家电以旧换新每件最多补多少钱？"
+    assert cue_positions("每件最高补贴1500元", "quantity", asked_units(asked), asked) == [6]
+    asked = "What's the loan size cap per firm?"
+    assert cue_positions("单户贴息贷款规模上限5000万元", "quantity", given=asked)
