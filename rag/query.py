@@ -75,16 +75,16 @@ _EN_AUXILIARY_FIRST = (r"(?:^|[.!?;]\s+)\W*(?:is|are|was|were|can|could|do|does|
 _EN_MEASURE = (r"(?:prices?|costs?|fees?|fares?|rates?|amounts?|numbers?|percentages?|proportions?|ratios?|totals?|"
                r"budgets?|investment|caps?|limits?|ceilings?|maximum|minimum|sizes?|lengths?|heights?|weights?|"
                r"capacity|speeds?|distances?|temperatures?|population|salary|salaries|wages?|income|revenues?|"
-               r"output|growth|discounts?|counts?)")
+               r"output|growth|discounts?|counts?|target)")
 _EN_NOT_MODIFIER = (r"(?:of|on|for|in|at|to|by|with|from|about|the|a|an|my|your|our|his|her|their|its|do|does|did|is|"
                     r"are|was|were|will|can|could|should|would|has|have|had)")
-_EN_MODIFIER = rf"(?!{_EN_NOT_MODIFIER}\b)[\w'’]+(?:-[\w'’]+)*\s+"
+_EN_MODIFIER = rf"(?!{_EN_NOT_MODIFIER}\b)[\w'’&]+(?:-[\w'’&]+)*\s+"  # R&D too
 _EN_HEAD_END = (r"(?![\w-])(?=\s*(?:[?？.,;:!]|$)|\s+(?:of|for|on|in|at|per|to|under|across|by|from|with|this|that|"
                 r"these|those|now|today|will|would|does|do|did|is|are|was|were|has|have|had|can|could|should|i|we|"
                 r"you|they|it|he|she)\b)")
 _EN_MEASURE_ASKED = (rf"\bwhat(?:'s|’s|\s+(?:is|are|was|were|will\s+be))\s+(?:(?:the|its|their|a|an)\s+)?"
                      rf"(?:{_EN_MODIFIER}){{0,3}}{_EN_MEASURE}{_EN_HEAD_END}|"
-                     rf"\bwhat\s+(?:{_EN_MODIFIER}){{0,2}}{_EN_MEASURE}{_EN_HEAD_END}")
+                     rf"\bwhat\s+(?:{_EN_MODIFIER}){{0,3}}{_EN_MEASURE}{_EN_HEAD_END}")
 _EN_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
     ("reason", re.compile(r"^\W*why\b|\bwhat is the reason\b", re.I)),
     ("duration", re.compile(r"\bhow long\b|\bfor how many (?:days|months|years)\b", re.I)),

@@ -140,6 +140,14 @@ _YESNO = re.compile(r"可以|不可以|可|能|不能|不得|不予|不给予|�
                     r"不再|免|暂停|停止|恢复|支持|纳入|不纳入|视为|按照|适用|不适用|是|不是|否")
 _PROCEDURE = re.compile(r"申请|办理|提交|登录|下载|注册|拨打|携带|提供|填写|上传|前往|通过|经|审核|审批|流程|步骤|"
                         r"首先|然后|之后|再|即可|需|须|应当|程序|手续|渠道|途径|方式|App|小程序|窗口")
+# A question for the papers to hand in, and the words that name papers.
+_ASKS_MATERIALS = re.compile(r"材料|证件|资料|\b(?:documents?|papers|paperwork|materials)\b", re.I)
+_MATERIALS = re.compile(r"材料|证明|证件|身份证|户口|护照|通行证|居住证|发票|合同|协议|复印件|原件|译本|证书|执照|病历|"
+                        r"小结|申请表|登记表")
+# A question for the holder of a post: only a person answers it.
+_ASKS_TITLE = re.compile(r"主任|书记|市长|局长|校长|院长|负责人|总经理|董事长|主席|总裁|部长|厅长|"
+                         r"\b(?:director|head of|president|chair(?:man|woman|person)?|mayor|minister|secretary|dean|"
+                         r"principal|ceo)\b", re.I)
 _REASON = re.compile(r"因为|由于|为了|旨在|目的是|原因|因此|所以|以便|从而|意味着|得益于|基于|鉴于")
 _LIST = re.compile(r"、|；|;|：|一是|二是|三是|包括|包含|分别|以及|等")
 
@@ -269,7 +277,9 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
     the question asks when something ends, does a time that starts something (从2月2日14时起启动), nor a total
     when it asks an amount per household, per month… (see ``_ASKS_RATE``)."""
     if answer_type in ANSWERED_BY:
-        wanted = ANSWERED_BY[answer_type]
+        # Asked who holds a post (主任是谁, the director), a person answers, not the body they work for.
+        wanted = frozenset({"person"}) if answer_type == "person" and _ASKS_TITLE.search(given) \
+            else ANSWERED_BY[answer_type]
         asks_end = bool(_ASKS_END.search(given))
         coarse = answer_type == "duration" or bool(_ASKS_FINER.search(given))
         no_rate = answer_type == "quantity" and bool(_ASKS_RATE.search(given)) and not _STATES_RATE.search(text)
@@ -281,6 +291,8 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
                 and not (asks_end and e.type == "time" and _STARTS.match(text, e.end))
                 and not (given and e.text in given)]
     cue = {"yesno": _YESNO, "procedure": _PROCEDURE, "reason": _REASON, "list": _LIST}.get(answer_type)
+    if answer_type in ("procedure", "list") and _ASKS_MATERIALS.search(given):
+        cue = _MATERIALS  # what to hand in is named by the papers themselves, not by 申请 or 办理
     if cue is None:
         return []
     # Nor does a list the question states (包括北京市全域和环京12个区县, asked which the 12 are).

@@ -57,6 +57,9 @@ def stats(service):
     ("What interest rate discount do I get on a consumer loan?", "quantity"),
     ("What is the total investment in Line 8?", "quantity"),
     ("What are the fees?", "quantity"),
+    ("What R&D spending intensity target does Tianjin set?", "quantity"),  # a target is a figure
+    ("What is Tianjin's 2026 target for new urban jobs?", "quantity"),
+    ("What are the targets of the plan?", "list"),  # targets: the goals listed
     ("What is the policy on parking fees?", "other"),
     ("What caused the growth of tourism?", "other"),
     ("What is the cost-sharing mechanism for the project?", "other"),
@@ -190,6 +193,11 @@ def test_a_phrase_the_articles_never_use_reads_as_an_everyday_word(stats):
     # 摩托车, not CC-CEDICT's first gloss, the Taiwanese 机踏车.
     q = analyze("Are motorcycles exempt from expressway tolls during the Spring Festival?", stats, TODAY)
     assert next(m.chinese for m in q.translations if m.english == "motorcycles") == ("摩托车",)
+
+
+def test_an_abbreviation_with_an_ampersand_is_translated(stats):
+    q = analyze("What R&D spending intensity target does Tianjin set?", stats, TODAY)
+    assert "研发" in q.focus and q.answer_type == "quantity"
 
 
 def test_a_sense_chosen_does_not_depend_on_the_questions_asked_before(embedder):

@@ -143,3 +143,17 @@ def test_an_amount_per_something_is_not_answered_by_a_total():
     assert cue_positions("每件最高补贴1500元", "quantity", asked_units(asked), asked) == [6]
     asked = "What's the loan size cap per firm?"
     assert cue_positions("单户贴息贷款规模上限5000万元", "quantity", given=asked)
+
+
+def test_asked_for_papers_only_papers_answer():
+    asked = "卖旧车换新车申报补贴时要交哪些材料？"
+    assert not cue_positions("按照“先领取资格、再申报补贴”的方式开展补贴活动。", "procedure", given=asked)
+    assert cue_positions("提供港澳居民来往内地通行证或港澳居民居住证。", "procedure", given="要用什么证件？")
+    assert cue_positions("消费者可下载云闪付App并完成实名认证后申请。", "procedure", given="怎么申请？")
+
+
+def test_asked_for_the_holder_of_a_post_only_a_person_answers():
+    sentence = "1月29日，天津外国语大学举行中非数字人文交流研究中心揭牌仪式。"
+    assert cue_positions(sentence, "person", given="研究中心由谁负责？")  # a body may be who is responsible
+    assert not cue_positions(sentence, "person", given="Who is the director of the research center?")
+    assert cue_positions("中信集团总经理张文武陪同调研。", "person", given="中信集团负责人是谁？")
