@@ -18,7 +18,9 @@ from rag.tokenize import is_noun, part_of_speech, stopwords, word_ends
 
 EntityType = Literal["time", "duration", "quantity", "contact", "place", "body", "person", "role"]
 
-_N = r"(?:\d+(?:[.,]\d+)*|[零〇一二两三四五六七八九十百千万亿]+)"  # an Arabic or a Chinese number
+# An Arabic or a Chinese number; a Chinese one does not open with 万 or 亿 (每万人口 is per ten thousand people, not
+# a number of people).
+_N = r"(?:\d+(?:[.,]\d+)*|[零〇一二两三四五六七八九十百千][零〇一二两三四五六七八九十百千万亿]*)"
 _QUANTITY_UNITS = (
     "万亿元|亿元|万元|千元|元|美元|万美元|亿美元|万亿|亿|万|%|％|个百分点|百分点|倍|成|"
     "万平方米|平方米|平方公里|公里|千米|米|厘米|毫米|微米|公顷|亩|万吨|吨|千克|公斤|克|立方米|"

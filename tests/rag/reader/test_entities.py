@@ -157,3 +157,9 @@ def test_asked_for_the_holder_of_a_post_only_a_person_answers():
     assert cue_positions(sentence, "person", given="研究中心由谁负责？")  # a body may be who is responsible
     assert not cue_positions(sentence, "person", given="Who is the director of the research center?")
     assert cue_positions("中信集团总经理张文武陪同调研。", "person", given="中信集团负责人是谁？")
+
+
+def test_a_number_does_not_open_with_ten_thousand():
+    # 每万人口 is "per ten thousand people", no count of people; 十万人 and 百万人次 are counts.
+    assert found("每万人口高价值发明专利拥有量") == []
+    assert found("十万人参加，百万人次") == [("quantity", "十万人"), ("quantity", "百万人次")]
