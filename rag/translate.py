@@ -59,7 +59,8 @@ would shall should can could may might must i me my mine we us our you your he h
 them their this that these those there here what which who whom whose when where why how much many any some
 all each every other another such own same too very just also only still yet ever again please tell know want
 need get got give let lot lots kind sort way ways thing things s t don doesn didn isn aren wasn weren won
-wouldn can't ok okay hello hi hey thanks thank bye goodbye out
+wouldn can't ok okay hello hi hey thanks thank bye goodbye out while whether because although though
+unless whereas either neither both via
 """.split())
 
 

@@ -171,6 +171,9 @@ def test_a_contracted_question_word_or_a_bare_particle_is_not_translated(stats):
     q = analyze("How much was paid out in employment subsidies in 2025?", stats, TODAY)
     phrases = {m.english: m.chinese for m in q.translations}
     assert phrases["paid out"][0] == "发放" and "out" not in phrases and "一空" not in q.terms
+    # A conjunction is no term: "while" is not 当时.
+    q = analyze("Are fireworks banned in Tianjin while the orange alert is in effect?", stats, TODAY)
+    assert "当时" not in q.focus and "while" not in {m.english for m in q.translations}
 
 
 def test_an_english_words_sense_is_chosen_by_the_whole_question(stats, service):
