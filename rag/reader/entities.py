@@ -212,8 +212,13 @@ _TIME_FAMILY = {"个工作日", "工作日", "小时", "分钟", "秒", "天", "
 
 
 _ASKED_UNIT_EN: list[tuple[re.Pattern[str], str]] = [
+    # Money, as 补贴多少 asks it: "how much is the subsidy", "how much revenue" (not "how much faster", "how much
+    # weight").
     (re.compile(r"\bhow much (?:money|does .* cost|is .* (?:worth|ticket|fare|fee|price))|\bin yuan\b|"
-                r"\bhow much (?:is|are) the (?:fee|fare|price|ticket|rent)", re.I), "钱"),
+                r"\bhow much\b(?:(?!\b(?:faster|slower|more|less|weight|time|longer|higher|lower)\b).)*?"
+                r"\b(?:fees?|fares?|prices?|tickets?|rent|subsid(?:y|ies)|allowances?|grants?|bonus(?:es)?|salary|"
+                r"wages?|pensions?|compensation|fines?|revenue|income|investment|funding|funds?|spending|budget)\b",
+                re.I), "钱"),
     (re.compile(r"\bhow many (?:people|persons|employees|workers|staff|visitors|participants|attendees|"
                 r"residents|students|passengers)\b", re.I), "人"),
     (re.compile(r"\bhow many (?:days|weeks|months|years|hours|minutes|working days)\b", re.I), "天"),

@@ -68,6 +68,10 @@ def test_the_asked_unit_narrows_what_answers():
     assert cue_positions("低温骤降8℃！", "quantity", asked_units("气温骤降多少度？")) == [4]  # degrees Celsius
     assert "元" in asked_units("家电以旧换新每件最多补多少钱？")
     assert "元" in asked_units("How much general public budget revenue, in yuan, does Tianjin expect?")
+    # English money, as 补贴多少 asks it (not "how much faster", nor "how much weight").
+    assert "元" in asked_units("How much is the trade-in subsidy for a new phone?")
+    assert "元" in asked_units("How much revenue did Tianjin's core AI enterprises make in 2025?")
+    assert not asked_units("How much faster is it?") and not asked_units("How much weight can it lift?")
     assert asked_units("天津港吞吐量的目标是多少？") == frozenset()
     # An amount of money asked with no measure word: 补贴多少, 能贷多少 (but 能补贴多少个 counts things).
     assert {"元", "万元"} <= asked_units("报废旧车买新能源车补贴多少？")
