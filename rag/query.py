@@ -28,7 +28,7 @@ from rag.tokenize import (
     tokenize,
     words,
 )
-from rag.translate import FUNCTION, PinyinIndex, Relatedness, TermMatch, headwords, translate
+from rag.translate import FUNCTION, PinyinIndex, Relatedness, TermMatch, headwords, latin_aliases, translate
 
 AnswerType = Literal["time", "duration", "quantity", "contact", "place", "body", "person", "procedure", "reason",
                      "yesno", "list", "other"]
@@ -128,6 +128,7 @@ class Query:
     answer_type: AnswerType
     # The focus terms next to what is asked (公积金贷款最高能贷多少 → 最高): the detail an answer must name.
     key: tuple[str, ...] = ()
+    # English phrases and their Chinese terms; in a Chinese question, Latin terms and their Chinese renderings.
     translations: tuple[TermMatch, ...] = ()
     dates: DateRange | None = None
     notes: dict[str, str] = field(default_factory=dict)
@@ -464,8 +465,10 @@ def analyze(question: str, stats: QueryStats, today: dt.date, relatedness: Relat
         return Query(question, search, "en", False, terms, focus, answer_type(question, True), key, matches, dates,
                      years=years_named(question, today.year))
     plain = without_particles(normal)
-    tokens = tokenize(plain)
     focus = _undated(plain, _known(focus_terms(numbered(words(plain))), stats.term_frequency), dates)
+    # A Latin term an article may write in Chinese (GDP, 地区生产总值) is searched and read in both.
+    aliases = latin_aliases(normal, focus)
+    tokens = [*tokenize(plain), *(t for m in aliases for c in m.chinese[1:] for t in tokenize(c))]
     kind, asked_at = _asked(normal, False)
-    return Query(question, normal, "zh", normal != question, tuple(tokens), focus, kind,
-                 key_terms(normal, focus, asked_at), (), dates, years=years_named(normal, today.year))
+    return Query(question, normal, "zh", normal != question, tuple(dict.fromkeys(tokens)), focus, kind,
+                 key_terms(normal, focus, asked_at), aliases, dates, years=years_named(normal, today.year))

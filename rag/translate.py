@@ -200,6 +200,20 @@ def _glossary() -> dict[str, tuple[str, ...]]:
     return out
 
 
+def latin_aliases(question: str, focus: Sequence[str]) -> tuple[TermMatch, ...]:
+    """The Latin focus terms of a Chinese question that the glossary renders in Chinese, each with its renderings
+    after it (GDP → gdp, 地区生产总值, 生产总值): an article may write either."""
+    glossary = _glossary()
+    out = []
+    for term in focus:
+        chinese = glossary.get(term.lower(), ()) if term.isascii() and term.isalpha() else ()
+        renderings = tuple(c for c in chinese if c.lower() != term.lower())
+        if renderings:
+            written = next((w for w in _WORD.findall(question) if w.lower() == term.lower()), term)
+            out.append(TermMatch(written, (term, *renderings), "glossary"))
+    return tuple(out)
+
+
 def _variants(word: str) -> list[str]:
     """The word and its likely base forms (vehicles → vehicle, renovating → renovate, cities → city)."""
     out = [word]

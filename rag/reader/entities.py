@@ -273,6 +273,9 @@ _ASKS_RATE = re.compile(r"每个?(?:户|人|月|年|件|台|辆|张|平方米|�
                         r"\beach (?:month|year|person|household|family|day|child|unit|piece|square)|"
                         r"\ba (?:month|day)\b|\bmonthly\b", re.I)
 _STATES_RATE = re.compile(r"每|单(?:户|人|件|台|辆|个)|[年月日人户]均|[/／]")
+# An average over years (“十四五”以来…GDP年均增长4.4%) does not say what one year's figure was, unless asked for.
+_AVERAGED = re.compile(r"(?:年均|平均每年|平均)(?:增长|增速|提高|下降|增幅)?(?:达到|达|为)?$")
+_ASKS_AVERAGE = re.compile(r"平均|年均|每年|\baverage\b|\bper year\b|\ba year\b", re.I)
 
 
 def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset(), given: str = "") -> list[int]:
@@ -282,7 +285,8 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
     An entity the question itself states (``given``) answers nothing: 在天津召开 does not say in which of Tianjin's
     halls a meeting was held, nor 新建50个口袋公园 how many parks there are when the question said 50. Nor, when
     the question asks when something ends, does a time that starts something (从2月2日14时起启动), nor a total
-    when it asks an amount per household, per month… (see ``_ASKS_RATE``)."""
+    when it asks an amount per household, per month… (see ``_ASKS_RATE``), nor an average over years when it
+    asks no average."""
     if answer_type in ANSWERED_BY:
         # Asked who holds a post (主任是谁, the director), a person answers, not the body they work for.
         wanted = frozenset({"person"}) if answer_type == "person" and _ASKS_TITLE.search(given) \
@@ -290,9 +294,11 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
         asks_end = bool(_ASKS_END.search(given))
         coarse = answer_type == "duration" or bool(_ASKS_FINER.search(given))
         no_rate = answer_type == "quantity" and bool(_ASKS_RATE.search(given)) and not _STATES_RATE.search(text)
+        no_average = answer_type == "quantity" and not _ASKS_AVERAGE.search(given)
         return [e.start for e in entities(text)
                 if e.type in wanted and (not units or e.type not in ("quantity", "duration") or e.unit in units)
                 and not (no_rate and e.type == "quantity")
+                and not (no_average and e.type == "quantity" and _AVERAGED.search(text, 0, e.start))
                 and not (units and answer_type == "duration" and e.type == "time")
                 and not (coarse and _RELATIVE_YEAR.match(e.text))
                 and not (asks_end and e.type == "time" and _STARTS.match(text, e.end))

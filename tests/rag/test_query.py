@@ -198,6 +198,14 @@ def test_a_phrase_the_articles_never_use_reads_as_an_everyday_word(stats):
     assert next(m.chinese for m in q.translations if m.english == "motorcycles") == ("摩托车",)
 
 
+def test_a_latin_term_in_a_chinese_question_is_also_read_in_chinese(stats):
+    # Articles write GDP and 地区生产总值 alike: both are searched, and a sentence naming either names the term.
+    q = analyze("去年天津GDP增长了多少？", stats, TODAY)
+    assert {"地区", "生产总值"} <= set(q.terms) and "gdp" in q.focus  # the search tokens of 地区生产总值
+    m = next(m for m in q.translations if m.chinese[0] == "gdp")
+    assert "地区生产总值" in m.chinese
+
+
 def test_an_abbreviation_with_an_ampersand_is_translated(stats):
     q = analyze("What R&D spending intensity target does Tianjin set?", stats, TODAY)
     assert "研发" in q.focus and q.answer_type == "quantity"

@@ -168,3 +168,11 @@ def test_a_number_does_not_open_with_ten_thousand():
     # 每万人口 is "per ten thousand people", no count of people; 十万人 and 百万人次 are counts.
     assert found("每万人口高价值发明专利拥有量") == []
     assert found("十万人参加，百万人次") == [("quantity", "十万人"), ("quantity", "百万人次")]
+
+
+def test_an_average_over_years_is_not_one_years_figure():
+    sentence = "“十四五”以来，GDP年均增长4.4%，全市地区生产总值增长4.8%"
+    year = "2025年天津GDP增长多少？"
+    assert [sentence[i:i + 4] for i in cue_positions(sentence, "quantity", asked_units(year), year)] == ["4.8%"]
+    average = "“十四五”这五年天津GDP平均每年增长多少？"
+    assert len(cue_positions(sentence, "quantity", asked_units(average), average)) == 2
