@@ -174,18 +174,20 @@ def question_features(query: Query, hits: list[Hit], cands: list[Candidate], can
     missing_specific = [w * specific[t] for t, w in missing]
     english = float(query.language == "en")
     total = sum(weights.weights) or 1.0
-    # The best a sentence holding the asked kind of thing does: a near miss has the topic, not the detail.
-    typed_rows = cand_x[:, col["has_type"]] > 0 if len(cand_x) else np.zeros(0, bool)
+    # The best a sentence holding the asked kind of thing does: a near miss has the topic, not the detail. A
+    # sentence ruled out (probability 0: line 8's 共设车站21座 for line 6) holds nothing that answers.
+    possible = cand_p > 0 if len(cand_x) else np.zeros(0, bool)
+    typed_rows = (cand_x[:, col["has_type"]] > 0) & possible if len(cand_x) else np.zeros(0, bool)
     typed_cov = float(cand_x[typed_rows, col["coverage"]].max()) if typed_rows.any() else 0.0
     typed_best = float(cand_p[typed_rows].max()) if typed_rows.any() else 0.0
-    proximity = float(cand_x[:, col["proximity"]].max()) if len(cand_x) else 0.0
+    proximity = float(cand_x[possible, col["proximity"]].max()) if possible.any() else 0.0
     # The detail asked about (the key terms): is it named in the passages, in the best sentence, and together
     # with something of the asked type?
     keys = [weights.terms.index(t) for t in query.key if t in weights.terms]
 
     key_context = weights.share(keys, context)
     key_best = weights.share(keys, cands[order[0]].text) if len(order) else 0.0
-    key_typed = max((weights.share(keys, c.text) for c, x in zip(cands, cand_x, strict=True) if x[col["has_type"]] > 0),
+    key_typed = max((weights.share(keys, c.text) for c, typed in zip(cands, typed_rows, strict=True) if typed),
                     default=0.0)
     key_specific = max((weights.specific[i] for i in keys), default=0.0) * (1.0 - key_context)
     return np.asarray([
