@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -58,6 +60,9 @@ def test_the_packaged_model_is_fitted_on_the_features_the_code_computes():
     # About 50 abstentions out of fold in ten bins: much of the ECE is sampling noise (0.154 when fitted;
     # 1 − P(answerable), which overstates by 0.15 on average, scored 0.17).
     assert cv["ece_abstained"] <= 0.2
+    # The README's settings table says what the threshold is when RAG_ABSTAIN_THRESHOLD is unset.
+    readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
+    assert f"unset (= the reader model's, {model.abstain_below:.3f})" in readme
 
 
 def test_a_logistic_model_is_the_standardised_dot_product_through_a_sigmoid():
