@@ -75,6 +75,11 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, features: tuple[str, ...]) -> Log
     return Logistic(features, mean, scale, lr.coef_[0], float(lr.intercept_[0]))
 
 
+def folding(samples: list[Sample], r: int) -> list[np.ndarray]:
+    """The ``r``-th way of folding the samples: the balanced one first, then articles shuffled with seed ``r``."""
+    return folds(samples, seed=r if r else None)
+
+
 def folds(samples: list[Sample], k: int = FOLDS, seed: int | None = None) -> list[np.ndarray]:
     """The samples of each fold, grouped by article: balanced by size (deterministic), or with ``seed`` the
     articles shuffled into folds (another way of folding, for averaging over)."""
@@ -151,7 +156,7 @@ def fit(samples: list[Sample]) -> tuple[ReaderModel, tuple[np.ndarray, np.ndarra
     # several ways of folding.
     p_a = [np.zeros(len(samples)) for _ in range(THRESHOLD_REPEATS)]
     for r, pooled in enumerate(p_a):
-        for test in folds(samples, seed=r if r else None):
+        for test in folding(samples, r):
             mask = np.ones(len(samples), bool)
             mask[test] = False
             pooled[test] = fit_logistic(qx[mask], answerable[mask], QUESTION_FEATURES).probability(qx[test])
@@ -180,7 +185,7 @@ def cross_validate(samples: list[Sample], repeats: int = CV_REPEATS) -> dict[str
     runs = []
     for r in range(repeats):
         rows = []
-        for test in folds(samples, seed=r if r else None):
+        for test in folding(samples, r):
             held = set(test.tolist())
             model, _ = fit([s for i, s in enumerate(samples) if i not in held])
             rows += [score(samples[i], model) for i in test]

@@ -470,5 +470,5 @@ def analyze(question: str, stats: QueryStats, today: dt.date, relatedness: Relat
     aliases = latin_aliases(normal, focus)
     tokens = [*tokenize(plain), *(t for m in aliases for c in m.chinese[1:] for t in tokenize(c))]
     kind, asked_at = _asked(normal, False)
-    return Query(question, normal, "zh", normal != question, tuple(dict.fromkeys(tokens)), focus, kind,
+    return Query(question, normal, "zh", normal != question, tuple(tokens), focus, kind,
                  key_terms(normal, focus, asked_at), aliases, dates, years=years_named(normal, today.year))

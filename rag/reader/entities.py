@@ -18,9 +18,7 @@ from rag.tokenize import is_noun, part_of_speech, stopwords, word_ends
 
 EntityType = Literal["time", "duration", "quantity", "contact", "place", "body", "person", "role"]
 
-# An Arabic or a Chinese number; a Chinese one does not open with 万 or 亿 (每万人口 is per ten thousand people, not
-# a number of people).
-_N = r"(?:\d+(?:[.,]\d+)*|[零〇一二两三四五六七八九十百千][零〇一二两三四五六七八九十百千万亿]*)"
+_N = r"(?:\d+(?:[.,]\d+)*|[零〇一二两三四五六七八九十百千万亿]+)"  # an Arabic or a Chinese number
 _QUANTITY_UNITS = (
     "万亿元|亿元|万元|千元|元|美元|万美元|亿美元|万亿|亿|万|%|％|个百分点|百分点|倍|成|"
     "万平方米|平方米|平方公里|公里|千米|米|厘米|毫米|微米|公顷|亩|万吨|吨|千克|公斤|克|立方米|"
@@ -107,6 +105,9 @@ def _roles(text: str) -> list[tuple[int, int]]:
             if _ROLE_SUFFIX.search(word) and is_noun(word) and word not in _NOT_ROLES]
 
 
+# Posts a person is named after (市长张工, 部长阴和俊); asked for (主任是谁), only a person answers.
+_TITLES = "书记|市长|副市长|主任|副主任|局长|厅长|部长|总经理|董事长|院长|校长|主席|负责人|秘书长|总裁"
+
 _PATTERNS: list[tuple[EntityType, re.Pattern[str] | Callable[[str], list[tuple[int, int]]]]] = [
     ("contact", re.compile(r"(?<!\d)(?:0\d{2,3}[-－]\d{7,8}|1[3-9]\d{9}|400[-－]?\d{3}[-－]?\d{4}|"
                            r"(?:热线|电话|客服)[:：]?\s*\d{4,12}|\d{5}(?=热线|客服|服务热线))(?!\d)")),
@@ -117,13 +118,14 @@ _PATTERNS: list[tuple[EntityType, re.Pattern[str] | Callable[[str], list[tuple[i
         rf"(?:每月|次月|当月|每年|次年)\d{{1,2}}[日号]|(?:上午|下午|晚上|中午|凌晨|早上)?\d{{1,2}}[:：]\d{{2}}|"
         rf"(?:上午|下午|晚上|中午|凌晨|早上)\d{{1,2}}[时点](?:\d{{1,2}}分|半)?|{_N}月(?:底|初|中旬|上旬|下旬)|"
         rf"(?:今|明|去|前)年(?:\d{{1,2}}月(?:底|初|中旬|上旬|下旬)?(?![\d日号])|底|初)?|本月|下月|春节(?:前|后|期间)?|元旦|元宵节|国庆|清明|端午|中秋|"
-        rf"(?<![\d.个])(?:1[0-2]|[1-9])月份?(?![\d日号])")),
+        rf"(?<![\d.个零〇一二两三四五六七八九十])(?:1[0-2]|[1-9]|十[一二]?|[一二三四五六七八九])月份?(?![\d日号])")),
     ("duration", re.compile(rf"(?<![\d年月]){_N}(?P<unit>{_TIME_UNITS})(?:以内|之内|内|以上|左右|以来)?(?![\d月日])")),
     # 百分之十二点五 before the numbers with units (its 百 is a number, 分 a unit); a rank (unit 第) too:
     # 居全国第3位, 排名第一 — not 第一批, which counts.
-    # Not 十分 ("very"): points (分) follow digits only.
+    # Not 十分 ("very"): points (分) follow digits only. Nor a number after 每: 每万人口, 每百户 are rates' bases, not
+    # counts of people or households.
     ("quantity", re.compile(rf"(?P<percent>百分之{_N}(?:点[零〇一二三四五六七八九]+)?)|"
-                            rf"(?<![\d.零〇一二两三四五六七八九十百千万亿])"
+                            rf"(?<![\d.零〇一二两三四五六七八九十百千万亿每])"
                             rf"(?:近|约|超|超过|逾|达|共|累计|最高|最低|不超过|不低于|不少于)?"
                             rf"(?:{_N}(?:[万亿]?(?:多|余))?(?P<unit>{_LONGEST_FIRST})|\d+(?:\.\d+)?(?P<points>分))|"
                             rf"{_N}(?:\.\d+)?(?=%|％)|"
@@ -131,8 +133,8 @@ _PATTERNS: list[tuple[EntityType, re.Pattern[str] | Callable[[str], list[tuple[i
     ("body", _named(_BODY_SUFFIX, 14)),
     ("place", _named(_PLACE_SUFFIX, 8)),
     ("place", re.compile(r"天津|北京|河北|上海|雄安|滨海新区")),
-    ("person", re.compile(r"(?:书记|市长|副市长|主任|副主任|局长|部长|总经理|董事长|院长|校长|主席|负责人|秘书长|"
-                          r"总裁|专家|教授|医生|主持人)[\u4e00-\u9fff]{2,3}(?=[，,、。主出表介强指讲调说在与和等率]|一行)|"
+    ("person", re.compile(rf"(?:{_TITLES}|专家|教授|医生|主持人)[\u4e00-\u9fff]{{2,3}}"
+                          rf"(?=[，,、。主出表介强指讲调说在与和等]|一行)|"
                           r"[\u4e00-\u9fff]{2,3}(?=主持|出席|表示|介绍|强调|指出|讲话|调研|说)")),
     ("role", _roles),
 ]
@@ -143,13 +145,13 @@ _YESNO = re.compile(r"可以|不可以|可|能|不能|不得|不予|不给予|�
 _PROCEDURE = re.compile(r"申请|办理|提交|登录|下载|注册|拨打|携带|提供|填写|上传|前往|通过|经|审核|审批|流程|步骤|"
                         r"首先|然后|之后|再|即可|需|须|应当|程序|手续|渠道|途径|方式|App|小程序|窗口")
 # A question for the papers to hand in, and the words that name papers.
-_ASKS_MATERIALS = re.compile(r"材料|证件|资料|\b(?:documents?|papers|paperwork|materials)\b", re.I)
+_ASKS_MATERIALS = re.compile(r"(?:哪些|什么|需要|要|提交|提供|携带|准备|带)[^，,。？?]{0,4}(?:材料|证件|资料)|"
+                             r"\b(?:documents?|paperwork)\b", re.I)  # not 新材料产业, "building materials"
 _MATERIALS = re.compile(r"材料|证明|证件|身份证|户口|护照|通行证|居住证|发票|合同|协议|复印件|原件|译本|证书|执照|病历|"
                         r"小结|申请表|登记表")
-# A question for the holder of a post: only a person answers it.
-_ASKS_TITLE = re.compile(r"主任|书记|市长|局长|校长|院长|负责人|总经理|董事长|主席|总裁|部长|厅长|"
-                         r"\b(?:director|head of|president|chair(?:man|woman|person)?|mayor|minister|secretary|dean|"
-                         r"principal|ceo)\b", re.I)
+# A question for the holder of a post (see ``_TITLES``): only a person answers it.
+_ASKS_TITLE = re.compile(rf"{_TITLES}|\b(?:director|head of|president|chair(?:man|woman|person)?|mayor|minister|"
+                         r"secretary|dean|principal|ceo)\b", re.I)
 _REASON = re.compile(r"因为|由于|为了|旨在|目的是|原因|因此|所以|以便|从而|意味着|得益于|基于|鉴于")
 _LIST = re.compile(r"、|；|;|：|一是|二是|三是|包括|包含|分别|以及|等")
 
@@ -211,50 +213,50 @@ _UNIT_FAMILIES = {
 _TIME_FAMILY = {"个工作日", "工作日", "小时", "分钟", "秒", "天", "日", "周", "个月", "月", "年"}
 
 
-_ASKED_UNIT_EN: list[tuple[re.Pattern[str], str]] = [
-    # Money, as 补贴多少 asks it: "how much is the subsidy", "how much revenue" (not "how much faster", "how much
-    # weight").
-    (re.compile(r"\bhow much (?:money|does .* cost|is .* (?:worth|ticket|fare|fee|price))|\bin yuan\b|"
-                r"\bhow much\b(?:(?!\b(?:faster|slower|more|less|weight|time|longer|higher|lower)\b).)*?"
-                r"\b(?:fees?|fares?|prices?|tickets?|rent|subsid(?:y|ies)|allowances?|grants?|bonus(?:es)?|salary|"
-                r"wages?|pensions?|compensation|fines?|revenue|income|investment|funding|funds?|spending|budget)\b",
-                re.I), "钱"),
-    (re.compile(r"\bhow many (?:people|persons|employees|workers|staff|visitors|participants|attendees|"
-                r"residents|students|passengers)\b", re.I), "人"),
-    (re.compile(r"\bhow many (?:days|weeks|months|years|hours|minutes|working days)\b", re.I), "天"),
-]
-
-
-# Money asked without a measure word: 补贴多少？, 票价是多少, 最高能贷多少 (not 补贴期限是多少, 花多少时间).
+# Money asked without a measure word: 补贴多少？, 票价是多少, 最高能贷多少 (not 补贴期限是多少, 花多少时间); a subsidy
+# may be a share (按销售价格的15%给予补贴), so a percentage answers too.
 _NOT_MONEY = r"期限|时间|年限|期|名额|人数|次数|范围|条件|材料|比例"
 _MONEY_ASKED = re.compile(rf"(?:补贴|补助|奖金|费用|工资|收入|价格|票价|金额|资金|额度|罚款|罚息)"
                           rf"(?:(?!{_NOT_MONEY})[^，,。？?]){{0,4}}?多少(?!个|项|人|天|年|月|次|家|条|种|类|{_NOT_MONEY})|"
                           rf"(?:补|领|拿|贷|赔|退)多少(?:钱)?(?!个|项|人|天|年|月|次|家|条|种|类|张|{_NOT_MONEY})")
+_MONEY_OR_SHARE = frozenset(_UNIT_FAMILIES["钱"] | {"%", "％"})
+
+_ASKED_UNIT_EN: list[tuple[re.Pattern[str], frozenset[str]]] = [
+    (re.compile(r"\bhow much (?:money|does .* cost)|\bin yuan\b", re.I), frozenset(_UNIT_FAMILIES["钱"])),
+    # Money as 补贴多少 asks it: "how much is the subsidy", "how much revenue" (not "how much faster", "how much
+    # weight").
+    (re.compile(r"\bhow much\b(?:(?!\b(?:faster|slower|more|less|weight|time|longer|higher|lower)\b).)*?"
+                r"\b(?:worth|fees?|fares?|prices?|tickets?|rent|subsid(?:y|ies)|allowances?|grants?|bonus(?:es)?|"
+                r"salary|wages?|pensions?|compensation|fines?|revenue|income|investment|funding|funds?|spending|"
+                r"budget)\b", re.I), _MONEY_OR_SHARE),
+    (re.compile(r"\bhow many (?:people|persons|employees|workers|staff|visitors|participants|attendees|"
+                r"residents|students|passengers)\b", re.I), frozenset(_UNIT_FAMILIES["人"])),
+    (re.compile(r"\bhow many (?:days|weeks|months|years|hours|minutes|working days)\b", re.I),
+     frozenset(_TIME_FAMILY)),
+]
 
 
-# Growth asked without a measure word is a rate: 增长了多少 is answered by 增长4.8%, not by 18个包间 (增加多少学位,
-# 提高到多少 may be counts or amounts, so only words of growth and decline).
-_GROWTH_ASKED = re.compile(r"(?:增长|增速|增幅|下降|降幅|上涨|涨幅)[^，,。？?多]{0,6}多少|"
-                           r"\bgrow(?:th|s|n)?\b|\bhow fast\b|\b(?:rise|fall|increase|decrease) by\b", re.I)
+# Growth asked without a measure word is a rate: 增长了多少 is answered by 增长4.8%, not by 18个包间. Not 增加多少学位
+# or 提高到多少, nor 增长到多少: those ask a count, an amount or a level.
+_GROWTH_ASKED = re.compile(r"(?:增长|增速|增幅|下降|降幅|上涨|涨幅)(?![到至])[^，,。？?多到至]{0,6}多少|"
+                           r"\bgr[eo]w(?:th|s|n)?\b|\bhow fast\b|\b(?:rise|fall|increase|decrease) by\b", re.I)
 _RATES = frozenset({"%", "％", "个百分点", "百分点", "倍", "成"})
 
 
 def asked_units(question: str) -> frozenset[str]:
-    """The units that can answer ``question``'s measure word, Chinese or English (empty when it names none)."""
+    """The units that can answer ``question``'s measure word, Chinese or English (empty when it names none): the
+    measure word it names first, then growth (a rate), then money asked without one."""
     if "第几" in question:  # 排第几位 asks a rank, not a number of 位
         return frozenset({"第"})
-    if _GROWTH_ASKED.search(question) and not _ASKED_UNIT.search(question):
-        return _RATES
-    for pattern, unit in _ASKED_UNIT_EN:
+    for pattern, units in _ASKED_UNIT_EN:
         if pattern.search(question):
-            return frozenset(_TIME_FAMILY) if unit == "天" else frozenset(_UNIT_FAMILIES.get(unit, {unit}))
-    m = _ASKED_UNIT.search(question)
-    if not m:
-        return frozenset(_UNIT_FAMILIES["钱"] | {"%", "％"}) if _MONEY_ASKED.search(question) else frozenset()
-    unit = m.group(1)
-    if unit in _TIME_FAMILY:
-        return frozenset(_TIME_FAMILY)
-    return frozenset(_UNIT_FAMILIES.get(unit, {unit}))
+            return units
+    if (m := _ASKED_UNIT.search(question)) is not None:
+        unit = m.group(1)
+        return frozenset(_TIME_FAMILY) if unit in _TIME_FAMILY else frozenset(_UNIT_FAMILIES.get(unit, {unit}))
+    if _GROWTH_ASKED.search(question):
+        return _RATES
+    return _MONEY_OR_SHARE if _MONEY_ASKED.search(question) else frozenset()
 
 
 # A question about when something ends (解除, 截止, until when), and a time that starts something (14时起启动):
@@ -269,12 +271,14 @@ _ASKS_FINER = re.compile(r"哪个月|几月|哪天|哪一天|几号|几日|几�
 
 # A question for an amount per something (每户每月, 每件, per household, each month) is not answered by a total
 # (发放4亿元租房补贴 for 每户每个月能领多少钱): the sentence must state a rate (每, 单户, 人均, 元/吨).
-_ASKS_RATE = re.compile(r"每个?(?:户|人|月|年|件|台|辆|张|平方米|平米|家|孩子|天|日|次|名|位|套|吨|度|公里)|\bper\b|"
-                        r"\beach (?:month|year|person|household|family|day|child|unit|piece|square)|"
+# (Not 每年: a year's total, 全年举办活动200场, answers 每年举办多少场.)
+_ASKS_RATE = re.compile(r"每个?(?:户|人|月|件|台|辆|张|平方米|平米|家|孩子|天|日|次|名|位|套|吨|度|公里)|"
+                        r"\bper\b(?!\s*cent)|\beach (?:month|person|household|family|day|child|unit|piece|square)|"
                         r"\ba (?:month|day)\b|\bmonthly\b", re.I)
-_STATES_RATE = re.compile(r"每|单(?:户|人|件|台|辆|个)|[年月日人户]均|[/／]")
+_STATES_RATE = re.compile(r"每|单(?:户|人|件|台|辆|个)|[年月日人户]均|[元吨人户件度][/／]|[/／](?:人|户|月|年|件|吨|次|"
+                          r"平方米|公斤|千克)")
 # An average over years (“十四五”以来…GDP年均增长4.4%) does not say what one year's figure was, unless asked for.
-_AVERAGED = re.compile(r"(?:年均|平均每年|平均)(?:增长|增速|提高|下降|增幅)?(?:达到|达|为)?$")
+_AVERAGED = re.compile(r"(?:年均|平均每年)(?:增长|增速|提高|下降|增幅)?(?:达到|达|为)?$")
 _ASKS_AVERAGE = re.compile(r"平均|年均|每年|\baverage\b|\bper year\b|\ba year\b", re.I)
 
 

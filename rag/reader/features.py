@@ -167,16 +167,16 @@ def question_features(query: Query, hits: list[Hit], cands: list[Candidate], can
     best = float(cand_p[order[0]]) if len(order) else 0.0
     second = float(cand_p[order[1]]) if len(order) > 1 else 0.0
     col = {name: i for i, name in enumerate(CANDIDATE_FEATURES)}
-    top = cand_x[order[0]] if len(order) else np.zeros(len(CANDIDATE_FEATURES), dtype=np.float32)
+    # A sentence ruled out (probability 0: line 8's 共设车站21座 for line 6) holds nothing that answers.
+    possible = cand_p > 0
+    top = cand_x[order[0]] if best > 0 else np.zeros(len(CANDIDATE_FEATURES), dtype=np.float32)
     context = evidence_text(hits)
     missing = weights.missing(context)
     specific = dict(zip(weights.terms, weights.specific, strict=True))
     missing_specific = [w * specific[t] for t, w in missing]
     english = float(query.language == "en")
     total = sum(weights.weights) or 1.0
-    # The best a sentence holding the asked kind of thing does: a near miss has the topic, not the detail. A
-    # sentence ruled out (probability 0: line 8's 共设车站21座 for line 6) holds nothing that answers.
-    possible = cand_p > 0 if len(cand_x) else np.zeros(0, bool)
+    # The best a sentence holding the asked kind of thing does: a near miss has the topic, not the detail.
     typed_rows = (cand_x[:, col["has_type"]] > 0) & possible if len(cand_x) else np.zeros(0, bool)
     typed_cov = float(cand_x[typed_rows, col["coverage"]].max()) if typed_rows.any() else 0.0
     typed_best = float(cand_p[typed_rows].max()) if typed_rows.any() else 0.0
@@ -186,7 +186,7 @@ def question_features(query: Query, hits: list[Hit], cands: list[Candidate], can
     keys = [weights.terms.index(t) for t in query.key if t in weights.terms]
 
     key_context = weights.share(keys, context)
-    key_best = weights.share(keys, cands[order[0]].text) if len(order) else 0.0
+    key_best = weights.share(keys, cands[order[0]].text) if best > 0 else 0.0
     key_typed = max((weights.share(keys, c.text) for c, typed in zip(cands, typed_rows, strict=True) if typed),
                     default=0.0)
     key_specific = max((weights.specific[i] for i in keys), default=0.0) * (1.0 - key_context)
