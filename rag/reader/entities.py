@@ -107,6 +107,23 @@ def _roles(text: str) -> list[tuple[int, int]]:
 
 # Posts a person is named after (市长张工, 部长阴和俊); asked for (主任是谁), only a person answers.
 _TITLES = "书记|市长|副市长|主任|副主任|局长|厅长|部长|总经理|董事长|院长|校长|主席|负责人|秘书长|总裁"
+_TITLE_WORD = re.compile(rf"(?:{_TITLES})$")
+_NAME = re.compile(r"^[\u4e00-\u9fff]{2,3}$")
+
+
+def _titled(text: str) -> list[tuple[int, int]]:
+    """People named after their post: a word ending in a title, then (past a space) a name — a word of two or three
+    characters that jieba's dictionary does not know or tags as a name (研究室主任 张磊, 部长阴和俊; not 主任委员)."""
+    cut = sorted(word_ends(text).items())
+    out = []
+    for i, (end, word) in enumerate(cut):
+        if not _TITLE_WORD.search(word):
+            continue
+        following = [w for w in cut[i + 1 : i + 3] if w[1].strip()][:1]
+        if following and following[0][0] - len(following[0][1]) - end <= 1 and _NAME.match(following[0][1]) \
+                and (part_of_speech(following[0][1]) or "nr").startswith("nr"):
+            out.append((end - len(word), following[0][0]))
+    return out
 
 _PATTERNS: list[tuple[EntityType, re.Pattern[str] | Callable[[str], list[tuple[int, int]]]]] = [
     ("contact", re.compile(r"(?<!\d)(?:0\d{2,3}[-－]\d{7,8}|1[3-9]\d{9}|400[-－]?\d{3}[-－]?\d{4}|"
@@ -133,6 +150,7 @@ _PATTERNS: list[tuple[EntityType, re.Pattern[str] | Callable[[str], list[tuple[i
     ("body", _named(_BODY_SUFFIX, 14)),
     ("place", _named(_PLACE_SUFFIX, 8)),
     ("place", re.compile(r"天津|北京|河北|上海|雄安|滨海新区")),
+    ("person", _titled),
     ("person", re.compile(rf"(?:{_TITLES}|专家|教授|医生|主持人)[\u4e00-\u9fff]{{2,3}}"
                           rf"(?=[，,、。主出表介强指讲调说在与和等]|一行)|"
                           r"[\u4e00-\u9fff]{2,3}(?=主持|出席|表示|介绍|强调|指出|讲话|调研|说)")),
@@ -147,8 +165,8 @@ _PROCEDURE = re.compile(r"申请|办理|提交|登录|下载|注册|拨打|携�
 # A question for the papers to hand in, and the words that name papers.
 _ASKS_MATERIALS = re.compile(r"(?:哪些|什么|需要|要|提交|提供|携带|准备|带)[^，,。？?]{0,4}(?:材料|证件|资料)|"
                              r"\b(?:documents?|paperwork)\b", re.I)  # not 新材料产业, "building materials"
-_MATERIALS = re.compile(r"材料|证明|证件|身份证|户口|护照|通行证|居住证|发票|合同|协议|复印件|原件|译本|证书|执照|病历|"
-                        r"小结|申请表|登记表")
+_MATERIALS = re.compile(r"材料|资料|证明|证件|身份证|户口|护照|通行证|居住证|发票|合同|协议|复印件|原件|译本|证书|执照|"
+                        r"病历|小结|申请表|登记表")
 # A question for the holder of a post (see ``_TITLES``): only a person answers it.
 _ASKS_TITLE = re.compile(rf"{_TITLES}|\b(?:director|head of|president|chair(?:man|woman|person)?|mayor|minister|"
                          r"secretary|dean|principal|ceo)\b", re.I)

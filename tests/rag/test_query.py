@@ -206,6 +206,11 @@ def test_a_latin_term_in_a_chinese_question_is_also_read_in_chinese(stats):
     assert "地区生产总值" in m.chinese
 
 
+def test_internet_reads_as_the_articles_write_it(stats):
+    q = analyze("How long must internet consultation records be kept?", stats, TODAY)
+    assert next(m.chinese for m in q.translations if m.english == "internet")[0] == "互联网"
+
+
 def test_an_abbreviation_with_an_ampersand_is_translated(stats):
     q = analyze("What R&D spending intensity target does Tianjin set?", stats, TODAY)
     assert "研发" in q.focus and q.answer_type == "quantity"

@@ -25,6 +25,7 @@ def found(text: str) -> list[tuple[str, str]]:
     ("从2月2日14时起启动Ⅱ级应急响应", [("time", "2月2日14时")]),  # the hour belongs to the day
     ("《规划纲要》共17章66节", [("quantity", "共17章"), ("quantity", "66节")]),
     ("与科技部党组书记、部长阴和俊一行座谈", [("body", "科技部"), ("person", "部长阴和俊")]),  # …and his party
+    ("市人民政府研究室主任 张磊结合《报告》解答", [("person", "主任 张磊")]),  # an unknown word after a post
 ])
 def test_entities_are_found_with_their_exact_spans(text, expected):
     for kind, value in expected:
