@@ -308,7 +308,8 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
     halls a meeting was held, nor 新建50个口袋公园 how many parks there are when the question said 50. Nor, when
     the question asks when something ends, does a time that starts something (从2月2日14时起启动), nor a total
     when it asks an amount per household, per month… (see ``_ASKS_RATE``), nor an average over years when it
-    asks no average."""
+    asks no average. Asked for the holder of a post, only a person answers; asked for papers, only words naming
+    papers are cues (``_ASKS_TITLE``, ``_ASKS_MATERIALS``)."""
     if answer_type in ANSWERED_BY:
         # Asked who holds a post (主任是谁, the director), a person answers, not the body they work for.
         wanted = frozenset({"person"}) if answer_type == "person" and _ASKS_TITLE.search(given) \
