@@ -300,6 +300,24 @@ _AVERAGED = re.compile(r"(?:年均|平均每年)(?:增长|增速|提高|下降|�
 _ASKS_AVERAGE = re.compile(r"平均|年均|每年|\baverage\b|\bper year\b|\ba year\b", re.I)
 
 
+@dataclass(frozen=True)
+class _Asks:
+    """What a question (``given``) asks of its answer: read once per question, not once per candidate sentence."""
+
+    end: bool  # when something ends (_ASKS_END)
+    finer: bool  # a month, day or hour (_ASKS_FINER)
+    rate: bool  # an amount per something (_ASKS_RATE)
+    average: bool  # an average (_ASKS_AVERAGE)
+    title: bool  # the holder of a post (_ASKS_TITLE)
+    materials: bool  # papers to hand in (_ASKS_MATERIALS)
+
+
+@lru_cache(maxsize=1024)
+def _asks(given: str) -> _Asks:
+    return _Asks(*(bool(p.search(given)) for p in (_ASKS_END, _ASKS_FINER, _ASKS_RATE, _ASKS_AVERAGE, _ASKS_TITLE,
+                                                      _ASKS_MATERIALS)))
+
+
 def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset(), given: str = "") -> list[int]:
     """Where ``text`` holds something of the expected answer type: entity starts (of the asked unit, when the
     question names one), or cue words for yes/no, procedure, reason and list questions (empty otherwise).
@@ -310,24 +328,23 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
     when it asks an amount per household, per month… (see ``_ASKS_RATE``), nor an average over years when it
     asks no average. Asked for the holder of a post, only a person answers; asked for papers, only words naming
     papers are cues (``_ASKS_TITLE``, ``_ASKS_MATERIALS``)."""
+    asks = _asks(given)
     if answer_type in ANSWERED_BY:
         # Asked who holds a post (主任是谁, the director), a person answers, not the body they work for.
-        wanted = frozenset({"person"}) if answer_type == "person" and _ASKS_TITLE.search(given) \
-            else ANSWERED_BY[answer_type]
-        asks_end = bool(_ASKS_END.search(given))
-        coarse = answer_type == "duration" or bool(_ASKS_FINER.search(given))
-        no_rate = answer_type == "quantity" and bool(_ASKS_RATE.search(given)) and not _STATES_RATE.search(text)
-        no_average = answer_type == "quantity" and not _ASKS_AVERAGE.search(given)
+        wanted = frozenset({"person"}) if answer_type == "person" and asks.title else ANSWERED_BY[answer_type]
+        coarse = answer_type == "duration" or asks.finer
+        no_rate = answer_type == "quantity" and asks.rate and not _STATES_RATE.search(text)
+        no_average = answer_type == "quantity" and not asks.average
         return [e.start for e in entities(text)
                 if e.type in wanted and (not units or e.type not in ("quantity", "duration") or e.unit in units)
                 and not (no_rate and e.type == "quantity")
                 and not (no_average and e.type == "quantity" and _AVERAGED.search(text, 0, e.start))
                 and not (units and answer_type == "duration" and e.type == "time")
                 and not (coarse and _RELATIVE_YEAR.match(e.text))
-                and not (asks_end and e.type == "time" and _STARTS.match(text, e.end))
+                and not (asks.end and e.type == "time" and _STARTS.match(text, e.end))
                 and not (given and e.text in given)]
     cue = {"yesno": _YESNO, "procedure": _PROCEDURE, "reason": _REASON, "list": _LIST}.get(answer_type)
-    if answer_type in ("procedure", "list") and _ASKS_MATERIALS.search(given):
+    if answer_type in ("procedure", "list") and asks.materials:
         cue = _MATERIALS  # what to hand in is named by the papers themselves, not by 申请 or 办理
     if cue is None:
         return []
