@@ -125,6 +125,7 @@ def _titled(text: str) -> list[tuple[int, int]]:
             out.append((end - len(word), following[0][0]))
     return out
 
+
 _PATTERNS: list[tuple[EntityType, re.Pattern[str] | Callable[[str], list[tuple[int, int]]]]] = [
     ("contact", re.compile(r"(?<!\d)(?:0\d{2,3}[-－]\d{7,8}|1[3-9]\d{9}|400[-－]?\d{3}[-－]?\d{4}|"
                            r"(?:热线|电话|客服)[:：]?\s*\d{4,12}|\d{5}(?=热线|客服|服务热线))(?!\d)")),
