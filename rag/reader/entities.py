@@ -132,7 +132,8 @@ _PATTERNS: list[tuple[EntityType, re.Pattern[str] | Callable[[str], list[tuple[i
     ("time", re.compile(
         rf"(?:\d{{4}}年)?\d{{1,2}}月\d{{1,2}}[日号](?:\s*\d{{1,2}}[:：]\d{{2}}|\d{{1,2}}[时点](?:\d{{1,2}}分|半)?)?"
         rf"(?:\s*(?:至|到|—|-|~)\s*(?:\d{{1,2}}月)?\d{{1,2}}[日号](?:\s*\d{{1,2}}[:：]\d{{2}})?)?|"
-        rf"\d{{4}}年\d{{1,2}}月(?:底|初|中旬|上旬|下旬)?|(?<!\d)\d{{4}}年(?:底|初|内|前|以来)?|"
+        rf"\d{{4}}年\d{{1,2}}月(?:底|初|中旬|上旬|下旬)?|(?<!\d)\d{{4}}年(?:底|初|内|前|以来|[上下]半年)?|"
+        rf"(?<![\d今明去前])(?:年内|年底|年初|年中|[上下]半年)|"
         rf"(?:每月|次月|当月|每年|次年)\d{{1,2}}[日号]|(?:上午|下午|晚上|中午|凌晨|早上)?\d{{1,2}}[:：]\d{{2}}|"
         rf"(?:上午|下午|晚上|中午|凌晨|早上)\d{{1,2}}[时点](?:\d{{1,2}}分|半)?|{_N}月(?:底|初|中旬|上旬|下旬)|"
         rf"(?:今|明|去|前)年(?:\d{{1,2}}月(?:底|初|中旬|上旬|下旬)?(?![\d日号])|底|初)?|本月|下月|春节(?:前|后|期间)?|元旦|元宵节|国庆|清明|端午|中秋|"
@@ -260,6 +261,10 @@ _ASKED_UNIT_EN: list[tuple[re.Pattern[str], frozenset[str]]] = [
 _GROWTH_ASKED = re.compile(r"(?:增长|增速|增幅|下降|降幅|上涨|涨幅)(?![到至])[^，,。？?多到至]{0,6}多少|"
                            r"\bgr[eo]w(?:th|s|n)?\b|\bhow fast\b|\b(?:rise|fall|increase|decrease) by\b", re.I)
 _RATES = frozenset({"%", "％", "个百分点", "百分点", "倍", "成"})
+# Asked how much something grew, a rate answers only as a change (增长4.8%, 同比提升67%, 分别增长45%、20%), not as a
+# share (占规上工业比重达到30%): a change word stands just before it, within its clause.
+_CHANGED = re.compile(r"(?:增长|增速|增幅|增加|增至|下降|降幅|降低|减少|上涨|涨幅|上升|提高|提升|回落)"
+                      r"[^，,。；;：:]{0,6}$")
 
 
 def asked_units(question: str) -> frozenset[str]:
@@ -282,8 +287,8 @@ def asked_units(question: str) -> frozenset[str]:
 # the start of an alert does not say when it is lifted.
 _ASKS_END = re.compile(r"解除|结束|截止|到期|停止|终止|取消|\b(?:end|ends|ended|lifted|expire|expires|until)\b", re.I)
 _STARTS = re.compile(r"\s*(?:起|开始|启动)")
-# A year said relative to now (今年, 去年) is no length of time, nor the month, day or hour a question asks for.
-_RELATIVE_YEAR = re.compile(r"^(?:今|明|去|前)年$")
+# A year said relative to now (今年, 去年, 年内) is no length of time, nor the month, day or hour a question asks for.
+_RELATIVE_YEAR = re.compile(r"^(?:(?:今|明|去|前)年|年内|年底|年初|年中|[上下]半年)$")
 _ASKS_FINER = re.compile(r"哪个月|几月|哪天|哪一天|几号|几日|几点|什么日子|\b(?:which|what) (?:month|day|date)\b|"
                          r"\bwhat time\b", re.I)
 
@@ -301,6 +306,17 @@ _AVERAGED = re.compile(r"(?:年均|平均每年)(?:增长|增速|提高|下降|�
 _ASKS_AVERAGE = re.compile(r"平均|年均|每年|\baverage\b|\bper year\b|\ba year\b", re.I)
 
 
+# A question for who did something (是谁主持的, 由谁牵头编写, 经谁审核, who chaired) names the act: the first two
+# characters after 谁 (one when a particle follows). Only the person or body the sentence has doing that act answers
+# (王旭主持, 由天津大学牵头, 经药师审核), not one it names doing something else (张工出席…并讲话). Not whom one did it
+# with or to (和谁签了, 找谁申请): the answer does no act there.
+_ASKS_ACT = re.compile(r"(?<![和与跟同找给向对])谁(?:来|去)?"
+                       r"(?P<act>(?![的是了呢吗？?，,])[\u4e00-\u9fff](?:(?![的了呢吗过着才])[\u4e00-\u9fff])?)|"
+                       r"\bwho (?P<chaired>chaired|presided|hosted)\b", re.I)
+# How far after the answering name its act may follow (郭永红主持; 张工主持会议).
+ACT_REACH = 4
+
+
 @dataclass(frozen=True)
 class _Asks:
     """What a question (``given``) asks of its answer: read once per question, not once per candidate sentence."""
@@ -311,12 +327,16 @@ class _Asks:
     average: bool  # an average (_ASKS_AVERAGE)
     title: bool  # the holder of a post (_ASKS_TITLE)
     materials: bool  # papers to hand in (_ASKS_MATERIALS)
+    growth: bool  # how much something grew (_GROWTH_ASKED)
+    act: str  # who did what: the act (_ASKS_ACT), or ""
 
 
 @lru_cache(maxsize=1024)
 def _asks(given: str) -> _Asks:
+    act = _ASKS_ACT.search(given)
     return _Asks(*(bool(p.search(given)) for p in (_ASKS_END, _ASKS_FINER, _ASKS_RATE, _ASKS_AVERAGE, _ASKS_TITLE,
-                                                      _ASKS_MATERIALS)))
+                                                      _ASKS_MATERIALS, _GROWTH_ASKED)),
+                 "" if act is None else "主持" if act.group("chaired") else act.group("act"))
 
 
 def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset(), given: str = "") -> list[int]:
@@ -327,8 +347,9 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
     halls a meeting was held, nor 新建50个口袋公园 how many parks there are when the question said 50. Nor, when
     the question asks when something ends, does a time that starts something (从2月2日14时起启动), nor a total
     when it asks an amount per household, per month… (see ``_ASKS_RATE``), nor an average over years when it
-    asks no average. Asked for the holder of a post, only a person answers; asked for papers, only words naming
-    papers are cues (``_ASKS_TITLE``, ``_ASKS_MATERIALS``)."""
+    asks no average, nor a share when it asks how much something grew (``_CHANGED``). Asked for the holder of a
+    post, only a person answers; asked who did something, only whoever the sentence has doing it; asked for papers,
+    only words naming papers are cues (``_ASKS_TITLE``, ``_ASKS_ACT``, ``_ASKS_MATERIALS``)."""
     asks = _asks(given)
     if answer_type in ANSWERED_BY:
         # Asked who holds a post (主任是谁, the director), a person answers, not the body they work for.
@@ -340,10 +361,12 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
                 if e.type in wanted and (not units or e.type not in ("quantity", "duration") or e.unit in units)
                 and not (no_rate and e.type == "quantity")
                 and not (no_average and e.type == "quantity" and _AVERAGED.search(text, 0, e.start))
+                and not (asks.growth and e.unit in _RATES and not _CHANGED.search(text, 0, e.start))
                 and not (units and answer_type == "duration" and e.type == "time")
                 and not (coarse and _RELATIVE_YEAR.match(e.text))
                 and not (asks.end and e.type == "time" and _STARTS.match(text, e.end))
-                and not (given and e.text in given)]
+                and not (given and e.text in given)
+                and not (asks.act and e.type in ("person", "body", "role") and not _does(text, e.end, asks.act))]
     cue = {"yesno": _YESNO, "procedure": _PROCEDURE, "reason": _REASON, "list": _LIST}.get(answer_type)
     if answer_type in ("procedure", "list") and asks.materials:
         cue = _MATERIALS  # what to hand in is named by the papers themselves, not by 申请 or 办理
@@ -352,6 +375,11 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
     # Nor does a list the question states (包括北京市全域和环京12个区县, asked which the 12 are).
     return [m.start() for m in cue.finditer(text)
             if not (answer_type == "list" and given and _stated(_CLAUSE_END.split(text[m.end():], 1)[0], given))]
+
+
+def _does(text: str, end: int, act: str) -> bool:
+    """True when ``act`` follows the name ending at ``end`` closely enough to be what it did (``ACT_REACH``)."""
+    return act in text[end : end + len(act) + ACT_REACH]
 
 
 _CLAUSE_END = re.compile(r"[，,。；;：:！？!?]")

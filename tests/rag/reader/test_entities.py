@@ -126,6 +126,14 @@ def test_yes_no_procedure_and_list_questions_have_cue_words():
     assert cue_positions("今天天气很好。", "other") == []
 
 
+def test_within_the_year_and_its_halves_are_times_but_no_day():
+    assert found("力争年内实现线路开通运营") == [("time", "年内")]
+    assert found("预计2028年下半年实现投产运营") == [("time", "2028年下半年")]
+    assert found("今年底建成") == [("time", "今年底")]
+    assert cue_positions("为年内实现线路开通运营奠定基础", "time", given="8号线什么时候开通？")
+    assert not cue_positions("为年内实现线路开通运营奠定基础", "time", given="8号线哪天开通？")
+
+
 def test_a_month_named_is_no_length_of_time():
     # 2月至12月 names months (when), 6个月 is a length of time; neither counts vouchers.
     assert found("2月至12月期间，资格券将在每月1日13:00投放") == [
@@ -143,6 +151,15 @@ def test_growth_is_asked_as_a_rate():
     assert asked_units("人口增长了多少人？") >= {"人"} and "%" not in asked_units("人口增长了多少人？")
     assert "%" not in asked_units("How many people did the population grow by?")
     assert asked_units("增长到多少？") == frozenset()  # a level, not a rate
+
+
+def test_asked_how_much_something_grew_a_share_does_not_answer():
+    # A rate answers growth as a change (增长…, 分别增长45%、20%), not as a share of something (比重达到30%).
+    sentence = "工业战略性新兴产业占规上工业比重达到30%以上，利用外资、投资分别增长45%、20%。"
+    asked = "去年居民人均可支配收入增长多少？"
+    assert [sentence[i:i + 3] for i in cue_positions(sentence, "quantity", asked_units(asked), asked)] == \
+        ["45%", "20%"]
+    assert len(cue_positions(sentence, "quantity", given="占比是多少？")) == 3  # a share asked, every one answers
 
 
 def test_an_amount_per_something_is_not_answered_by_a_total():
@@ -169,9 +186,21 @@ def test_asked_for_papers_only_papers_answer():
 
 def test_asked_for_the_holder_of_a_post_only_a_person_answers():
     sentence = "1月29日，天津外国语大学举行中非数字人文交流研究中心揭牌仪式。"
-    assert cue_positions(sentence, "person", given="研究中心由谁负责？")  # a body may be who is responsible
+    # A body may be who is responsible.
+    assert cue_positions("研究中心由天津外国语大学负责建设。", "person", given="研究中心由谁负责？")
     assert not cue_positions(sentence, "person", given="Who is the director of the research center?")
     assert cue_positions("中信集团总经理张文武陪同调研。", "person", given="中信集团负责人是谁？")
+
+
+def test_asked_who_did_something_only_the_one_doing_it_answers():
+    asked = "市政府第四次廉政工作会议是谁主持的？"
+    assert not cue_positions("市长张工出席市政府第四次廉政工作会议并讲话。", "person", given=asked)
+    assert cue_positions("市委常委、常务副市长王旭主持。", "person", given=asked)
+    assert cue_positions("该教程由天津大学牵头，多名专家合作编写。", "body", given="教程是谁牵头编写的？")
+    assert cue_positions("处方须经药师审核后方可生效。", "person", given="处方要经过谁审核？")
+    assert cue_positions("市长张工主持会议。", "person", given="Who chaired the meeting?")
+    # Whom one did something with or went to is no doer of the act: any party answers.
+    assert cue_positions("北京零重力实验室与天津云遥宇航科技有限公司签署协议。", "body", given="云遥宇航和谁签了协议？")
 
 
 def test_a_number_after_each_is_a_rates_base_not_a_count():
