@@ -59,6 +59,8 @@ NEAR_DUPLICATE = 0.8
 # How far back a sentence's own context reaches (to its heading or the question it answers, at most this many
 # sentences) when two sentences of one article read alike.
 CONTEXT_SENTENCES = 3
+# A sentence opening with these refers back to the one before it (其中，… "of these, …").
+_REFERS_BACK = re.compile(r"\s*其中[，,：:]")
 # Characters (a line break, a space) that may stand between a sentence and the next one of its article.
 CONTIGUOUS_GAP = 2
 # Two further sentences within this ratio of each other's probability are about as likely (the one that continues
@@ -166,8 +168,8 @@ def ruled_out(evidence: Evidence, p: np.ndarray) -> np.ndarray:
 def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
     """The best sentence, then the items it introduces (一是…、二是…) or, failing those, up to two more
     sentences nearly as likely, within ``MAX_ANSWER_CHARS``; quoted in reading order. Two more may go past that
-    budget, by at most ``MAX_ANSWER_CHARS`` again: the sentence that opens a quoted item's list, and the sentence
-    after the best one when only it holds the asked kind of thing."""
+    budget, by at most ``MAX_ANSWER_CHARS`` again: the sentence that opens a quoted item's list, the sentence a
+    quoted 其中… refers back to, and the sentence after the best one when only it holds the asked kind of thing."""
     # A heading or label is never quoted: it names a topic and answers nothing. Nor is a sentence that opens a
     # list none of whose items was retrieved (重点抓好以下工作： at the end of a passage, its next one not found).
     order = [i for i in np.argsort(-p, kind="stable")
@@ -224,6 +226,14 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
             and not any(o is opener for o in chosen) and length + len(opener.text) <= budget + MAX_ANSWER_CHARS:
         chosen.append(opener)
         length += len(opener.text)
+    # A sentence that opens with 其中 ("of these") says which part of what the sentence before it names: it comes
+    # with that sentence (quoted alone, 其中，购买新能源乘用车的…最高2万元 does not say it is the scrapping case's).
+    for c in list(chosen):
+        before = _before(evidence, c) if _REFERS_BACK.match(c.text) else None
+        if before is not None and not before.heading and not any(o is before for o in chosen) \
+                and length + len(before.text) <= budget + MAX_ANSWER_CHARS:
+            chosen.append(before)
+            length += len(before.text)
     # A question for a time, an amount, a place… that the quoted sentences do not hold is often answered by the
     # sentence right after the best one (…可享一次性补贴。 then 其中，…最高2万元): it joins the answer.
     if evidence.query.answer_type in ANSWERED_BY and not any(_holds_type(evidence, c) for c in chosen):
@@ -283,6 +293,12 @@ def _opens_list(evidence: Evidence, c: Candidate) -> bool:
         return False
     after = _following(evidence, c)
     return bool(after) and FIRST_ITEM.search(after[0].text) is not None
+
+
+def _before(evidence: Evidence, c: Candidate) -> Candidate | None:
+    """The sentence right before ``c`` in its passage, when there is one."""
+    return max((o for o in evidence.candidates if o.n == c.n and o.end <= c.start), key=lambda o: o.start,
+               default=None)
 
 
 def _following(evidence: Evidence, c: Candidate) -> list[Candidate]:

@@ -103,8 +103,10 @@ def test_no_passage_at_all_is_said_as_such_not_as_a_missing_term(service):
 
 def test_the_sentence_after_the_best_one_joins_it_when_only_it_holds_the_asked_kind_of_thing(service):
     # …可享一次性补贴。 names the case; 其中，…按新车销售价格的12%给予补贴…最高2万元 is the amount asked for.
+    # Its amount opens with 其中 ("of these"): the case it belongs to comes with it, before it.
     a = service.ask("报废旧车买新能源车补贴多少？")
-    assert not a.abstained and "可享一次性补贴" in a.answer and "最高2万元" in a.answer
+    assert not a.abstained and "报废旧车、买新车" in a.answer and "最高2万元" in a.answer
+    assert a.answer.index("报废旧车、买新车") < a.answer.index("最高2万元")
 
 
 def test_a_quoted_item_comes_with_the_sentence_that_opens_its_list(service):

@@ -159,6 +159,12 @@ def test_a_second_sentence_joins_only_when_nearly_as_likely_and_quotes_stay_in_r
     assert choose_sentences(evidence([], "quantity"), np.zeros(0)) == []
 
 
+def test_a_sentence_opening_with_qizhong_comes_with_the_sentence_it_refers_back_to():
+    cands = consecutive("报废旧车、买新车的，可享一次性补贴。", "其中，购买新能源乘用车的，最高2万元；", "另一件事。")
+    chosen = choose_sentences(evidence(cands, "quantity"), np.array([0.2, 0.9, 0.1]))
+    assert [c.text for c in chosen] == [cands[0].text, cands[1].text]  # in reading order
+
+
 def test_a_heading_is_never_quoted_even_when_it_scores_best():
     cands = [Candidate(1, 0, 9, "三、2026年重点工作", None, True, True), cand(1, 10, "今年重点抓好九个方面的工作。")]
     assert [c.text for c in choose_sentences(evidence(cands), np.array([0.9, 0.2]))] == ["今年重点抓好九个方面的工作。"]
