@@ -1,8 +1,9 @@
 """What the reader measures: features of each candidate sentence, and of the question's evidence as a whole.
 
 Candidate features say whether a sentence answers *this* question: its meaning's closeness to the question
-(e5 vectors), how much of the question's focus it covers (idf-weighted), whether it holds the kind of thing
-asked for (a date, an amount, a body…) and how close that sits to the focus terms, and where it stands.
+(e5 vectors), how much of the question's focus it covers (idf-weighted; alone, and with the sentences just before
+it), whether it holds the kind of thing asked for (a date, an amount, a body…) and how close that sits to the focus
+terms, and where it stands.
 Question features say whether the passages answer the question at all: the best candidates, and which rare
 focus terms no passage mentions (a near miss: 公积金贷款 is there, 最高额度 is not).
 """
@@ -28,7 +29,7 @@ CANDIDATE_FEATURES = (
     "similarity", "similarity_gap", "coverage", "coverage_gap", "context_coverage", "typed", "has_type",
     "typed_without_type", "proximity", "rank", "passage_score", "first", "heading", "question_like", "length",
     "english", "english_similarity", "key_coverage", "key_proximity", "item", "novelty", "entities", "year_match",
-    "year_conflict",
+    "year_conflict", "local_coverage",
 )
 QUESTION_FEATURES = (
     "best", "second", "best_coverage", "best_has_type", "top_coverage", "missing_max", "missing_share",
@@ -40,6 +41,9 @@ QUESTION_FEATURES = (
 ABSTENTION_FEATURES = ("answerable",)
 # Passages whose words count as "mentioned" for the missing-term check.
 EVIDENCE_PASSAGES = 3
+# A sentence is read with this many sentences before it in its passage for its local coverage: a short one takes
+# its topic from them (市委常委、常务副市长王旭主持。 after …出席市政府第四次廉政工作会议并讲话。).
+LOCAL_SENTENCES = 2
 QUESTION_LIKE = re.compile(r"[？?]$|^问[:：]")
 # An enumerated item: 一是…, 其二，…, （二）…, 3.… (not 3.5亿元), ②…, 第四条…; and the first of a list.
 ITEM = re.compile(r"^\s*(?:[一二三四五六七八九十]+是|其[一二三四五六七八九十][，,、]|"
@@ -143,7 +147,11 @@ def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candid
     asked = set(query.search_text)
     given = f"{query.text}\n{query.search_text}"
     rows = []
+    read: dict[int, list[str]] = {}  # each passage's sentences so far (candidates come in reading order)
     for c, sim, cov in zip(cands, sims, covs, strict=True):
+        before = read.setdefault(c.n, [])
+        local = weights.coverage(" ".join([*before[-LOCAL_SENTENCES:], c.text])) if before else cov
+        before.append(c.text)
         hit = hits[c.n - 1]
         cues = cue_positions(c.text, query.answer_type, units, given) if typed else []
         has_type = float(bool(cues))
@@ -155,7 +163,7 @@ def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candid
             1.0 / c.n, hit.score, float(c.first), float(c.heading), float(bool(QUESTION_LIKE.search(c.text))),
             math.log1p(len(c.text)) / 6, english, english * sim, key_cov,
             _proximity(c.text, [weights.terms[i] for i in keys], cues), float(bool(ITEM.search(c.text))), novelty,
-            math.log1p(len(entities(c.text))), *_years(query, c.text, hit),
+            math.log1p(len(entities(c.text))), *_years(query, c.text, hit), local,
         ])
     return np.asarray(rows, dtype=np.float32)
 

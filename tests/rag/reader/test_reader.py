@@ -261,3 +261,16 @@ def test_the_items_of_a_list_being_quoted_are_kept_though_one_of_them_opens_a_su
                         "三是汽车补贴。")
     chosen = choose_sentences(evidence(cands), np.array([0.9, 0.1, 0.1, 0.1, 0.1]))
     assert [c.text for c in chosen] == [c.text for c in cands]
+
+
+def test_a_short_sentence_takes_its_topic_from_the_sentences_just_before_it():
+    from rag.reader.features import candidate_features
+
+    texts = ("市长张工出席市政府第四次廉政工作会议并讲话。", "常务副市长王旭主持。", "另一篇文章说王旭主持。")
+    cands = [*consecutive(*texts[:2]), cand(2, 0, texts[2])]
+    asked = query(("廉政工作会议", "主持"), "person")
+    weights = TermWeights.of(asked, [3, 20], documents=400)
+    x = candidate_features(asked, None, cands, [hit("a1", 0, "".join(texts[:2])), hit("a2", 0, texts[2])], weights)
+    coverage, local = x[:, CANDIDATE_FEATURES.index("coverage")], x[:, CANDIDATE_FEATURES.index("local_coverage")]
+    assert coverage[1] < local[1] == pytest.approx(1.0)  # 王旭主持 under the meeting it chaired
+    assert local[2] == coverage[2] < 1.0  # the first sentence of its passage: nothing before it
