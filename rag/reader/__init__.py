@@ -60,7 +60,7 @@ NEAR_DUPLICATE = 0.8
 # sentences) when two sentences of one article read alike.
 CONTEXT_SENTENCES = 3
 # A sentence opening with these refers back to the one before it (其中，… "of these, …").
-_REFERS_BACK = re.compile(r"\s*其中[，,：:]")
+_REFERS_BACK = re.compile(r"\s*其中")
 # Characters (a line break, a space) that may stand between a sentence and the next one of its article.
 CONTIGUOUS_GAP = 2
 # Two further sentences within this ratio of each other's probability are about as likely (the one that continues
@@ -229,7 +229,7 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
     # A sentence that opens with 其中 ("of these") says which part of what the sentence before it names: it comes
     # with that sentence (quoted alone, 其中，购买新能源乘用车的…最高2万元 does not say it is the scrapping case's).
     for c in list(chosen):
-        before = _before(evidence, c) if _REFERS_BACK.match(c.text) else None
+        before = (_context(evidence, c) or [None])[-1] if _REFERS_BACK.match(c.text) else None
         if before is not None and not before.heading and not any(o is before for o in chosen) \
                 and length + len(before.text) <= budget + MAX_ANSWER_CHARS:
             chosen.append(before)
@@ -293,12 +293,6 @@ def _opens_list(evidence: Evidence, c: Candidate) -> bool:
         return False
     after = _following(evidence, c)
     return bool(after) and FIRST_ITEM.search(after[0].text) is not None
-
-
-def _before(evidence: Evidence, c: Candidate) -> Candidate | None:
-    """The sentence right before ``c`` in its passage, when there is one."""
-    return max((o for o in evidence.candidates if o.n == c.n and o.end <= c.start), key=lambda o: o.start,
-               default=None)
 
 
 def _following(evidence: Evidence, c: Candidate) -> list[Candidate]:

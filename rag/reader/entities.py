@@ -106,7 +106,8 @@ def _roles(text: str) -> list[tuple[int, int]]:
 
 
 # Posts a person is named after (市长张工, 部长阴和俊); asked for (主任是谁), only a person answers.
-_TITLES = "书记|市长|副市长|主任|副主任|局长|厅长|部长|总经理|董事长|院长|校长|主席|负责人|秘书长|总裁"
+_TITLES = ("书记|市长|副市长|主任|副主任|局长|厅长|部长|总经理|董事长|院长|校长|主席|负责人|秘书长|总裁|总理|副总理|"
+           "省长|副省长|区长|副区长|县长|委员长")
 _TITLE_WORD = re.compile(rf"(?:{_TITLES})$")
 _NAME = re.compile(r"^[\u4e00-\u9fff]{2,3}$")
 
@@ -133,7 +134,7 @@ _PATTERNS: list[tuple[EntityType, re.Pattern[str] | Callable[[str], list[tuple[i
         rf"(?:\d{{4}}年)?\d{{1,2}}月\d{{1,2}}[日号](?:\s*\d{{1,2}}[:：]\d{{2}}|\d{{1,2}}[时点](?:\d{{1,2}}分|半)?)?"
         rf"(?:\s*(?:至|到|—|-|~)\s*(?:\d{{1,2}}月)?\d{{1,2}}[日号](?:\s*\d{{1,2}}[:：]\d{{2}})?)?|"
         rf"\d{{4}}年\d{{1,2}}月(?:底|初|中旬|上旬|下旬)?|(?<!\d)\d{{4}}年(?:底|初|内|前|以来|[上下]半年)?|"
-        rf"(?<![\d今明去前])(?:年内|年底|年初|年中|[上下]半年)|"
+        rf"(?<![\d零〇一二两三四五六七八九十百千半几多数近本当青少成今明去前])(?:年内|年底|年初|[上下]半年)|"
         rf"(?:每月|次月|当月|每年|次年)\d{{1,2}}[日号]|(?:上午|下午|晚上|中午|凌晨|早上)?\d{{1,2}}[:：]\d{{2}}|"
         rf"(?:上午|下午|晚上|中午|凌晨|早上)\d{{1,2}}[时点](?:\d{{1,2}}分|半)?|{_N}月(?:底|初|中旬|上旬|下旬)|"
         rf"(?:今|明|去|前)年(?:\d{{1,2}}月(?:底|初|中旬|上旬|下旬)?(?![\d日号])|底|初)?|本月|下月|春节(?:前|后|期间)?|元旦|元宵节|国庆|清明|端午|中秋|"
@@ -261,10 +262,12 @@ _ASKED_UNIT_EN: list[tuple[re.Pattern[str], frozenset[str]]] = [
 _GROWTH_ASKED = re.compile(r"(?:增长|增速|增幅|下降|降幅|上涨|涨幅)(?![到至])[^，,。？?多到至]{0,6}多少|"
                            r"\bgr[eo]w(?:th|s|n)?\b|\bhow fast\b|\b(?:rise|fall|increase|decrease) by\b", re.I)
 _RATES = frozenset({"%", "％", "个百分点", "百分点", "倍", "成"})
-# Asked how much something grew, a rate answers only as a change (增长4.8%, 同比提升67%, 分别增长45%、20%), not as a
-# share (占规上工业比重达到30%): a change word stands just before it, within its clause.
-_CHANGED = re.compile(r"(?:增长|增速|增幅|增加|增至|下降|降幅|降低|减少|上涨|涨幅|上升|提高|提升|回落)"
-                      r"[^，,。；;：:]{0,6}$")
+# Asked how much something grew, a rate answers only as a change (增长4.8%, 同比提升67%, 分别增长5.2%、4.8%和7.1%,
+# 周期缩短40%): a change word stands before it within its clause, at most ``CHANGE_REACH`` characters back. Not a
+# level reached (提高到3.7%), value added (增加值占比12%) or a share (比重达到30%, 对增长贡献率达60%).
+_CHANGE = re.compile(r"增长|增速|增幅|增加|下降|降幅|降低|减少|上涨|涨幅|上升|提高|提升|回落|缩短|扩大|压减")
+_NOT_A_CHANGE = re.compile(r"[，,。；;：:]|^[值到至为]|占|比重|贡献")
+CHANGE_REACH = 16
 
 
 def asked_units(question: str) -> frozenset[str]:
@@ -288,7 +291,7 @@ def asked_units(question: str) -> frozenset[str]:
 _ASKS_END = re.compile(r"解除|结束|截止|到期|停止|终止|取消|\b(?:end|ends|ended|lifted|expire|expires|until)\b", re.I)
 _STARTS = re.compile(r"\s*(?:起|开始|启动)")
 # A year said relative to now (今年, 去年, 年内) is no length of time, nor the month, day or hour a question asks for.
-_RELATIVE_YEAR = re.compile(r"^(?:(?:今|明|去|前)年|年内|年底|年初|年中|[上下]半年)$")
+_RELATIVE_YEAR = re.compile(r"^(?:(?:今|明|去|前)年|年内|年底|年初|[上下]半年)$")
 _ASKS_FINER = re.compile(r"哪个月|几月|哪天|哪一天|几号|几日|几点|什么日子|\b(?:which|what) (?:month|day|date)\b|"
                          r"\bwhat time\b", re.I)
 
@@ -306,15 +309,38 @@ _AVERAGED = re.compile(r"(?:年均|平均每年)(?:增长|增速|提高|下降|�
 _ASKS_AVERAGE = re.compile(r"平均|年均|每年|\baverage\b|\bper year\b|\ba year\b", re.I)
 
 
-# A question for who did something (是谁主持的, 由谁牵头编写, 经谁审核, who chaired) names the act: the first two
-# characters after 谁 (one when a particle follows). Only the person or body the sentence has doing that act answers
-# (王旭主持, 由天津大学牵头, 经药师审核), not one it names doing something else (张工出席…并讲话). Not whom one did it
-# with or to (和谁签了, 找谁申请): the answer does no act there.
-_ASKS_ACT = re.compile(r"(?<![和与跟同找给向对])谁(?:来|去)?"
-                       r"(?P<act>(?![的是了呢吗？?，,])[\u4e00-\u9fff](?:(?![的了呢吗过着才])[\u4e00-\u9fff])?)|"
-                       r"\bwho (?P<chaired>chaired|presided|hosted)\b", re.I)
-# How far after the answering name its act may follow (郭永红主持; 张工主持会议).
+# A question for who did something (是谁主持的, 由谁牵头编写, 谁将出席, 谁在会上讲话, who chaired) names the act: the
+# first verb after 谁, past modals and adverbs (将, 可以, 具体) and a preposition's phrase (在会上, 为活动). Only the
+# person or body the sentence has doing that act answers (王旭主持, 由天津大学牵头), not one it names doing something
+# else (张工出席…并讲话). None for whom one did something with or to (和谁签了, 找谁申请), for a passive (谁被任命) and
+# for who someone is or has (谁是…, 谁有资格): the answer does no act there.
+_ASKS_WHO = re.compile(r"(?<![和与跟同找给向对])谁|\bwho (?P<chaired>chaired|presided|hosted)\b", re.I)
+_WITH_WHOM = re.compile(r"[和与跟同找给向对]谁")
+_MODALS = frozenset({"能", "会", "可", "可以", "要", "应", "应该", "应当", "能够", "将", "需", "需要", "来", "去"})
+# How far after the answering name its act may follow (郭永红主持; 由天津大学牵头, 市长张工出席…).
 ACT_REACH = 4
+
+
+def _act(given: str) -> str:
+    """The act a question for who did something names (see ``_ASKS_WHO``), or ""."""
+    m = _ASKS_WHO.search(given)
+    if m is None or _WITH_WHOM.search(given):
+        return ""
+    if m.group("chaired"):
+        return "主持"
+    clause = _CLAUSE_END.split(given[m.end():], 1)[0]
+    phrase = False  # inside a preposition's phrase (在 会上, 为 活动): its word is no act
+    for _, word in sorted(word_ends(clause).items()):
+        tag = part_of_speech(word) or ""
+        if word in ("被", "是", "有") or tag.startswith(("u", "r")):
+            return ""
+        if tag.startswith("p"):
+            phrase = True
+        elif phrase:
+            phrase = False
+        elif not (word in _MODALS or tag.startswith(("d", "c", "a"))):
+            return word if tag.startswith(("v", "n")) else ""
+    return ""
 
 
 @dataclass(frozen=True)
@@ -328,15 +354,13 @@ class _Asks:
     title: bool  # the holder of a post (_ASKS_TITLE)
     materials: bool  # papers to hand in (_ASKS_MATERIALS)
     growth: bool  # how much something grew (_GROWTH_ASKED)
-    act: str  # who did what: the act (_ASKS_ACT), or ""
+    act: str  # who did what: the act (see ``_act``), or ""
 
 
 @lru_cache(maxsize=1024)
 def _asks(given: str) -> _Asks:
-    act = _ASKS_ACT.search(given)
     return _Asks(*(bool(p.search(given)) for p in (_ASKS_END, _ASKS_FINER, _ASKS_RATE, _ASKS_AVERAGE, _ASKS_TITLE,
-                                                      _ASKS_MATERIALS, _GROWTH_ASKED)),
-                 "" if act is None else "主持" if act.group("chaired") else act.group("act"))
+                                                      _ASKS_MATERIALS, _GROWTH_ASKED)), _act(given))
 
 
 def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset(), given: str = "") -> list[int]:
@@ -349,7 +373,7 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
     when it asks an amount per household, per month… (see ``_ASKS_RATE``), nor an average over years when it
     asks no average, nor a share when it asks how much something grew (``_CHANGED``). Asked for the holder of a
     post, only a person answers; asked who did something, only whoever the sentence has doing it; asked for papers,
-    only words naming papers are cues (``_ASKS_TITLE``, ``_ASKS_ACT``, ``_ASKS_MATERIALS``)."""
+    only words naming papers are cues (``_ASKS_TITLE``, ``_ASKS_WHO``, ``_ASKS_MATERIALS``)."""
     asks = _asks(given)
     if answer_type in ANSWERED_BY:
         # Asked who holds a post (主任是谁, the director), a person answers, not the body they work for.
@@ -361,7 +385,7 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
                 if e.type in wanted and (not units or e.type not in ("quantity", "duration") or e.unit in units)
                 and not (no_rate and e.type == "quantity")
                 and not (no_average and e.type == "quantity" and _AVERAGED.search(text, 0, e.start))
-                and not (asks.growth and e.unit in _RATES and not _CHANGED.search(text, 0, e.start))
+                and not (asks.growth and e.unit in _RATES and not _a_change(text, e.start))
                 and not (units and answer_type == "duration" and e.type == "time")
                 and not (coarse and _RELATIVE_YEAR.match(e.text))
                 and not (asks.end and e.type == "time" and _STARTS.match(text, e.end))
@@ -375,6 +399,12 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
     # Nor does a list the question states (包括北京市全域和环京12个区县, asked which the 12 are).
     return [m.start() for m in cue.finditer(text)
             if not (answer_type == "list" and given and _stated(_CLAUSE_END.split(text[m.end():], 1)[0], given))]
+
+
+def _a_change(text: str, start: int) -> bool:
+    """True when the rate at ``start`` is a change (see ``_CHANGE``)."""
+    changes = list(_CHANGE.finditer(text, max(0, start - CHANGE_REACH), start))
+    return bool(changes) and not _NOT_A_CHANGE.search(text[changes[-1].end():start])
 
 
 def _does(text: str, end: int, act: str) -> bool:

@@ -42,7 +42,8 @@ ABSTENTION_FEATURES = ("answerable",)
 # Passages whose words count as "mentioned" for the missing-term check.
 EVIDENCE_PASSAGES = 3
 # A sentence is read with this many sentences before it in its passage for its local coverage: a short one takes
-# its topic from them (市委常委、常务副市长王旭主持。 after …出席市政府第四次廉政工作会议并讲话。).
+# its topic from them (市委常委、常务副市长王旭主持。 after …出席市政府第四次廉政工作会议并讲话。). (Its context
+# coverage is the whole passage's, the same for each of its sentences.)
 LOCAL_SENTENCES = 2
 QUESTION_LIKE = re.compile(r"[？?]$|^问[:：]")
 # An enumerated item: 一是…, 其二，…, （二）…, 3.… (not 3.5亿元), ②…, 第四条…; and the first of a list.
@@ -147,11 +148,11 @@ def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candid
     asked = set(query.search_text)
     given = f"{query.text}\n{query.search_text}"
     rows = []
-    read: dict[int, list[str]] = {}  # each passage's sentences so far (candidates come in reading order)
+    so_far: dict[int, list[str]] = {}  # each passage's sentences read so far (candidates come in reading order)
     for c, sim, cov in zip(cands, sims, covs, strict=True):
-        before = read.setdefault(c.n, [])
-        local = weights.coverage(" ".join([*before[-LOCAL_SENTENCES:], c.text])) if before else cov
-        before.append(c.text)
+        earlier = so_far.setdefault(c.n, [])
+        local = weights.coverage(" ".join([*earlier[-LOCAL_SENTENCES:], c.text])) if earlier else cov
+        earlier.append(c.text)
         hit = hits[c.n - 1]
         cues = cue_positions(c.text, query.answer_type, units, given) if typed else []
         has_type = float(bool(cues))

@@ -129,7 +129,9 @@ def test_yes_no_procedure_and_list_questions_have_cue_words():
 def test_within_the_year_and_its_halves_are_times_but_no_day():
     assert found("力争年内实现线路开通运营") == [("time", "年内")]
     assert found("预计2028年下半年实现投产运营") == [("time", "2028年下半年")]
-    assert found("今年底建成") == [("time", "今年底")]
+    # Not inside a length of time, nor inside another word.
+    assert found("三年内完成") == [("duration", "三年内")] and found("两年内实现全覆盖") == [("duration", "两年内")]
+    assert found("开展青年内部交流") == [] and found("少年中心") == []
     assert cue_positions("为年内实现线路开通运营奠定基础", "time", given="8号线什么时候开通？")
     assert not cue_positions("为年内实现线路开通运营奠定基础", "time", given="8号线哪天开通？")
 
@@ -153,13 +155,20 @@ def test_growth_is_asked_as_a_rate():
     assert asked_units("增长到多少？") == frozenset()  # a level, not a rate
 
 
-def test_asked_how_much_something_grew_a_share_does_not_answer():
-    # A rate answers growth as a change (增长…, 分别增长45%、20%), not as a share of something (比重达到30%).
-    sentence = "工业战略性新兴产业占规上工业比重达到30%以上，利用外资、投资分别增长45%、20%。"
+def test_asked_how_much_something_grew_a_share_or_a_level_does_not_answer():
+    # A rate answers growth as a change (增长…, 分别增长…、…和…, 缩短40%), not as a share of something (比重达到30%,
+    # 增加值占比), nor as a level reached (提高到3.7%).
     asked = "去年居民人均可支配收入增长多少？"
-    assert [sentence[i:i + 3] for i in cue_positions(sentence, "quantity", asked_units(asked), asked)] == \
-        ["45%", "20%"]
-    assert len(cue_positions(sentence, "quantity", given="占比是多少？")) == 3  # a share asked, every one answers
+
+    def rates(sentence: str) -> list[str]:
+        return [sentence[i:].split("%")[0] for i in cue_positions(sentence, "quantity", asked_units(asked), asked)]
+
+    sentence = "工业战略性新兴产业占规上工业比重达到30%以上，GDP、投资、消费分别增长5.2%、4.8%和7.1%。"
+    assert rates(sentence) == ["5.2", "4.8", "7.1"]
+    assert len(cue_positions(sentence, "quantity", given="占比是多少？")) == 4  # a share asked, every one answers
+    assert rates("研发周期缩短40%") == ["40"]
+    assert rates("研发投入强度提高到3.7%") == rates("数字经济核心产业增加值占比达到12%") == []
+    assert rates("对经济增长贡献率达到60%") == []
 
 
 def test_an_amount_per_something_is_not_answered_by_a_total():
@@ -193,14 +202,19 @@ def test_asked_for_the_holder_of_a_post_only_a_person_answers():
 
 
 def test_asked_who_did_something_only_the_one_doing_it_answers():
-    asked = "市政府第四次廉政工作会议是谁主持的？"
-    assert not cue_positions("市长张工出席市政府第四次廉政工作会议并讲话。", "person", given=asked)
-    assert cue_positions("市委常委、常务副市长王旭主持。", "person", given=asked)
+    spoke = "市长张工出席市政府第四次廉政工作会议并讲话。"
+    for asked in ("市政府第四次廉政工作会议是谁主持的？", "Who chaired the meeting?"):
+        assert not cue_positions(spoke, "person", given=asked), asked
+        assert cue_positions("市委常委、常务副市长王旭主持。", "person", given=asked), asked
     assert cue_positions("该教程由天津大学牵头，多名专家合作编写。", "body", given="教程是谁牵头编写的？")
     assert cue_positions("处方须经药师审核后方可生效。", "person", given="处方要经过谁审核？")
-    assert cue_positions("市长张工主持会议。", "person", given="Who chaired the meeting?")
-    # Whom one did something with or went to is no doer of the act: any party answers.
+    # The act is the verb after 谁, past modals, adverbs and a preposition's phrase.
+    assert cue_positions(spoke, "person", given="谁将出席廉政工作会议？")
+    assert not cue_positions("市长张工出席会议。", "person", given="谁在会上讲话？")
+    assert cue_positions("国务院总理李强主持召开国务院第十次全体会议", "person", given="全体会议是谁主持召开的？")
+    # Whom one did something with, who someone is, and a passive name no act: any party answers.
     assert cue_positions("北京零重力实验室与天津云遥宇航科技有限公司签署协议。", "body", given="云遥宇航和谁签了协议？")
+    assert cue_positions("会上，市长张工为获奖者颁奖。", "person", given="谁被表彰了？")
 
 
 def test_a_number_after_each_is_a_rates_base_not_a_count():

@@ -266,11 +266,14 @@ def test_the_items_of_a_list_being_quoted_are_kept_though_one_of_them_opens_a_su
 def test_a_short_sentence_takes_its_topic_from_the_sentences_just_before_it():
     from rag.reader.features import candidate_features
 
-    texts = ("市长张工出席市政府第四次廉政工作会议并讲话。", "常务副市长王旭主持。", "另一篇文章说王旭主持。")
-    cands = [*consecutive(*texts[:2]), cand(2, 0, texts[2])]
+    meeting, chaired = "市长张工出席市政府第四次廉政工作会议并讲话。", "常务副市长王旭主持。"
+    other = "有关负责同志作了发言。"
+    far = [meeting, other, other, chaired]  # the meeting three sentences back: out of reach
+    cands = [*consecutive(meeting, chaired), *[cand(2, 10 * i, t) for i, t in enumerate(far)], cand(3, 0, chaired)]
+    hits = [hit("a1", 0, meeting + chaired), hit("a2", 0, "".join(far)), hit("a3", 0, chaired)]
     asked = query(("廉政工作会议", "主持"), "person")
-    weights = TermWeights.of(asked, [3, 20], documents=400)
-    x = candidate_features(asked, None, cands, [hit("a1", 0, "".join(texts[:2])), hit("a2", 0, texts[2])], weights)
+    x = candidate_features(asked, None, cands, hits, TermWeights.of(asked, [3, 20], documents=400))
     coverage, local = x[:, CANDIDATE_FEATURES.index("coverage")], x[:, CANDIDATE_FEATURES.index("local_coverage")]
     assert coverage[1] < local[1] == pytest.approx(1.0)  # 王旭主持 under the meeting it chaired
-    assert local[2] == coverage[2] < 1.0  # the first sentence of its passage: nothing before it
+    assert local[5] == coverage[5] < 1.0
+    assert local[6] == coverage[6] < 1.0  # the first sentence of its passage: nothing before it
