@@ -314,7 +314,7 @@ _ASKS_AVERAGE = re.compile(r"平均|年均|每年|\baverage\b|\bper year\b|\ba y
 # person or body the sentence has doing that act answers (王旭主持, 由天津大学牵头), not one it names doing something
 # else (张工出席…并讲话). None for whom one did something with or to (和谁签了, 找谁申请), for a passive (谁被任命) and
 # for who someone is or has (谁是…, 谁有资格): the answer does no act there.
-_ASKS_WHO = re.compile(r"(?<![和与跟同找给向对])谁|\bwho (?P<chaired>chaired|presided|hosted)\b", re.I)
+_ASKS_WHO = re.compile(r"谁|\bwho (?P<chaired>chaired|presided|hosted)\b", re.I)
 _WITH_WHOM = re.compile(r"[和与跟同找给向对]谁")
 _MODALS = frozenset({"能", "会", "可", "可以", "要", "应", "应该", "应当", "能够", "将", "需", "需要", "来", "去"})
 # How far after the answering name its act may follow (郭永红主持; 由天津大学牵头, 市长张工出席…).
@@ -371,7 +371,7 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
     halls a meeting was held, nor 新建50个口袋公园 how many parks there are when the question said 50. Nor, when
     the question asks when something ends, does a time that starts something (从2月2日14时起启动), nor a total
     when it asks an amount per household, per month… (see ``_ASKS_RATE``), nor an average over years when it
-    asks no average, nor a share when it asks how much something grew (``_CHANGED``). Asked for the holder of a
+    asks no average, nor a share when it asks how much something grew (``_CHANGE``). Asked for the holder of a
     post, only a person answers; asked who did something, only whoever the sentence has doing it; asked for papers,
     only words naming papers are cues (``_ASKS_TITLE``, ``_ASKS_WHO``, ``_ASKS_MATERIALS``)."""
     asks = _asks(given)
