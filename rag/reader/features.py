@@ -133,6 +133,13 @@ def _years(query: Query, text: str, hit: Hit) -> tuple[float, float]:
     return float(asked), float(not asked)
 
 
+def _dated(text: str, read: list[str]) -> str:
+    """What dates a sentence, the last of ``read`` (its passage so far): itself, or when it names no year, itself
+    with the sentences just before it (今年经济社会发展主要预期目标是：… then 一般公共预算收入增长2%；, a target for
+    2026)."""
+    return text if years_named(text, 0) else " ".join(read[-LOCAL_SENTENCES - 1:])
+
+
 def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candidate], hits: list[Hit],
                        weights: TermWeights) -> np.ndarray:
     """One row of ``CANDIDATE_FEATURES`` per candidate."""
@@ -164,7 +171,7 @@ def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candid
             1.0 / c.n, hit.score, float(c.first), float(c.heading), float(bool(QUESTION_LIKE.search(c.text))),
             math.log1p(len(c.text)) / 6, english, english * sim, key_cov,
             _proximity(c.text, [weights.terms[i] for i in keys], cues), float(bool(ITEM.search(c.text))), novelty,
-            math.log1p(len(entities(c.text))), *_years(query, c.text, hit), local,
+            math.log1p(len(entities(c.text))), *_years(query, _dated(c.text, earlier), hit), local,
         ])
     return np.asarray(rows, dtype=np.float32)
 
