@@ -133,11 +133,12 @@ def _years(query: Query, text: str, hit: Hit) -> tuple[float, float]:
     return float(asked), float(not asked)
 
 
-def _dated(text: str, read: list[str]) -> str:
-    """What dates a sentence, the last of ``read`` (its passage so far): itself, or when it names no year, itself
-    with the sentences just before it (今年经济社会发展主要预期目标是：… then 一般公共预算收入增长2%；, a target for
-    2026)."""
-    return text if years_named(text, 0) else " ".join(read[-LOCAL_SENTENCES - 1:])
+def _dated(text: str, so_far: list[str]) -> str:
+    """What dates a sentence, the last of ``so_far`` (its passage read so far): itself, or when it names no year,
+    itself with the sentences just before it (今年经济社会发展主要预期目标是：… then 一般公共预算收入增长2%；, a target
+    for 2026)."""
+    # Whether it names a year, written out or relative (今年): any reference year tells, 0 will do.
+    return text if years_named(text, 0) else " ".join(so_far[-LOCAL_SENTENCES - 1:])
 
 
 def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candidate], hits: list[Hit],
