@@ -133,12 +133,16 @@ def _years(query: Query, text: str, hit: Hit) -> tuple[float, float]:
     return float(asked), float(not asked)
 
 
-def _dated(text: str, so_far: list[str]) -> str:
-    """What dates a sentence, the last of ``so_far`` (its passage read so far): itself, or when it names no year,
-    itself with the sentences just before it (今年经济社会发展主要预期目标是：… then 一般公共预算收入增长2%；, a target
-    for 2026)."""
+def _window(so_far: list[str]) -> str:
+    """The last of ``so_far`` (a passage's sentences read so far) with the ``LOCAL_SENTENCES`` just before it."""
+    return " ".join(so_far[-LOCAL_SENTENCES - 1:])
+
+
+def _dated(text: str, window: str) -> str:
+    """What dates a sentence: itself, or when it names no year, its ``window`` (it with the sentences just before
+    it: 今年经济社会发展主要预期目标是：… then 一般公共预算收入增长2%；, a target for 2026)."""
     # Whether it names a year, written out or relative (今年): any reference year tells, 0 will do.
-    return text if years_named(text, 0) else " ".join(so_far[-LOCAL_SENTENCES - 1:])
+    return text if years_named(text, 0) else window
 
 
 def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candidate], hits: list[Hit],
@@ -158,9 +162,10 @@ def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candid
     rows = []
     so_far: dict[int, list[str]] = {}  # each passage's sentences read so far (candidates come in reading order)
     for c, sim, cov in zip(cands, sims, covs, strict=True):
-        earlier = so_far.setdefault(c.n, [])
-        local = weights.coverage(" ".join([*earlier[-LOCAL_SENTENCES:], c.text])) if earlier else cov
-        earlier.append(c.text)
+        passage = so_far.setdefault(c.n, [])
+        passage.append(c.text)
+        window = _window(passage)  # joined once, for its local coverage and for its year
+        local = weights.coverage(window) if len(passage) > 1 else cov
         hit = hits[c.n - 1]
         cues = cue_positions(c.text, query.answer_type, units, given) if typed else []
         has_type = float(bool(cues))
@@ -172,7 +177,7 @@ def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candid
             1.0 / c.n, hit.score, float(c.first), float(c.heading), float(bool(QUESTION_LIKE.search(c.text))),
             math.log1p(len(c.text)) / 6, english, english * sim, key_cov,
             _proximity(c.text, [weights.terms[i] for i in keys], cues), float(bool(ITEM.search(c.text))), novelty,
-            math.log1p(len(entities(c.text))), *_years(query, _dated(c.text, earlier), hit), local,
+            math.log1p(len(entities(c.text))), *_years(query, _dated(c.text, window), hit), local,
         ])
     return np.asarray(rows, dtype=np.float32)
 

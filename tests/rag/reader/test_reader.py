@@ -257,17 +257,17 @@ def test_a_sentence_about_another_year_than_the_one_asked_is_told_apart():
 
 
 def test_a_sentence_naming_no_year_is_dated_by_the_sentences_just_before_it():
-    from rag.reader.features import _dated, _years
+    from rag.reader.features import _dated, _window, _years
 
     asked = Query(text="q", search_text="q", language="zh", traditional=False, terms=(), focus=("收入",),
                   answer_type="quantity", years=(2025,))
     published = hit("a1", 0, "x")  # dated 2026-02-01: its 今年 is 2026
     read = ["今年经济社会发展主要预期目标是：", "地区生产总值增长4.5%；", "一般公共预算收入增长2%；"]
-    assert _years(asked, _dated(read[-1], read), published) == (0.0, 1.0)  # this year's target, not 2025's
+    assert _years(asked, _dated(read[-1], _window(read)), published) == (0.0, 1.0)  # this year's target, not 2025's
     dated = [*read, "2025年，一般公共预算收入增长4.1%。"]
-    assert _dated(dated[-1], dated) == dated[-1]  # a sentence naming its year is dated by it alone
+    assert _dated(dated[-1], _window(dated)) == dated[-1]  # a sentence naming its year is dated by it alone
     far = ["今年经济社会发展主要预期目标是：", "甲。", "乙。", "一般公共预算收入增长2%；"]
-    assert _years(asked, _dated(far[-1], far), published) == (0.0, 0.0)  # out of reach: undated
+    assert _years(asked, _dated(far[-1], _window(far)), published) == (0.0, 0.0)  # out of reach: undated
 
 
 def test_the_items_of_a_list_being_quoted_are_kept_though_one_of_them_opens_a_sublist():
