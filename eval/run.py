@@ -28,6 +28,7 @@ from eval.metrics import (
     percentile,
     recall_at_k,
 )
+from rag.conversation import question_parts
 from rag.settings import Settings
 
 SEARCH_K = 10  # retrieval depth for the article metrics (@1/5/10) and AnswerHit@1/3/5
@@ -122,6 +123,9 @@ def evaluate_answers(service: Any, gold: list[GoldQuestion]) -> list[dict[str, A
             # Whether the answer text holds a gold answer, abstained or not: what `confidence` predicts.
             "text_holds_answer": q.answerable and contains_answer(a.answer, q.answers),
             "correct_text": (not a.abstained and contains_answer(a.answer, q.answers)) if q.answerable else None,
+            # A question that asks several things (…多少？…几年？): does the answer hold every gold string?
+            "holds_every_part": (not a.abstained and all(x in a.answer for x in q.answers))
+            if q.answerable and len(question_parts(q.question)) > 1 else None,
         })
     return rows
 
@@ -164,6 +168,8 @@ def summarize(gold: list[GoldQuestion], retrieval: dict[str, list[dict[str, Any]
             "answer_text_accuracy": _mean(float(r["correct_text"]) for r in ans),
             "abstain_unanswerable": _mean(float(r["abstained"]) for r in unans),
             "false_abstain": _mean(float(r["abstained"]) for r in ans),
+            "multi_part_complete": _mean(float(r["holds_every_part"]) for r in ans
+                                         if r["holds_every_part"] is not None),
             # Calibration of `confidence` over the answers given: among answers with confidence ≈ p, about p
             # should hold a gold answer.
             "ece": expected_calibration_error([r["confidence"] for r in given],
@@ -213,11 +219,12 @@ def markdown(summary: dict[str, Any], command: str) -> str:
         lines += ["", "## Answers (`/api/ask`, hybrid)", "",
                   "| answer alone holds a gold answer | answer + first 3 citations | abstains on unanswerable "
                   "| false abstentions | ECE of confidence (answers) | ECE of confidence (abstentions) "
-                  "| p50 ms | p95 ms |",
-                  "|---|---|---|---|---|---|---|---|",
+                  "| questions of several parts: answer holds every gold string | p50 ms | p95 ms |",
+                  "|---|---|---|---|---|---|---|---|---|",
                   f"| {_fmt(a['answer_text_accuracy'])} | {_fmt(a['answer_accuracy'])} "
                   f"| {_fmt(a['abstain_unanswerable'])} | {_fmt(a['false_abstain'])} | {_fmt(a['ece'])} "
-                  f"| {_fmt(a['ece_abstained'])} | {a['p50_ms']:.1f} | {a['p95_ms']:.1f} |"]
+                  f"| {_fmt(a['ece_abstained'])} | {_fmt(a['multi_part_complete'])} | {a['p50_ms']:.1f} "
+                  f"| {a['p95_ms']:.1f} |"]
     for dim in BREAKDOWNS:
         lines += ["", f"## By {dim}", "", "| " + dim + " | mode | n | recall@1 | recall@5 | mrr@10 | answerhit@3 |",
                   "|---|---|---|---|---|---|---|"]

@@ -83,7 +83,8 @@ def abstention(query: Query, reading: Reading) -> str:
 
 def cautions(query: Query, reading: Reading) -> list[str]:
     """What a reader of an answer should know before trusting it, in the question's language: that it is more
-    likely wrong than right, and which terms of the question the passages found do not mention (摩托车 in
+    likely wrong than right, which part of a question of several it does not answer, and which terms of the
+    question the passages found do not mention (摩托车 in
     摩托车春节走高速免费吗？: the answer may be about the rest of the question only). Those are looked for in the best
     passages and the quoted sentences, not in every article: the note says "the passages found", not "the articles"."""
     english = query.language == "en"
@@ -100,6 +101,10 @@ def cautions(query: Query, reading: Reading) -> list[str]:
     elif missing:
         named = _in_order(query.search_text, missing)
         out.append(f"找到的段落没有提到：{'、'.join(named)}。这个回答可能没有完全覆盖所问。")
+    if reading.unanswered:  # a question of several parts, some of which nothing found answers
+        asked = [p.rstrip("？?。.") for p in reading.unanswered]
+        out.append("This part of the question may be left unanswered: " + "; ".join(f'"{p}?"' for p in asked)
+                   if english else "这一问可能没有得到回答：" + "".join(f"“{p}？”" for p in asked))
     return [_in_script(query, c) for c in out]
 
 

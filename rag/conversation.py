@@ -8,6 +8,10 @@ instead of joining it. A follow-up with no word that asks ("那手机呢？" aft
 the previous one asked: its asking phrase ("多少钱") is carried too, so the answer is again an amount. Chains
 resolve in order: a third question builds on the resolved second one. A question in the other language starts
 afresh.
+
+One question may ask several things in turn ("天津港有多少条集装箱航线？一年吞吐量多少？", "When was the plan approved,
+and how large is its area?"): :func:`question_parts` splits it, each later part carrying the earlier parts'
+content words as a follow-up carries the previous question's, so each part can be answered on its own.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ _CUE_START = re.compile(r"^\s*(那如果|那么|那|还有|另外|再问|如果�
                         r"what if\b|also\b)[\s,，]*", re.I)
 _HYPHENATED = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
 _CUE_END = re.compile(r"(呢|呢吗)\s*[？?。.!！]*\s*$")
+# Where one asked part ends and the next begins: after a question mark, and in English before ", and how…".
+_PART_END = re.compile(r"(?<=[？?])")
+_ENGLISH_PART = re.compile(r",\s*and\s+(?=(?:how|what|when|which|who|whom|where|why)\b)", re.I)
 
 
 def _is_time(term: str) -> bool:
@@ -132,3 +139,32 @@ def resolve(questions: Sequence[str]) -> ResolvedQuestion:
         if own_asking is not None:  # a question of its own, even yes/no (那手机能领吗？): the old phrase is over
             asking = own_asking
     return resolved
+
+
+def question_parts(question: str) -> list[ResolvedQuestion]:
+    """The questions ``question`` asks one after another, each made to stand on its own; one for most questions.
+
+    ``"天津港现在有多少条集装箱航线？一年吞吐量多少？"`` → ``"天津港现在有多少条集装箱航线？"`` and
+    ``"天津港 现在 集装箱 航线 一年吞吐量多少？"`` (asked: ``"一年吞吐量多少？"``): a later part gets the earlier parts'
+    content words it does not name, in front of it. A piece that asks nothing (简单讲讲。) belongs to the part before
+    it.
+    """
+    pieces = [p for p in _PART_END.split(question) if p.strip()]
+    if query.is_english(question):
+        pieces = [q for p in pieces for q in _ENGLISH_PART.split(p) if q.strip()]
+    parts: list[str] = []
+    for piece in pieces:
+        if parts and query.asking(piece) is None:
+            parts[-1] += piece
+        else:
+            parts.append(piece)
+    if len(parts) < 2:
+        return [ResolvedQuestion(question=question, asked=question)]
+    out, earlier = [ResolvedQuestion(question=parts[0].strip(), asked=parts[0].strip())], content_words(parts[0])
+    for part in (p.strip() for p in parts[1:]):
+        own, lowered = content_words(part), part.lower()
+        carried = [t for t in earlier if t not in lowered and not any(t in o for o in own)]
+        out.append(ResolvedQuestion(question=f"{' '.join(carried)} {part}" if carried else part, asked=part,
+                                    carried=carried))
+        earlier = list(dict.fromkeys([*earlier, *own]))
+    return out

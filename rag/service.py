@@ -21,11 +21,11 @@ from pydantic import BaseModel, Field
 
 from embeddings import Embedder
 from rag.answer import compose
-from rag.conversation import resolve
+from rag.conversation import question_parts, resolve
 from rag.index import BuildSpec, Index, IndexUnavailableError, NoIndexError, backend_for
 from rag.llm import LLMClient
 from rag.query import Query, QueryStats, analyze
-from rag.reader import Evidence, collect, read
+from rag.reader import Evidence, Reading, collect, read, read_parts
 from rag.records import DEFAULT_TOP_K, Answer, Article, Filters, Mode, ResolvedQuestion
 from rag.retrieval import Retrieved, retrieve
 from rag.settings import Settings
@@ -183,12 +183,30 @@ class RagService:
         conversation: ResolvedQuestion | None = resolve([*history, question]) if history else None
         if conversation is not None:
             question = conversation.question
+        # A follow-up is read as one question: its carried words are not a part of their own.
+        parts = question_parts(question) if conversation is None or conversation.question == conversation.asked \
+            else []
         with self._lease() as loaded:
             evidence = self._evidence(question, loaded, top_k=top_k, filters=filters, mode=mode)
-            reading = read(evidence, abstain_below=self.settings.answer.abstain_threshold)
+            reading = self._reading(evidence, parts, loaded)
             answer = compose(evidence.query, evidence.hits, reading, llm=llm,
                              filtered=filters is not None and not filters.is_empty())
             return evidence.query, answer.model_copy(update={"conversation": conversation})
+
+    def _reading(self, evidence: Evidence, parts: Sequence[ResolvedQuestion], loaded: _Loaded) -> Reading:
+        """The reader's decision on ``evidence``; for a question of several ``parts``, each part is also read on the
+        sentences found for the whole (``rag.reader.read_parts``)."""
+        threshold = self.settings.answer.abstain_threshold
+        whole = read(evidence, abstain_below=threshold)
+        if len(parts) < 2:
+            return whole
+        readings = []
+        for part in parts:
+            query = self._analyzed(part.question, loaded)
+            qvec = self.embedder.encode_queries([query.search_text])[0]
+            own = collect(query, evidence.hits, qvec, evidence.dense_margin, loaded.index, evidence.candidates)
+            readings.append((part.asked, read(own, abstain_below=threshold)))
+        return read_parts(evidence, whole, readings)
 
     def evidence(self, question: str, *, top_k: int = DEFAULT_TOP_K, filters: Filters | None = None,
                  mode: Mode = "hybrid") -> Evidence:

@@ -11,7 +11,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -34,8 +35,8 @@ from rag.reader.model import Logistic, ReaderModel, default_model
 from rag.records import Hit
 from rag.tokenize import is_noun
 
-__all__ = ["Evidence", "Reading", "ReaderModel", "choose_sentences", "collect", "default_model", "read", "ruled_out",
-           "sentence_probabilities"]
+__all__ = ["Evidence", "Reading", "ReaderModel", "choose_sentences", "collect", "default_model", "read", "read_parts",
+           "ruled_out", "sentence_probabilities"]
 
 MAX_ANSWER_SENTENCES = 3
 MAX_ANSWER_CHARS = 240
@@ -93,13 +94,15 @@ class Reading:
     abstain: bool
     missing: list[str] = field(default_factory=list)  # focus terms no passage mentions, rarest first
     present: list[str] = field(default_factory=list)  # focus terms the passages name whole
+    unanswered: list[str] = field(default_factory=list)  # the parts of a question of several that nothing answers
 
 
 def collect(query: Query, hits: list[Hit], qvec: np.ndarray | None, dense_margin: float | None,
-            index: Index) -> Evidence:
-    """Candidates and their features for one question."""
+            index: Index, cands: list[Candidate] | None = None) -> Evidence:
+    """Candidates and their features for one question; ``cands``, when given, are the sentences of ``hits``
+    already read for another question (a part of this one is measured on the passages found for the whole)."""
     weights = TermWeights.of(query, index.document_frequency(list(query.focus)), index.documents())
-    cands = candidates(index, hits)
+    cands = candidates(index, hits) if cands is None else cands
     return Evidence(query, hits, cands, candidate_features(query, qvec, cands, hits, weights), weights,
                     dense_margin)
 
@@ -136,6 +139,32 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
         # Nothing specialised is missing, yet the articles lack a thing the question names (办狗证 → 狗): say so.
         missing = [t for t in absent if is_noun(t)]
     return Reading(chosen, answerable, confidence, abstain, missing, present)
+
+
+def read_parts(evidence: Evidence, whole: Reading, parts: Sequence[tuple[str, Reading]]) -> Reading:
+    """The reading of a question that asks several things (``rag.conversation.question_parts``), from ``whole``
+    (its reading as one question, on ``evidence``) and each part's own reading on the same sentences.
+
+    Whether to answer, and how sure, stay the whole question's: the models were fitted on questions as asked.
+    The answer quotes what each part that is answered chose, in reading order (the whole question's best sentence
+    answers one part at most: 南开大学…固液电池 is quoted for 电量提升了多少？ and 和哪家企业合作的？ alike), and
+    names the parts no sentence answers, with the terms they miss.
+    """
+    answered = [r for _, r in parts if not r.abstain and r.chosen]
+    if whole.abstain or not answered:
+        return whole
+    chosen: list[Candidate] = []
+    for c in (c for r in answered for c in r.chosen):
+        if not any(c is o for o in chosen):  # one quote for two parts it answers
+            chosen.append(c)
+    # A part is left unanswered when its reader abstains, unless its best sentence is quoted all the same, for
+    # another part, and the passages name all it asks about (举办约3万场次文旅消费活动 stands in the sentence that says
+    # when the month runs; 共设车站21座 does not answer 票价多少钱？).
+    unanswered = [(text, r) for text, r in parts if (r.abstain or not r.chosen)
+                  and (r.missing or not (r.chosen and any(r.chosen[0] is c for c in chosen)))]
+    missing = list(dict.fromkeys([*whole.missing, *(t for _, r in unanswered for t in r.missing)]))
+    return replace(whole, chosen=_in_reading_order(evidence, chosen), missing=missing,
+                   unanswered=[text for text, _ in unanswered])
 
 
 def sentence_probabilities(evidence: Evidence, candidate: Logistic) -> np.ndarray:
@@ -241,7 +270,11 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
         if after and _holds_type(evidence, after[0]) and p[_index(evidence, after[0])] > 0 and not after[0].heading \
                 and not _opens_list(evidence, after[0]) and length + len(after[0].text) <= budget + MAX_ANSWER_CHARS:
             chosen.append(after[0])
-    # Reading order: articles as first cited, sentences as they stand in their article.
+    return _in_reading_order(evidence, chosen)
+
+
+def _in_reading_order(evidence: Evidence, chosen: list[Candidate]) -> list[Candidate]:
+    """``chosen`` in reading order: articles as first cited, sentences as they stand in their article."""
     places = {id(c): _place(evidence, c) for c in chosen}
     article_order: dict[str, int] = {}
     for c in sorted(chosen, key=lambda c: c.n):

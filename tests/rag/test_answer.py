@@ -54,6 +54,28 @@ def test_answers_name_the_asked_detail(service, question, expected):
     assert not a.abstained and expected in a.answer
 
 
+@pytest.mark.parametrize(("question", "expected"), [
+    ("晋北线首批投入了多少辆氢能重卡？百公里耗氢多少？", ["10辆氢能重卡", "百公里耗氢低至8公斤"]),
+    ("南开大学联合开发的固液电池，电池包电量提升了多少？和哪家企业合作的？",
+     ["电量同比提升67％", "中汽新能电池科技有限公司"]),
+])
+def test_a_question_of_two_parts_is_answered_in_both(service, question, expected):
+    a = service.ask(question)
+    assert not a.abstained and all(e in a.answer for e in expected)
+    # Each quoted sentence is marked in its citation, the second part's too.
+    quoted = [c.text[s:e] for c in a.citations for s, e in c.highlights]
+    assert all(any(e in q for q in quoted) for e in expected)
+
+
+def test_a_part_nothing_answers_is_named_in_a_caution(service):
+    a = service.ask("地铁8号线有多少座车站？票价多少钱？")
+    assert not a.abstained and "共设车站21座" in a.answer and "票价" in a.missing
+    assert any("这一问可能没有得到回答" in c and "票价多少钱" in c for c in a.cautions)
+    # A part that the quoted sentences answer all the same is not named (约3万场次 is in the month's sentence).
+    whole = service.ask("今年春节文旅消费月从什么时候持续到什么时候？全国大概办多少场活动？")
+    assert "约3万场次" in whole.answer and not any("这一问" in c for c in whole.cautions)
+
+
 def test_an_abstention_names_what_the_articles_lack_in_the_question_language(service):
     a = service.ask("火星上有多少个足球场？")
     assert a.abstained and a.answer.startswith("现有文章没有回答这个问题")

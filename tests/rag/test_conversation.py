@@ -1,10 +1,11 @@
-"""Follow-up questions: told apart from new ones, and resolved by carrying the earlier focus terms over."""
+"""Follow-up questions: told apart from new ones, and resolved by carrying the earlier focus terms over; a question
+that asks several things, split into parts that each stand on their own."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.conversation import content_words, is_follow_up, resolve
+from rag.conversation import content_words, is_follow_up, question_parts, resolve
 
 
 def test_content_words_leave_out_question_words_and_their_own_parts():
@@ -100,3 +101,25 @@ def test_a_single_question_is_itself_and_none_is_an_error():
     assert resolve(["公积金可以付房租吗"]).question == "公积金可以付房租吗"
     with pytest.raises(ValueError):
         resolve([])
+
+
+def test_a_question_of_two_parts_is_split_and_the_second_carries_the_first_ones_words():
+    first, second = question_parts("天津港现在有多少条集装箱航线？一年吞吐量多少？")
+    assert first.question == first.asked == "天津港现在有多少条集装箱航线？"
+    assert second.asked == "一年吞吐量多少？" and second.question.endswith("一年吞吐量多少？")
+    assert "天津港" in second.carried and "航线" in second.carried and "多少条" not in second.carried
+
+
+def test_an_english_question_is_split_before_and_how():
+    first, second = question_parts("When was the capital metropolitan area plan approved, and how large is its area?")
+    assert first.asked == "When was the capital metropolitan area plan approved"
+    assert second.asked == "how large is its area?" and "capital" in second.carried and "area" not in second.carried
+
+
+@pytest.mark.parametrize("question", [
+    "公积金可以用来付房租吗？",
+    "今年天津汽车以旧换新补贴是怎么回事？简单讲讲。",  # the second piece asks nothing: it belongs to the first
+    "What is the subsidy for phones? ",
+])
+def test_a_question_that_asks_one_thing_is_one_part_as_asked(question):
+    assert [(p.question, p.asked, p.carried) for p in question_parts(question)] == [(question, question, [])]
