@@ -198,6 +198,14 @@ def is_english(text: str) -> bool:
     return letters > 2 * cjk
 
 
+def written_in(question: str) -> str:
+    """The language and script the service answers ``question`` in: ``en``, ``zh``, or ``zh-Hant`` when it is
+    asked in Traditional characters (as :attr:`Query.traditional` reads it: some character has a Simplified form)."""
+    if is_english(question):
+        return "en"
+    return "zh-Hant" if simplified(question) != question else "zh"
+
+
 # Question words that ask without saying for what kind of answer.
 _ZH_ASKING = re.compile(r"有什么|什么|怎样|如何")
 _EN_ASKING = re.compile(r"\bwhat\b|\bhow\b", re.I)

@@ -43,7 +43,7 @@ from api.openai_schemas import (
 )
 from api.schemas import event_stream_schema
 from rag.index import IndexUnavailableError
-from rag.query import is_english, simplified, traditional
+from rag.query import traditional, written_in
 from rag.records import MAX_HISTORY, Answer, AnswerOutcome, Citation, cited_numbers
 from rag.streaming import CitationsEvent, DeltaEvent, DoneEvent, ResetEvent
 from rag.tokenize import TextProblem, text_problem
@@ -161,16 +161,9 @@ def read_conversation(body: ChatCompletionRequest) -> tuple[str, list[str]]:
     return question, earlier[-MAX_HISTORY:]
 
 
-def _language(question: str) -> str:
-    """The language the service answers ``question`` in: en, zh, or zh-Hant (Traditional characters)."""
-    if is_english(question):
-        return "en"
-    return "zh-Hant" if simplified(question) != question else "zh"
-
-
 def sources_text(answer_text: str, abstained: bool, citations: list[Citation], language: str) -> str:
     """The numbered sources as readable lines: the ones the answer cites, or all of them after an abstention;
-    headed in the question's ``language`` (``_language``), as the answer is written."""
+    headed in the question's ``language`` (``rag.query.written_in``), as the answer is written."""
     cited = cited_numbers(answer_text)
     shown = [c for c in citations if c.n in cited] or citations
     if not shown:
@@ -203,7 +196,7 @@ def chat_completions(body: ChatCompletionRequest, svc: Service) -> Any:
     """The cited answer to the last user message, as an assistant message (or a stream of chunks)."""
     _check_model(body.model)
     question, history = read_conversation(body)
-    language = _language(question)
+    language = written_in(question)
     ident = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
 

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from rag.dates import interpret, years_named
-from rag.query import QueryStats, analyze, answer_type, simplified
+from rag.query import QueryStats, analyze, answer_type, simplified, written_in
 from rag.translate import ModelRelatedness
 
 TODAY = dt.date(2026, 2, 10)  # a Tuesday: the newest article of the bundled corpus
@@ -295,3 +295,13 @@ def test_sense_relatedness_is_the_models_cosine_and_safe_under_concurrent_reques
         # in one batch would move with their batch-mates).
         q, *ts = (embedder.encode_queries([t])[0] for t in [question, *terms])
         assert got == pytest.approx([float(t @ q) for t in ts], abs=1e-6)
+
+
+@pytest.mark.parametrize(("question", "language"), [
+    ("How much is the subsidy for a new phone?", "en"),
+    ("手机以旧换新补贴多少钱？", "zh"),
+    ("手機以舊換新補貼多少錢？", "zh-Hant"),
+    ("5G基站有多少个？", "zh"),  # Latin letters inside a Chinese question
+])
+def test_an_answer_is_written_in_the_questions_language_and_script(question, language):
+    assert written_in(question) == language
