@@ -17,7 +17,7 @@ content words as a follow-up carries the previous question's, so each part can b
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rag import query
 from rag.records import ResolvedQuestion
@@ -42,8 +42,10 @@ _CUE_START = re.compile(r"^\s*(那如果|那么|那|还有|另外|再问|如果�
                         r"what if\b|also\b)[\s,，]*", re.I)
 _HYPHENATED = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
 _CUE_END = re.compile(r"(呢|呢吗)\s*[？?。.!！]*\s*$")
-# Where one asked part ends and the next begins: after a question mark, and in English before ", and how…".
-_PART_END = re.compile(r"(?<=[？?])")
+# Where one asked part ends and the next begins: after a question mark outside these, and in English before
+# ", and how…".
+_OPENING, _CLOSING = "《“‘「『（(【", "》”’」』）)】"
+_BARE_NUMBER = re.compile(r"^\d{1,2}$")
 _ENGLISH_PART = re.compile(r",\s*and\s+(?=(?:how|what|when|which|who|whom|where|why)\b)", re.I)
 
 
@@ -95,6 +97,16 @@ def _replaced(term: str, own: Sequence[str]) -> bool:
     return term.isdigit() and any(t.isdigit() for t in own)
 
 
+def _carried(context: Sequence[str], asked: str, own: Sequence[str]) -> list[str]:
+    """The terms of ``context`` that ``asked`` (with its content words ``own``) leans on without naming: not those
+    it names, inside a word or not, nor a time when it names another, nor a number or numbered name it replaces."""
+    lowered = asked.lower()
+    replaces_time = any(_is_time(t) for t in own)
+    return [t for t in context
+            if t not in lowered and not (replaces_time and _is_time(t)) and not _replaced(t, own)
+            and not any(t in o for o in own)]
+
+
 def _without_cue(question: str) -> str:
     """``question`` without the words that mark it a follow-up ("And what about trucks?" → "trucks?")."""
     while (m := _CUE_START.match(question)) is not None and m.end() > 0:
@@ -124,11 +136,7 @@ def resolve(questions: Sequence[str]) -> ResolvedQuestion:
             context = own
             asking, english_chain = query.asking(asked) or "", english
             continue
-        lowered = asked.lower()
-        replaces_time = any(_is_time(t) for t in own)
-        carried = [t for t in context
-                   if t not in lowered and not (replaces_time and _is_time(t)) and not _replaced(t, own)
-                   and not any(t in o for o in own)]
+        carried = _carried(context, asked, own)
         own_asking = query.asking(_without_cue(asked))
         inherited = asking if own_asking is None else ""
         question = f"{' '.join(carried)} {asked}" if carried else asked
@@ -141,30 +149,53 @@ def resolve(questions: Sequence[str]) -> ResolvedQuestion:
     return resolved
 
 
-def question_parts(question: str) -> list[ResolvedQuestion]:
+def _pieces(question: str) -> list[str]:
+    """``question`` cut after each question mark that stands outside a title, quotation or bracket (《如何建设…？…》
+    is one name), and in English also before ", and how…"."""
+    pieces, depth, start = [], 0, 0
+    for i, ch in enumerate(question):
+        if ch in _OPENING:
+            depth += 1
+        elif ch in _CLOSING:
+            depth = max(0, depth - 1)
+        elif ch in "？?" and depth == 0:
+            pieces.append(question[start:i + 1])
+            start = i + 1
+    pieces.append(question[start:])
+    if query.is_english(question):
+        pieces = [q for p in pieces for q in _ENGLISH_PART.split(p)]
+    return [p.strip() for p in pieces if p.strip()]
+
+
+def question_parts(question: str, details: Callable[[str], Sequence[str]] | None = None) -> list[ResolvedQuestion]:
     """The questions ``question`` asks one after another, each made to stand on its own; one for most questions.
 
     ``"天津港现在有多少条集装箱航线？一年吞吐量多少？"`` → ``"天津港现在有多少条集装箱航线？"`` and
-    ``"天津港 现在 集装箱 航线 一年吞吐量多少？"`` (asked: ``"一年吞吐量多少？"``): a later part gets the earlier parts'
-    content words it does not name, in front of it. A piece that asks nothing (简单讲讲。) belongs to the part before
-    it.
+    ``"天津港 现在 一年吞吐量多少？"`` (asked: ``"一年吞吐量多少？"``): a later part gets the earlier parts' content
+    words it does not name, as a follow-up gets the previous question's (a time it names replaces theirs), in front
+    of it; not what they asked about (``details``: 集装箱, 航线), nor the bare numbers of a date (2 and 6 of 2月6日).
+    A piece that asks nothing (简单讲讲。) belongs to the part before it, one that names nothing (你知道吗？) to the
+    part after it.
     """
-    pieces = [p for p in _PART_END.split(question) if p.strip()]
-    if query.is_english(question):
-        pieces = [q for p in pieces for q in _ENGLISH_PART.split(p) if q.strip()]
     parts: list[str] = []
-    for piece in pieces:
+    waiting = ""  # a piece that names nothing, for the next part
+    for piece in _pieces(question):
         if parts and query.asking(piece) is None:
             parts[-1] += piece
+        elif not content_words(piece):
+            waiting += piece
         else:
-            parts.append(piece)
+            parts.append(waiting + piece)
+            waiting = ""
     if len(parts) < 2:
         return [ResolvedQuestion(question=question, asked=question)]
-    out, earlier = [ResolvedQuestion(question=parts[0].strip(), asked=parts[0].strip())], content_words(parts[0])
-    for part in (p.strip() for p in parts[1:]):
-        own, lowered = content_words(part), part.lower()
-        carried = [t for t in earlier if t not in lowered and not any(t in o for o in own)]
+    out = [ResolvedQuestion(question=parts[0], asked=parts[0])]
+    earlier: list[str] = []
+    for before, part in zip(parts, parts[1:], strict=False):
+        asked_about = set(details(before)) if details else set()
+        earlier = list(dict.fromkeys([*earlier, *(t for t in content_words(before)
+                                                  if t not in asked_about and not _BARE_NUMBER.match(t))]))
+        carried = _carried(earlier, part, content_words(part))
         out.append(ResolvedQuestion(question=f"{' '.join(carried)} {part}" if carried else part, asked=part,
                                     carried=carried))
-        earlier = list(dict.fromkeys([*earlier, *own]))
     return out

@@ -169,7 +169,9 @@ class SearchResults(BaseModel):
 
 
 class ResolvedQuestion(BaseModel):
-    """How a question was read against the conversation before it (``rag.conversation.resolve``)."""
+    """How a question was read against what came before it: the conversation's earlier questions
+    (``rag.conversation.resolve``), or the earlier parts of a question that asks several things
+    (``rag.conversation.question_parts``)."""
 
     question: str = Field(description="What was answered: the last question, with carried-over terms")
     asked: str = Field(description="The last question as sent")

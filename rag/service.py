@@ -183,29 +183,39 @@ class RagService:
         conversation: ResolvedQuestion | None = resolve([*history, question]) if history else None
         if conversation is not None:
             question = conversation.question
-        # A follow-up is read as one question: its carried words are not a part of their own.
-        parts = question_parts(question) if conversation is None or conversation.question == conversation.asked \
-            else []
         with self._lease() as loaded:
             evidence = self._evidence(question, loaded, top_k=top_k, filters=filters, mode=mode)
-            reading = self._reading(evidence, parts, loaded)
+            # A follow-up is read as one question: what it carried over is no part of its own.
+            reading = self._reading(evidence, loaded,
+                                    parts=conversation is None or conversation.question == conversation.asked)
             answer = compose(evidence.query, evidence.hits, reading, llm=llm,
                              filtered=filters is not None and not filters.is_empty())
             return evidence.query, answer.model_copy(update={"conversation": conversation})
 
-    def _reading(self, evidence: Evidence, parts: Sequence[ResolvedQuestion], loaded: _Loaded) -> Reading:
-        """The reader's decision on ``evidence``; for a question of several ``parts``, each part is also read on the
-        sentences found for the whole (``rag.reader.read_parts``)."""
+    def _reading(self, evidence: Evidence, loaded: _Loaded, *, parts: bool) -> Reading:
+        """The reader's decision on ``evidence``; with ``parts``, a question that asks several things is also read
+        part by part on the sentences found for the whole (``rag.reader.read_parts``)."""
         threshold = self.settings.answer.abstain_threshold
         whole = read(evidence, abstain_below=threshold)
-        if len(parts) < 2:
+        if not parts:
+            return whole
+        analysed: dict[str, Query] = {}
+
+        def analysis(text: str) -> Query:
+            if text not in analysed:
+                analysed[text] = self._analyzed(text, loaded)
+            return analysed[text]
+
+        asked = question_parts(evidence.query.text, details=lambda part: analysis(part).key)
+        if len(asked) < 2:
             return whole
         readings = []
-        for part in parts:
-            query = self._analyzed(part.question, loaded)
+        for part in asked:
+            query = analysis(part.question)
+            # Each part is embedded alone, as a question is: int8 activations are quantised per batch.
             qvec = self.embedder.encode_queries([query.search_text])[0]
             own = collect(query, evidence.hits, qvec, evidence.dense_margin, loaded.index, evidence.candidates)
-            readings.append((part.asked, read(own, abstain_below=threshold)))
+            readings.append((part.asked, own, read(own, abstain_below=threshold)))
         return read_parts(evidence, whole, readings)
 
     def evidence(self, question: str, *, top_k: int = DEFAULT_TOP_K, filters: Filters | None = None,

@@ -98,11 +98,11 @@ class Reading:
 
 
 def collect(query: Query, hits: list[Hit], qvec: np.ndarray | None, dense_margin: float | None,
-            index: Index, cands: list[Candidate] | None = None) -> Evidence:
-    """Candidates and their features for one question; ``cands``, when given, are the sentences of ``hits``
-    already read for another question (a part of this one is measured on the passages found for the whole)."""
+            index: Index, sentences: list[Candidate] | None = None) -> Evidence:
+    """Candidates and their features for one question; ``sentences``, when given, are the candidates of ``hits``
+    already read for another question (a part of one is measured on the passages found for the whole)."""
     weights = TermWeights.of(query, index.document_frequency(list(query.focus)), index.documents())
-    cands = candidates(index, hits) if cands is None else cands
+    cands = candidates(index, hits) if sentences is None else sentences
     return Evidence(query, hits, cands, candidate_features(query, qvec, cands, hits, weights), weights,
                     dense_margin)
 
@@ -141,30 +141,42 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     return Reading(chosen, answerable, confidence, abstain, missing, present)
 
 
-def read_parts(evidence: Evidence, whole: Reading, parts: Sequence[tuple[str, Reading]]) -> Reading:
+def read_parts(evidence: Evidence, whole: Reading, parts: Sequence[tuple[str, Evidence, Reading]]) -> Reading:
     """The reading of a question that asks several things (``rag.conversation.question_parts``), from ``whole``
-    (its reading as one question, on ``evidence``) and each part's own reading on the same sentences.
+    (its reading as one question, on ``evidence``) and each part's own (as asked, its evidence on the same
+    sentences, its reading).
 
     Whether to answer, and how sure, stay the whole question's: the models were fitted on questions as asked.
-    The answer quotes what each part that is answered chose, in reading order (the whole question's best sentence
-    answers one part at most: 南开大学…固液电池 is quoted for 电量提升了多少？ and 和哪家企业合作的？ alike), and
-    names the parts no sentence answers, with the terms they miss.
+    The answer quotes, in reading order, what each part that is answered chose: its best sentence, and the
+    further ones that hold the kind of thing it asks for (the whole question's best sentence answers one part at
+    most: 南开大学…固液电池 is quoted for 电量提升了多少？ and 和哪家企业合作的？ alike). It names the parts no
+    quoted sentence answers.
     """
-    answered = [r for _, r in parts if not r.abstain and r.chosen]
+    answered = [(e, r) for _, e, r in parts if _answers(r)]
     if whole.abstain or not answered:
         return whole
     chosen: list[Candidate] = []
-    for c in (c for r in answered for c in r.chosen):
-        if not any(c is o for o in chosen):  # one quote for two parts it answers
-            chosen.append(c)
-    # A part is left unanswered when its reader abstains, unless its best sentence is quoted all the same, for
-    # another part, and the passages name all it asks about (举办约3万场次文旅消费活动 stands in the sentence that says
-    # when the month runs; 共设车站21座 does not answer 票价多少钱？).
-    unanswered = [(text, r) for text, r in parts if (r.abstain or not r.chosen)
-                  and (r.missing or not (r.chosen and any(r.chosen[0] is c for c in chosen)))]
+    for e, r in answered:
+        # A further sentence nearly as likely often completes a part's answer (the second case's amount); one
+        # without the asked kind of thing is another part's, or nobody's (安全生产 for "when do we go back to work").
+        typed = e.query.answer_type in ANSWERED_BY
+        for c in r.chosen:
+            if (c is r.chosen[0] or not typed or _holds_type(e, c)) and not any(c is o for o in chosen):
+                chosen.append(c)
+    # A part is left unanswered when it is not answered on its own and its best sentence is not quoted for another
+    # part (举办约3万场次文旅消费活动 stands in the sentence that says when the month runs).
+    unanswered = [(text, r) for text, _, r in parts
+                  if not _answers(r) and not (r.chosen and any(r.chosen[0] is c for c in chosen))]
     missing = list(dict.fromkeys([*whole.missing, *(t for _, r in unanswered for t in r.missing)]))
     return replace(whole, chosen=_in_reading_order(evidence, chosen), missing=missing,
                    unanswered=[text for text, _ in unanswered])
+
+
+def _answers(part: Reading) -> bool:
+    """True when a part's own reading answers it (it quotes something and does not abstain). Its confidence is
+    not asked for too: a part read alone is often unsure of a right answer (上部组块有多重？ is under 0.5 for
+    约1100吨)."""
+    return not part.abstain and bool(part.chosen)
 
 
 def sentence_probabilities(evidence: Evidence, candidate: Logistic) -> np.ndarray:

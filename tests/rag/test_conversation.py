@@ -110,6 +110,19 @@ def test_a_question_of_two_parts_is_split_and_the_second_carries_the_first_ones_
     assert "天津港" in second.carried and "航线" in second.carried and "多少条" not in second.carried
 
 
+def test_what_an_earlier_part_asked_about_and_a_dates_numbers_are_not_carried():
+    details = {"天津港现在有多少条集装箱航线？": ["集装箱", "航线"]}
+    second = question_parts("天津港现在有多少条集装箱航线？一年吞吐量多少？", details=lambda p: details[p])[1]
+    assert second.carried == ["天津港", "现在"]
+    dated = question_parts("2月6日天津市委开了什么会？谁主持的？")[1]
+    assert dated.carried == ["天津市委"]  # not 2 and 6, the pieces of 2月6日
+
+
+def test_a_later_part_that_names_another_time_replaces_the_earlier_one():
+    second = question_parts("2025年跨境人民币结算量多少？今年的目标是多少？")[1]
+    assert "2025" not in second.carried and "跨境" in second.carried
+
+
 def test_an_english_question_is_split_before_and_how():
     first, second = question_parts("When was the capital metropolitan area plan approved, and how large is its area?")
     assert first.asked == "When was the capital metropolitan area plan approved"
@@ -119,6 +132,8 @@ def test_an_english_question_is_split_before_and_how():
 @pytest.mark.parametrize("question", [
     "公积金可以用来付房租吗？",
     "今年天津汽车以旧换新补贴是怎么回事？简单讲讲。",  # the second piece asks nothing: it belongs to the first
+    "你知道吗？春节高速公路免费吗？",  # the first piece names nothing: it belongs to the second
+    "《如何建设现代化首都都市圈？重磅规划解读》这篇文章讲了什么？",  # a question mark inside a title
     "What is the subsidy for phones? ",
 ])
 def test_a_question_that_asks_one_thing_is_one_part_as_asked(question):
