@@ -67,6 +67,12 @@ def test_a_question_of_two_parts_is_answered_in_both(service, question, expected
     assert all(any(e in q for q in quoted) for e in expected)
 
 
+def test_a_part_brings_only_further_sentences_that_hold_what_it_asks_for(service):
+    a = service.ask("How long is the Spring Festival holiday, and when do people go back to work?")
+    assert "2月24日（星期二）开始上班" in a.answer and "共计9天" in a.answer
+    assert "安全生产" not in a.answer  # a further sentence of the second part's, with no time in it
+
+
 def test_a_part_nothing_answers_is_named_in_a_caution(service):
     a = service.ask("地铁8号线有多少座车站？票价多少钱？")
     assert not a.abstained and "共设车站21座" in a.answer and "票价" in a.missing
