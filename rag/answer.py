@@ -83,10 +83,10 @@ def abstention(query: Query, reading: Reading) -> str:
 
 def cautions(query: Query, reading: Reading) -> list[str]:
     """What a reader of an answer should know before trusting it, in the question's language: that it is more
-    likely wrong than right, which part of a question of several it does not answer, and which terms of the
-    question the passages found do not mention (摩托车 in
-    摩托车春节走高速免费吗？: the answer may be about the rest of the question only). Those are looked for in the best
-    passages and the quoted sentences, not in every article: the note says "the passages found", not "the articles"."""
+    likely wrong than right, which terms of the question the passages found do not mention (摩托车 in
+    摩托车春节走高速免费吗？: the answer may be about the rest of the question only), and which part of a question of
+    several it may leave unanswered. Terms are looked for in the best passages and the quoted sentences, not in
+    every article: the note says "the passages found", not "the articles"."""
     english = query.language == "en"
     out = []
     if reading.confidence < LOW_CONFIDENCE:

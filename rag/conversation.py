@@ -42,11 +42,12 @@ _CUE_START = re.compile(r"^\s*(那如果|那么|那|还有|另外|再问|如果�
                         r"what if\b|also\b)[\s,，]*", re.I)
 _HYPHENATED = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
 _CUE_END = re.compile(r"(呢|呢吗)\s*[？?。.!！]*\s*$")
-# Where one asked part ends and the next begins: after a question mark outside these, and in English before
-# ", and how…".
+# Where one asked part ends and the next begins: after a question mark outside a title, quotation or bracket
+# (these open and close them), and in English before ", and how…".
 _OPENING, _CLOSING = "《“‘「『（(【", "》”’」』）)】"
-_BARE_NUMBER = re.compile(r"^\d{1,2}$")
 _ENGLISH_PART = re.compile(r",\s*and\s+(?=(?:how|what|when|which|who|whom|where|why)\b)", re.I)
+# A number of one or two digits, alone: a piece of a date (2 and 6 of 2月6日), which a later part does not carry.
+_BARE_NUMBER = re.compile(r"^\d{1,2}$")
 
 
 def _is_time(term: str) -> bool:
