@@ -102,11 +102,13 @@ def cautions(query: Query, reading: Reading) -> list[str]:
         named = _in_order(query.search_text, missing)
         out.append(f"找到的段落没有提到：{'、'.join(named)}。这个回答可能没有完全覆盖所问。")
     if reading.unanswered:  # a question of several parts, some of which nothing found answers
-        asked = [p.rstrip("？?。.") for p in reading.unanswered]
+        asked = [p.rstrip("？?。.！!") for p in reading.unanswered]
         several = len(asked) > 1
-        out.append(f"{'These parts' if several else 'This part'} of the question may be left unanswered: "
-                   + "; ".join(f'"{p}?"' for p in asked) if english
-                   else f"{'这几问' if several else '这一问'}可能没有得到回答：" + "".join(f"“{p}？”" for p in asked))
+        if english:
+            out.append(f"{'These parts' if several else 'This part'} of the question may be left unanswered: "
+                       + "; ".join(f'"{p}?"' for p in asked))
+        else:
+            out.append(f"{'这几问' if several else '这一问'}可能没有得到回答：" + "".join(f"“{p}？”" for p in asked))
     return [_in_script(query, c) for c in out]
 
 

@@ -152,14 +152,16 @@ def resolve(questions: Sequence[str]) -> ResolvedQuestion:
 
 def _pieces(question: str) -> list[str]:
     """``question`` cut after each question mark that stands outside a title, quotation or bracket (《如何建设…？…》
-    is one name), and in English also before ", and how…"."""
-    pieces, depth, start = [], 0, 0
+    is one name; so is "…？…" between straight quotes), and in English also before ", and how…"."""
+    pieces, depth, quoted, start = [], 0, False, 0
     for i, ch in enumerate(question):
         if ch in _OPENING:
             depth += 1
         elif ch in _CLOSING:
             depth = max(0, depth - 1)
-        elif ch in "？?" and depth == 0:
+        elif ch == '"':  # opens and closes alike
+            quoted = not quoted
+        elif ch in "？?" and depth == 0 and not quoted:
             pieces.append(question[start:i + 1])
             start = i + 1
     pieces.append(question[start:])
@@ -175,16 +177,17 @@ def question_parts(question: str, details: Callable[[str], Sequence[str]] | None
     ``"天津港 现在 一年吞吐量多少？"`` (asked: ``"一年吞吐量多少？"``): a later part gets the earlier parts' content
     words it does not name, as a follow-up gets the previous question's (a time it names replaces theirs), in front
     of it; not what they asked about (``details``: 集装箱, 航线), nor the bare numbers of a date (2 and 6 of 2月6日).
-    A piece that asks nothing (简单讲讲。) belongs to the part before it, one that names nothing (你知道吗？) to the
-    part after it.
+    A piece that asks nothing (简单讲讲。) or names nothing (为什么？) belongs to the part before it; one that names
+    nothing before any part does (你知道吗？) to the part after it.
     """
     parts: list[str] = []
-    waiting = ""  # a piece that names nothing, for the next part
+    waiting = ""  # a piece that names nothing, before any part
+    space = " " if query.is_english(question) else ""
     for piece in _pieces(question):
-        if parts and query.asking(piece) is None:
-            parts[-1] += piece
+        if parts and (query.asking(piece) is None or not content_words(piece)):
+            parts[-1] += space + piece
         elif not content_words(piece):
-            waiting += piece
+            waiting += piece + space
         else:
             parts.append(waiting + piece)
             waiting = ""

@@ -25,7 +25,7 @@ from rag.conversation import question_parts, resolve
 from rag.index import BuildSpec, Index, IndexUnavailableError, NoIndexError, backend_for
 from rag.llm import LLMClient
 from rag.query import Query, QueryStats, analyze
-from rag.reader import Evidence, Reading, collect, read, read_parts
+from rag.reader import Evidence, PartReading, Reading, collect, read, read_parts
 from rag.records import DEFAULT_TOP_K, Answer, Article, Filters, Mode, ResolvedQuestion
 from rag.retrieval import Retrieved, retrieve
 from rag.settings import Settings
@@ -215,7 +215,7 @@ class RagService:
             # Each part is embedded alone, as a question is: int8 activations are quantised per batch.
             qvec = self.embedder.encode_queries([query.search_text])[0]
             own = collect(query, evidence.hits, qvec, evidence.dense_margin, loaded.index, evidence.candidates)
-            readings.append((part.asked, own, read(own, abstain_below=threshold)))
+            readings.append(PartReading(part.asked, own, read(own, abstain_below=threshold)))
         return read_parts(evidence, whole, readings)
 
     def evidence(self, question: str, *, top_k: int = DEFAULT_TOP_K, filters: Filters | None = None,

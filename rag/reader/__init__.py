@@ -35,8 +35,8 @@ from rag.reader.model import Logistic, ReaderModel, default_model
 from rag.records import Hit
 from rag.tokenize import is_noun
 
-__all__ = ["Evidence", "Reading", "ReaderModel", "choose_sentences", "collect", "default_model", "read", "read_parts",
-           "ruled_out", "sentence_probabilities"]
+__all__ = ["Evidence", "PartReading", "Reading", "ReaderModel", "choose_sentences", "collect", "default_model", "read",
+           "read_parts", "ruled_out", "sentence_probabilities"]
 
 MAX_ANSWER_SENTENCES = 3
 MAX_ANSWER_CHARS = 240
@@ -141,40 +141,56 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     return Reading(chosen, answerable, confidence, abstain, missing, present)
 
 
-def read_parts(evidence: Evidence, whole: Reading, parts: Sequence[tuple[str, Evidence, Reading]]) -> Reading:
+@dataclass
+class PartReading:
+    """One part of a question that asks several things: as asked, what the reader measured for it (on the
+    sentences found for the whole question), and its reading."""
+
+    asked: str
+    evidence: Evidence
+    reading: Reading
+
+
+def read_parts(evidence: Evidence, whole: Reading, parts: Sequence[PartReading]) -> Reading:
     """The reading of a question that asks several things (``rag.conversation.question_parts``), from ``whole``
-    (its reading as one question, on ``evidence``) and each part's own (as asked, its evidence on the same
-    sentences, its reading).
+    (its reading as one question, on ``evidence``) and each part's own.
 
     Whether to answer, and how sure, stay the whole question's: the models were fitted on questions as asked.
-    The answer quotes, in reading order, what each part that is answered chose: its best sentence, and the
-    further ones that hold the kind of thing it asks for (the whole question's best sentence answers one part at
-    most: 南开大学…固液电池 is quoted for 电量提升了多少？ and 和哪家企业合作的？ alike). It names the parts no
-    quoted sentence answers.
+    The answer is made of the parts' answers, not the whole question's (which holds one part's answer at most:
+    南开大学…固液电池 for 电量提升了多少？ and 和哪家企业合作的？ alike): in reading order, each answered part's best
+    sentence, and its further ones that complete it. It names the parts no quoted sentence answers.
     """
-    answered = [(e, r) for _, e, r in parts if _answers(r)]
+    answered = [(p.evidence, p.reading) for p in parts if _quotes_an_answer(p.reading)]
     if whole.abstain or not answered:
         return whole
     chosen: list[Candidate] = []
     for e, r in answered:
         # A further sentence nearly as likely often completes a part's answer (the second case's amount); one
-        # without the asked kind of thing is another part's, or nobody's (安全生产 for "when do we go back to work").
-        typed = e.query.answer_type in ANSWERED_BY
+        # without the asked kind of thing, or not naming what the part asks about, is another part's or nobody's
+        # (安全生产 for "when do we go back to work", 货物贸易…增长24% for 今年的目标是多少？).
         for c in r.chosen:
-            if (c is r.chosen[0] or not typed or _holds_type(e, c)) and not any(c is o for o in chosen):
+            if (c is r.chosen[0] or _completes(e, c)) and not any(c is o for o in chosen):
                 chosen.append(c)
     # A part is left unanswered when it is not answered on its own and its best sentence is not quoted for another
     # part (举办约3万场次文旅消费活动 stands in the sentence that says when the month runs).
-    unanswered = [(text, r) for text, _, r in parts
-                  if not _answers(r) and not (r.chosen and any(r.chosen[0] is c for c in chosen))]
-    missing = list(dict.fromkeys([*whole.missing, *(t for _, r in unanswered for t in r.missing)]))
+    unanswered = [p for p in parts if not _quotes_an_answer(p.reading)
+                  and not (p.reading.chosen and any(p.reading.chosen[0] is c for c in chosen))]
+    missing = list(dict.fromkeys([*whole.missing, *(t for p in unanswered for t in p.reading.missing)]))
     return replace(whole, chosen=_in_reading_order(evidence, chosen), missing=missing,
-                   unanswered=[text for text, _ in unanswered])
+                   unanswered=[p.asked for p in unanswered])
 
 
-def _answers(part: Reading) -> bool:
-    """True when a part's own reading answers it (it quotes something and does not abstain). Its confidence is
-    not asked for too: a part read alone is often unsure of a right answer (上部组块有多重？ is under 0.5 for
+def _completes(part: Evidence, c: Candidate) -> bool:
+    """True when a further sentence of a part's answer holds the kind of thing it asks for (when it asks for a
+    kind) and names what it asks about (its key terms)."""
+    row = part.candidate_x[_index(part, c)]
+    typed = part.query.answer_type in ANSWERED_BY
+    return (not typed or _holds_type(part, c)) and row[CANDIDATE_FEATURES.index("key_coverage")] > 0
+
+
+def _quotes_an_answer(part: Reading) -> bool:
+    """True when a part's own reading gives an answer: it quotes something and does not abstain. Its confidence
+    is not asked for too: a part read alone is often unsure of a right answer (上部组块有多重？ is under 0.5 for
     约1100吨)."""
     return not part.abstain and bool(part.chosen)
 

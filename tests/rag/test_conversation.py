@@ -134,7 +134,15 @@ def test_an_english_question_is_split_before_and_how():
     "今年天津汽车以旧换新补贴是怎么回事？简单讲讲。",  # the second piece asks nothing: it belongs to the first
     "你知道吗？春节高速公路免费吗？",  # the first piece names nothing: it belongs to the second
     "《如何建设现代化首都都市圈？重磅规划解读》这篇文章讲了什么？",  # a question mark inside a title
+    '"如何建设现代化首都都市圈？重磅规划解读"这篇文章讲了什么？',  # or inside straight quotes
     "What is the subsidy for phones? ",
 ])
 def test_a_question_that_asks_one_thing_is_one_part_as_asked(question):
     assert [(p.question, p.asked, p.carried) for p in question_parts(question)] == [(question, question, [])]
+
+
+def test_a_piece_that_names_nothing_stays_with_the_part_before_it():
+    parts = question_parts("春节放几天？高速免费吗？为什么？")
+    assert [p.asked for p in parts] == ["春节放几天？", "高速免费吗？为什么？"]
+    assert [p.asked for p in question_parts("How long is the holiday? Why? Is the highway free?")] == [
+        "How long is the holiday? Why?", "Is the highway free?"]
