@@ -180,26 +180,32 @@ def question_parts(question: str, details: Callable[[str], Sequence[str]] | None
     A piece that asks nothing (简单讲讲。) or names nothing (为什么？) belongs to the part before it; one that names
     nothing before any part does (你知道吗？) to the part after it.
     """
+    whole = [ResolvedQuestion(question=question, asked=question)]
+    pieces = _pieces(question)
+    if len(pieces) < 2:  # most questions: no word of them need be read here
+        return whole
     parts: list[str] = []
     waiting = ""  # a piece that names nothing, before any part
     space = " " if query.is_english(question) else ""
-    for piece in _pieces(question):
-        if parts and (query.asking(piece) is None or not content_words(piece)):
+    for piece in pieces:
+        names = bool(content_words(piece))
+        if parts and (not names or query.asking(piece) is None):
             parts[-1] += space + piece
-        elif not content_words(piece):
+        elif not names:
             waiting += piece + space
         else:
             parts.append(waiting + piece)
             waiting = ""
     if len(parts) < 2:
-        return [ResolvedQuestion(question=question, asked=question)]
+        return whole
+    words = [content_words(p) for p in parts]
     out = [ResolvedQuestion(question=parts[0], asked=parts[0])]
     earlier: list[str] = []
-    for before, part in zip(parts, parts[1:], strict=False):
-        asked_about = set(details(before)) if details else set()
-        earlier = list(dict.fromkeys([*earlier, *(t for t in content_words(before)
+    for i, part in enumerate(parts[1:], start=1):
+        asked_about = set(details(parts[i - 1])) if details else set()
+        earlier = list(dict.fromkeys([*earlier, *(t for t in words[i - 1]
                                                   if t not in asked_about and not _BARE_NUMBER.match(t))]))
-        carried = _carried(earlier, part, content_words(part))
+        carried = _carried(earlier, part, words[i])
         out.append(ResolvedQuestion(question=f"{' '.join(carried)} {part}" if carried else part, asked=part,
                                     carried=carried))
     return out

@@ -183,9 +183,8 @@ def read_parts(evidence: Evidence, whole: Reading, parts: Sequence[PartReading])
 def _completes(part: Evidence, c: Candidate) -> bool:
     """True when a further sentence of a part's answer holds the kind of thing it asks for (when it asks for a
     kind) and names what it asks about (its key terms)."""
-    row = part.candidate_x[_index(part, c)]
     typed = part.query.answer_type in ANSWERED_BY
-    return (not typed or _holds_type(part, c)) and row[CANDIDATE_FEATURES.index("key_coverage")] > 0
+    return (not typed or _holds_type(part, c)) and _feature(part, c, "key_coverage") > 0
 
 
 def _quotes_an_answer(part: Reading) -> bool:
@@ -378,7 +377,12 @@ def _index(evidence: Evidence, c: Candidate) -> int:
 
 def _holds_type(evidence: Evidence, c: Candidate) -> bool:
     """True when ``c`` holds something of the kind the question asks for (its has_type feature)."""
-    return bool(evidence.candidate_x[_index(evidence, c), CANDIDATE_FEATURES.index("has_type")] > 0)
+    return _feature(evidence, c, "has_type") > 0
+
+
+def _feature(evidence: Evidence, c: Candidate, name: str) -> float:
+    """Candidate ``c``'s feature ``name`` (one of ``CANDIDATE_FEATURES``)."""
+    return float(evidence.candidate_x[_index(evidence, c), CANDIDATE_FEATURES.index(name)])
 
 
 def _opens_nothing(evidence: Evidence, c: Candidate) -> bool:
