@@ -50,7 +50,8 @@ _ENGLISH_PART = re.compile(r",\s*and\s+(?=(?:how|what|when|which|who|whom|where|
 _BARE_NUMBER = re.compile(r"^\d{1,2}$")
 
 
-def _is_time(term: str) -> bool:
+def is_time(term: str) -> bool:
+    """True when ``term`` names a time (今年, 2026年, next, 3月): a later question may ask about another one."""
     return term in TIME_WORDS or _YEARISH.match(term) is not None
 
 
@@ -102,9 +103,9 @@ def _carried(context: Sequence[str], asked: str, own: Sequence[str]) -> list[str
     """The terms of ``context`` that ``asked`` (with its content words ``own``) leans on without naming: not those
     it names, inside a word or not, nor a time when it names another, nor a number or numbered name it replaces."""
     lowered = asked.lower()
-    replaces_time = any(_is_time(t) for t in own)
+    replaces_time = any(is_time(t) for t in own)
     return [t for t in context
-            if t not in lowered and not (replaces_time and _is_time(t)) and not _replaced(t, own)
+            if t not in lowered and not (replaces_time and is_time(t)) and not _replaced(t, own)
             and not any(t in o for o in own)]
 
 

@@ -10,6 +10,7 @@ while serving is reported on the very next request.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -21,17 +22,29 @@ from pydantic import BaseModel, Field
 
 from embeddings import Embedder
 from rag.answer import compose
-from rag.conversation import question_parts, resolve
+from rag.conversation import is_time, question_parts, resolve
 from rag.index import BuildSpec, Index, IndexUnavailableError, NoIndexError, backend_for
+from rag.index.base import bm25_idf
 from rag.llm import LLMClient
-from rag.query import Query, QueryStats, analyze
-from rag.reader import Evidence, PartReading, Reading, collect, read, read_parts
+from rag.query import Query, QueryStats, analyze, is_english
+from rag.reader import Evidence, PartReading, Reading, collect, read, read_apart, read_parts
+from rag.reader.features import TermWeights
 from rag.records import DEFAULT_TOP_K, Answer, Article, Filters, Mode, ResolvedQuestion
 from rag.retrieval import Retrieved, retrieve
 from rag.settings import Settings
 from rag.streaming import AnswerEvent, answer_events
 from rag.tokenize import fingerprint
 from rag.translate import ModelRelatedness, headwords
+
+# Telling the unrelated questions of one message apart (RagService._unrelated): a later part that names at least
+# this many things may be another question (the parts of one name one or two each: 一年吞吐量多少？,
+# 和哪家企业合作的？); a word in at least this share of the passages (天津, 今年) does not tie two parts together; a
+# passage is about a question when it names at least this share of what the question names (idf-weighted).
+OTHER_THINGS = 3
+COMMON_SHARE = 0.2
+ABOUT_BOTH = 0.5
+# Words that point back at what an earlier part named: its, they, 这款, 该, 其.
+_POINTS_BACK = re.compile(r"[这该其它此]|\b(?:its?|they|their|them|this|that|these|those|there)\b", re.I)
 
 
 class IndexStats(BaseModel):
@@ -186,11 +199,67 @@ class RagService:
         with self._lease() as loaded:
             evidence = self._evidence(question, loaded, top_k=top_k, filters=filters, mode=mode)
             # A follow-up is read as one question: what it carried over is no part of its own.
-            reading = self._reading(evidence, loaded,
-                                    parts=conversation is None or conversation.question == conversation.asked)
-            answer = compose(evidence.query, evidence.hits, reading, llm=llm,
-                             filtered=filters is not None and not filters.is_empty())
-            return evidence.query, answer.model_copy(update={"conversation": conversation})
+            parts = conversation is None or conversation.question == conversation.asked
+            asked = self._unrelated(evidence, loaded) if parts else [question]
+            if len(asked) == 1:
+                query, hits, reading = evidence.query, evidence.hits, self._reading(evidence, loaded, parts=parts)
+            else:
+                # Each is searched for and read as if asked alone; the answer joins theirs.
+                each = []
+                for text in asked:
+                    own = self._evidence(text, loaded, top_k=top_k, filters=filters, mode=mode)
+                    each.append(PartReading(text, own, self._reading(own, loaded, parts=True)))
+                query = evidence.query
+                hits, reading = read_apart(each, top_k)
+            answer = compose(query, hits, reading, llm=llm, filtered=filters is not None and not filters.is_empty())
+            return query, answer.model_copy(update={"conversation": conversation})
+
+    def _unrelated(self, evidence: Evidence, loaded: _Loaded) -> list[str]:
+        """The unrelated questions the question of ``evidence`` asks at once, each with the parts that lean on it:
+        one for most.
+
+        Read with the earlier parts' words, 地铁8号线有多少座车站？ after 天津动物园几点开门？ would be a question about
+        the zoo. A later part is another question when it names several things of its own (``OTHER_THINGS``: a part
+        that leans on an earlier one names one or two, 一年吞吐量多少？), none an earlier part names but words most
+        passages use (天津, 今年), points back at nothing (``_POINTS_BACK``: its, 这款), and no passage found for the
+        whole is about both it and the earlier ones: naming most of what each names, by idf weight.
+        """
+        question = evidence.query.text
+        parts = [p.asked for p in question_parts(question)]
+        if len(parts) < 2:
+            return [question]
+        space = " " if is_english(question) else ""
+        texts = [f"{h.title}\n{h.text}" for h in evidence.hits]
+        documents = max(loaded.index.documents(), 1)
+        common = bm25_idf(round(COMMON_SHARE * documents), documents)  # the weight of a word in that share
+
+        def about(text: str) -> tuple[TermWeights, list[int]]:
+            """What ``text`` names, weighted, and which of those terms some passage uses (only those can be named),
+            times left out: two questions may both ask about this year."""
+            query = self._analyzed(text, loaded)
+            frequency = loaded.index.document_frequency(list(query.focus))
+            used = [i for i, (t, df) in enumerate(zip(query.focus, frequency, strict=True)) if df and not is_time(t)]
+            return TermWeights.of(query, frequency, documents), used
+
+        def distinctive(w: TermWeights) -> list[str]:
+            return [t for t, weight in zip(w.terms, w.weights, strict=True) if weight >= common and not is_time(t)]
+
+        def related(own: tuple[TermWeights, list[int]], earlier: tuple[TermWeights, list[int]]) -> bool:
+            (a, a_used), (b, b_used) = own, earlier
+            if any(x in y or y in x for x in distinctive(a) for y in distinctive(b)):
+                return True
+            return bool(a_used and b_used) and any(
+                a.share(a_used, t) >= ABOUT_BOTH and b.share(b_used, t) >= ABOUT_BOTH for t in texts)
+
+        groups = [[parts[0]]]
+        for part in parts[1:]:
+            own = about(part)
+            if len(own[0].terms) >= OTHER_THINGS and not _POINTS_BACK.search(part) and not any(
+                    related(own, about(space.join(g))) for g in groups):
+                groups.append([part])
+            else:
+                groups[-1].append(part)
+        return [space.join(g) for g in groups]
 
     def _reading(self, evidence: Evidence, loaded: _Loaded, *, parts: bool) -> Reading:
         """The reader's decision on ``evidence``; with ``parts``, a question that asks several things is also read

@@ -36,7 +36,7 @@ from rag.records import Hit
 from rag.tokenize import is_noun
 
 __all__ = ["Evidence", "PartReading", "Reading", "ReaderModel", "choose_sentences", "collect", "default_model", "read",
-           "read_parts", "ruled_out", "sentence_probabilities"]
+           "read_apart", "read_parts", "ruled_out", "sentence_probabilities"]
 
 MAX_ANSWER_SENTENCES = 3
 MAX_ANSWER_CHARS = 240
@@ -178,6 +178,44 @@ def read_parts(evidence: Evidence, whole: Reading, parts: Sequence[PartReading])
     missing = list(dict.fromkeys([*whole.missing, *(t for p in unanswered for t in p.reading.missing)]))
     return replace(whole, chosen=_in_reading_order(evidence, chosen), missing=missing,
                    unanswered=[p.asked for p in unanswered])
+
+
+def read_apart(questions: Sequence[PartReading], citations: int) -> tuple[list[Hit], Reading]:
+    """The passages to cite and the reading of a message that asks unrelated things (天津动物园几点开门？地铁8号线有多少
+    座车站？), from each question's own search and reading: it is answered where any of them is, and says which are
+    not.
+
+    The passages each quoted sentence comes from are cited first, in the order quoted, then the others in turn
+    from each question's best, up to ``citations`` (more only when more are quoted); a passage found for two
+    questions is cited once. How sure the answer is, or the abstention, is the least sure question's: each shown
+    answer may be the wrong one.
+    """
+    answered = [q for q in questions if _quotes_an_answer(q.reading)]
+    placed: dict[str, int] = {}  # chunk id → 1-based citation number
+    hits: list[Hit] = []
+
+    def place(hit: Hit) -> int:
+        if hit.chunk_id not in placed:
+            hits.append(hit.model_copy(update={"rank": len(hits) + 1}))
+            placed[hit.chunk_id] = len(hits)
+        return placed[hit.chunk_id]
+
+    chosen = [replace(c, n=place(q.evidence.hits[c.n - 1])) for q in answered for c in q.reading.chosen]
+    for rank in range(max(len(q.evidence.hits) for q in questions)):
+        for q in questions:
+            if rank < len(q.evidence.hits) and len(hits) < citations:
+                place(q.evidence.hits[rank])
+    shown = answered or questions
+    return hits, Reading(
+        chosen=chosen,
+        answerable=max(q.reading.answerable for q in questions),
+        confidence=min(q.reading.confidence for q in shown),
+        abstain=not answered,
+        missing=list(dict.fromkeys(t for q in questions for t in q.reading.missing)),
+        present=list(dict.fromkeys(t for q in questions for t in q.reading.present)),
+        unanswered=[u for q in questions
+                    for u in (q.reading.unanswered if _quotes_an_answer(q.reading) else [q.asked])] if answered else [],
+    )
 
 
 def _completes(part: Evidence, c: Candidate) -> bool:

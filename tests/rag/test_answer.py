@@ -82,6 +82,43 @@ def test_a_part_nothing_answers_is_named_in_a_caution(service):
     assert "约3万场次" in whole.answer and not any("这一问" in c for c in whole.cautions)
 
 
+@pytest.mark.parametrize("question", [
+    "天津动物园几点开门？地铁8号线有多少座车站？",
+    "地铁8号线有多少座车站？天津动物园几点开门？",
+    "天津動物園幾點開門？地鐵8號線有多少座車站？",
+])
+def test_two_unrelated_questions_at_once_are_answered_each_as_if_asked_alone(service, question):
+    # Read with the zoo's words, the line-8 question was withheld for lacking 动物园; each is now searched for alone.
+    a = service.ask(question)
+    assert not a.abstained and "共设车站21座" in a.answer
+    assert any(("这一问" in c or "這一問" in c) and ("动物园" in c or "動物園" in c) for c in a.cautions)
+    ns = markers(a.answer)
+    assert ns and set(ns) <= {c.n for c in a.citations} == set(range(1, len(a.citations) + 1))
+    quoted = [c.text[s:e] for c in a.citations for s, e in c.highlights]
+    assert quoted and all(q in a.answer for q in quoted)
+
+
+def test_two_unrelated_questions_get_both_answers_each_cited_once(service):
+    a = service.ask("2月5日市委常委会审议了什么协商计划？重污染应急期间，哪些渣土车不能上路？")
+    assert not a.abstained and "政党协商（会议协商）计划" in a.answer
+    assert "停止使用国四及以下排放标准的建筑垃圾" in a.answer
+    assert not any("这一问" in c for c in a.cautions)
+    # The passages quoted come first, in the order quoted; none is cited twice.
+    assert markers(a.answer) == sorted(markers(a.answer)) and markers(a.answer)[0] == 1
+    assert len({c.chunk_id for c in a.citations}) == len(a.citations)
+
+
+def test_two_unrelated_questions_neither_answered_are_withheld_naming_what_each_lacks(service):
+    a = service.ask("天津动物园几点开门？地铁8号线的票价是多少？")
+    assert a.abstained and {"动物园", "票价"} <= set(a.missing)
+
+
+def test_a_part_that_leans_on_the_one_before_is_not_read_alone(service):
+    # 去年营收增长多少？ names three things, none of the first part's; a passage about both says whose growth it is.
+    a = service.ask("滨海高新区的五大主导产业是哪些？去年营收增长多少？")
+    assert not a.abstained and "同比增长11.6％" in a.answer
+
+
 def test_an_abstention_names_what_the_articles_lack_in_the_question_language(service):
     a = service.ask("火星上有多少个足球场？")
     assert a.abstained and a.answer.startswith("现有文章没有回答这个问题")
