@@ -23,6 +23,7 @@ from typing import Any
 from eval.metrics import contains_answer
 from eval.run import GoldQuestion, load_gold
 from rag.conversation import question_parts
+from rag.records import Answer
 
 KINDS = ("answerable+unanswerable", "unanswerable+answerable", "answerable+answerable", "unanswerable+unanswerable")
 # The caution naming a part nothing answers, in each language and script (rag.answer.cautions).
@@ -44,7 +45,7 @@ def handled_alone(service: Any, gold: list[GoldQuestion], lang: str) -> tuple[li
     return answered, withheld
 
 
-def right(kind: str, first: GoldQuestion, second: GoldQuestion, answer: Any) -> bool:  # noqa: ANN401 - an Answer
+def right(kind: str, first: GoldQuestion, second: GoldQuestion, answer: Answer) -> bool:
     """Whether ``answer`` to the pair of ``kind`` handles both questions as each is handled alone."""
     if kind == "unanswerable+unanswerable":
         return answer.abstained
@@ -53,7 +54,9 @@ def right(kind: str, first: GoldQuestion, second: GoldQuestion, answer: Any) -> 
     holds = all(contains_answer(answer.answer, q.answers) for q in (first, second) if q.answerable)
     if kind == "answerable+answerable":
         return holds
-    return holds and any(word in c for c in answer.cautions for word in UNANSWERED)
+    unanswered = first if not first.answerable else second
+    asked = unanswered.question.rstrip("？?。. ")[:12]  # the caution quotes it
+    return holds and any(word in c and asked in c for c in answer.cautions for word in UNANSWERED)
 
 
 def score(service: Any, gold: list[GoldQuestion], *, lang: str = "zh", pairs: int = 30, seed: int = 8,
@@ -71,7 +74,10 @@ def score(service: Any, gold: list[GoldQuestion], *, lang: str = "zh", pairs: in
         good = 0
         for _ in range(pairs):
             first = rng.choice(one)
-            second = rng.choice([q for q in two if q is not first and not set(q.aids) & set(first.aids)])
+            others = [q for q in two if q is not first and not set(q.aids) & set(first.aids)]
+            if not others:
+                raise ValueError(f"no {kind.split('+')[1]} {lang} question about another article than {first.id}")
+            second = rng.choice(others)
             ok = right(kind, first, second, service.ask(f"{first.question}{space}{second.question}"))
             good += ok
             if progress and not ok:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 
 from rag import query
 from rag.records import ResolvedQuestion
-from rag.tokenize import has_chinese, tokenize
+from rag.tokenize import dictionary_words, has_chinese, tokenize
 
 # Words that ask rather than name: rag.query's, and a few more that follow-ups use ("一共几次？", "怎么办？") and
 # English ones (English focus terms are carried too: the follow-up is resolved before it is analysed).
@@ -48,6 +48,22 @@ _OPENING, _CLOSING = "《“‘「『（(【", "》”’」』）)】"
 _ENGLISH_PART = re.compile(r",\s*and\s+(?=(?:how|what|when|which|who|whom|where|why)\b)", re.I)
 # A number of one or two digits, alone: a piece of a date (2 and 6 of 2月6日), which a later part does not carry.
 _BARE_NUMBER = re.compile(r"^\d{1,2}$")
+
+
+# Words that point back at something named before: 它, 其, 该, 这款, 这次; it, its, they. Whole words only: not 应该,
+# 其他, 因此, nor "this year" or "are there".
+_POINTER = re.compile(r"^(?:它们?|其|该|此|[这那][款个些次项家所位种座条只批里])$")
+_POINTER_EN = re.compile(r"\b(?:it|its|they|their|them)\b", re.I)
+
+
+def points_back(question: str) -> bool:
+    """True when ``question`` points back at something named before it ("how large is its area?", 会先装在这款车上？):
+    it is no question of its own."""
+    if query.is_english(question):
+        return _POINTER_EN.search(question) is not None
+    words = dictionary_words(query.simplified(question))
+    # jieba keeps 这次 whole but cuts 这款 in two: a demonstrative is read with the word after it.
+    return any(_POINTER.match(w) or _POINTER.match(w + after) for w, after in zip(words, [*words[1:], ""], strict=True))
 
 
 def is_time(term: str) -> bool:

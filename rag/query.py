@@ -207,7 +207,8 @@ def written_in(question: str) -> str:
 
 
 # Question words that ask without saying for what kind of answer.
-_ZH_ASKING = re.compile(r"有什么|什么|怎样|如何")
+# Words that ask for no one kind of answer; 哪两个方向, 哪九方面 ask which ones.
+_ZH_ASKING = re.compile(r"有什么|什么|怎样|如何|哪[两二三四五六七八九十\d]")
 _EN_ASKING = re.compile(r"\bwhat\b|\bhow\b", re.I)
 
 

@@ -10,10 +10,9 @@ while serving is reported on the very next request.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from embeddings import Embedder
 from rag.answer import compose
-from rag.conversation import is_time, question_parts, resolve
+from rag.conversation import content_words, is_time, points_back, question_parts, resolve
 from rag.index import BuildSpec, Index, IndexUnavailableError, NoIndexError, backend_for
 from rag.index.base import bm25_idf
 from rag.llm import LLMClient
@@ -36,15 +35,22 @@ from rag.streaming import AnswerEvent, answer_events
 from rag.tokenize import fingerprint
 from rag.translate import ModelRelatedness, headwords
 
-# Telling the unrelated questions of one message apart (RagService._unrelated): a later part that names at least
+# Telling the separate questions of one message apart (RagService._questions_in): a later part that names at least
 # this many things may be another question (the parts of one name one or two each: 一年吞吐量多少？,
-# 和哪家企业合作的？); a word in at least this share of the passages (天津, 今年) does not tie two parts together; a
+# 和哪家企业合作的？); a word in at least this share of the passages (天津) does not tie two questions together; a
 # passage is about a question when it names at least this share of what the question names (idf-weighted).
 OTHER_THINGS = 3
 COMMON_SHARE = 0.2
 ABOUT_BOTH = 0.5
-# Words that point back at what an earlier part named: its, they, 这款, 该, 其.
-_POINTS_BACK = re.compile(r"[这该其它此]|\b(?:its?|they|their|them|this|that|these|those|there)\b", re.I)
+
+
+@dataclass
+class _Topic:
+    """What one question of a message names (RagService._questions_in)."""
+
+    weights: TermWeights
+    used: list[int]  # the terms some passage uses, times aside: only these can be named together
+    distinctive: set[str]  # the terms that tie two questions together when both name them
 
 
 class IndexStats(BaseModel):
@@ -197,84 +203,93 @@ class RagService:
         if conversation is not None:
             question = conversation.question
         with self._lease() as loaded:
-            evidence = self._evidence(question, loaded, top_k=top_k, filters=filters, mode=mode)
+            analysed: dict[str, Query] = {}  # a text is analysed once however many steps read it
+
+            def analysis(text: str) -> Query:
+                if text not in analysed:
+                    analysed[text] = self._analyzed(text, loaded)
+                return analysed[text]
+
+            evidence = self._evidence(question, loaded, top_k=top_k, filters=filters, mode=mode,
+                                      query=analysis(question))
             # A follow-up is read as one question: what it carried over is no part of its own.
             parts = conversation is None or conversation.question == conversation.asked
-            asked = self._unrelated(evidence, loaded) if parts else [question]
-            if len(asked) == 1:
-                query, hits, reading = evidence.query, evidence.hits, self._reading(evidence, loaded, parts=parts)
+            questions = self._questions_in(evidence, loaded, analysis) if parts else [question]
+            if len(questions) == 1:
+                reading = self._reading(evidence, loaded, analysis, parts=parts)
+                hits = evidence.hits
             else:
                 # Each is searched for and read as if asked alone; the answer joins theirs.
                 each = []
-                for text in asked:
-                    own = self._evidence(text, loaded, top_k=top_k, filters=filters, mode=mode)
-                    each.append(PartReading(text, own, self._reading(own, loaded, parts=True)))
-                query = evidence.query
+                for text in questions:
+                    own = self._evidence(text, loaded, top_k=top_k, filters=filters, mode=mode, query=analysis(text))
+                    each.append(PartReading(text, own, self._reading(own, loaded, analysis, parts=True)))
                 hits, reading = read_apart(each, top_k)
-            answer = compose(query, hits, reading, llm=llm, filtered=filters is not None and not filters.is_empty())
-            return query, answer.model_copy(update={"conversation": conversation})
+            answer = compose(evidence.query, hits, reading, llm=llm,
+                             filtered=filters is not None and not filters.is_empty())
+            return evidence.query, answer.model_copy(update={"conversation": conversation})
 
-    def _unrelated(self, evidence: Evidence, loaded: _Loaded) -> list[str]:
-        """The unrelated questions the question of ``evidence`` asks at once, each with the parts that lean on it:
-        one for most.
+    def _questions_in(self, evidence: Evidence, loaded: _Loaded, analysis: Callable[[str], Query]) -> list[str]:
+        """The separate questions of the message of ``evidence``, each with the parts that lean on it (most
+        messages ask one question).
 
         Read with the earlier parts' words, 地铁8号线有多少座车站？ after 天津动物园几点开门？ would be a question about
-        the zoo. A later part is another question when it names several things of its own (``OTHER_THINGS``: a part
-        that leans on an earlier one names one or two, 一年吞吐量多少？), none an earlier part names but words most
-        passages use (天津, 今年), points back at nothing (``_POINTS_BACK``: its, 这款), and no passage found for the
-        whole is about both it and the earlier ones: naming most of what each names, by idf weight.
+        the zoo. A later part is a question of its own when it names several things (``OTHER_THINGS``, times aside:
+        a part that leans on an earlier one names one or two, 一年吞吐量多少？), none that an earlier question names
+        but words most passages use (天津), points back at nothing (``rag.conversation.points_back``: its, 这款), and
+        no passage found for the whole message is about both it and an earlier question: naming most of what each
+        names that any passage uses, by idf weight.
         """
-        question = evidence.query.text
-        parts = [p.asked for p in question_parts(question)]
+        message = evidence.query.text
+        parts = [p.asked for p in question_parts(message)]
         if len(parts) < 2:
-            return [question]
-        space = " " if is_english(question) else ""
+            return [message]
+        space = " " if is_english(message) else ""
         texts = [f"{h.title}\n{h.text}" for h in evidence.hits]
         documents = max(loaded.index.documents(), 1)
         common = bm25_idf(round(COMMON_SHARE * documents), documents)  # the weight of a word in that share
 
-        def about(text: str) -> tuple[TermWeights, list[int]]:
-            """What ``text`` names, weighted, and which of those terms some passage uses (only those can be named),
-            times left out: two questions may both ask about this year."""
-            query = self._analyzed(text, loaded)
+        def topic(text: str) -> _Topic:
+            query = analysis(text)
             frequency = loaded.index.document_frequency(list(query.focus))
-            used = [i for i, (t, df) in enumerate(zip(query.focus, frequency, strict=True)) if df and not is_time(t)]
-            return TermWeights.of(query, frequency, documents), used
+            weights = TermWeights.of(query, frequency, documents)
+            return _Topic(weights, [i for i, (t, df) in enumerate(zip(weights.terms, frequency, strict=True))
+                                   if df and not is_time(t)],
+                         {t for t, w in zip(weights.terms, weights.weights, strict=True)
+                          if w >= common and not is_time(t)})
 
-        def distinctive(w: TermWeights) -> list[str]:
-            return [t for t, weight in zip(w.terms, w.weights, strict=True) if weight >= common and not is_time(t)]
-
-        def related(own: tuple[TermWeights, list[int]], earlier: tuple[TermWeights, list[int]]) -> bool:
-            (a, a_used), (b, b_used) = own, earlier
-            if any(x in y or y in x for x in distinctive(a) for y in distinctive(b)):
+        def together(a: _Topic, b: _Topic) -> bool:
+            if any(x in y or y in x for x in a.distinctive for y in b.distinctive):
                 return True
-            return bool(a_used and b_used) and any(
-                a.share(a_used, t) >= ABOUT_BOTH and b.share(b_used, t) >= ABOUT_BOTH for t in texts)
+            return bool(a.used and b.used) and any(a.weights.share(a.used, t) >= ABOUT_BOTH
+                                                   and b.weights.share(b.used, t) >= ABOUT_BOTH for t in texts)
+
+        def things(part: str, own: _Topic) -> int:
+            # English as written: translation merges words (Metro Line 8 → 地铁, 8号线) or drops them.
+            words = content_words(part) if space else own.weights.terms
+            return sum(not is_time(w) for w in words)
 
         groups = [[parts[0]]]
+        topics = [topic(parts[0])]
         for part in parts[1:]:
-            own = about(part)
-            if len(own[0].terms) >= OTHER_THINGS and not _POINTS_BACK.search(part) and not any(
-                    related(own, about(space.join(g))) for g in groups):
+            own = topic(part)
+            if things(part, own) >= OTHER_THINGS and not points_back(part) \
+                    and not any(together(own, t) for t in topics):
                 groups.append([part])
+                topics.append(own)
             else:
                 groups[-1].append(part)
+                topics[-1] = topic(space.join(groups[-1]))
         return [space.join(g) for g in groups]
 
-    def _reading(self, evidence: Evidence, loaded: _Loaded, *, parts: bool) -> Reading:
+    def _reading(self, evidence: Evidence, loaded: _Loaded, analysis: Callable[[str], Query], *,
+                 parts: bool) -> Reading:
         """The reader's decision on ``evidence``; with ``parts``, a question that asks several things is also read
         part by part on the sentences found for the whole (``rag.reader.read_parts``)."""
         threshold = self.settings.answer.abstain_threshold
         whole = read(evidence, abstain_below=threshold)
         if not parts:
             return whole
-        analysed: dict[str, Query] = {}
-
-        def analysis(text: str) -> Query:
-            if text not in analysed:
-                analysed[text] = self._analyzed(text, loaded)
-            return analysed[text]
-
         asked = question_parts(evidence.query.text, details=lambda part: analysis(part).key)
         if len(asked) < 2:
             return whole
@@ -293,10 +308,11 @@ class RagService:
         with self._lease() as loaded:
             return self._evidence(question, loaded, top_k=top_k, filters=filters, mode=mode)
 
-    def _evidence(self, question: str, loaded: _Loaded, *, top_k: int, filters: Filters | None,
-                  mode: Mode) -> Evidence:
-        found = retrieve(loaded.index, self.embedder, self._analyzed(question, loaded), self.settings.retrieval,
-                         top_k=top_k, mode=mode, filters=filters)
+    def _evidence(self, question: str, loaded: _Loaded, *, top_k: int, filters: Filters | None, mode: Mode,
+                  query: Query | None = None) -> Evidence:
+        """What the reader measures for ``question`` (its analysis, ``query``, when already made)."""
+        found = retrieve(loaded.index, self.embedder, query or self._analyzed(question, loaded),
+                         self.settings.retrieval, top_k=top_k, mode=mode, filters=filters)
         return collect(found.query, found.hits, found.query_vector, found.dense_margin, loaded.index)
 
     def article(self, aid: str) -> Article | None:

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -175,7 +175,7 @@ def read_parts(evidence: Evidence, whole: Reading, parts: Sequence[PartReading])
     # part (举办约3万场次文旅消费活动 stands in the sentence that says when the month runs).
     unanswered = [p for p in parts if not _quotes_an_answer(p.reading)
                   and not (p.reading.chosen and any(p.reading.chosen[0] is c for c in chosen))]
-    missing = list(dict.fromkeys([*whole.missing, *(t for p in unanswered for t in p.reading.missing)]))
+    missing = _unquoted([*whole.missing, *(t for p in unanswered for t in p.reading.missing)], chosen)
     return replace(whole, chosen=_in_reading_order(evidence, chosen), missing=missing,
                    unanswered=[p.asked for p in unanswered])
 
@@ -200,22 +200,36 @@ def read_apart(questions: Sequence[PartReading], citations: int) -> tuple[list[H
             placed[hit.chunk_id] = len(hits)
         return placed[hit.chunk_id]
 
-    chosen = [replace(c, n=place(q.evidence.hits[c.n - 1])) for q in answered for c in q.reading.chosen]
+    chosen: list[Candidate] = []
+    for q in answered:
+        for c in q.reading.chosen:
+            cited = replace(c, n=place(q.evidence.hits[c.n - 1]))
+            if not any(o.n == cited.n and o.span == cited.span for o in chosen):  # quoted for two questions: once
+                chosen.append(cited)
     for rank in range(max(len(q.evidence.hits) for q in questions)):
         for q in questions:
             if rank < len(q.evidence.hits) and len(hits) < citations:
                 place(q.evidence.hits[rank])
-    shown = answered or questions
+    # A question nothing answers is named; an answered one names its own parts that nothing answers.
+    unanswered = [u for q in questions
+                  for u in (q.reading.unanswered if _quotes_an_answer(q.reading) else [q.asked])]
     return hits, Reading(
         chosen=chosen,
+        # Some question is answerable; the answer is as sure as its least sure question (each may be wrong), an
+        # abstention as its least sure one (each must be unanswerable).
         answerable=max(q.reading.answerable for q in questions),
-        confidence=min(q.reading.confidence for q in shown),
+        confidence=min(q.reading.confidence for q in (answered or questions)),
         abstain=not answered,
-        missing=list(dict.fromkeys(t for q in questions for t in q.reading.missing)),
+        missing=_unquoted((t for q in questions for t in q.reading.missing), chosen),
         present=list(dict.fromkeys(t for q in questions for t in q.reading.present)),
-        unanswered=[u for q in questions
-                    for u in (q.reading.unanswered if _quotes_an_answer(q.reading) else [q.asked])] if answered else [],
+        unanswered=unanswered if answered else [],
     )
+
+
+def _unquoted(terms: Iterable[str], chosen: Sequence[Candidate]) -> list[str]:
+    """``terms`` (once each) that no quoted sentence names: a part's or a question's answer may come from a passage
+    the missing terms were not looked for in (春节假期 is named by the sentence quoted for it)."""
+    return [t for t in dict.fromkeys(terms) if not any(t in c.text for c in chosen)]
 
 
 def _completes(part: Evidence, c: Candidate) -> bool:

@@ -29,13 +29,16 @@ def test_an_answered_and_an_unanswered_question_need_the_answer_and_a_caution_na
     assert right("answerable+unanswerable", STATIONS, ZOO,
                  answer(quoted, cautions=("这一问可能没有得到回答：“天津动物园几点开门？”",)))
     assert not right("answerable+unanswerable", STATIONS, ZOO, answer(quoted))  # silent on the zoo
+    assert not right("answerable+unanswerable", STATIONS, ZOO,
+                     answer(quoted, cautions=("这一问可能没有得到回答：“票价多少钱？”",)))  # names another question
     assert not right("answerable+unanswerable", STATIONS, ZOO, answer("现有文章没有回答这个问题。", abstained=True))
     assert right("unanswerable+unanswerable", ZOO, ZOO, answer("现有文章没有回答这个问题。", abstained=True))
 
 
 @pytest.mark.gate
-def test_pairs_handled_right_do_not_regress(service):
-    figures = score(service, load_gold(ROOT / "eval" / "gold.jsonl"))
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_pairs_handled_right_do_not_regress(service, lang):
+    figures = score(service, load_gold(ROOT / "eval" / "gold.jsonl"), lang=lang)
     assert set(figures) == set(KINDS)
     mean = sum(figures.values()) / len(figures)
-    assert mean >= BASELINE["pairs"]["zh"] - TOLERANCE, f"pairs handled right fell to {mean:.3f}: {figures}"
+    assert mean >= BASELINE["pairs"][lang] - TOLERANCE, f"{lang} pairs handled right fell to {mean:.3f}: {figures}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.conversation import content_words, is_follow_up, question_parts, resolve
+from rag.conversation import content_words, is_follow_up, points_back, question_parts, resolve
 
 
 def test_content_words_leave_out_question_words_and_their_own_parts():
@@ -146,3 +146,26 @@ def test_a_piece_that_names_nothing_stays_with_the_part_before_it():
     assert [p.asked for p in parts] == ["春节放几天？", "高速免费吗？为什么？"]
     assert [p.asked for p in question_parts("How long is the holiday? Why? Is the highway free?")] == [
         "How long is the holiday? Why?", "Is the highway free?"]
+
+
+def test_a_piece_that_asks_which_two_is_a_part_of_its_own():
+    first, second = "柔性智能喷涂系统的设计寿命是多少年？", "天津科技大学储能学院聚焦哪两大核心方向？"
+    assert [p.asked for p in question_parts(first + second)] == [first, second]
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("会先装在这款车上？", True),
+    ("它的全长多少？", True),
+    ("该项目投资多少？", True),
+    ("how large is its area?", True),
+    ("Is it free?", True),
+    ("地铁8号线有多少座车站？", False),
+    # Whole words only: 应该 ("should"), 其他 ("other"), "this year" and "are there" point at nothing.
+    ("小型客车应该是几座以下？", False),
+    ("其他城市呢？", False),
+    ("How many livelihood projects are there this year?", False),
+    ("小型客車應該是幾座以下？", False),
+    ("會先裝在這款車上？", True),  # Traditional, read as Simplified
+])
+def test_a_question_points_back_at_something_named_before_it(question, expected):
+    assert points_back(question) is expected

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from rag.dates import interpret, years_named
-from rag.query import QueryStats, analyze, answer_type, simplified, written_in
+from rag.query import QueryStats, analyze, answer_type, asking, simplified, written_in
 from rag.translate import ModelRelatedness
 
 TODAY = dt.date(2026, 2, 10)  # a Tuesday: the newest article of the bundled corpus
@@ -31,6 +31,9 @@ def stats(service):
     ("没有旧家电可以交，还能享受家电以旧换新补贴吗？", "yesno"),
     ("今年天津要举办哪些大型体育赛事？", "list"),
     ("环京12个区县具体是哪几个？", "list"),  # which ones, not how many
+    # Which two, which nine: it asks (a question of several is cut there), for no one kind of thing.
+    ("天津科技大学新成立的学院主攻哪两个方向？", "other"),
+    ("“十五五”时期天津要突出抓好哪九方面重点任务？", "other"),
     ("地铁8号线列车采用几节编组？", "quantity"),  # 几 with any measure word counts
     ("天津跨境人民币结算量在全国排第几？", "quantity"),  # a rank is a number
     ("以旧换新补贴有问题打什么电话咨询？", "contact"),
@@ -305,3 +308,12 @@ def test_sense_relatedness_is_the_models_cosine_and_safe_under_concurrent_reques
 ])
 def test_an_answer_is_written_in_the_questions_language_and_script(question, language):
     assert written_in(question) == language
+
+
+@pytest.mark.parametrize(("question", "asks"), [
+    ("今年民心工程有多少项？", "多少项"),
+    ("天津科技大学储能学院聚焦哪两大核心方向？", ""),  # it asks which two, for no one kind of thing
+    ("那明年呢？", None),  # nothing in it asks: a follow-up asks what the question before it did
+])
+def test_the_words_that_ask(question, asks):
+    assert asking(question) == asks
