@@ -187,8 +187,9 @@ def read_apart(questions: Sequence[PartReading], citations: int) -> tuple[list[H
 
     The passages each quoted sentence comes from are cited first, in the order quoted, then the others in turn
     from each question's best, up to ``citations`` (more only when more are quoted); a passage found for two
-    questions is cited once. How sure the answer is, or the abstention, is the least sure question's: each shown
-    answer may be the wrong one.
+    questions, or a sentence quoted for two, is cited once. The answer is as sure as the least sure question it
+    answers (each answer shown may be the wrong one); an abstention as the least sure question (each must be one
+    the articles do not answer).
     """
     answered = [q for q in questions if _quotes_an_answer(q.reading)]
     placed: dict[str, int] = {}  # chunk id → 1-based citation number
@@ -215,9 +216,7 @@ def read_apart(questions: Sequence[PartReading], citations: int) -> tuple[list[H
                   for u in (q.reading.unanswered if _quotes_an_answer(q.reading) else [q.asked])]
     return hits, Reading(
         chosen=chosen,
-        # Some question is answerable; the answer is as sure as its least sure question (each may be wrong), an
-        # abstention as its least sure one (each must be unanswerable).
-        answerable=max(q.reading.answerable for q in questions),
+        answerable=max(q.reading.answerable for q in questions),  # some question is answerable
         confidence=min(q.reading.confidence for q in (answered or questions)),
         abstain=not answered,
         missing=_unquoted((t for q in questions for t in q.reading.missing), chosen),
