@@ -270,16 +270,18 @@ class RagService:
             return sum(not is_time(w) for w in words)
 
         groups = [[parts[0]]]
-        topics = [topic(parts[0])]
+        topics: list[_Topic | None] = [None]  # each group's, worked out only when a later part may stand alone
         for part in parts[1:]:
             own = topic(part)
-            if things(part, own) >= OTHER_THINGS and not points_back(part) \
-                    and not any(together(own, t) for t in topics):
-                groups.append([part])
-                topics.append(own)
-            else:
-                groups[-1].append(part)
-                topics[-1] = topic(space.join(groups[-1]))
+            if things(part, own) >= OTHER_THINGS and not points_back(part):
+                known = [t or topic(space.join(g)) for t, g in zip(topics, groups, strict=True)]
+                topics = list(known)
+                if not any(together(own, t) for t in known):
+                    groups.append([part])
+                    topics.append(own)
+                    continue
+            groups[-1].append(part)
+            topics[-1] = None  # the group has grown: what it names is worked out again when asked
         return [space.join(g) for g in groups]
 
     def _reading(self, evidence: Evidence, loaded: _Loaded, analysis: Callable[[str], Query], *,
