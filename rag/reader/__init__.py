@@ -228,7 +228,7 @@ def read_apart(questions: Sequence[PartReading], citations: int) -> tuple[list[H
 def _unquoted(terms: Iterable[str], chosen: Sequence[Candidate]) -> list[str]:
     """``terms`` (once each) that no quoted sentence names: a part's or a question's answer may come from a passage
     the missing terms were not looked for in (春节假期 is named by the sentence quoted for it)."""
-    return [t for t in dict.fromkeys(terms) if not any(t in c.text for c in chosen)]
+    return [t for t in dict.fromkeys(terms) if not any(names(c.text, t) for c in chosen)]
 
 
 def _completes(part: Evidence, c: Candidate) -> bool:
