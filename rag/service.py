@@ -38,10 +38,12 @@ from rag.translate import ModelRelatedness, headwords
 # Telling the separate questions of one message apart (RagService._questions_in): a later part that names at least
 # this many things may be another question (the parts of one name one or two each: 一年吞吐量多少？,
 # 和哪家企业合作的？); a word in at least this share of the passages (天津) does not tie two questions together; a
-# passage is about a question when it names at least this share of what the question names (idf-weighted).
+# passage is about a question when it names at least this share of what the question names (idf-weighted), counting
+# the words no passage uses only when they are at least this specialised (rag.tokenize.specificity: 低保, not 大概).
 OTHER_THINGS = 3
 COMMON_SHARE = 0.2
 ABOUT_BOTH = 0.5
+SPECIFIC = 0.5
 
 
 @dataclass
@@ -49,7 +51,9 @@ class _Topic:
     """What one question of a message names (RagService._questions_in)."""
 
     weights: TermWeights
-    used: list[int]  # the terms some passage uses, times aside: only these can be named together
+    # The terms that say what it is about, times aside: those some passage uses, and the specialised ones none
+    # does (天津提高后的低保标准…: a passage naming 提高 and 标准 is not about 低保, which no article names).
+    used: list[int]
     distinctive: set[str]  # the terms that tie two questions together when both name them
 
 
@@ -238,7 +242,7 @@ class RagService:
         a part that leans on an earlier one names one or two, 一年吞吐量多少？), none that an earlier question names
         but words most passages use (天津), points back at nothing (``rag.conversation.points_back``: its, 这款), and
         no passage found for the whole message is about both it and an earlier question: naming most of what each
-        names that any passage uses, by idf weight.
+        is about, by idf weight (``_Topic.used``).
         """
         message = evidence.query.text
         parts = [p.asked for p in question_parts(message)]
@@ -254,7 +258,7 @@ class RagService:
             frequency = loaded.index.document_frequency(list(query.focus))
             weights = TermWeights.of(query, frequency, documents)
             return _Topic(weights, [i for i, (t, df) in enumerate(zip(weights.terms, frequency, strict=True))
-                                   if df and not is_time(t)],
+                                   if (df or weights.specific[i] >= SPECIFIC) and not is_time(t)],
                          {t for t, w in zip(weights.terms, weights.weights, strict=True)
                           if w >= common and not is_time(t)})
 

@@ -110,6 +110,13 @@ def test_two_unrelated_questions_get_both_answers_each_cited_once(service):
     assert len({c.chunk_id for c in a.citations}) == len(a.citations)
 
 
+def test_a_question_about_what_no_article_names_is_not_tied_to_another_by_its_everyday_words(service):
+    # No article names 低保; the car-subsidy passages name 提高 and 标准, but they are not about it.
+    a = service.ask("一个人今年能领几次汽车以旧换新补贴资格券？天津提高后的低保标准是每人每月多少钱？")
+    assert not a.abstained and "仅能领取一个汽车报废更新补贴或一个汽车置换更新补贴的资格券" in a.answer
+    assert any(c.startswith("这一问可能没有得到回答：“天津提高后的低保标准是每人每月多少钱？”") for c in a.cautions)
+
+
 def test_a_word_that_only_looks_like_pointing_back_does_not_tie_two_questions(service):
     # 应该 ("should") holds 该, "there this year" holds no pointer: each question is answered as it is alone.
     a = service.ask("家电以旧换新每件最高补贴多少钱？春节期间高速公路免费通行的小型客车应该是几座以下？")
