@@ -1,6 +1,6 @@
 """Two unrelated questions asked in one message: is each answered as it would be alone?
 
-    python -m eval.pairs [--lang zh] [--pairs 30] [--seed 8]
+    python -m eval.pairs [--lang zh] [--pairs 30] [--seed 8] [--comma]
 
 People ask two things at once (天津动物园几点开门？地铁8号线有多少座车站？). From the gold set's single questions of
 one language, this joins two about different articles, each one the service already handles right when asked
@@ -11,6 +11,9 @@ For each kind of pair it prints the share handled right:
   as unanswered (这一问可能没有得到回答);
 - two answerable: the answer holds both gold answers;
 - two unanswerable: withheld.
+
+With ``--comma`` the two are run together with a comma (天津动物园几点开门，地铁8号线有多少座车站？; in English
+"…, and how many…?"), as people also write them.
 """
 
 from __future__ import annotations
@@ -55,17 +58,24 @@ def right(kind: str, first: GoldQuestion, second: GoldQuestion, answer: Answer) 
     if kind == "answerable+answerable":
         return holds
     unanswered = first if not first.answerable else second
-    asked = unanswered.question.rstrip("？?。. ")[:12]  # the caution quotes it
-    return holds and any(word in c and asked in c for c in answer.cautions for word in UNANSWERED)
+    asked = unanswered.question.rstrip("？?。. ")[:12].lower()  # the caution quotes it (run on, "…, and what…")
+    return holds and any(word in c and asked in c.lower() for c in answer.cautions for word in UNANSWERED)
+
+
+def joined(first: str, second: str, *, english: bool, comma: bool) -> str:
+    """One message asking ``first`` and then ``second``: one after the other, or run together with a comma."""
+    if not comma:
+        return f"{first} {second}" if english else f"{first}{second}"
+    head = first.rstrip("？?。. ")
+    return f"{head}, and {second[0].lower()}{second[1:]}" if english else f"{head}，{second}"
 
 
 def score(service: Any, gold: list[GoldQuestion], *, lang: str = "zh", pairs: int = 30, seed: int = 8,
-          progress: Callable[[str], None] | None = None) -> dict[str, float]:
+          comma: bool = False, progress: Callable[[str], None] | None = None) -> dict[str, float]:
     """The share of ``pairs`` joined pairs of each kind handled right (see the module's doc)."""
     answered, withheld = handled_alone(service, gold, lang)
     pools = {"answerable": answered, "unanswerable": withheld}
     rng = random.Random(seed)
-    space = " " if lang == "en" else ""
     out = {}
     for kind in KINDS:
         one, two = (pools[k] for k in kind.split("+"))
@@ -78,10 +88,11 @@ def score(service: Any, gold: list[GoldQuestion], *, lang: str = "zh", pairs: in
             if not others:
                 raise ValueError(f"no {kind.split('+')[1]} {lang} question about another article than {first.id}")
             second = rng.choice(others)
-            ok = right(kind, first, second, service.ask(f"{first.question}{space}{second.question}"))
+            message = joined(first.question, second.question, english=lang == "en", comma=comma)
+            ok = right(kind, first, second, service.ask(message))
             good += ok
             if progress and not ok:
-                progress(f"{kind}: {first.question}{space}{second.question}")
+                progress(f"{kind}: {message}")
         out[kind] = good / pairs
     return out
 
@@ -96,12 +107,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--lang", default="zh", choices=("zh", "en"))
     p.add_argument("--pairs", type=int, default=30, help="pairs of each kind")
     p.add_argument("--seed", type=int, default=8)
+    p.add_argument("--comma", action="store_true", help="run the two together with a comma")
     p.add_argument("--show", action="store_true", help="print each pair handled wrong")
     args = p.parse_args(argv)
     settings = get_settings()
     service = RagService(settings, load_embedder(settings.embedding))
     gold = load_gold(PROJECT_ROOT / "eval" / "gold.jsonl")
-    figures = score(service, gold, lang=args.lang, pairs=args.pairs, seed=args.seed,
+    figures = score(service, gold, lang=args.lang, pairs=args.pairs, seed=args.seed, comma=args.comma,
                     progress=print if args.show else None)
     for kind, share in figures.items():
         print(f"{kind:28s} {share:.3f}")

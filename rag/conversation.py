@@ -43,9 +43,12 @@ _CUE_START = re.compile(r"^\s*(那如果|那么|那|还有|另外|再问|如果�
 _HYPHENATED = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
 _CUE_END = re.compile(r"(呢|呢吗)\s*[？?。.!！]*\s*$")
 # Where one asked part ends and the next begins: after a question mark outside a title, quotation or bracket
-# (these open and close them), and in English before ", and how…".
+# (these open and close them), in English before ", and how…" (or ", and is…"), and in Chinese after a comma
+# between two clauses that ask (see _clauses_asking).
 _OPENING, _CLOSING = "《“‘「『（(【", "》”’」』）)】"
-_ENGLISH_PART = re.compile(r",\s*and\s+(?=(?:how|what|when|which|who|whom|where|why)\b)", re.I)
+_ENGLISH_PART = re.compile(r",\s*and\s+(?=(?:how|what|when|which|who|whom|where|why|is|are|was|were|does|do|did|can|"
+                           r"could|will|would|should|has|have)\b)", re.I)
+_COMMA = re.compile(r"(?<=[，,])")
 # A number of one or two digits, alone: a piece of a date (2 and 6 of 2月6日), which a later part does not carry.
 _BARE_NUMBER = re.compile(r"^\d{1,2}$")
 
@@ -169,7 +172,8 @@ def resolve(questions: Sequence[str]) -> ResolvedQuestion:
 
 def _pieces(question: str) -> list[str]:
     """``question`` cut after each question mark that stands outside a title, quotation or bracket (《如何建设…？…》
-    is one name; so is "…？…" between straight quotes), and in English also before ", and how…"."""
+    is one name; so is "…？…" between straight quotes), in English also before ", and how…", in Chinese after a
+    comma between clauses that ask (``_clauses_asking``)."""
     pieces, depth, quoted, start = [], 0, False, 0
     for i, ch in enumerate(question):
         if ch in _OPENING:
@@ -182,9 +186,29 @@ def _pieces(question: str) -> list[str]:
             pieces.append(question[start:i + 1])
             start = i + 1
     pieces.append(question[start:])
-    if query.is_english(question):
-        pieces = [q for p in pieces for q in _ENGLISH_PART.split(p)]
+    english = query.is_english(question)
+    # A piece cut off before a comma asks as a question does, with its question mark (read without it, "How much
+    # is the agreement worth" is no question to the reader).
+    mark = "?" if english else "？"
+    pieces = [q if j == len(cut) - 1 else q.rstrip().rstrip("，,") + mark
+              for p in pieces for cut in [_ENGLISH_PART.split(p) if english else _clauses_asking(p)]
+              for j, q in enumerate(cut)]
     return [p.strip() for p in pieces if p.strip()]
+
+
+def _clauses_asking(piece: str) -> list[str]:
+    """``piece`` cut after each comma that ends a clause holding a question word (``rag.query.ZH_QUESTION_WORD``)
+    when what follows holds one too: 天津动物园几点开门，地铁8号线有多少座车站？ asks two things; 抵押手续都办完了，
+    公积金贷款多久能放下来？ one (its first clause asks nothing), and so does 如果…，有效期到什么时候？."""
+    clauses = _COMMA.split(piece)
+    out = [clauses[0]]
+    for i, clause in enumerate(clauses[1:], start=1):
+        rest = "".join(clauses[i:])
+        if query.ZH_QUESTION_WORD.search(out[-1]) and query.ZH_QUESTION_WORD.search(rest):
+            out.append(clause)
+        else:
+            out[-1] += clause
+    return out
 
 
 def question_parts(question: str, details: Callable[[str], Sequence[str]] | None = None) -> list[ResolvedQuestion]:

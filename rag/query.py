@@ -209,6 +209,10 @@ def written_in(question: str) -> str:
 # Question words that ask without saying for what kind of answer.
 # Words that ask for no one kind of answer; 哪两个方向, 哪九方面 ask which ones.
 _ZH_ASKING = re.compile(r"有什么|什么|怎样|如何|哪[两二三四五六七八九十\d]")
+# A Chinese question word of any kind (几 but not 几乎): a clause holding one asks something, whether or not it
+# names a kind of answer (依托哪个学院, 找谁申请). A noun that names what is asked (手续) is no question word.
+ZH_QUESTION_WORD = re.compile(r"几(?!乎)|[哪谁啥吗]|多少|什么|怎么|怎样|如何|是否|[能可]否|有没有|是不是|能不能|"
+                              r"可不可以|会不会|要不要|多[久长大高远重]")
 _EN_ASKING = re.compile(r"\bwhat\b|\bhow\b", re.I)
 
 
@@ -252,14 +256,14 @@ def _cue(question: str, english: bool) -> tuple[AnswerType, int, int]:
 def asking(question: str) -> str | None:
     """The words of ``question`` that ask for a kind of answer: in Chinese the cue and the word after it, the
     measure word or noun it asks with (今年民心工程有多少项？ → 多少项, 什么时间段免费？ → 什么时间段), in English the
-    question words ("How much is the subsidy?" → How much). "" when it asks, but for no kind (什么, what) or only
-    yes or no (吗, 有没有, is…); None when no word in it asks (那明年呢？, what about phones? without its cue).
+    question words ("How much is the subsidy?" → How much). "" when it asks, but for no kind (什么, 哪个学院, what) or
+    only yes or no (吗, 有没有, is…); None when no word in it asks (那明年呢？, what about phones? without its cue).
     Chinese comes back Simplified."""
     english = is_english(question)
     normal = question if english else simplified(question)
     kind, start, end = _cue(normal, english)
     if end == start:
-        return None
+        return "" if not english and ZH_QUESTION_WORD.search(normal) else None
     if kind in ("other", "yesno"):
         return ""
     if english:

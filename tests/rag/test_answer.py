@@ -86,6 +86,7 @@ def test_a_part_nothing_answers_is_named_in_a_caution(service):
     ("天津动物园几点开门？地铁8号线有多少座车站？", "这一问可能没有得到回答：“天津动物园几点开门？”"),
     ("地铁8号线有多少座车站？天津动物园几点开门？", "这一问可能没有得到回答：“天津动物园几点开门？”"),
     ("天津動物園幾點開門？地鐵8號線有多少座車站？", "這一問可能沒有得到回答：“天津動物園幾點開門？”"),
+    ("天津动物园几点开门，地铁8号线有多少座车站？", "这一问可能没有得到回答：“天津动物园几点开门？”"),  # a comma
     ("What is Tianjin's minimum wage in 2026? How many stations does Metro Line 8 have?",
      'This part of the question may be left unanswered: "What is Tianjin\'s minimum wage in 2026?"'),
 ])

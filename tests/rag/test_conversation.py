@@ -125,7 +125,7 @@ def test_a_later_part_that_names_another_time_replaces_the_earlier_one():
 
 def test_an_english_question_is_split_before_and_how():
     first, second = question_parts("When was the capital metropolitan area plan approved, and how large is its area?")
-    assert first.asked == "When was the capital metropolitan area plan approved"
+    assert first.asked == "When was the capital metropolitan area plan approved?"  # it asks, as a question does
     assert second.asked == "how large is its area?" and "capital" in second.carried and "area" not in second.carried
 
 
@@ -136,6 +136,9 @@ def test_an_english_question_is_split_before_and_how():
     "《如何建设现代化首都都市圈？重磅规划解读》这篇文章讲了什么？",  # a question mark inside a title
     '"如何建设现代化首都都市圈？重磅规划解读"这篇文章讲了什么？',  # or inside straight quotes
     "What is the subsidy for phones? ",
+    "抵押手续都办完了，公积金贷款多久能放下来？",  # the clause before the comma asks nothing
+    "如果11月中旬才领到汽车以旧换新资格券，有效期到什么时候？",
+    "几乎所有区都有口袋公园，今年新建多少个？",  # 几乎 ("almost") is no question word
 ])
 def test_a_question_that_asks_one_thing_is_one_part_as_asked(question):
     assert [(p.question, p.asked, p.carried) for p in question_parts(question)] == [(question, question, [])]
@@ -146,6 +149,22 @@ def test_a_piece_that_names_nothing_stays_with_the_part_before_it():
     assert [p.asked for p in parts] == ["春节放几天？", "高速免费吗？为什么？"]
     assert [p.asked for p in question_parts("How long is the holiday? Why? Is the highway free?")] == [
         "How long is the holiday? Why?", "Is the highway free?"]
+
+
+@pytest.mark.parametrize(("question", "parts"), [
+    ("天津动物园几点开门，地铁8号线有多少座车站？", ["天津动物园几点开门？", "地铁8号线有多少座车站？"]),
+    ("独居老人的智能设备怎么申请，找谁申请？", ["独居老人的智能设备怎么申请？", "找谁申请？"]),
+    ("How much is the agreement worth, and is it signed?", ["How much is the agreement worth?", "is it signed?"]),
+])
+def test_two_clauses_that_ask_run_together_with_a_comma_are_two_parts(question, parts):
+    # Each part is cut off with its question mark: the reader reads a question as one.
+    assert [p.asked for p in question_parts(question)] == parts
+
+
+def test_a_piece_that_asks_which_thing_is_a_part_of_its_own():
+    # 哪个矿区 names no kind of answer, but it asks.
+    first, second = "公积金贷款最长可以贷多少年？", "陈敏尔在蓟州区察看了哪个矿区的生态修复？"
+    assert [p.asked for p in question_parts(first + second)] == [first, second]
 
 
 def test_a_piece_that_asks_which_two_is_a_part_of_its_own():

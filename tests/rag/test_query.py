@@ -313,6 +313,7 @@ def test_an_answer_is_written_in_the_questions_language_and_script(question, lan
 @pytest.mark.parametrize(("question", "asks"), [
     ("今年民心工程有多少项？", "多少项"),
     ("天津科技大学储能学院聚焦哪两大核心方向？", ""),  # it asks which two, for no one kind of thing
+    ("天津科技大学储能学院是依托哪个学院的资源建起来的？", ""),  # which school: a question word, no kind
     ("那明年呢？", None),  # nothing in it asks: a follow-up asks what the question before it did
 ])
 def test_the_words_that_ask(question, asks):
