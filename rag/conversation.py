@@ -187,13 +187,14 @@ def _pieces(question: str) -> list[str]:
             start = i + 1
     pieces.append(question[start:])
     english = query.is_english(question)
-    # A piece cut off before a comma asks as a question does, with its question mark (read without it, "How much
-    # is the agreement worth" is no question to the reader).
     mark = "?" if english else "？"
-    pieces = [q if j == len(cut) - 1 else q.rstrip().rstrip("，,") + mark
-              for p in pieces for cut in [_ENGLISH_PART.split(p) if english else _clauses_asking(p)]
-              for j, q in enumerate(cut)]
-    return [p.strip() for p in pieces if p.strip()]
+    out = []
+    for piece in pieces:
+        cut = _ENGLISH_PART.split(piece) if english else _clauses_asking(piece)
+        # One cut off before a comma asks as a question does, with its question mark (read without it, "How much
+        # is the agreement worth" is no question to the reader).
+        out += [c.rstrip().rstrip("，,") + mark for c in cut[:-1]] + cut[-1:]
+    return [p.strip() for p in out if p.strip()]
 
 
 def _clauses_asking(piece: str) -> list[str]:

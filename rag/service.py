@@ -32,18 +32,17 @@ from rag.records import DEFAULT_TOP_K, Answer, Article, Filters, Mode, ResolvedQ
 from rag.retrieval import Retrieved, retrieve
 from rag.settings import Settings
 from rag.streaming import AnswerEvent, answer_events
-from rag.tokenize import fingerprint
+from rag.tokenize import SPECIALISED, fingerprint
 from rag.translate import ModelRelatedness, headwords
 
 # Telling the separate questions of one message apart (RagService._questions_in): a later part that names at least
 # this many things may be another question (the parts of one name one or two each: 一年吞吐量多少？,
 # 和哪家企业合作的？); a word in at least this share of the passages (天津) does not tie two questions together; a
 # passage is about a question when it names at least this share of what the question names (idf-weighted), counting
-# the words no passage uses only when they are at least this specialised (rag.tokenize.specificity: 低保, not 大概).
+# the words no passage uses only when they are specialised (rag.tokenize.SPECIALISED: 低保, not 大概).
 OTHER_THINGS = 3
 COMMON_SHARE = 0.2
 ABOUT_BOTH = 0.5
-SPECIFIC = 0.5
 
 
 @dataclass
@@ -258,7 +257,7 @@ class RagService:
             frequency = loaded.index.document_frequency(list(query.focus))
             weights = TermWeights.of(query, frequency, documents)
             return _Topic(weights, [i for i, (t, df) in enumerate(zip(weights.terms, frequency, strict=True))
-                                   if (df or weights.specific[i] >= SPECIFIC) and not is_time(t)],
+                                   if (df or weights.specific[i] >= SPECIALISED) and not is_time(t)],
                          {t for t, w in zip(weights.terms, weights.weights, strict=True)
                           if w >= common and not is_time(t)})
 

@@ -179,6 +179,10 @@ def word_frequency(word: str) -> int:
     return _tokenizer().FREQ.get(word, 0)
 
 
+# A word at least this specific is specialised (低保, 容积率, 罚息); below it, everyday (大概, 孩子, 现在).
+SPECIALISED = 0.5
+
+
 def specificity(word: str) -> float:
     """How specialised ``word`` is in general Chinese, 0..1, from jieba's word frequencies: 0 for everyday words
     (之前, 现在, 孩子), 1 for rare or unknown ones (容积率, 罚息). A near-miss question names a specific thing the

@@ -23,7 +23,7 @@ from rag.query import Query, names
 from rag.reader.candidates import Candidate
 from rag.reader.entities import asked_units, cue_positions, entities
 from rag.records import Hit
-from rag.tokenize import specificity, tokenize
+from rag.tokenize import SPECIALISED, specificity, tokenize
 
 CANDIDATE_FEATURES = (
     "similarity", "similarity_gap", "coverage", "coverage_gap", "context_coverage", "typed", "has_type",
@@ -218,7 +218,7 @@ def question_features(query: Query, hits: list[Hit], cands: list[Candidate], can
         math.log1p(len(missing)), (dense_margin or 0.0) * 10, float(query.answer_type != "other"),
         english, math.log1p(len(weights.terms)), top[col["similarity"]], typed_cov,
         typed_best, proximity, max(missing_specific, default=0.0) / weights.rarest,
-        float(sum(specific[t] >= 0.5 for t, _ in missing)),
+        float(sum(specific[t] >= SPECIALISED for t, _ in missing)),
         english * max((w for _, w in missing), default=0.0) / weights.rarest, key_context, key_best, key_typed,
         key_specific,
     ], dtype=np.float32)
