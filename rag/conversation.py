@@ -48,7 +48,7 @@ _CUE_END = re.compile(r"(呢|呢吗)\s*[？?。.!！]*\s*$")
 _OPENING, _CLOSING = "《“‘「『（(【", "》”’」』）)】"
 _ENGLISH_PART = re.compile(r",\s*and\s+(?=(?:how|what|when|which|who|whom|where|why|is|are|was|were|does|do|did|can|"
                            r"could|will|would|should|has|have)\b)", re.I)
-_COMMA = re.compile(r"(?<=[，,])")
+_CLAUSE_BREAK = re.compile(r"(?<=[，,；;])")  # a comma or a semicolon
 # A number of one or two digits, alone: a piece of a date (2 and 6 of 2月6日), which a later part does not carry.
 _BARE_NUMBER = re.compile(r"^\d{1,2}$")
 
@@ -190,25 +190,39 @@ def _pieces(question: str) -> list[str]:
     mark = "?" if english else "？"
     out = []
     for piece in pieces:
-        cut = _ENGLISH_PART.split(piece) if english else _clauses_asking(piece)
+        cut = _english_asking(piece) if english else _clauses_asking(piece)
         # One cut off before a comma asks as a question does, with its question mark (read without it, "How much
         # is the agreement worth" is no question to the reader).
-        out += [c.rstrip().rstrip("，,") + mark for c in cut[:-1]] + cut[-1:]
+        out += [c.rstrip().rstrip("，,；;") + mark for c in cut[:-1]] + cut[-1:]
     return [p.strip() for p in out if p.strip()]
 
 
+def _english_asking(piece: str) -> list[str]:
+    """``piece`` cut before each ", and how…" (", and is…") that follows words asking something: "When does it open,
+    and how much is it?" asks two things, "I bought a phone in February, and is the subsidy 15 percent?" one."""
+    out, start = [], 0
+    for m in _ENGLISH_PART.finditer(piece):
+        if query.asking(piece[start:m.start()]) is not None:
+            out.append(piece[start:m.start()])
+            start = m.end()
+    return [*out, piece[start:]]
+
+
 def _clauses_asking(piece: str) -> list[str]:
-    """``piece`` cut after each comma that ends a clause holding a question word (``rag.query.ZH_QUESTION_WORD``)
-    when what follows holds one too: 天津动物园几点开门，地铁8号线有多少座车站？ asks two things; 抵押手续都办完了，
-    公积金贷款多久能放下来？ one (its first clause asks nothing), and so does 如果…，有效期到什么时候？."""
-    clauses = _COMMA.split(piece)
+    """``piece`` cut after each comma that ends a clause asking something (``rag.query.asks_in_chinese``) when one
+    after it asks too: 天津动物园几点开门，地铁8号线有多少座车站？ asks two things; 抵押手续都办完了，公积金贷款多久能
+    放下来？ one (its first clause asks nothing), and so do 如果…，有效期到什么时候？ and 无论哪个区，都能申请吗？."""
+    clauses = _CLAUSE_BREAK.split(piece)
+    asks = [query.asks_in_chinese(c) for c in clauses]
     out = [clauses[0]]
+    asked = asks[0]  # whether the part being gathered asks yet
     for i, clause in enumerate(clauses[1:], start=1):
-        rest = "".join(clauses[i:])
-        if query.ZH_QUESTION_WORD.search(out[-1]) and query.ZH_QUESTION_WORD.search(rest):
+        if asked and any(asks[i:]):
             out.append(clause)
+            asked = asks[i]
         else:
             out[-1] += clause
+            asked = asked or asks[i]
     return out
 
 

@@ -209,10 +209,12 @@ def written_in(question: str) -> str:
 # Question words that ask without saying for what kind of answer.
 # Words that ask for no one kind of answer; 哪两个方向, 哪九方面 ask which ones.
 _ZH_ASKING = re.compile(r"有什么|什么|怎样|如何|哪[两二三四五六七八九十\d]")
-# A Chinese question word of any kind (几 but not 几乎): a clause holding one asks something, whether or not it
-# names a kind of answer (依托哪个学院, 找谁申请). A noun that names what is asked (手续) is no question word.
-ZH_QUESTION_WORD = re.compile(r"几(?!乎)|[哪谁啥吗]|多少|什么|怎么|怎样|如何|是否|[能可]否|有没有|是不是|能不能|"
-                              r"可不可以|会不会|要不要|多[久长大高远重]")
+# A Chinese clause that asks holds a question word: 几 (not 几乎 "almost", 几十 "dozens"), 哪 (not 哪怕 "even if"),
+# 谁, 多少, 什么, 怎么, 如何, 是否, 多久…, or asks A-not-A (能不能, 需不需要, 有没有). A noun that names what is asked
+# (手续) is no question word, and after 无论/不管/即使… one asks nothing (无论哪个区，都能申请吗？ asks one thing).
+_ZH_QUESTION_WORD = re.compile(r"几(?![乎十百千万])|哪(?!怕)|[谁啥吗]|多少|什么|怎么|怎样|如何|是否|[能可]否|有没有|"
+                               r"(.)不\1|多[久长大高远]")
+_CONCESSIVE = re.compile(r"^\s*(?:无论|不论|不管|哪怕|即使|即便|就算|纵然)")
 _EN_ASKING = re.compile(r"\bwhat\b|\bhow\b", re.I)
 
 
@@ -253,6 +255,13 @@ def _cue(question: str, english: bool) -> tuple[AnswerType, int, int]:
     return "other", at, at
 
 
+def asks_in_chinese(clause: str) -> bool:
+    """Whether a Chinese clause (Simplified or Traditional) asks something: it holds a question word, and not after
+    无论, 不管, 即使… (see ``_ZH_QUESTION_WORD``)."""
+    text = simplified(clause)
+    return _ZH_QUESTION_WORD.search(text) is not None and not _CONCESSIVE.match(text)
+
+
 def asking(question: str) -> str | None:
     """The words of ``question`` that ask for a kind of answer: in Chinese the cue and the word after it, the
     measure word or noun it asks with (今年民心工程有多少项？ → 多少项, 什么时间段免费？ → 什么时间段), in English the
@@ -262,8 +271,8 @@ def asking(question: str) -> str | None:
     english = is_english(question)
     normal = question if english else simplified(question)
     kind, start, end = _cue(normal, english)
-    if end == start:
-        return "" if not english and ZH_QUESTION_WORD.search(normal) else None
+    if end == start:  # no cue: a question word that names no kind of answer still asks (哪个矿区, 找谁)
+        return "" if not english and asks_in_chinese(normal) else None
     if kind in ("other", "yesno"):
         return ""
     if english:

@@ -139,6 +139,9 @@ def test_an_english_question_is_split_before_and_how():
     "抵押手续都办完了，公积金贷款多久能放下来？",  # the clause before the comma asks nothing
     "如果11月中旬才领到汽车以旧换新资格券，有效期到什么时候？",
     "几乎所有区都有口袋公园，今年新建多少个？",  # 几乎 ("almost") is no question word
+    "天津已经开通了几十条公交线路，地铁8号线有多少座车站？",  # nor 几十 ("dozens")
+    "无论哪个区，都能申请家电补贴吗？",  # nor 哪 after 无论 ("whichever")
+    "I bought a new phone in February, and is the subsidy 15 percent?",  # the first piece asks nothing
 ])
 def test_a_question_that_asks_one_thing_is_one_part_as_asked(question):
     assert [(p.question, p.asked, p.carried) for p in question_parts(question)] == [(question, question, [])]
@@ -153,6 +156,9 @@ def test_a_piece_that_names_nothing_stays_with_the_part_before_it():
 
 @pytest.mark.parametrize(("question", "parts"), [
     ("天津动物园几点开门，地铁8号线有多少座车站？", ["天津动物园几点开门？", "地铁8号线有多少座车站？"]),
+    ("天津動物園幾點開門，地鐵8號線有多少座車站？", ["天津動物園幾點開門？", "地鐵8號線有多少座車站？"]),
+    ("公积金贷款要多久，需不需要本人到场？", ["公积金贷款要多久？", "需不需要本人到场？"]),
+    ("天津动物园几点开门；地铁8号线有多少座车站？", ["天津动物园几点开门？", "地铁8号线有多少座车站？"]),
     ("独居老人的智能设备怎么申请，找谁申请？", ["独居老人的智能设备怎么申请？", "找谁申请？"]),
     ("How much is the agreement worth, and is it signed?", ["How much is the agreement worth?", "is it signed?"]),
 ])

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from rag.dates import interpret, years_named
-from rag.query import QueryStats, analyze, answer_type, asking, simplified, written_in
+from rag.query import QueryStats, analyze, answer_type, asking, asks_in_chinese, simplified, written_in
 from rag.translate import ModelRelatedness
 
 TODAY = dt.date(2026, 2, 10)  # a Tuesday: the newest article of the bundled corpus
@@ -318,3 +318,13 @@ def test_an_answer_is_written_in_the_questions_language_and_script(question, lan
 ])
 def test_the_words_that_ask(question, asks):
     assert asking(question) == asks
+
+
+@pytest.mark.parametrize(("clause", "asks"), [
+    ("天津动物园几点开门", True), ("天津動物園幾點開門", True), ("找谁申请", True), ("需不需要本人到场", True),
+    ("抵押手续都办完了", False),  # 手续 names what may be asked; it asks nothing
+    ("天津已经开通了几十条公交线路", False),  # dozens, not how many
+    ("无论哪个区", False), ("哪怕只交了一年公积金", False), ("不论是否首套", False),  # whichever, even if
+])
+def test_a_chinese_clause_asks_when_it_holds_a_question_word(clause, asks):
+    assert asks_in_chinese(clause) is asks
