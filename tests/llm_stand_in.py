@@ -7,6 +7,7 @@ way OpenAI sends them — and can be told to misbehave: ``slow`` (wait before an
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -58,7 +59,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
-        pieces = PIECES[:2] if behaviour == "break" else PIECES
+        # The client may stop reading (a test whose client gives up mid-stream): then nothing is left to send.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self._stream(PIECES[:2] if behaviour == "break" else PIECES, behaviour)
+
+    def _stream(self, pieces: list[str], behaviour: str) -> None:
         self._event({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]})
         for piece in pieces:
             if behaviour == "drip":
