@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from rag.llm import LLMClient, LLMError, fallback_notice
-from rag.query import Query, traditional
+from rag.query import Query, simplified, traditional
 from rag.reader import Reading
 from rag.records import Answer, Citation, Hit
 
@@ -85,8 +85,9 @@ def cautions(query: Query, reading: Reading) -> list[str]:
     """What a reader of an answer should know before trusting it, in the question's language: that it is more
     likely wrong than right, which terms of the question the passages found do not mention (摩托车 in
     摩托车春节走高速免费吗？: the answer may be about the rest of the question only), and which part of a question of
-    several it may leave unanswered. Terms are looked for in the best passages and the quoted sentences, not in
-    every article: the note says "the passages found", not "the articles"."""
+    several it may leave unanswered (with the terms only that part names). Terms are looked for in the best
+    passages and the quoted sentences, not in every article: the note says "the passages found", not "the
+    articles"."""
     english = query.language == "en"
     out = []
     if reading.confidence < LOW_CONFIDENCE:
@@ -94,21 +95,32 @@ def cautions(query: Query, reading: Reading) -> list[str]:
         out.append(f"Low confidence ({p}%): these sentences may not answer what you asked; check the sources."
                    if english else f"把握不大（{p}%）：这几句可能没有回答所问，请核对出处原文。")
     missing = reading.missing[:NAMED_TERMS]
-    if missing and english:
-        # Named as the question put them; a term no phrase of it translates (a name read by pinyin) as it is.
-        named = _english_names(query, missing, keep=True)
-        out.append(f"The passages found do not mention {', '.join(named)}: this answer may not cover all you asked.")
-    elif missing:
-        named = _in_order(query.search_text, missing)
-        out.append(f"找到的段落没有提到：{'、'.join(named)}。这个回答可能没有完全覆盖所问。")
-    if reading.unanswered:  # a question of several parts, some of which nothing found answers
-        asked = [p.rstrip("？?。.！!") for p in reading.unanswered]
+    # Named as the question put them; in English a term no phrase of it translates (a name read by pinyin) as it is.
+    named = (_english_names(query, missing, keep=True) if english else _in_order(query.search_text, missing)
+             ) if missing else []
+    # A part of a question of several that nothing found answers, and the terms only it names: said together, not
+    # once as a part left unanswered and again as terms the passages lack.
+    asked = [p.rstrip("？?。.！!") for p in reading.unanswered]
+    elsewhere = simplified(query.text).lower()
+    for part in asked:
+        elsewhere = elsewhere.replace(simplified(part).lower(), " ")
+    its_own = [n for n in named if n.lower() not in elsewhere
+               and any(n.lower() in simplified(p).lower() for p in asked)]
+    alone = [n for n in named if n not in its_own]
+    if alone and english:
+        out.append(f"The passages found do not mention {', '.join(alone)}: this answer may not cover all you asked.")
+    elif alone:
+        out.append(f"找到的段落没有提到：{'、'.join(alone)}。这个回答可能没有完全覆盖所问。")
+    if asked:
         several = len(asked) > 1
         if english:
+            lacks = f" (the passages found do not mention {', '.join(its_own)})" if its_own else ""
             out.append(f"{'These parts' if several else 'This part'} of the question may be left unanswered: "
-                       + "; ".join(f'"{p}?"' for p in asked))
+                       + "; ".join(f'"{p}?"' for p in asked) + lacks)
         else:
-            out.append(f"{'这几问' if several else '这一问'}可能没有得到回答：" + "".join(f"“{p}？”" for p in asked))
+            lacks = f"（找到的段落没有提到：{'、'.join(its_own)}）" if its_own else ""
+            out.append(f"{'这几问' if several else '这一问'}可能没有得到回答：" + "".join(f"“{p}？”" for p in asked)
+                       + lacks)
     return [_in_script(query, c) for c in out]
 
 
