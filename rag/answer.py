@@ -60,6 +60,14 @@ def _in_order(text: str, terms: list[str]) -> list[str]:
     return sorted(terms, key=lambda t: text.find(t) if t in text else len(text))  # stable: ties keep their order
 
 
+def _named_only_by(parts: list[str], message: str, terms: list[str]) -> list[str]:
+    """The ``terms`` that ``parts`` of ``message`` name and no other part of it does (in either script)."""
+    rest = simplified(message).lower()
+    for part in parts:
+        rest = rest.replace(simplified(part).lower(), " ")
+    return [t for t in terms if t.lower() not in rest and any(t.lower() in simplified(p).lower() for p in parts)]
+
+
 def abstention(query: Query, reading: Reading) -> str:
     """Why there is no answer, in the question's language, naming what the articles lack when it can."""
     missing, present = reading.missing[:NAMED_TERMS], reading.present[:NAMED_TERMS]
@@ -96,16 +104,11 @@ def cautions(query: Query, reading: Reading) -> list[str]:
                    if english else f"把握不大（{p}%）：这几句可能没有回答所问，请核对出处原文。")
     missing = reading.missing[:NAMED_TERMS]
     # Named as the question put them; in English a term no phrase of it translates (a name read by pinyin) as it is.
-    named = (_english_names(query, missing, keep=True) if english else _in_order(query.search_text, missing)
-             ) if missing else []
+    named = _english_names(query, missing, keep=True) if english else _in_order(query.search_text, missing)
     # A part of a question of several that nothing found answers, and the terms only it names: said together, not
     # once as a part left unanswered and again as terms the passages lack.
     asked = [p.rstrip("？?。.！!") for p in reading.unanswered]
-    elsewhere = simplified(query.text).lower()
-    for part in asked:
-        elsewhere = elsewhere.replace(simplified(part).lower(), " ")
-    its_own = [n for n in named if n.lower() not in elsewhere
-               and any(n.lower() in simplified(p).lower() for p in asked)]
+    its_own = _named_only_by(asked, query.text, named) if asked else []
     alone = [n for n in named if n not in its_own]
     if alone and english:
         out.append(f"The passages found do not mention {', '.join(alone)}: this answer may not cover all you asked.")

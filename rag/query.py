@@ -206,7 +206,6 @@ def written_in(question: str) -> str:
     return "zh-Hant" if simplified(question) != question else "zh"
 
 
-# Question words that ask without saying for what kind of answer.
 # Words that ask for no one kind of answer; 哪两个方向, 哪九方面 ask which ones.
 _ZH_ASKING = re.compile(r"有什么|什么|怎样|如何|哪[两二三四五六七八九十\d]")
 # A Chinese clause that asks holds a question word: 几 (not 几乎 "almost", 几十 "dozens"), 哪 (not 哪怕 "even if"),
