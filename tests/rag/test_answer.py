@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import re
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
@@ -299,59 +295,23 @@ def test_confidence_is_a_probability_and_lower_for_weaker_answers(service):
     assert 0 <= weak.confidence < strong.confidence <= 1
 
 
-class StandInLLM(BaseHTTPRequestHandler):
-    """A local stand-in for an OpenAI-compatible endpoint (no LLM can run here)."""
-
-    behaviour = "ok"
-    last_request: dict | None = None
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        StandInLLM.last_request = body
-        if StandInLLM.behaviour == "slow":
-            time.sleep(2)
-        if StandInLLM.behaviour == "error":
-            self.send_response(500)
-            self.end_headers()
-            return
-        content = "今年民心工程共66项[1]，覆盖业教保医等领域[2][9]。"
-        out = json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def llm_url():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), StandInLLM)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-
-
 @pytest.fixture()
-def llm_service(corpus_settings, embedder, llm_url):
-    s = corpus_settings.updated(answer={"llm_base_url": llm_url, "llm_model": "stand-in", "llm_timeout": 1.0})
-    return RagService(s, embedder)
+def llm_service(llm_settings, embedder):
+    """The service with the LLM stand-in (tests/llm_stand_in.py) writing its answers."""
+    return RagService(llm_settings, embedder)
 
 
-def test_llm_answer_keeps_valid_markers_and_drops_invented_ones(llm_service):
-    StandInLLM.behaviour = "ok"
+def test_llm_answer_keeps_valid_markers_and_drops_invented_ones(llm_service, llm_stand_in):
     a = llm_service.ask("今年民心工程有多少项？")
     assert a.generator == "llm" and not a.abstained
     assert markers(a.answer) == [1, 2]  # [9] names no passage
-    sent = StandInLLM.last_request
+    sent = llm_stand_in.requests[-1]
     assert sent["model"] == "stand-in" and "[1]" in sent["messages"][1]["content"]
 
 
 @pytest.mark.parametrize("behaviour", ["error", "slow"])
-def test_llm_failure_falls_back_to_the_extractive_answer_and_says_so(llm_service, behaviour):
-    StandInLLM.behaviour = behaviour
+def test_llm_failure_falls_back_to_the_extractive_answer_and_says_so(llm_service, llm_stand_in, behaviour):
+    llm_stand_in.behaviour = behaviour
     a = llm_service.ask("今年民心工程有多少项？")
     assert a.generator == "extractive" and a.notice and "摘录" in a.notice  # said in the question's language
     assert "66" in a.answer
