@@ -38,11 +38,12 @@ from rag.translate import ModelRelatedness, headwords
 # Telling the separate questions of one message apart (RagService._questions_in): a later part that names at least
 # this many things may be another question (the parts of one name one or two each: 一年吞吐量多少？,
 # 和哪家企业合作的？); a word in at least this share of the passages (天津) does not tie two questions together; a
-# passage is about a question when it names at least this share of what the question names (idf-weighted), counting
-# the words no passage uses only when they are specialised (rag.tokenize.SPECIALISED: 低保, not 大概).
+# passage is about a question when it names at least this share of what the question names (idf-weighted; half
+# tied 民心工程 to 地铁8号线, which its list names in passing), counting the words no passage uses only when they
+# are specialised (rag.tokenize.SPECIALISED: 低保, not 大概).
 OTHER_THINGS = 3
 COMMON_SHARE = 0.2
-ABOUT_BOTH = 0.5
+ABOUT_BOTH = 0.75
 
 
 @dataclass

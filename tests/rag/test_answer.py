@@ -107,6 +107,13 @@ def test_two_unrelated_questions_get_both_answers_each_cited_once(service):
     assert len({c.chunk_id for c in a.citations}) == len(a.citations)
 
 
+def test_two_questions_whose_articles_mention_each_other_are_still_two(service):
+    # The 民心工程 article names 地铁8号线 in passing (one of its projects); it is not about the line's stations.
+    a = service.ask("今年民心工程一共有多少项？地铁8号线有多少座车站？")
+    assert not a.abstained and "66项" in a.answer and "共设车站21座" in a.answer
+    assert not any("这一问" in c for c in a.cautions)
+
+
 def test_a_question_about_what_no_article_names_is_not_tied_to_another_by_its_everyday_words(service):
     # No article names 低保; the car-subsidy passages name 提高 and 标准, but they are not about it.
     a = service.ask("一个人今年能领几次汽车以旧换新补贴资格券？天津提高后的低保标准是每人每月多少钱？")
