@@ -471,7 +471,8 @@ def analyze(question: str, stats: QueryStats, today: dt.date, relatedness: Relat
     normal = simplified(question, stats.term_frequency)
     dates = interpret(normal, today)
     if english:
-        matches = tuple(translate(question, stats.term_frequency, stats.names, relatedness))
+        # Simplified, for the Chinese words an English question may hold (How many stations does 地鐵8號線 have?).
+        matches = tuple(translate(normal, stats.term_frequency, stats.names, relatedness))
         chinese = [c for m in matches for c in m.chinese]
         tokens = [t for term in chinese for t in tokenize(term)]
         # Latin words the articles also use (AI, 5G, App) count as they are.

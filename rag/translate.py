@@ -30,6 +30,7 @@ from typing import Protocol
 import numpy as np
 
 from rag.tokenize import word_frequency
+from rag.tokenize import words as chinese_words
 
 # Phrases up to this many words are looked up whole.
 MAX_PHRASE_WORDS = 4
@@ -40,7 +41,8 @@ MAX_ALTERNATIVES = 2
 SENSE_WINDOW = 5
 # CC-CEDICT lists an entry's main senses first: each place further down costs this much cosine.
 SENSE_PRIOR = 0.01
-_WORD = re.compile(r"[A-Za-z][A-Za-z\-]*(?:'[a-z]+)?|\d+(?:\.\d+)?")
+# A run of Chinese characters in an English question (How many stations does 地铁8号线 have?) is kept as written.
+_WORD = re.compile(r"[A-Za-z][A-Za-z\-]*(?:'[a-z]+)?|\d*[\u4e00-\u9fff][\u4e00-\u9fff\d]*|\d+(?:\.\d+)?")
 _PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]|（[^）]*）")
 _TONES = re.compile(r"[1-5]")
 # Words too vague to search for on their own (but fine inside a phrase: "new energy vehicle", "last year");
@@ -122,7 +124,7 @@ class TermMatch:
 
     english: str
     chinese: tuple[str, ...]
-    source: str  # glossary, cedict or pinyin
+    source: str  # pattern, number, chinese (written so), glossary, cedict or pinyin
 
 
 def _resource(name: str) -> str:
@@ -279,7 +281,12 @@ def translate(question: str, document_frequency: Callable[[Sequence[str]], list[
     i = 0
     while i < len(words):
         found = None
-        if words[i][0].isdigit():  # numbers are searched as written
+        if not words[i].isascii():  # Chinese words are searched as written (a particle, 吗, has none)
+            if chinese_words(raw[i]):
+                matches.append(TermMatch(raw[i], (raw[i],), "chinese"))
+            i += 1
+            continue
+        if words[i][0].isdigit():  # so are numbers
             matches.append(TermMatch(raw[i], (raw[i],), "number"))
             i += 1
             continue

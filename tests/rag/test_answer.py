@@ -107,6 +107,11 @@ def test_two_unrelated_questions_get_both_answers_each_cited_once(service):
     assert len({c.chunk_id for c in a.citations}) == len(a.citations)
 
 
+def test_an_english_question_naming_a_thing_in_chinese_is_answered_about_it(service):
+    a = service.ask("How many stations does 地铁8号线 have?")
+    assert not a.abstained and "共设车站21座" in a.answer
+
+
 def test_two_questions_whose_articles_mention_each_other_are_still_two(service):
     # The 民心工程 article names 地铁8号线 in passing (one of its projects); it is not about the line's stations.
     a = service.ask("今年民心工程一共有多少项？地铁8号线有多少座车站？")

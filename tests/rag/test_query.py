@@ -150,6 +150,15 @@ def test_english_questions_get_chinese_terms_ranked_by_the_corpus(stats):
     assert "号线" in "".join(analyze("Is Tianjin Metro Line 8 driverless?", stats, TODAY).terms)
 
 
+def test_chinese_words_in_an_english_question_are_kept_as_written(stats):
+    # Translation reads Latin words only: 地铁8号线 was dropped, and the question searched for 站 and 8 alone.
+    q = analyze("How many stations does 地铁8号线 have?", stats, TODAY)
+    assert q.language == "en" and {"地铁", "8号线"} <= set(q.focus)
+    assert analyze("How many stations does 地鐵8號線 have?", stats, TODAY).focus == q.focus  # read in Simplified
+    q = analyze("AI开处方 allowed吗？", stats, TODAY)
+    assert "处方" in q.terms and not any("吗" in t for t in q.terms)  # a particle is no term
+
+
 def test_a_numbered_name_is_one_term_and_a_closing_particle_none(stats):
     # Cut apart, 6号线 would read as any line, and 线呢 as a term the articles lack.
     assert "6号线" in analyze("地铁6号线有多少座车站？", stats, TODAY).focus
