@@ -110,6 +110,7 @@ def test_two_unrelated_questions_get_both_answers_each_cited_once(service):
 def test_an_english_question_naming_a_thing_in_chinese_is_answered_about_it(service):
     a = service.ask("How many stations does 地铁8号线 have?")
     assert not a.abstained and "共设车站21座" in a.answer
+    assert {"地铁", "号线"} <= set(a.query_terms)  # searched for as written, not for 站 and 8 alone
 
 
 def test_two_questions_whose_articles_mention_each_other_are_still_two(service):
