@@ -136,8 +136,9 @@ class Query:
 
     @property
     def names_nothing(self) -> bool:
-        """True when the question has no term to search for (hello, thanks): no passage can answer it."""
-        return not self.terms
+        """True when the question has no term to search for (hello, thanks), or is one character over and over
+        (地地地…, 哈哈哈哈: jieba makes words of it): no passage can answer it."""
+        return not self.terms or len({c for c in self.text.lower() if c.isalnum()}) == 1
 
     def interpreted(self) -> Interpretation | None:
         """The date the question names, as responses report it."""
