@@ -136,8 +136,10 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     # of an answer it does not give (an abstention at 0.68 read as "probably answered" was a contradiction).
     confidence = 1.0 if nothing_asked else model.confidence_in(qx, answerable, abstain)
     if abstain and not missing:
-        # Nothing specialised is missing, yet the articles lack a thing the question names (办狗证 → 狗): say so.
-        missing = [t for t in absent if is_noun(t)]
+        # Nothing specialised is missing, yet the articles lack a thing the question names (办狗证 → 狗), or name it
+        # only in part (养老金: they name 养老): say so.
+        missing = [t for t in [*absent, *(t for t in weights.terms if t not in present and t not in absent)]
+                   if is_noun(t)]
     return Reading(chosen, answerable, confidence, abstain, missing, present)
 
 

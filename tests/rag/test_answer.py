@@ -156,6 +156,12 @@ def test_an_abstention_names_what_the_articles_lack_in_the_question_language(ser
     assert en.abstained and en.answer.startswith("The articles do not answer") and "Mars" in en.answer
 
 
+def test_an_abstention_names_a_thing_the_articles_name_only_in_part(service):
+    # They name 养老 (养老服务), never 养老金: "没有找到所问的具体数字" hid what they lack.
+    a = service.ask("天津养老金今年涨多少？")
+    assert a.abstained and a.missing == ["养老金"] and "没有提到养老金" in a.answer
+
+
 @pytest.mark.parametrize("greeting", ["hello", "Thanks!", "hi, how are you?", "哈哈哈哈哈", "地" * 1000])
 def test_a_question_that_names_nothing_is_told_so_not_answered_from_the_closest_passage(service, greeting):
     a = service.ask(greeting)
