@@ -38,6 +38,8 @@ _PLAIN = {
     "int_parsing": "must be a whole number",
     "string_type": "must be a string",
     "list_type": "must be a list",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
 }
 # Stable codes of pydantic's own error types, under the names clients see.
 _CODES = {
@@ -54,6 +56,8 @@ _CODES = {
     "too_long": "too_long",
     "too_short": "too_short",
     "list_type": "not_a_list",
+    "bool_type": "not_a_boolean",
+    "bool_parsing": "not_a_boolean",
     "string_too_short": "too_short",
     "model_attributes_type": "not_an_object",
     "dict_type": "not_an_object",

@@ -143,6 +143,7 @@ BAD = [
     ("/api/search", {"query": "\ud800abc"}, "Unicode", "invalid_unicode"),
     ("/api/ask", {"question": ""}, "empty", "empty"),
     ("/api/ask", {"question": "x", "top_k": 100}, "top_k", "out_of_range"),
+    ("/api/ask", {"question": "x", "stream": "yes"}, "stream: must be true or false", "not_a_boolean"),
     ("/api/ask", {"question": "x", "history": "汽车"}, "history: must be a list", "not_a_list"),
     # Each earlier question is checked as the question is.
     ("/api/ask", {"question": "x", "history": [" "]}, "history.0", "empty"),
