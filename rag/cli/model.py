@@ -24,14 +24,17 @@ def model(ctx: typer.Context, model: ModelOpt = None, as_json: JsonOpt = False) 
     settings = settings_for(model)
     info = load_model(settings).info()
     backend = backend_for(settings.index)
-    index = {**backend.describe(settings.index), "location": backend.location(settings.index)}
+    # The server keeps paths private; here the operator is told where RAG_HOME is.
+    index = {**backend.describe(settings.index), "location": backend.location(settings.index),
+             "rag_home": str(settings.home)}
     if as_json:
         print(json.dumps({**info, "index": index}, ensure_ascii=False))
         return
     for key in ("name", "path", "dim"):
         out.print(f"{key:7} {escape(str(info[key]))}")
     out.print(f"prompts {escape(json.dumps(info['prompts'], ensure_ascii=False))}")
-    out.print(f"index   {escape(index['backend'])} at {escape(index['location'])}")
+    out.print(f"index   {escape(index['backend'])} at {escape(index['location'])} "
+              f"(RAG_HOME is {escape(index['rag_home'])})")
 
 
 @model_app.command("build")

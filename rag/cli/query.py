@@ -80,13 +80,16 @@ def search(
 def ask(
     question: Annotated[str, typer.Argument(help="A question, in Chinese or English.")],
     history: Annotated[list[str] | None, typer.Option(
-        "--after", "-a", help=f"An earlier question this one follows up (repeat, oldest first; at most "
-                              f"{MAX_HISTORY}): rag ask '那手机呢？' -a '汽车以旧换新补贴多少钱？'")] = None,
+        "--after", "-a", help=f"An earlier question this one follows up (repeat for each, oldest first; at most "
+                              f"{MAX_HISTORY}).")] = None,
     top_k: TopK = DEFAULT_TOP_K,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """A short answer with numbered citations (or an abstention with the closest passages)."""
+    """A short answer with numbered citations (or an abstention with the closest passages).
+
+    A follow-up: rag ask '那手机呢？' -a '汽车以旧换新补贴多少钱？'
+    """
     from rag.tokenize import text_problem
 
     earlier = history or []

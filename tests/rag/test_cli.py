@@ -37,6 +37,7 @@ def test_model_json_describes_the_active_model(rag, embedder):
     assert info["prompts"] == {"query": "query: ", "passage": "passage: "}
     assert os.path.isdir(info["path"])
     assert info["index"]["backend"] == "local" and info["index"]["location"].endswith("index")
+    assert os.path.isabs(info["index"]["rag_home"])  # where RAG_HOME is, for the operator
 
 
 @pytest.mark.slow  # a subprocess that loads the model
@@ -176,7 +177,8 @@ def test_model_names_the_milvus_backend_and_where_it_serves_from(run_rag, small_
     index = json.loads(r.stdout)["index"]
     uri = settings.index.milvus_uri
     assert index == {"backend": "milvus", "uri": uri, "collection": settings.index.milvus_collection,
-                     "location": f"{uri} (Milvus collections {settings.index.milvus_collection}_*)"}
+                     "location": f"{uri} (Milvus collections {settings.index.milvus_collection}_*)",
+                     "rag_home": str(settings.home)}
     r = run_rag(settings, "search", "地铁")
     assert r.returncode == 3 and "no index at " + uri in r.stderr
 
