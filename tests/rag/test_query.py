@@ -197,6 +197,14 @@ def test_a_contracted_question_word_or_a_bare_particle_is_not_translated(stats):
     assert "当时" not in q.focus and "while" not in {m.english for m in q.translations}
 
 
+def test_a_subsidy_is_claimed_and_a_meeting_chaired_in_the_words_of_government_news(stats):
+    # CC-CEDICT's "claim" is 谎称 (to claim falsely) and "chair" a 椅子: both were named as missing from answers.
+    q = analyze("Can I claim the childcare subsidy online?", stats, TODAY)
+    assert "申领" in q.focus and "谎称" not in q.terms
+    assert "主持" in analyze("Who chaired the 97th executive meeting?", stats, TODAY).focus
+    assert "椅子" in analyze("How many dental chairs will the campus have?", stats, TODAY).terms  # a chair stays
+
+
 def test_an_english_words_sense_is_chosen_by_the_whole_question(stats, service):
     # CC-CEDICT's first sense of "minister" is 公使 (an envoy) and of "demonstration" 示威 (a protest); the
     # multilingual model reads the question and picks the sense the articles use.
