@@ -363,13 +363,12 @@ _POINTING = frozenset("这那该此其")
 def focus_terms(words: Sequence[str]) -> tuple[str, ...]:
     """The content terms among ``words`` (jieba's precise cut): no question words, no single characters, no
     pointing pronouns (这款, 该项: what they point at is named apart, or not at all; jieba's tag r, which 每月 and
-    本科 also get) and no count a question word asks (哪 + 两家: tag m, a numeral with its measure word)."""
+    本科 also get)."""
     out = []
-    for before, w in zip(["", *words], words, strict=False):
+    for w in words:
         if w in QUESTION_WORDS or _ASKING.search(w) or _MODAL.search(w) or len(w) < 2:
             continue
-        if has_chinese(w) and ((w[0] in _POINTING and part_of_speech(w) == "r")
-                               or (before == "哪" and part_of_speech(w) == "m")):
+        if has_chinese(w) and w[0] in _POINTING and part_of_speech(w) == "r":
             continue
         # Latin words count when they name something (Z2, 5G, AI), not when they are English prose.
         if has_chinese(w) or (re.search(r"\d", w) and len(w) <= 6) or (w.isalpha() and w.isascii() and len(w) <= 3):

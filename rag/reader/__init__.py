@@ -33,7 +33,7 @@ from rag.reader.features import (
 )
 from rag.reader.model import Logistic, ReaderModel, default_model
 from rag.records import Hit
-from rag.tokenize import is_noun
+from rag.tokenize import is_noun, part_of_speech
 
 __all__ = ["Evidence", "PartReading", "Reading", "ReaderModel", "choose_sentences", "collect", "default_model", "read",
            "read_apart", "read_parts", "ruled_out", "sentence_probabilities"]
@@ -123,8 +123,10 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     context = evidence_text(evidence.hits, [c.text for c in chosen])
     weights = evidence.weights
     specific = dict(zip(weights.terms, weights.specific, strict=True))
-    # Everyday words (用来, 之前) missing from the passages say nothing about what the articles lack.
-    absent = [t for t, _ in weights.missing(context)]
+    # Everyday words (用来, 之前) missing from the passages say nothing about what the articles lack; nor does the
+    # count a question word asks (哪两家 → 两家: the passage naming the two firms need not say 两家).
+    asked = evidence.query.search_text
+    absent = [t for t, _ in weights.missing(context) if not (f"哪{t}" in asked and part_of_speech(t) == "m")]
     missing = [t for t in absent if specific[t] >= NAMED_SPECIFICITY]
     # Only a term named whole counts as mentioned: 最低工资 is not, when the passages name 最低 and 工资 apart.
     present = [t for i, t in enumerate(weights.terms) if weights.presence(i, context) == 1.0]

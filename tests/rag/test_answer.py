@@ -156,6 +156,13 @@ def test_an_abstention_names_what_the_articles_lack_in_the_question_language(ser
     assert en.abstained and en.answer.startswith("The articles do not answer") and "Mars" in en.answer
 
 
+def test_the_count_a_question_word_asks_is_never_named_missing(service):
+    # 哪两家 asks for two names; 两家 helps find the sentence naming them ("两个千亿级产业集群") but is no thing the
+    # articles lack (找到的段落没有提到：两家).
+    a = service.ask("SAR卫星战略合作是哪两家签的？")
+    assert "两家" not in a.missing and not any("两家" in c for c in a.cautions)
+
+
 def test_an_abstention_names_a_thing_the_articles_name_only_in_part(service):
     # They name 养老 (养老服务), never 养老金: "没有找到所问的具体数字" hid what they lack.
     a = service.ask("天津养老金今年涨多少？")
