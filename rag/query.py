@@ -296,6 +296,12 @@ _NUMBER = re.compile(r"^[\d零〇一二两三四五六七八九十百千万亿�
 _NUMERAL_START = re.compile(r"^[\d零〇一二两三四五六七八九十首]")
 
 
+def counted(term: str, question: str) -> bool:
+    """True when ``term`` is the count a question word asks (哪两家 → 两家, 哪一站 → 一站): it helps find the sentence
+    naming them, but is no thing the question is about, nor one the articles lack."""
+    return f"哪{term}" in question and part_of_speech(term) == "m"
+
+
 def can_name_detail(term: str) -> bool:
     """False for a word that cannot be the asked detail: a time, a place relation, an adverb, a bare number…"""
     tag = part_of_speech(term) or ""

@@ -18,7 +18,7 @@ import numpy as np
 
 from rag.dates import numeral_value
 from rag.index import Index
-from rag.query import NUMBERED_NAME, Query, names
+from rag.query import NUMBERED_NAME, Query, counted, names
 from rag.reader.candidates import Candidate, candidates
 from rag.reader.entities import ANSWERED_BY
 from rag.reader.features import (
@@ -33,7 +33,7 @@ from rag.reader.features import (
 )
 from rag.reader.model import Logistic, ReaderModel, default_model
 from rag.records import Hit
-from rag.tokenize import is_noun, part_of_speech
+from rag.tokenize import is_noun
 
 __all__ = ["Evidence", "PartReading", "Reading", "ReaderModel", "choose_sentences", "collect", "default_model", "read",
            "read_apart", "read_parts", "ruled_out", "sentence_probabilities"]
@@ -125,8 +125,7 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     specific = dict(zip(weights.terms, weights.specific, strict=True))
     # Everyday words (用来, 之前) missing from the passages say nothing about what the articles lack; nor does the
     # count a question word asks (哪两家 → 两家: the passage naming the two firms need not say 两家).
-    asked = evidence.query.search_text
-    absent = [t for t, _ in weights.missing(context) if not (f"哪{t}" in asked and part_of_speech(t) == "m")]
+    absent = [t for t, _ in weights.missing(context) if not counted(t, evidence.query.search_text)]
     missing = [t for t in absent if specific[t] >= NAMED_SPECIFICITY]
     # Only a term named whole counts as mentioned: 最低工资 is not, when the passages name 最低 and 工资 apart.
     present = [t for i, t in enumerate(weights.terms) if weights.presence(i, context) == 1.0]

@@ -145,6 +145,10 @@ def test_a_part_that_leans_on_the_one_before_is_not_read_alone(service):
     # 去年营收增长多少？ names three things, none of the first part's; a passage about both says whose growth it is.
     a = service.ask("滨海高新区的五大主导产业是哪些？去年营收增长多少？")
     assert not a.abstained and "同比增长11.6％" in a.answer
+    # 一期及延伸线从哪一站到哪一站？ names two things and the count it asks (一站), which is no thing: searched for
+    # alone, whose 一期及延伸线 it is would be lost.
+    a = service.ask("8号线今年能开通吗？一期及延伸线从哪一站到哪一站？")
+    assert not a.abstained and "地铁8号线一期及延伸线工程于昨天顺利实现环网电通" in a.answer
 
 
 def test_an_abstention_names_what_the_articles_lack_in_the_question_language(service):
