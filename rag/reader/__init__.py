@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -260,13 +259,13 @@ def ruled_out(evidence: Evidence, p: np.ndarray) -> np.ndarray:
     numbered thing of a kind the question names by number — opening with it, as their subject, and naming none
     of the asked ones (地铁8号线…共设车站21座 for 6号线有多少座车站？; 该线路…将与6号线二期贯通 still answers about
     8号线, and 16号线 is not 6号线)."""
-    out = _other_days_ruled_out(evidence, p)
     asked: dict[str, set[str]] = {}
     for term in evidence.query.focus:
         if (m := NUMBERED_NAME.match(term)) is not None:
             asked.setdefault(m["kind"], set()).add(m["number"])
     if not asked:
-        return out
+        return p
+    out = p.copy()
     for i, c in enumerate(evidence.candidates):
         for kind, numbers in asked.items():
             first = re.search(rf"(?<![\d.])(\d+){kind}", c.text)
@@ -274,25 +273,6 @@ def ruled_out(evidence: Evidence, p: np.ndarray) -> np.ndarray:
                     and not any(names(c.text, n + kind) for n in numbers):
                 out[i] = 0.0
     return out
-
-
-_DAY = re.compile(r"(?<!\d)\d{1,2}月\d{1,2}[日号]")
-
-
-def _other_days_ruled_out(evidence: Evidence, p: np.ndarray) -> np.ndarray:
-    """``p`` with 0 for the sentences of passages about another day than the one the question names (2月5日天津发布了
-    什么预警？ is not answered by the measures of 从2月2日14时起启动Ⅱ级应急响应): passages naming a day, none of the
-    asked ones, from an article not published on them or the day after (whose news is the asked day's whatever
-    other days it names)."""
-    dates = evidence.query.dates
-    # Only a day written as a date: a festival's (除夕, New Year's Eve) is often named ahead, in other days' news.
-    mentions = dates.mentions() if dates is not None and re.search(r"\d", dates.source) else []
-    if not mentions:
-        return p
-    last = (dates.date_to + dt.timedelta(days=1)).isoformat()
-    other = {n for n, h in enumerate(evidence.hits, start=1) if not dates.date_from.isoformat() <= h.date <= last
-             and _DAY.search(h.text) and not any(m in h.text for m in mentions)}
-    return np.where([c.n in other for c in evidence.candidates], 0.0, p) if other else p
 
 
 def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
