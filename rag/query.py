@@ -297,9 +297,10 @@ _NUMERAL_START = re.compile(r"^[\d零〇一二两三四五六七八九十首]")
 
 
 def counted(term: str, question: str) -> bool:
-    """True when ``term`` is the count a question word asks (哪两家 → 两家, 哪一站 → 一站): it helps find the sentence
-    naming them, but is no thing the question is about, nor one the articles lack."""
-    return f"哪{term}" in question and part_of_speech(term) == "m"
+    """True when ``term`` is the count a question or pointing word goes with (哪两家 → 两家, 哪一站 → 一站, 这两家 →
+    两家; in either script): it helps find the sentence naming them, but is no thing the question is about, nor one
+    the articles lack."""
+    return part_of_speech(term) == "m" and re.search(f"[哪这那该此]{re.escape(term)}", simplified(question)) is not None
 
 
 def can_name_detail(term: str) -> bool:
@@ -486,8 +487,10 @@ def analyze(question: str, stats: QueryStats, today: dt.date, relatedness: Relat
     normal = simplified(question, stats.term_frequency)
     dates = interpret(normal, today)
     if english:
-        # Simplified, for the Chinese words an English question may hold (How many stations does 地鐵8號線 have?).
-        matches = tuple(translate(normal, stats.term_frequency, stats.names, relatedness))
+        # Simplified, for the Chinese words an English question may hold (How many stations does 地鐵8號線 have?),
+        # those that name something: not a particle (吗) nor a pointing word (这款).
+        matches = tuple(m for m in translate(normal, stats.term_frequency, stats.names, relatedness)
+                        if m.source != "chinese" or focus_terms(numbered(words(m.chinese[0]))))
         chinese = [c for m in matches for c in m.chinese]
         tokens = [t for term in chinese for t in tokenize(term)]
         # Latin words the articles also use (AI, 5G, App) count as they are.

@@ -30,7 +30,6 @@ from typing import Protocol
 import numpy as np
 
 from rag.tokenize import word_frequency
-from rag.tokenize import words as chinese_words
 
 # Phrases up to this many words are looked up whole.
 MAX_PHRASE_WORDS = 4
@@ -281,9 +280,8 @@ def translate(question: str, document_frequency: Callable[[Sequence[str]], list[
     i = 0
     while i < len(words):
         found = None
-        if not words[i].isascii():  # Chinese words are searched as written (a particle, 吗, has none)
-            if chinese_words(raw[i]):
-                matches.append(TermMatch(raw[i], (raw[i],), "chinese"))
+        if not words[i].isascii():  # Chinese words are searched as written
+            matches.append(TermMatch(raw[i], (raw[i],), "chinese"))
             i += 1
             continue
         if words[i][0].isdigit():  # so are numbers

@@ -26,7 +26,7 @@ def model(ctx: typer.Context, model: ModelOpt = None, as_json: JsonOpt = False) 
     backend = backend_for(settings.index)
     # The server keeps paths private; here the operator is told where RAG_HOME is.
     index = {**backend.describe(settings.index), "location": backend.location(settings.index),
-             "rag_home": str(settings.home)}
+             "rag_home": str(settings.home.resolve())}
     if as_json:
         print(json.dumps({**info, "index": index}, ensure_ascii=False))
         return

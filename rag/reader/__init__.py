@@ -123,12 +123,15 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     context = evidence_text(evidence.hits, [c.text for c in chosen])
     weights = evidence.weights
     specific = dict(zip(weights.terms, weights.specific, strict=True))
-    # Everyday words (用来, 之前) missing from the passages say nothing about what the articles lack; nor does the
-    # count a question word asks (哪两家 → 两家: the passage naming the two firms need not say 两家).
-    absent = [t for t, _ in weights.missing(context) if not counted(t, evidence.query.search_text)]
-    missing = [t for t in absent if specific[t] >= NAMED_SPECIFICITY]
     # Only a term named whole counts as mentioned: 最低工资 is not, when the passages name 最低 and 工资 apart.
     present = [t for i, t in enumerate(weights.terms) if weights.presence(i, context) == 1.0]
+    # The terms not named whole, those named in no part first (rarest first): the count a question word asks is
+    # none of them (哪两家 → 两家: the passage naming the two firms need not say 两家).
+    absent = [t for t, _ in weights.missing(context)]
+    unnamed = [t for t in [*absent, *(t for t in weights.terms if t not in present and t not in absent)]
+               if not counted(t, evidence.query.search_text)]
+    # Everyday words (用来, 之前) missing from the passages say nothing about what the articles lack.
+    missing = [t for t in unnamed if t in absent and specific[t] >= NAMED_SPECIFICITY]
     # A question that names nothing to look for (hello, thanks) is answered by no passage, however close. Its
     # search terms decide, not its focus terms: those leave out a Latin name (5G) or a one-character word (犬).
     nothing_asked = evidence.query.names_nothing
@@ -136,11 +139,12 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     # Abstaining, the service says "the articles do not answer": its confidence is the probability of that, not
     # of an answer it does not give (an abstention at 0.68 read as "probably answered" was a contradiction).
     confidence = 1.0 if nothing_asked else model.confidence_in(qx, answerable, abstain)
-    if abstain and not missing:
+    if nothing_asked:
+        missing = []  # 好好好 names nothing, so nothing it names is missing
+    elif abstain and not missing:
         # Nothing specialised is missing, yet the articles lack a thing the question names (办狗证 → 狗), or name it
         # only in part (养老金: they name 养老): say so.
-        missing = [t for t in [*absent, *(t for t in weights.terms if t not in present and t not in absent)]
-                   if is_noun(t)]
+        missing = [t for t in unnamed if is_noun(t)]
     return Reading(chosen, answerable, confidence, abstain, missing, present)
 
 

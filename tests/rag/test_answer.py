@@ -149,6 +149,7 @@ def test_a_part_that_leans_on_the_one_before_is_not_read_alone(service):
     # alone, whose 一期及延伸线 it is would be lost.
     a = service.ask("8号线今年能开通吗？一期及延伸线从哪一站到哪一站？")
     assert not a.abstained and "地铁8号线一期及延伸线工程于昨天顺利实现环网电通" in a.answer
+    assert service.ask("8號線今年能開通嗎？一期及延伸線從哪一站到哪一站？").answer.startswith("从市住房城乡建设委获悉")
 
 
 def test_an_abstention_names_what_the_articles_lack_in_the_question_language(service):
@@ -165,6 +166,7 @@ def test_the_count_a_question_word_asks_is_never_named_missing(service):
     # articles lack (找到的段落没有提到：两家).
     a = service.ask("SAR卫星战略合作是哪两家签的？")
     assert "两家" not in a.missing and not any("两家" in c for c in a.cautions)
+    assert "两家" not in service.ask("这两家企业签署了什么协议？").missing  # nor the count a pointing word goes with
 
 
 def test_an_abstention_names_a_thing_the_articles_name_only_in_part(service):
@@ -176,7 +178,7 @@ def test_an_abstention_names_a_thing_the_articles_name_only_in_part(service):
 @pytest.mark.parametrize("greeting", ["hello", "Thanks!", "hi, how are you?", "哈哈哈哈哈", "地" * 1000])
 def test_a_question_that_names_nothing_is_told_so_not_answered_from_the_closest_passage(service, greeting):
     a = service.ask(greeting)
-    assert a.abstained and a.confidence == 1.0
+    assert a.abstained and a.confidence == 1.0 and a.missing == []
     assert a.answer.startswith(("The question names nothing to look for", "问题里没有可以在文章中查找的内容"))
     assert not any(c.highlights for c in a.citations)
 

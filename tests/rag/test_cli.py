@@ -178,7 +178,7 @@ def test_model_names_the_milvus_backend_and_where_it_serves_from(run_rag, small_
     uri = settings.index.milvus_uri
     assert index == {"backend": "milvus", "uri": uri, "collection": settings.index.milvus_collection,
                      "location": f"{uri} (Milvus collections {settings.index.milvus_collection}_*)",
-                     "rag_home": str(settings.home)}
+                     "rag_home": str(settings.home.resolve())}
     r = run_rag(settings, "search", "地铁")
     assert r.returncode == 3 and "no index at " + uri in r.stderr
 

@@ -164,6 +164,7 @@ def test_chinese_words_in_an_english_question_are_kept_as_written(stats):
     assert analyze("How many stations does 地鐵8號線 have?", stats, TODAY).focus == q.focus  # read in Simplified
     q = analyze("AI开处方 allowed吗？", stats, TODAY)
     assert "处方" in q.terms and not any("吗" in t for t in q.terms)  # a particle is no term
+    assert "款" not in analyze("What does 这款 battery offer?", stats, TODAY).terms  # nor a pointing word
 
 
 def test_a_numbered_name_is_one_term_and_a_closing_particle_none(stats):
