@@ -297,10 +297,10 @@ _NUMERAL_START = re.compile(r"^[\d零〇一二两三四五六七八九十首]")
 
 
 def counted(term: str, question: str) -> bool:
-    """True when ``term`` is the count a question or pointing word goes with (哪两家 → 两家, 哪一站 → 一站, 这两家 →
-    两家; in either script): it helps find the sentence naming them, but is no thing the question is about, nor one
-    the articles lack."""
-    return part_of_speech(term) == "m" and re.search(f"[哪这那该此]{re.escape(term)}", simplified(question)) is not None
+    """True when ``term`` is the count a question or pointing word goes with in ``question`` (Simplified: 哪两家 →
+    两家, 哪一站 → 一站, 这两家 → 两家): it helps find the sentence naming them, but is no thing the question is
+    about, nor one the articles lack."""
+    return part_of_speech(term) == "m" and re.search(f"[哪这那该此]{re.escape(term)}", question) is not None
 
 
 def can_name_detail(term: str) -> bool:

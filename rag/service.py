@@ -25,7 +25,7 @@ from rag.conversation import content_words, is_time, points_back, question_parts
 from rag.index import BuildSpec, Index, IndexUnavailableError, NoIndexError, backend_for
 from rag.index.base import bm25_idf
 from rag.llm import LLMClient
-from rag.query import Query, QueryStats, analyze, counted, is_english
+from rag.query import Query, QueryStats, analyze, counted, is_english, simplified
 from rag.reader import Evidence, PartReading, Reading, collect, read, read_apart, read_parts
 from rag.reader.features import TermWeights
 from rag.records import DEFAULT_TOP_K, Answer, Article, Filters, Mode, ResolvedQuestion
@@ -271,7 +271,8 @@ class RagService:
         def things(part: str, own: _Topic) -> int:
             # English as written: translation merges words (Metro Line 8 → 地铁, 8号线) or drops them.
             words = content_words(part) if space else own.weights.terms
-            return sum(not is_time(w) and not counted(w, part) for w in words)
+            simple = simplified(part)  # the terms are Simplified (兩家 is 两家)
+            return sum(not is_time(w) and not counted(w, simple) for w in words)
 
         groups = [[parts[0]]]
         topics: list[_Topic | None] = [None]  # each group's, worked out only when a later part may stand alone
