@@ -62,10 +62,11 @@ def _in_order(text: str, terms: list[str]) -> list[str]:
 
 def _named_only_by(parts: list[str], message: str, terms: list[str]) -> list[str]:
     """The ``terms`` that ``parts`` of ``message`` name and no other part of it does (in either script)."""
+    named = [simplified(part).lower() for part in parts]
     rest = simplified(message).lower()
-    for part in parts:
-        rest = rest.replace(simplified(part).lower(), " ")
-    return [t for t in terms if t.lower() not in rest and any(t.lower() in simplified(p).lower() for p in parts)]
+    for part in named:
+        rest = rest.replace(part, " ")
+    return [t for t in terms if t.lower() not in rest and any(t.lower() in part for part in named)]
 
 
 def abstention(query: Query, reading: Reading) -> str:
