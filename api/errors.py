@@ -39,7 +39,6 @@ _PLAIN = {
     "string_type": "must be a string",
     "list_type": "must be a list",
     "bool_type": "must be true or false",
-    "bool_parsing": "must be true or false",
 }
 # Stable codes of pydantic's own error types, under the names clients see.
 _CODES = {
@@ -57,7 +56,6 @@ _CODES = {
     "too_short": "too_short",
     "list_type": "not_a_list",
     "bool_type": "not_a_boolean",
-    "bool_parsing": "not_a_boolean",
     "string_too_short": "too_short",
     "model_attributes_type": "not_an_object",
     "dict_type": "not_an_object",
