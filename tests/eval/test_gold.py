@@ -107,6 +107,16 @@ def test_unanswerable_iff_empty(gold):
             assert r["aids"] and r["answers"], f"{r['id']}: answerable question needs aids and answers"
 
 
+def test_unanswerable_questions_are_asked_in_open_form_too(gold):
+    # Were every unanswerable question to ask for a typed detail (多少, 什么时候, who), a reader fitted on them would
+    # learn that a question asked in open form (介绍一下, 有什么, tell me about) is answered, whatever its passages.
+    from rag.query import answer_type, is_english
+
+    open_form = [r for r in gold if r["type"] == "unanswerable"
+                 and answer_type(r["question"], is_english(r["question"])) == "other"]
+    assert len(open_form) >= 25, len(open_form)
+
+
 def test_multi_spans_two_articles(gold, corpus):
     for r in gold:
         if r["type"] != "multi":
