@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from rag.reader.features import ABSTENTION_FEATURES, CANDIDATE_FEATURES, QUESTION_FEATURES
+
 MODEL_FILE = "reader_model.json"
 MODEL_VERSION = 2
 
@@ -79,9 +81,17 @@ class ReaderModel:
         if d.get("version") != MODEL_VERSION:
             raise ValueError(f"reader model version {d.get('version')} (this code reads {MODEL_VERSION}); "
                              "refit it with `python -m eval.train_reader`")
-        return cls(Logistic.from_dict(d["candidate"]), Logistic.from_dict(d["answerable"]),
-                   Logistic.from_dict(d["confidence"]), Logistic.from_dict(d["abstention"]),
-                   float(d["abstain_below"]), d.get("meta", {}))
+        model = cls(Logistic.from_dict(d["candidate"]), Logistic.from_dict(d["answerable"]),
+                    Logistic.from_dict(d["confidence"]), Logistic.from_dict(d["abstention"]),
+                    float(d["abstain_below"]), d.get("meta", {}))
+        # A model fitted on other features would be applied to the wrong columns: say so, not a shape error.
+        expected = {"candidate": CANDIDATE_FEATURES, "answerable": QUESTION_FEATURES,
+                    "confidence": QUESTION_FEATURES, "abstention": ABSTENTION_FEATURES}
+        for name, features in expected.items():
+            if getattr(model, name).features != features:
+                raise ValueError(f"reader model's {name} features {list(getattr(model, name).features)} are not "
+                                 f"this code's {list(features)}; refit it with `python -m eval.train_reader`")
+        return model
 
     def to_json(self) -> str:
         """The file :meth:`load` reads."""
