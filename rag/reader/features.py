@@ -26,14 +26,14 @@ from rag.records import Hit
 from rag.tokenize import SPECIALISED, specificity, tokenize
 
 CANDIDATE_FEATURES = (
-    "similarity", "similarity_gap", "coverage", "coverage_gap", "context_coverage", "typed", "has_type",
+    "similarity", "similarity_gap", "coverage", "coverage_gap", "context_coverage", "has_type",
     "typed_without_type", "proximity", "rank", "passage_score", "first", "heading", "question_like", "length",
     "english", "english_similarity", "key_coverage", "key_proximity", "item", "novelty", "entities", "year_match",
     "year_conflict", "local_coverage",
 )
 QUESTION_FEATURES = (
     "best", "second", "best_coverage", "best_has_type", "top_coverage", "missing_max", "missing_share",
-    "missing_count", "dense_margin", "typed", "english", "focus_count", "best_similarity", "typed_coverage",
+    "missing_count", "dense_margin", "english", "focus_count", "best_similarity", "typed_coverage",
     "typed_best", "proximity", "missing_specific", "missing_specific_count", "english_missing", "key_context",
     "key_best", "key_typed", "key_missing_specific",
 )
@@ -173,7 +173,7 @@ def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candid
         novelty = sum(ch not in asked for ch in c.text) / max(len(c.text), 1)
         rows.append([
             sim, sim - sims.max(), cov, cov - covs.max(), weights.coverage(f"{hit.title}\n{hit.text}"),
-            float(typed), has_type, float(typed) * (1 - has_type), _proximity(c.text, weights.terms, cues),
+            has_type, float(typed) * (1 - has_type), _proximity(c.text, weights.terms, cues),
             1.0 / c.n, hit.score, float(c.first), float(c.heading), float(bool(QUESTION_LIKE.search(c.text))),
             math.log1p(len(c.text)) / 6, english, english * sim, key_cov,
             _proximity(c.text, [weights.terms[i] for i in keys], cues), float(bool(ITEM.search(c.text))), novelty,
@@ -199,7 +199,9 @@ def question_features(query: Query, hits: list[Hit], cands: list[Candidate], can
     english = float(query.language == "en")
     total = sum(weights.weights) or 1.0
     # The best a sentence holding the asked kind of thing does: a near miss has the topic, not the detail.
-    typed_rows = (cand_x[:, col["has_type"]] > 0) & possible if len(cand_x) else np.zeros(0, bool)
+    # An untyped question (什么, what) asks for no kind of thing: any sentence may hold its answer.
+    untyped = query.answer_type == "other"
+    typed_rows = ((cand_x[:, col["has_type"]] > 0) | untyped) & possible if len(cand_x) else np.zeros(0, bool)
     typed_cov = float(cand_x[typed_rows, col["coverage"]].max()) if typed_rows.any() else 0.0
     typed_best = float(cand_p[typed_rows].max()) if typed_rows.any() else 0.0
     proximity = float(cand_x[possible, col["proximity"]].max()) if possible.any() else 0.0
@@ -213,11 +215,11 @@ def question_features(query: Query, hits: list[Hit], cands: list[Candidate], can
                     default=0.0)
     key_specific = max((weights.specific[i] for i in keys), default=0.0) * (1.0 - key_context)
     return np.asarray([
-        best, second, top[col["coverage"]], top[col["has_type"]], weights.coverage(context),
-        max((w for _, w in missing), default=0.0) / weights.rarest, sum(w for _, w in missing) / total,
-        math.log1p(len(missing)), (dense_margin or 0.0) * 10, float(query.answer_type != "other"),
-        english, math.log1p(len(weights.terms)), top[col["similarity"]], typed_cov,
-        typed_best, proximity, max(missing_specific, default=0.0) / weights.rarest,
+        best, second, top[col["coverage"]], max(top[col["has_type"]], float(untyped and best > 0)),
+        weights.coverage(context), max((w for _, w in missing), default=0.0) / weights.rarest,
+        sum(w for _, w in missing) / total, math.log1p(len(missing)), (dense_margin or 0.0) * 10, english,
+        math.log1p(len(weights.terms)), top[col["similarity"]], typed_cov, typed_best, proximity,
+        max(missing_specific, default=0.0) / weights.rarest,
         float(sum(specific[t] >= SPECIALISED for t, _ in missing)),
         english * max((w for _, w in missing), default=0.0) / weights.rarest, key_context, key_best, key_typed,
         key_specific,
