@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ from rag.query import Query
 from rag.reader import Evidence, _announced, choose_sentences, default_model
 from rag.reader.candidates import Candidate
 from rag.reader.features import ABSTENTION_FEATURES, CANDIDATE_FEATURES, QUESTION_FEATURES, TermWeights
-from rag.reader.model import Logistic
+from rag.reader.model import Logistic, ReaderModel
 from rag.records import Hit
 from rag.translate import TermMatch
 
@@ -63,6 +64,15 @@ def test_the_packaged_model_is_fitted_on_the_features_the_code_computes():
     # The README's settings table says what the threshold is when RAG_ABSTAIN_THRESHOLD is unset.
     readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
     assert f"unset (= the reader model's, {model.abstain_below:.3f})" in readme
+
+
+def test_a_model_fitted_on_other_features_is_refused_with_how_to_refit(tmp_path):
+    # A model file from before a feature was dropped must not be applied to the wrong columns.
+    d = json.loads(default_model().to_json())
+    d["answerable"]["features"] = [*d["answerable"]["features"][:-1], "typed"]
+    (tmp_path / "model.json").write_text(json.dumps(d), encoding="utf-8")
+    with pytest.raises(ValueError, match="answerable features .* refit it with `python -m eval.train_reader`"):
+        ReaderModel.load(tmp_path / "model.json")
 
 
 def test_a_logistic_model_is_the_standardised_dot_product_through_a_sigmoid():
