@@ -20,7 +20,7 @@ from tests.api.browser import DESKTOP, PHONE, PageErrors, ask, open_page, shot, 
 ANSWERABLE = "汽车以旧换新补贴最高多少钱？"
 COUNTED = "今年民心工程有多少项？"
 # An answer that quotes two sentences of one passage (its first citation has two highlights).
-MULTI_QUOTE = "春节期间景区开放时间"
+MULTI_QUOTE = "今年民心工程有哪四大类？"  # its four items, quoted from one passage
 LONG_QUESTION = "请问" + "公积金" * 400  # 1202 characters, over the server's 1000
 # Off-topic questions; the first one the real service abstains on is used (checked through the API first).
 UNANSWERABLE = ("火星上有多少个足球场？", "企鹅最喜欢吃什么口味的冰淇淋？", "How many moons does Neptune have?")
