@@ -204,6 +204,21 @@ def test_a_subsidy_is_claimed_and_a_meeting_chaired_in_the_words_of_government_n
     assert "椅子" in analyze("How many dental chairs will the campus have?", stats, TODAY).terms  # a chair stays
 
 
+@pytest.mark.parametrize(("question", "named", "not_named"), [
+    # A rule comes into force (施行), not 来到 + 动力; a response to pollution is a 响应, not a reply (回应).
+    ("When did the new housing fund rules come into force?", {"施行"}, {"来到", "动力"}),
+    ("What measures apply under a Level I heavy air pollution response?", {"响应"}, {"回应"}),
+    # A dealer sells cars (经销商), not 业者; working out a price is reckoning it (计算), not 健身.
+    ("How does the second-hand car dealer work out the price of my old car?", {"经销商", "计算"}, {"业者", "健身"}),
+    # An outpatient appointment is booked (预约), not an official's appointment (任命).
+    ("How do I book an outpatient appointment online?", {"门诊", "预约"}, {"任命"}),
+    ("Tell me about the tourist attractions in Jizhou.", {"景点"}, {"引力"}),
+])
+def test_government_news_english_reads_in_the_senses_the_articles_use(stats, question, named, not_named):
+    q = analyze(question, stats, TODAY)
+    assert named <= set(q.focus) and not not_named & set(q.focus)
+
+
 def test_an_english_words_sense_is_chosen_by_the_whole_question(stats, service):
     # CC-CEDICT's first sense of "minister" is 公使 (an envoy) and of "demonstration" 示威 (a protest); the
     # multilingual model reads the question and picks the sense the articles use.
