@@ -26,7 +26,7 @@ from rag.index import BuildSpec, Index, IndexUnavailableError, NoIndexError, bac
 from rag.index.base import bm25_idf
 from rag.llm import LLMClient
 from rag.query import Query, QueryStats, analyze, counted, is_english, simplified
-from rag.reader import Evidence, PartReading, Reading, collect, read, read_apart, read_parts
+from rag.reader import Evidence, PartReading, Reading, collect, default_model, read, read_apart, read_parts
 from rag.reader.features import TermWeights
 from rag.records import DEFAULT_TOP_K, Answer, Article, Filters, Mode, ResolvedQuestion
 from rag.retrieval import Retrieved, retrieve
@@ -169,9 +169,11 @@ class RagService:
 
     def warm(self) -> None:
         """Load now what the first request would otherwise wait for: the index, the ONNX session and jieba (one
-        search), and, in the background, CC-CEDICT (English questions and words no dictionary knows). Raises
-        IndexUnavailableError when the index cannot be used."""
+        search), the reader's model, and, in the background, CC-CEDICT (English questions and words no dictionary
+        knows). Raises IndexUnavailableError when the index cannot be used, and ValueError when the reader's model
+        was fitted on other features than the code computes."""
         threading.Thread(target=headwords, name="cc-cedict", daemon=True).start()
+        default_model()
         self.search("天津", top_k=1)
 
     def search(self, query: str, *, top_k: int = DEFAULT_TOP_K, mode: Mode = "hybrid",
