@@ -208,11 +208,13 @@ def test_a_subsidy_is_claimed_and_a_meeting_chaired_in_the_words_of_government_n
     # A rule comes into force (施行), not 来到 + 动力; a response to pollution is a 响应, not a reply (回应).
     ("When did the new housing fund rules come into force?", {"施行"}, {"来到", "动力"}),
     ("What measures apply under a Level I heavy air pollution response?", {"响应"}, {"回应"}),
-    # A dealer sells cars (经销商), not 业者; working out a price is reckoning it (计算), not 健身.
-    ("How does the second-hand car dealer work out the price of my old car?", {"经销商", "计算"}, {"业者", "健身"}),
+    # A dealer sells cars (经销商), not 业者; residents who work out in a fitness park exercise (健身, not 适存度).
+    ("Which second-hand car dealer buys old cars under the trade-in rules?", {"经销商"}, {"业者"}),
+    ("Where can residents work out in the new community fitness parks?", {"健身"}, {"适存度"}),
     # An outpatient appointment is booked (预约), not an official's appointment (任命).
     ("How do I book an outpatient appointment online?", {"门诊", "预约"}, {"任命"}),
-    ("Tell me about the tourist attractions in Jizhou.", {"景点"}, {"引力"}),
+    ("What attractions does the Jizhou district offer visitors?", {"景点"}, {"引力"}),
+    ("What has Tianjin done for investment attraction this year?", {"招商引资"}, {"景点", "引力"}),
 ])
 def test_government_news_english_reads_in_the_senses_the_articles_use(stats, question, named, not_named):
     q = analyze(question, stats, TODAY)
