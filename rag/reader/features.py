@@ -145,6 +145,12 @@ def _dated(text: str, window: str) -> str:
     return text if years_named(text, 0) else window
 
 
+def asks_a_kind(query: Query) -> bool:
+    """True when the question asks for a kind of thing (a time, a number, a place…); 什么 or "what" alone asks none,
+    so any sentence may hold its answer."""
+    return query.answer_type != "other"
+
+
 def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candidate], hits: list[Hit],
                        weights: TermWeights) -> np.ndarray:
     """One row of ``CANDIDATE_FEATURES`` per candidate."""
@@ -153,7 +159,7 @@ def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candid
     sims = np.array([float(qvec @ c.vector) if qvec is not None and c.vector is not None else c.similarity or 0.0
                      for c in cands], dtype=np.float32)
     covs = np.array([weights.coverage(c.text) for c in cands], dtype=np.float32)
-    typed = query.answer_type not in ("other",)
+    typed = asks_a_kind(query)
     units = asked_units(query.text if query.language == "en" else query.search_text)
     english = float(query.language == "en")
     keys = [weights.terms.index(t) for t in query.key if t in weights.terms]
@@ -199,8 +205,7 @@ def question_features(query: Query, hits: list[Hit], cands: list[Candidate], can
     english = float(query.language == "en")
     total = sum(weights.weights) or 1.0
     # The best a sentence holding the asked kind of thing does: a near miss has the topic, not the detail.
-    # An untyped question (什么, what) asks for no kind of thing: any sentence may hold its answer.
-    untyped = query.answer_type == "other"
+    untyped = not asks_a_kind(query)
     typed_rows = ((cand_x[:, col["has_type"]] > 0) | untyped) & possible if len(cand_x) else np.zeros(0, bool)
     typed_cov = float(cand_x[typed_rows, col["coverage"]].max()) if typed_rows.any() else 0.0
     typed_best = float(cand_p[typed_rows].max()) if typed_rows.any() else 0.0
