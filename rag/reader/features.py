@@ -204,9 +204,10 @@ def question_features(query: Query, hits: list[Hit], cands: list[Candidate], can
     missing_specific = [w * specific[t] for t, w in missing]
     english = float(query.language == "en")
     total = sum(weights.weights) or 1.0
-    # The best a sentence holding the asked kind of thing does: a near miss has the topic, not the detail.
-    untyped = not asks_a_kind(query)
-    typed_rows = ((cand_x[:, col["has_type"]] > 0) | untyped) & possible if len(cand_x) else np.zeros(0, bool)
+    # The best a sentence holding the asked kind of thing does: a near miss has the topic, not the detail. (Every
+    # sentence holds what an untyped question asks.)
+    typed_rows = ((cand_x[:, col["has_type"]] > 0) | (not asks_a_kind(query))) & possible if len(cand_x) \
+        else np.zeros(0, bool)
     typed_cov = float(cand_x[typed_rows, col["coverage"]].max()) if typed_rows.any() else 0.0
     typed_best = float(cand_p[typed_rows].max()) if typed_rows.any() else 0.0
     proximity = float(cand_x[possible, col["proximity"]].max()) if possible.any() else 0.0
@@ -220,7 +221,7 @@ def question_features(query: Query, hits: list[Hit], cands: list[Candidate], can
                     default=0.0)
     key_specific = max((weights.specific[i] for i in keys), default=0.0) * (1.0 - key_context)
     return np.asarray([
-        best, second, top[col["coverage"]], max(top[col["has_type"]], float(untyped and best > 0)),
+        best, second, top[col["coverage"]], float(best > 0 and typed_rows[order[0]]),
         weights.coverage(context), max((w for _, w in missing), default=0.0) / weights.rarest,
         sum(w for _, w in missing) / total, math.log1p(len(missing)), (dense_margin or 0.0) * 10, english,
         math.log1p(len(weights.terms)), top[col["similarity"]], typed_cov, typed_best, proximity,
