@@ -60,6 +60,12 @@ class DateRange:
         """True when ``day`` (YYYY-MM-DD) lies in the range."""
         return self.date_from.isoformat() <= day <= self.date_to.isoformat()
 
+    def reported(self, day: str) -> bool:
+        """True when an article published on ``day`` (YYYY-MM-DD) is the news of the range: published on one of
+        its days or the day after (news reports an event of 2月4日 on the 4th or the 5th)."""
+        last = (self.date_to + dt.timedelta(days=1)).isoformat()
+        return self.date_from.isoformat() <= day <= last
+
     def mentions(self) -> list[str]:
         """How articles write the days of a short range ("2月4日", "2月4号"), to find them in the text."""
         if self.days > 7:

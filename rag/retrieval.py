@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,8 +118,7 @@ def _dated(dates: DateRange, candidates: list[int], chunks: dict[int, Chunk],
     mentions = dates.mentions()
     found = [(cid, articles[chunks[cid].aid]) for cid in dict.fromkeys(candidates)
              if cid in chunks and chunks[cid].aid in articles]
-    last = (dates.date_to + dt.timedelta(days=1)).isoformat()
-    then = {cid for cid, a in found if dates.date_from.isoformat() <= a.date <= last}
+    then = {cid for cid, a in found if dates.reported(a.date)}
     named = {cid for cid, a in found if any(m in a.text for m in mentions)}
     return [cid for group in (then & named, then - named, named - then) for cid, _ in found if cid in group]
 

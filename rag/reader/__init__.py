@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from rag.dates import numeral_value
+from rag.dates import DateRange, names_festival, numeral_value
 from rag.index import Index
 from rag.query import NUMBERED_NAME, Query, counted, names
 from rag.reader.candidates import Candidate, candidates
@@ -60,6 +60,8 @@ NEAR_DUPLICATE = 0.8
 # How far back a sentence's own context reaches (to its heading or the question it answers, at most this many
 # sentences) when two sentences of one article read alike.
 CONTEXT_SENTENCES = 3
+# A day as articles write it (2月5日, 2月5号).
+_DAY = re.compile(r"(?<!\d)(\d{1,2})月(\d{1,2})[日号]")
 # A sentence opening with these refers back to the one before it (其中，… "of these, …").
 _REFERS_BACK = re.compile(r"\s*其中")
 # Characters (a line break, a space) that may stand between a sentence and the next one of its article.
@@ -260,23 +262,42 @@ def sentence_probabilities(evidence: Evidence, candidate: Logistic) -> np.ndarra
 
 def ruled_out(evidence: Evidence, p: np.ndarray) -> np.ndarray:
     """``p`` with 0 for the sentences that cannot answer, whatever their features say: those about another
-    numbered thing of a kind the question names by number — opening with it, as their subject, and naming none
-    of the asked ones (地铁8号线…共设车站21座 for 6号线有多少座车站？; 该线路…将与6号线二期贯通 still answers about
-    8号线, and 16号线 is not 6号线)."""
+    numbered thing of a kind the question names by number (:func:`_another_numbered`), and those reporting another
+    day than the one it asks about (:func:`_another_day`)."""
     asked: dict[str, set[str]] = {}
     for term in evidence.query.focus:
         if (m := NUMBERED_NAME.match(term)) is not None:
             asked.setdefault(m["kind"], set()).add(m["number"])
-    if not asked:
+    dates = evidence.query.dates
+    days = set(dates.mentions()) if dates is not None and not names_festival(dates.source) else set()
+    if not asked and not days:
         return p
     out = p.copy()
     for i, c in enumerate(evidence.candidates):
-        for kind, numbers in asked.items():
-            first = re.search(rf"(?<![\d.])(\d+){kind}", c.text)
-            if first is not None and first.start() <= SUBJECT_CHARS and first.group(1) not in numbers \
-                    and not any(names(c.text, n + kind) for n in numbers):
-                out[i] = 0.0
+        if _another_numbered(c.text, asked) or (days and _another_day(c.text, evidence.hits[c.n - 1], dates, days)):
+            out[i] = 0.0
     return out
+
+
+def _another_numbered(text: str, asked: dict[str, set[str]]) -> bool:
+    """True for a sentence about another numbered thing of a kind the question names by number (``asked``: kind →
+    numbers): opening with it, as its subject, and naming none of the asked ones (地铁8号线…共设车站21座 for
+    6号线有多少座车站？; 该线路…将与6号线二期贯通 still answers about 8号线, and 16号线 is not 6号线)."""
+    for kind, numbers in asked.items():
+        first = re.search(rf"(?<![\d.])(\d+){kind}", text)
+        if first is not None and first.start() <= SUBJECT_CHARS and first.group(1) not in numbers \
+                and not any(names(text, n + kind) for n in numbers):
+            return True
+    return False
+
+
+def _another_day(text: str, hit: Hit, dates: DateRange, asked: set[str]) -> bool:
+    """True for a sentence reporting another day than the ones asked about (``dates``; ``asked``, how articles
+    write them: 2月5日, 2月5号): it names days, none of them asked, in an article that is not the news of the asked days
+    (2月5日天津发布了什么预警？ is not answered by the 2月2日 alert; a report of a 2月5日 meeting, published on the
+    5th or the 6th, may name the day it decided on). A festival is not such a day: its news comes before it."""
+    named = {f"{int(m)}月{int(d)}日" for m, d in _DAY.findall(text)}
+    return bool(named) and not named & asked and not dates.reported(hit.date)
 
 
 def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:

@@ -249,6 +249,20 @@ def test_a_sentence_about_another_numbered_line_is_not_quoted_as_the_asked_ones(
     assert all(k == 1.0 for c, k in zip(evidence.candidates, kept, strict=True) if "8号线" in c.text)
 
 
+def test_a_sentence_reporting_another_day_is_not_quoted_for_the_asked_one(service):
+    # The 2月2日 alert (from 2月2日14时起) is not what was issued on 2月5日: it was quoted at confidence 0.93.
+    a = service.ask("2月5日天津发布了什么预警？")
+    assert "2月2日" not in a.answer and (a.abstained or a.confidence < 0.5)
+    # Asked about 2月2日, it is the answer; and the news of a day may name the days around it.
+    assert "从2月2日14时起启动Ⅱ级应急响应" in service.ask("2月2日启动的是几级重污染天气应急响应？").answer
+    from rag.reader import ruled_out
+
+    evidence = service.evidence("2月5日市委常委会审议了什么协商计划？")
+    kept = ruled_out(evidence, np.ones(len(evidence.candidates)))
+    assert all(k == 1.0 for c, k in zip(evidence.candidates, kept, strict=True)
+               if evidence.query.dates.reported(evidence.hits[c.n - 1].date))
+
+
 def test_a_sentence_that_opens_a_list_is_quoted_with_its_items_headings_too(service):
     # 重点抓好以下工作： alone says nothing; its first item is a numbered heading, and quoted as the list's part.
     a = service.ask("2026年天津政府重点抓哪几方面工作？")
