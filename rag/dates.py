@@ -60,6 +60,10 @@ class DateRange:
         """True when ``day`` (YYYY-MM-DD) lies in the range."""
         return self.date_from.isoformat() <= day <= self.date_to.isoformat()
 
+    def overlaps(self, other: DateRange) -> bool:
+        """True when the two ranges share a day."""
+        return self.date_from <= other.date_to and other.date_from <= self.date_to
+
     def reported(self, day: str) -> bool:
         """True when an article published on ``day`` (YYYY-MM-DD) is the news of the range: published on one of
         its days or the day after (news reports an event of 2月4日 on the 4th or the 5th)."""
@@ -114,22 +118,35 @@ def interpret(question: str, today: dt.date) -> DateRange | None:
     return None
 
 
-_CN_RANGE = re.compile(rf"(?:(\d{{4}})年)?{_NUM}月{_NUM}[日号](?:\s*(?:至|到|-|—|~)\s*(?:{_NUM}月)?{_NUM}[日号])?")
+# A day written in Chinese (2月5日, 2026年2月5号), or a range of days: 2月3日至4日, 2月15日00:00至2月23日24:00,
+# 9月1日至2026年12月31日 (a time or a weekday may stand between the first day and 至).
+_CN_DAYS = re.compile(rf"(?:(\d{{4}})年)?{_NUM}月{_NUM}[日号](?:[^，。；、\n]{{0,12}}?(?:至|到|—|－|~|-)\s*"
+                      rf"(?:(\d{{4}})年)?(?:{_NUM}月)?{_NUM}[日号])?")
 _CN_MONTH = re.compile(rf"(\d{{4}})年{_NUM}月(?![\d一二三四五六七八九十]+[日号])")
 
 
+def _chinese_days(m: re.Match[str], year: int) -> DateRange | None:
+    """The range a ``_CN_DAYS`` match writes; a day without a year falls in ``year`` (the end, in the start's)."""
+    start_year = int(m.group(1)) if m.group(1) else year
+    start = _day(start_year, numeral_value(m.group(2)), numeral_value(m.group(3)))
+    if start is None:
+        return None
+    end = start
+    if m.group(6):
+        end_month = numeral_value(m.group(5)) if m.group(5) else start.month
+        end = _day(int(m.group(4)) if m.group(4) else start_year, end_month, numeral_value(m.group(6))) or start
+    return DateRange(start, max(start, end), m.group(0))
+
+
+def days_named(text: str, year: int) -> list[DateRange]:
+    """The days and ranges of days ``text`` writes out in Chinese (2月5日, 2月15日至23日), in order; those that
+    name no year fall in ``year`` (an article's own)."""
+    return [r for m in _CN_DAYS.finditer(text) if (r := _chinese_days(m, year)) is not None]
+
+
 def _absolute_chinese(question: str, today: dt.date) -> DateRange | None:
-    m = _CN_RANGE.search(question)
-    if m:
-        year = int(m.group(1)) if m.group(1) else today.year
-        start = _day(year, numeral_value(m.group(2)), numeral_value(m.group(3)))
-        if start is None:
-            return None
-        end = start
-        if m.group(5):
-            end_month = numeral_value(m.group(4)) if m.group(4) else start.month
-            end = _day(year, end_month, numeral_value(m.group(5))) or start
-        return DateRange(start, max(start, end), m.group(0))
+    if named := days_named(question, today.year):
+        return named[0]
     m = _CN_MONTH.search(question)
     if m:
         span = _month_range(int(m.group(1)), numeral_value(m.group(2)))
@@ -181,10 +198,14 @@ def _relative(question: str, today: dt.date) -> DateRange | None:
         (("前天", "day before yesterday"), (today - dt.timedelta(days=2),) * 2),
         (("昨天", "昨日", "yesterday"), (today - dt.timedelta(days=1),) * 2),
         (("今天", "今日", "today"), (today, today)),
+        (("后天", "day after tomorrow"), (today + dt.timedelta(days=2),) * 2),
+        (("明天", "明日", "tomorrow"), (today + dt.timedelta(days=1),) * 2),
+        (("下周", "下星期", "下个星期", "next week"), (monday + dt.timedelta(days=7), monday + dt.timedelta(days=13))),
         (("上周", "上星期", "上个星期", "last week"), (monday - dt.timedelta(days=7), monday - dt.timedelta(days=1))),
         (("本周", "这周", "这个星期", "本星期", "this week"), (monday, monday + dt.timedelta(days=6))),
         (("上个月", "上月", "last month"), _month_range(today.year - (today.month == 1), (today.month - 2) % 12 + 1)),
         (("本月", "这个月", "this month"), _month_range(today.year, today.month)),
+        (("下个月", "下月", "next month"), _month_range(today.year + (today.month == 12), today.month % 12 + 1)),
     ]
     for words, span in rules:
         for word in words:

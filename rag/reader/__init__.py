@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from rag.dates import DateRange, names_festival, numeral_value
+from rag.dates import DateRange, days_named, names_festival, numeral_value
 from rag.index import Index
 from rag.query import NUMBERED_NAME, Query, counted, names
 from rag.reader.candidates import Candidate, candidates
@@ -36,7 +36,7 @@ from rag.records import Hit
 from rag.tokenize import is_noun
 
 __all__ = ["Evidence", "PartReading", "Reading", "ReaderModel", "choose_sentences", "collect", "default_model", "read",
-           "read_apart", "read_parts", "ruled_out", "sentence_probabilities"]
+           "read_apart", "read_parts", "ruled_out", "sentence_probabilities", "unreported_days"]
 
 MAX_ANSWER_SENTENCES = 3
 MAX_ANSWER_CHARS = 240
@@ -60,8 +60,8 @@ NEAR_DUPLICATE = 0.8
 # How far back a sentence's own context reaches (to its heading or the question it answers, at most this many
 # sentences) when two sentences of one article read alike.
 CONTEXT_SENTENCES = 3
-# A day as articles write it (2月5日, 2月5号).
-_DAY = re.compile(r"(?<!\d)(\d{1,2})月(\d{1,2})[日号]")
+# A question naming at most this many days asks about them: a passage must be their news or name one of them.
+MAX_NAMED_DAYS = 7
 # A sentence opening with these refers back to the one before it (其中，… "of these, …").
 _REFERS_BACK = re.compile(r"\s*其中")
 # Characters (a line break, a space) that may stand between a sentence and the next one of its article.
@@ -137,7 +137,9 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     # A question that names nothing to look for (hello, thanks) is answered by no passage, however close. Its
     # search terms decide, not its focus terms: those leave out a Latin name (5G) or a one-character word (犬).
     nothing_asked = evidence.query.names_nothing
-    abstain = not chosen or answerable < threshold or nothing_asked
+    # Nor is a question about days no passage reports or names (明天, 2月12日: after the newest article).
+    undated = unreported_days(evidence)
+    abstain = not chosen or answerable < threshold or nothing_asked or undated
     # Abstaining, the service says "the articles do not answer": its confidence is the probability of that, not
     # of an answer it does not give (an abstention at 0.68 read as "probably answered" was a contradiction).
     confidence = 1.0 if nothing_asked else model.confidence_in(qx, answerable, abstain)
@@ -147,6 +149,8 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
         # Nothing specialised is missing, yet the articles lack a thing the question names (办狗证 → 狗), or name it
         # only in part (养老金: they name 养老): say so.
         missing = [t for t in unnamed if is_noun(t)]
+    if undated and not nothing_asked:
+        missing = [evidence.query.dates.source, *missing]  # the days come first: they are what nothing reports
     return Reading(chosen, answerable, confidence, abstain, missing, present)
 
 
@@ -268,13 +272,12 @@ def ruled_out(evidence: Evidence, p: np.ndarray) -> np.ndarray:
     for term in evidence.query.focus:
         if (m := NUMBERED_NAME.match(term)) is not None:
             asked.setdefault(m["kind"], set()).add(m["number"])
-    dates = evidence.query.dates
-    days = set(dates.mentions()) if dates is not None and not names_festival(dates.source) else set()
-    if not asked and not days:
+    dates = _asked_days(evidence.query)
+    if not asked and dates is None:
         return p
     out = p.copy()
     for i, c in enumerate(evidence.candidates):
-        if _another_numbered(c.text, asked) or (days and _another_day(c.text, evidence.hits[c.n - 1], dates, days)):
+        if _another_numbered(c.text, asked) or (dates and _another_day(c.text, evidence.hits[c.n - 1], dates)):
             out[i] = 0.0
     return out
 
@@ -291,13 +294,34 @@ def _another_numbered(text: str, asked: dict[str, set[str]]) -> bool:
     return False
 
 
-def _another_day(text: str, hit: Hit, dates: DateRange, asked: set[str]) -> bool:
-    """True for a sentence reporting another day than the ones asked about (``dates``; ``asked``, how articles
-    write them: 2月5日, 2月5号): it names days, none of them asked, in an article that is not the news of the asked days
-    (2月5日天津发布了什么预警？ is not answered by the 2月2日 alert; a report of a 2月5日 meeting, published on the
-    5th or the 6th, may name the day it decided on). A festival is not such a day: its news comes before it."""
-    named = {f"{int(m)}月{int(d)}日" for m, d in _DAY.findall(text)}
-    return bool(named) and not named & asked and not dates.reported(hit.date)
+def _asked_days(query: Query) -> DateRange | None:
+    """The days a question asks about, when it names a few (2月5日, 昨天, 上周; not 今年 or 2026年2月): those are
+    what a passage must report. A festival is not such a day: its news comes before it, and it is also a topic."""
+    d = query.dates
+    return d if d is not None and d.days <= MAX_NAMED_DAYS and not names_festival(d.source) else None
+
+
+def _year(hit: Hit, dates: DateRange) -> int:
+    """The year of ``hit``'s article, in which a day it writes without one falls."""
+    return int(hit.date[:4]) if hit.date[:4].isdigit() else dates.date_from.year
+
+
+def _another_day(text: str, hit: Hit, dates: DateRange) -> bool:
+    """True for a sentence reporting other days than the ones asked about: it names days, none of them asked, in
+    an article that is not the news of the asked days (2月5日天津发布了什么预警？ is not answered by the 2月2日 alert;
+    a report of a 2月5日 meeting, published on the 5th or the 6th, may name the day it decided on; 2月15日至23日 names
+    2月18日)."""
+    named = days_named(text, _year(hit, dates))
+    return bool(named) and not any(r.overlaps(dates) for r in named) and not dates.reported(hit.date)
+
+
+def unreported_days(evidence: Evidence) -> bool:
+    """True when the question asks about a few days (:func:`_asked_days`) and no passage found is their news or
+    names any of them: the articles cannot say what happened, or will happen, then (北京明天天气怎么样？)."""
+    dates = _asked_days(evidence.query)
+    return dates is not None and not any(
+        dates.reported(h.date) or any(r.overlaps(dates) for r in days_named(f"{h.title}\n{h.text}", _year(h, dates)))
+        for h in evidence.hits)
 
 
 def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:

@@ -263,6 +263,19 @@ def test_a_sentence_reporting_another_day_is_not_quoted_for_the_asked_one(servic
                if evidence.query.dates.reported(evidence.hits[c.n - 1].date))
 
 
+def test_a_question_about_days_no_article_reports_is_withheld_naming_them(service):
+    # The newest article is of 2月10日: nothing reports 明天 (2月11日) or 1月25日, so no passage can say what
+    # happens then, however close its words (the 2月2日 pollution alert for the weather).
+    a = service.ask("北京明天天气怎么样？")
+    assert a.abstained and a.missing[0] == "明天" and "没有提到明天" in a.answer
+    a = service.ask("What's the weather in Tianjin tomorrow?")
+    assert a.abstained and "tomorrow" in a.answer
+    assert service.ask("1月25日天津发生了什么？").abstained
+    # A day inside a range an article writes is named by it: 2月18日 lies in 2月15日…到2月23日.
+    a = service.ask("2月18日上班吗？")
+    assert not a.abstained and "2月15日" in a.answer
+
+
 def test_a_sentence_that_opens_a_list_is_quoted_with_its_items_headings_too(service):
     # 重点抓好以下工作： alone says nothing; its first item is a numbered heading, and quoted as the list's part.
     a = service.ask("2026年天津政府重点抓哪几方面工作？")

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from rag.dates import interpret, years_named
+from rag.dates import days_named, interpret, years_named
 from rag.query import QueryStats, analyze, answer_type, asking, asks_in_chinese, simplified, written_in
 from rag.translate import ModelRelatedness
 
@@ -278,10 +278,26 @@ def test_a_sense_chosen_does_not_depend_on_the_questions_asked_before(embedder):
     ("昨天陈敏尔去了哪里？", ("2026-02-09", "2026-02-09"), "昨天"),
     ("春节假期安排是什么？", ("2026-02-15", "2026-02-23"), "春节"),
     ("2026年2月有哪些新政策？", ("2026-02-01", "2026-02-28"), "2026年2月"),
+    ("北京明天天气怎么样？", ("2026-02-11", "2026-02-11"), "明天"),
+    ("What is on the day after tomorrow?", ("2026-02-12", "2026-02-12"), "day after tomorrow"),
+    ("下周有什么活动？", ("2026-02-16", "2026-02-22"), "下周"),
 ])
 def test_dates_and_periods_become_a_range(question, span, source):
     d = interpret(question, TODAY)
     assert (d.date_from.isoformat(), d.date_to.isoformat(), d.source) == (*span, source)
+
+
+@pytest.mark.parametrize(("text", "spans"), [
+    ("2月5日，市委常委会召开会议", [("2026-02-05", "2026-02-05")]),
+    ("春节假期从2月15日持续到2月23日共计9天", [("2026-02-15", "2026-02-23")]),
+    ("2月15日00:00至2月23日24:00，免费通行", [("2026-02-15", "2026-02-23")]),
+    ("1月16日至29日，年夜饭相关产品成交额", [("2026-01-16", "2026-01-29")]),
+    ("2025年3月5日和2月6号", [("2025-03-05", "2025-03-05"), ("2026-02-06", "2026-02-06")]),
+    ("从2月2日14时起启动Ⅱ级应急响应", [("2026-02-02", "2026-02-02")]),
+    ("2月30日", []), ("增长4.5%", []),
+])
+def test_the_days_a_text_writes_out_alone_or_as_a_range(text, spans):
+    assert [(d.date_from.isoformat(), d.date_to.isoformat()) for d in days_named(text, 2026)] == spans
 
 
 def test_a_festival_past_the_tables_last_year_is_the_latest_one_not_the_oldest():
