@@ -237,6 +237,11 @@ def _print(title: str, figures: dict[str, float]) -> None:
                                    for k, v in figures.items()))
 
 
+def gold_digest(path: Path) -> str:
+    """The gold file's digest, recorded in the model it was fitted on."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
 def main(argv: list[str] | None = None) -> None:
     """Collect, cross-validate, fit on everything, write the model."""
     from embeddings import load_embedder
@@ -270,7 +275,7 @@ def main(argv: list[str] | None = None) -> None:
             _print(f"  {lang} only", cross_validate(part))
     model, _ = fit(samples)
     meta |= {"trained_on": str(args.gold.name), "questions": len(samples),
-             "gold_sha256": hashlib.sha256(args.gold.read_bytes()).hexdigest()[:16],
+             "gold_sha256": gold_digest(args.gold),
              "fitted": dt.date.today().isoformat(), "cross_validated": cv}
     model = dataclasses.replace(model, meta=meta)
     # Written aside and renamed: an interrupted run leaves the model the service already loads, not half a file.
