@@ -126,10 +126,11 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     weights = evidence.weights
     specific = dict(zip(weights.terms, weights.specific, strict=True))
     # Only a term named whole counts as mentioned: 最低工资 is not, when the passages name 最低 and 工资 apart.
-    present = [t for i, t in enumerate(weights.terms) if weights.presence(i, context) == 1.0]
+    presences = weights.presences(context)
+    present = [t for t, share in zip(weights.terms, presences, strict=True) if share == 1.0]
     # The terms not named whole, those named in no part first (rarest first): the count a question word asks is
     # none of them (哪两家 → 两家: the passage naming the two firms need not say 两家).
-    absent = [t for t, _ in weights.missing(context)]
+    absent = [t for t, _ in weights.unnamed(presences)]
     unnamed = [t for t in [*absent, *(t for t in weights.terms if t not in present and t not in absent)]
                if not counted(t, evidence.query.search_text)]
     # Everyday words (用来, 之前) missing from the passages say nothing about what the articles lack.

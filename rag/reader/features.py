@@ -101,10 +101,17 @@ class TermWeights:
         total = sum(self.weights[i] for i in indices)
         return sum(self.weights[i] * self.presence(i, text) for i in indices) / total if total else 1.0
 
+    def presences(self, text: str) -> list[float]:
+        """Each focus term's :meth:`presence` in ``text``."""
+        return [self.presence(i, text) for i in range(len(self.terms))]
+
     def missing(self, text: str) -> list[tuple[str, float]]:
         """Focus terms ``text`` does not name at all, with their weights, rarest first."""
-        out = [(t, w) for i, (t, w) in enumerate(zip(self.terms, self.weights, strict=True))
-               if self.presence(i, text) == 0.0]
+        return self.unnamed(self.presences(text))
+
+    def unnamed(self, presences: Sequence[float]) -> list[tuple[str, float]]:
+        """The focus terms whose ``presences`` (from :meth:`presences`) are 0, with their weights, rarest first."""
+        out = [(t, w) for t, w, p in zip(self.terms, self.weights, presences, strict=True) if p == 0.0]
         return sorted(out, key=lambda tw: -tw[1])
 
 
