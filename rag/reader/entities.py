@@ -255,6 +255,10 @@ _ASKED_UNIT_EN: list[tuple[re.Pattern[str], frozenset[str]]] = [
     (re.compile(r"\bhow many (?:days|weeks|months|years|hours|minutes|working days)\b", re.I),
      frozenset(_TIME_FAMILY)),
 ]
+# People counted without a measure word (多少员工, as "how many employees"): a count of people answers, not
+# 40多条生产线.
+_ASKED_PEOPLE = re.compile(r"(?:多少|几)个?(?:员工|职工|工人|人员|雇员|游客|旅客|乘客|学生|居民|市民|村民|代表|参会者|"
+                           r"观众|患者|病人|医生|医护人员|教师|老师|志愿者|会员|用户)")
 
 
 # Growth asked without a measure word is a rate: 增长了多少 is answered by 增长4.8%, not by 18个包间. Not 增加多少学位
@@ -281,6 +285,8 @@ def asked_units(question: str) -> frozenset[str]:
     if (m := _ASKED_UNIT.search(question)) is not None:
         unit = m.group(1)
         return frozenset(_TIME_FAMILY) if unit in _TIME_FAMILY else frozenset(_UNIT_FAMILIES.get(unit, {unit}))
+    if _ASKED_PEOPLE.search(question):
+        return frozenset(_UNIT_FAMILIES["人"])
     if _GROWTH_ASKED.search(question):
         return _RATES
     return _MONEY_OR_SHARE if _MONEY_ASKED.search(question) else frozenset()

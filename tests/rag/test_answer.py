@@ -276,6 +276,12 @@ def test_a_question_about_days_no_article_reports_is_withheld_naming_them(servic
     assert not a.abstained and "2月15日" in a.answer
 
 
+def test_people_counted_with_no_measure_word_are_not_answered_by_another_count(service):
+    # 多少员工 asks a count of people: 40多条生产线 is a count of lines (it was quoted at 0.69, without a caution).
+    a = service.ask("霍尼韦尔天津工厂有多少员工？")
+    assert a.abstained and "员工" in a.missing and "生产线" not in a.answer
+
+
 def test_a_sentence_that_opens_a_list_is_quoted_with_its_items_headings_too(service):
     # 重点抓好以下工作： alone says nothing; its first item is a numbered heading, and quoted as the list's part.
     a = service.ask("2026年天津政府重点抓哪几方面工作？")

@@ -85,6 +85,10 @@ def test_the_asked_unit_narrows_what_answers():
     assert not cue_positions(opened, "duration", asked_units("研讨班一共办几天？"))
     sentence = "霍尼韦尔天津工厂已布局40多条生产线，年产值达数亿美元。"
     assert cue_positions(sentence, "quantity") and not cue_positions(sentence, "quantity", asked_units("有多少名员工"))
+    # People counted with no measure word are people still, as "how many employees" is.
+    for people in ("霍尼韦尔天津工厂有多少员工？", "大会来了多少代表？", "How many employees does the plant have?"):
+        assert {"名", "人"} <= asked_units(people), people
+    assert not cue_positions(sentence, "quantity", asked_units("霍尼韦尔天津工厂有多少员工？"))
 
 
 def test_what_the_question_already_states_answers_nothing():
