@@ -84,7 +84,10 @@ _EN_HEAD_END = (r"(?![\w-])(?=\s*(?:[?？.,;:!]|$)|\s+(?:of|for|on|in|at|per|to|
                 r"you|they|it|he|she)\b)")
 _EN_MEASURE_ASKED = (rf"\bwhat(?:'s|’s|\s+(?:is|are|was|were|will\s+be))\s+(?:(?:the|its|their|a|an)\s+)?"
                      rf"(?:{_EN_MODIFIER}){{0,3}}{_EN_MEASURE}{_EN_HEAD_END}|"
-                     rf"\bwhat\s+(?:{_EN_MODIFIER}){{0,3}}{_EN_MEASURE}{_EN_HEAD_END}")
+                     rf"\bwhat\s+(?:{_EN_MODIFIER}){{0,3}}{_EN_MEASURE}{_EN_HEAD_END}|"
+                     # The most or least of something is an amount, as 最高补贴多少 asks ("the maximum subsidy").
+                     rf"\bwhat(?:'s|’s|\s+(?:is|are|was|were|will\s+be))\s+(?:(?:the|its|their)\s+)?"
+                     rf"(?:maximum|minimum|max|min)\b")
 _EN_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
     ("reason", re.compile(r"^\W*why\b|\bwhat is the reason\b", re.I)),
     ("duration", re.compile(r"\bhow long\b|\bfor how many (?:days|months|years)\b", re.I)),

@@ -64,6 +64,7 @@ def stats(service):
     ("What is Tianjin's 2026 target for new urban jobs?", "quantity"),
     ("What are the targets of the plan?", "list"),  # targets: the goals listed
     ("What is the policy on parking fees?", "other"),
+    ("What is the maximum subsidy per item for a mobile phone?", "quantity"),  # the most of something: 最高补贴多少
     ("What caused the growth of tourism?", "other"),
     ("What is the cost-sharing mechanism for the project?", "other"),
     ("What does the price subsidy cover?", "other"),
@@ -215,6 +216,8 @@ def test_a_subsidy_is_claimed_and_a_meeting_chaired_in_the_words_of_government_n
     ("How do I book an outpatient appointment online?", {"门诊", "预约"}, {"任命"}),
     ("What attractions does the Jizhou district offer visitors?", {"景点"}, {"引力"}),
     ("What has Tianjin done for investment attraction this year?", {"招商引资"}, {"景点", "引力"}),
+    # A subsidy's maximum is its 最高 (每件最高补贴500元), not a mathematical maximum (极大).
+    ("What is the maximum subsidy per item for a mobile phone?", {"最高"}, {"极大"}),
 ])
 def test_government_news_english_reads_in_the_senses_the_articles_use(stats, question, named, not_named):
     q = analyze(question, stats, TODAY)
