@@ -309,11 +309,13 @@ def _year(hit: Hit, dates: DateRange) -> int:
 
 def _another_day(text: str, hit: Hit, dates: DateRange) -> bool:
     """True for a sentence reporting other days than the ones asked about: it names days, none of them asked, in
-    an article that is not the news of the asked days (2月5日天津发布了什么预警？ is not answered by the 2月2日 alert;
-    a report of a 2月5日 meeting, published on the 5th or the 6th, may name the day it decided on; 2月15日至23日 names
-    2月18日)."""
+    an article that is not the news of the asked days (2月5日天津发布了什么预警？ is not answered by the 2月2日 alert),
+    or only days before them (news published on 2月6日 of 2月5日's meetings does not say what met on the 6th). The
+    news of the asked days may name a later day (a 2月5日 meeting decided on 3月1日); 2月15日至23日 names 2月18日."""
     named = days_named(text, _year(hit, dates))
-    return bool(named) and not any(r.overlaps(dates) for r in named) and not dates.reported(hit.date)
+    if not named or any(r.overlaps(dates) for r in named):
+        return False
+    return not dates.reported(hit.date) or all(r.date_to < dates.date_from for r in named)
 
 
 def unreported_days(evidence: Evidence) -> bool:
