@@ -33,7 +33,8 @@ _FESTIVALS: dict[str, dict[int, tuple[str, str]]] = {
 }
 _FESTIVAL_WORDS = {"春节": "春节", "spring festival": "春节", "chinese new year": "春节", "lunar new year": "春节",
                    "元宵节": "元宵节", "元宵": "元宵节", "lantern festival": "元宵节", "除夕": "除夕",
-                   "年三十": "除夕", "new year's eve": "除夕"}
+                   "年三十": "除夕", "new year's eve": "除夕", "chinese new year's eve": "除夕",
+                   "lunar new year's eve": "除夕"}
 
 
 def names_festival(term: str) -> bool:

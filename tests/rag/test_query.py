@@ -218,6 +218,13 @@ def test_a_subsidy_is_claimed_and_a_meeting_chaired_in_the_words_of_government_n
     ("What has Tianjin done for investment attraction this year?", {"招商引资"}, {"景点", "引力"}),
     # A subsidy's maximum is its 最高 (每件最高补贴500元), not a mathematical maximum (极大).
     ("What is the maximum subsidy per item for a mobile phone?", {"最高"}, {"极大"}),
+    # RMB is settled (结算), not a 定居点; a metro line's extension is a 延伸线, not 外延; an alert is lifted (解除),
+    # not raised (提升); a programme ends (结束), not a 终端; a restaurant serves set menus (套餐), not 集合.
+    ("How large was Tianjin's cross-border RMB settlement in 2025?", {"结算"}, {"定居点"}),
+    ("How long is Metro Line 8 Phase 1 plus its extension?", {"延伸线"}, {"外延"}),
+    ("When will the orange alert be lifted?", {"解除"}, {"提升"}),
+    ("When does the appliance trade-in programme end?", {"结束"}, {"终端"}),
+    ("How much are the set menus for Chinese New Year's Eve dinner?", {"套餐", "除夕"}, {"集合", "系列"}),
 ])
 def test_government_news_english_reads_in_the_senses_the_articles_use(stats, question, named, not_named):
     q = analyze(question, stats, TODAY)
@@ -284,6 +291,7 @@ def test_a_sense_chosen_does_not_depend_on_the_questions_asked_before(embedder):
     ("北京明天天气怎么样？", ("2026-02-11", "2026-02-11"), "明天"),
     ("What is on the day after tomorrow?", ("2026-02-12", "2026-02-12"), "day after tomorrow"),
     ("下周有什么活动？", ("2026-02-16", "2026-02-22"), "下周"),
+    ("How much is dinner on Chinese New Year's Eve?", ("2026-02-16", "2026-02-16"), "Chinese New Year's Eve"),
 ])
 def test_dates_and_periods_become_a_range(question, span, source):
     d = interpret(question, TODAY)
