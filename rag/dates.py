@@ -139,10 +139,21 @@ def _chinese_days(m: re.Match[str], year: int) -> DateRange | None:
     return DateRange(start, max(start, end), m.group(0))
 
 
-def days_named(text: str, year: int) -> list[DateRange]:
+def days_named(text: str, year: int, published: dt.date | None = None) -> list[DateRange]:
     """The days and ranges of days ``text`` writes out in Chinese (2月5日, 2月15日至23日), in order; those that
-    name no year fall in ``year`` (an article's own)."""
-    return [r for m in _CN_DAYS.finditer(text) if (r := _chinese_days(m, year)) is not None]
+    name no year fall in ``year`` (an article's own). With ``published`` (the article's date), also the days it
+    names relative to it, after those: 昨天 in news of 2月4日 is 2月3日."""
+    named = [r for m in _CN_DAYS.finditer(text) if (r := _chinese_days(m, year)) is not None]
+    if published is not None:
+        for m in _TEXT_RELATIVE_DAY.finditer(text):
+            day = published + dt.timedelta(days=_TEXT_RELATIVE_DAYS[m.group(0)])
+            named.append(DateRange(day, day, m.group(0)))
+    return named
+
+
+# Days an article names relative to its own date.
+_TEXT_RELATIVE_DAYS = {"前天": -2, "昨天": -1, "昨日": -1, "今天": 0, "今日": 0, "明天": 1, "明日": 1}
+_TEXT_RELATIVE_DAY = re.compile("|".join(_TEXT_RELATIVE_DAYS))
 
 
 def _absolute_chinese(question: str, today: dt.date) -> DateRange | None:

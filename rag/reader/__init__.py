@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -302,9 +303,14 @@ def _asked_days(query: Query) -> DateRange | None:
     return d if d is not None and d.days <= MAX_NAMED_DAYS and not names_festival(d.source) else None
 
 
-def _year(hit: Hit, dates: DateRange) -> int:
-    """The year of ``hit``'s article, in which a day it writes without one falls."""
-    return int(hit.date[:4]) if hit.date[:4].isdigit() else dates.date_from.year
+def _days_named(text: str, hit: Hit, dates: DateRange) -> list[DateRange]:
+    """The days ``text``, from ``hit``'s article, names: written out (a day without a year falls in the article's)
+    or relative to the article's date (昨天)."""
+    try:
+        published: dt.date | None = dt.date.fromisoformat(hit.date[:10])
+    except ValueError:  # an article with no usable date: its days fall in the asked year, none relative
+        published = None
+    return days_named(text, published.year if published else dates.date_from.year, published)
 
 
 def _another_day(text: str, hit: Hit, dates: DateRange) -> bool:
@@ -312,7 +318,7 @@ def _another_day(text: str, hit: Hit, dates: DateRange) -> bool:
     an article that is not the news of the asked days (2月5日天津发布了什么预警？ is not answered by the 2月2日 alert),
     or only days before them (news published on 2月6日 of 2月5日's meetings does not say what met on the 6th). The
     news of the asked days may name a later day (a 2月5日 meeting decided on 3月1日); 2月15日至23日 names 2月18日."""
-    named = days_named(text, _year(hit, dates))
+    named = _days_named(text, hit, dates)
     if not named or any(r.overlaps(dates) for r in named):
         return False
     return not dates.reported(hit.date) or all(r.date_to < dates.date_from for r in named)
@@ -323,7 +329,7 @@ def unreported_days(evidence: Evidence) -> bool:
     names any of them: the articles cannot say what happened, or will happen, then (北京明天天气怎么样？)."""
     dates = _asked_days(evidence.query)
     return dates is not None and not any(
-        dates.reported(h.date) or any(r.overlaps(dates) for r in days_named(f"{h.title}\n{h.text}", _year(h, dates)))
+        dates.reported(h.date) or any(r.overlaps(dates) for r in _days_named(f"{h.title}\n{h.text}", h, dates))
         for h in evidence.hits)
 
 

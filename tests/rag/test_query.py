@@ -311,6 +311,14 @@ def test_the_days_a_text_writes_out_alone_or_as_a_range(text, spans):
     assert [(d.date_from.isoformat(), d.date_to.isoformat()) for d in days_named(text, 2026)] == spans
 
 
+def test_an_articles_relative_days_are_read_from_its_date():
+    # News of 2月4日 saying 昨天 names 2月3日; without the article's date, only written days count.
+    text = "地铁8号线一期及延伸线工程于昨天顺利实现环网电通，2月10日起试运行。"
+    named = days_named(text, 2026, dt.date(2026, 2, 4))
+    assert [(d.date_from.isoformat(), d.source) for d in named] == [("2026-02-10", "2月10日"), ("2026-02-03", "昨天")]
+    assert [d.source for d in days_named(text, 2026)] == ["2月10日"]
+
+
 def test_a_festival_past_the_tables_last_year_is_the_latest_one_not_the_oldest():
     d = interpret("春节假期安排是什么？", dt.date(2028, 6, 1))
     assert (d.date_from.isoformat(), d.date_to.isoformat()) == ("2027-02-05", "2027-02-11")
