@@ -72,6 +72,9 @@ def test_the_asked_unit_narrows_what_answers():
     # English money, as 补贴多少 asks it (not "how much faster", nor "how much weight").
     assert {"元", "%"} <= asked_units("How much is the trade-in subsidy for a new phone?")  # 按价格的15%补贴
     assert "元" in asked_units("How much revenue did Tianjin's core AI enterprises make in 2025?")
+    # A cost asked in any tense is money (not 近千名代表 for "how much did it cost to register").
+    assert "元" in asked_units("How much did it cost to register for the conference?")
+    assert "元" in asked_units("What does a ticket to the conference cost?")
     assert not asked_units("How much faster is it?") and not asked_units("How much weight can it lift?")
     assert asked_units("天津港吞吐量的目标是多少？") == frozenset()
     # An amount of money asked with no measure word: 补贴多少, 能贷多少 (but 能补贴多少个 counts things).
