@@ -243,7 +243,7 @@ _MONEY_ASKED = re.compile(rf"(?:补贴|补助|奖金|费用|工资|收入|价格
 _MONEY_OR_SHARE = frozenset(_UNIT_FAMILIES["钱"] | {"%", "％"})
 
 _ASKED_UNIT_EN: list[tuple[re.Pattern[str], frozenset[str]]] = [
-    (re.compile(r"\bhow much (?:money|(?:do|does|did|will|would|can|could)\b.*\bcost)|\bin yuan\b|"
+    (re.compile(r"\bhow much (?:money|(?:do|does|did|will|would|can|could)\b.*\bcost\b)|\bin yuan\b|"
                 r"\bwhat (?:do|does|did|will|would)\b.*\bcost\b", re.I), frozenset(_UNIT_FAMILIES["钱"])),
     # Money as 补贴多少 asks it: "how much is the subsidy", "how much revenue" (not "how much faster", "how much
     # weight").

@@ -75,6 +75,8 @@ def test_the_asked_unit_narrows_what_answers():
     # A cost asked in any tense is money (not 近千名代表 for "how much did it cost to register").
     assert "元" in asked_units("How much did it cost to register for the conference?")
     assert "元" in asked_units("What does a ticket to the conference cost?")
+    # Costs cut are no price asked: 降低采购成本5%至10% answers (a share), as well as an amount.
+    assert asked_units("How much can the platform cut companies' procurement costs?") == frozenset()
     assert not asked_units("How much faster is it?") and not asked_units("How much weight can it lift?")
     assert asked_units("天津港吞吐量的目标是多少？") == frozenset()
     # An amount of money asked with no measure word: 补贴多少, 能贷多少 (but 能补贴多少个 counts things).
