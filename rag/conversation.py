@@ -43,11 +43,16 @@ _CUE_START = re.compile(r"^\s*(那如果|那么|那|还有|另外|再问|如果�
 _HYPHENATED = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+")
 _CUE_END = re.compile(r"(呢|呢吗)\s*[？?。.!！]*\s*$")
 # Where one asked part ends and the next begins: after a question mark outside a title, quotation or bracket
-# (these open and close them), in English before ", and how…" (or ", and is…"), and in Chinese after a comma
-# between two clauses that ask (see _clauses_asking).
+# (these open and close them), in English before ", and how…" (", and is…", ", and tell me…"), and in Chinese
+# after a comma between two clauses that ask (see _clauses_asking).
 _OPENING, _CLOSING = "《“‘「『（(【", "》”’」』）)】"
-_ENGLISH_PART = re.compile(r",\s*and\s+(?=(?:how|what|when|which|who|whom|where|why|is|are|was|were|does|do|did|can|"
-                           r"could|will|would|should|has|have)\b)", re.I)
+_EN_ASKS = (r"(?:how|what|when|which|who|whom|where|why|is|are|was|were|does|do|did|can|could|will|would|should|"
+            r"has|have)")
+# The next part may open with a request (", and tell me about…") or with a clause before its question word (", and
+# if the family doesn't pick up, who follows up?", ", and according to the press conference, how many…").
+_ENGLISH_PART = re.compile(rf",\s*and\s+(?={_EN_ASKS}\b|(?:tell|give|summari[sz]e|describe|explain|outline)\b|"
+                           rf"(?:if|according to|besides|while|apart from|under|after|before)\b[^,?]{{0,120}},\s*"
+                           rf"{_EN_ASKS}\b)", re.I)
 _CLAUSE_BREAK = re.compile(r"(?<=[，,；;])")  # a comma or a semicolon
 # A number of one or two digits, alone: a piece of a date (2 and 6 of 2月6日), which a later part does not carry.
 _BARE_NUMBER = re.compile(r"^\d{1,2}$")

@@ -265,17 +265,32 @@ def asks_in_chinese(clause: str) -> bool:
     return _ZH_QUESTION_WORD.search(text) is not None and not _CONCESSIVE.match(text)
 
 
+# A request for an account of something asks, for no one kind of answer: "Tell me about…", "Summarise…", 介绍一下….
+_REQUEST = re.compile(r"^\W*(?:(?:please|can you|could you|would you)\s+)?(?:tell (?:me|us) (?:about|more)|"
+                      r"give (?:me|us) (?:an? )?(?:overview|summary|rundown|brief)|summari[sz]e|describe|explain|"
+                      r"introduce|outline)\b|^\W*(?:请|麻烦)?(?:你)?(?:简单|大概)?(?:介绍|讲讲|讲一讲|说说|说一说|谈谈|"
+                      r"概括|总结|简述|描述)", re.I)
+
+
+def _requests(text: str) -> bool:
+    """True when ``text`` asks for an account of something it names (介绍一下鼓楼的历史, "Tell me about the Drum
+    Tower"); 简单讲讲 names nothing: it asks how the question before it be answered."""
+    m = _REQUEST.match(text)
+    return m is not None and len(text[m.end():].strip(" 。.！!？?，,一下吧呢")) >= 2
+
+
 def asking(question: str) -> str | None:
     """The words of ``question`` that ask for a kind of answer: in Chinese the cue and the word after it, the
     measure word or noun it asks with (今年民心工程有多少项？ → 多少项, 什么时间段免费？ → 什么时间段), in English the
-    question words ("How much is the subsidy?" → How much). "" when it asks, but for no kind (什么, 哪个学院, what) or
-    only yes or no (吗, 有没有, is…); None when no word in it asks (那明年呢？, what about phones? without its cue).
+    question words ("How much is the subsidy?" → How much). "" when it asks, but for no kind (什么, 哪个学院, what,
+    介绍一下…, "Tell me about…") or only yes or no (吗, 有没有, is…); None when no word in it asks (那明年呢？, what
+    about phones? without its cue).
     Chinese comes back Simplified."""
     english = is_english(question)
     normal = question if english else simplified(question)
     kind, start, end = _cue(normal, english)
     if end == start:  # no cue: a question word that names no kind of answer still asks (哪个矿区, 找谁)
-        return "" if not english and asks_in_chinese(normal) else None
+        return "" if (not english and asks_in_chinese(normal)) or _requests(normal) else None
     if kind in ("other", "yesno"):
         return ""
     if english:

@@ -147,6 +147,18 @@ def test_a_question_that_asks_one_thing_is_one_part_as_asked(question):
     assert [(p.question, p.asked, p.carried) for p in question_parts(question)] == [(question, question, [])]
 
 
+@pytest.mark.parametrize(("question", "parts"), [
+    ("报废旧车买新能源车补贴多少？介绍一下鼓楼的历史。", ["报废旧车买新能源车补贴多少？", "介绍一下鼓楼的历史。"]),
+    ("How much subsidy can I get? Tell me about the history of the Drum Tower.",
+     ["How much subsidy can I get?", "Tell me about the history of the Drum Tower."]),
+    ("公积金贷款怎么申请？请简单介绍一下。", ["公积金贷款怎么申请？请简单介绍一下。"]),  # a request that names nothing
+])
+def test_a_request_for_an_account_of_something_is_a_part_of_its_own(question, parts):
+    # 介绍一下…, "Tell me about…": no question word, yet it asks (it was glued to the question before it, and the
+    # two were read as one: the subsidy answered with a caution naming 鼓楼, not as a question of its own).
+    assert [p.asked for p in question_parts(question)] == parts
+
+
 def test_a_piece_that_names_nothing_stays_with_the_part_before_it():
     parts = question_parts("春节放几天？高速免费吗？为什么？")
     assert [p.asked for p in parts] == ["春节放几天？", "高速免费吗？为什么？"]
@@ -161,6 +173,11 @@ def test_a_piece_that_names_nothing_stays_with_the_part_before_it():
     ("天津动物园几点开门；地铁8号线有多少座车站？", ["天津动物园几点开门？", "地铁8号线有多少座车站？"]),
     ("独居老人的智能设备怎么申请，找谁申请？", ["独居老人的智能设备怎么申请？", "找谁申请？"]),
     ("How much is the agreement worth, and is it signed?", ["How much is the agreement worth?", "is it signed?"]),
+    # A request asks too, and a part may open with a clause before its question word.
+    ("Which exits reopened, and tell me about the Drum Tower.",
+     ["Which exits reopened?", "tell me about the Drum Tower."]),
+    ("What does the plan set out, and according to the press conference, how many banks offer FT accounts?",
+     ["What does the plan set out?", "according to the press conference, how many banks offer FT accounts?"]),
 ])
 def test_two_clauses_that_ask_run_together_with_a_comma_are_two_parts(question, parts):
     # Each part is cut off with its question mark: the reader reads a question as one.
