@@ -45,8 +45,8 @@ def to_citations(hits: list[Hit]) -> list[Citation]:
 
 def _english_names(query: Query, terms: list[str], *, keep: bool = False) -> list[str]:
     """The English phrases of the question that ``terms`` (Chinese) translate; with ``keep``, a term no phrase
-    translates (a name read by pinyin) is named as it is rather than left out. A term in Latin letters is the
-    question's own words (tomorrow, the days nothing reports) and is named as it is."""
+    translates (a name read by pinyin) is named as it is rather than left out. A term in Latin letters (5G, FT,
+    tomorrow: the days nothing reports) is the question's own and is always named as it is."""
     out = []
     for term in terms:
         phrase = next((m.english for m in query.translations if any(term in c for c in m.chinese)), None)

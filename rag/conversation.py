@@ -203,8 +203,9 @@ def _pieces(question: str) -> list[str]:
 
 
 def _english_asking(piece: str) -> list[str]:
-    """``piece`` cut before each ", and how…" (", and is…") that follows words asking something: "When does it open,
-    and how much is it?" asks two things, "I bought a phone in February, and is the subsidy 15 percent?" one."""
+    """``piece`` cut before each ", and how…" (", and is…", ", and tell me…", ", and if …, who…") that follows words
+    asking something: "When does it open, and how much is it?" asks two things, "I bought a phone in February, and
+    is the subsidy 15 percent?" one."""
     out, start = [], 0
     for m in _ENGLISH_PART.finditer(piece):
         if query.asking(piece[start:m.start()]) is not None:

@@ -1,7 +1,9 @@
-"""Dates and periods named in a question — 2月4日, 2026年2月, February 4, 春节, 上周 — as an inclusive date range.
+"""Dates and periods named in a question — 2月4日, 2026年2月, February 4, 春节, 上周 — as an inclusive date range,
+and the days an article's text names (2月5日, 2月15日至23日, 昨天).
 
-Relative words count from "today", which is the newest article's date unless the caller says otherwise (the
-corpus is a snapshot: "this week" means the week of its newest article, not of the machine's clock).
+A question's relative words count from "today", which is the newest article's date unless the caller says
+otherwise (the corpus is a snapshot: "this week" means the week of its newest article, not of the machine's
+clock); an article's count from its own date.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from dataclasses import dataclass
 
 # The longest range that still says which articles are meant; "今年" (a whole year) names no article.
 MAX_BOOST_DAYS = 31
+# A range of at most this many days is a few days: an article about them is their news or names one of them.
+FEW_DAYS = 7
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
               "九": 9, "十": 10}
@@ -46,7 +50,7 @@ def names_festival(term: str) -> bool:
 
 @dataclass(frozen=True)
 class DateRange:
-    """An inclusive range of days, and the words of the question it was read from."""
+    """An inclusive range of days, and the words it was read from (of a question, or of an article's text)."""
 
     date_from: dt.date
     date_to: dt.date
@@ -71,15 +75,28 @@ class DateRange:
         last = (self.date_to + dt.timedelta(days=1)).isoformat()
         return self.date_from.isoformat() <= day <= last
 
-    def mentions(self) -> list[str]:
-        """How articles write the days of a short range ("2月4日", "2月4号"), to find them in the text."""
-        if self.days > 7:
-            return []
-        out = []
-        for i in range(self.days):
-            d = self.date_from + dt.timedelta(days=i)
-            out += [f"{d.month}月{d.day}日", f"{d.month}月{d.day}号"]
-        return out
+    @property
+    def few_days(self) -> bool:
+        """At most ``FEW_DAYS`` days (2月5日, 上周), not a month or a year."""
+        return self.days <= FEW_DAYS
+
+    def days_in(self, text: str, published: dt.date | None) -> list[DateRange]:
+        """The days ``text`` names (:func:`days_named`), of an article published on ``published`` (its yearless
+        days fall in the year nearest it, its 昨天 the day before it); with no date, near this range."""
+        return days_named(text, published or self.date_from, relative=published is not None)
+
+    def named_in(self, text: str, published: dt.date | None) -> bool:
+        """True when ``text`` (:meth:`days_in`) names one of the range's days, alone or in a range of at most
+        ``MAX_BOOST_DAYS`` (2月15日至23日 names 2月18日; 2026年1月1日至2027年12月31日 names no day in particular)."""
+        return any(r.days <= MAX_BOOST_DAYS and r.overlaps(self) for r in self.days_in(text, published))
+
+
+def published_on(date: str) -> dt.date | None:
+    """The day of an article's date (YYYY-MM-DD…), or None when it has none that can be read."""
+    try:
+        return dt.date.fromisoformat(date[:10])
+    except ValueError:
+        return None
 
 
 def numeral_value(text: str) -> int:
@@ -119,45 +136,65 @@ def interpret(question: str, today: dt.date) -> DateRange | None:
     return None
 
 
-# A day written in Chinese (2月5日, 2026年2月5号), or a range of days: 2月3日至4日, 2月15日00:00至2月23日24:00,
-# 9月1日至2026年12月31日 (a time or a weekday may stand between the first day and 至).
-_CN_DAYS = re.compile(rf"(?:(\d{{4}})年)?{_NUM}月{_NUM}[日号](?:[^，。；、\n]{{0,12}}?(?:至|到|—|－|~|-)\s*"
-                      rf"(?:(\d{{4}})年)?(?:{_NUM}月)?{_NUM}[日号])?")
+# A day written in Chinese (2月5日, 2026年2月5号; not the 8号 of 8号线), or a range of days: 2月3日至4日,
+# 2月15日00:00至2月23日24:00, 9月1日至2026年12月31日, 2月15日（星期日）至23日 (a time or a weekday may stand between
+# the first day and 至).
+_DAY_END = r"[日号](?![线楼院码])"
+_GAP = r"(?:\s*(?:\d{1,2}[:：]\d{2}|\d{1,2}时|[上下]午|[（(]?星期[一二三四五六日天][）)]?|持续|一直))*\s*"
+_CN_DAYS = re.compile(rf"(?:(\d{{4}})年)?{_NUM}月{_NUM}{_DAY_END}(?:{_GAP}(?:至|到|—|－|~|-)\s*"
+                      rf"(?:(\d{{4}})年)?(?:{_NUM}月)?{_NUM}{_DAY_END})?")
 _CN_MONTH = re.compile(rf"(\d{{4}})年{_NUM}月(?![\d一二三四五六七八九十]+[日号])")
 
 
-def _chinese_days(m: re.Match[str], year: int) -> DateRange | None:
-    """The range a ``_CN_DAYS`` match writes; a day without a year falls in ``year`` (the end, in the start's)."""
-    start_year = int(m.group(1)) if m.group(1) else year
-    start = _day(start_year, numeral_value(m.group(2)), numeral_value(m.group(3)))
+def _nearest(month: int, day: int, reference: dt.date) -> dt.date | None:
+    """The day ``month``/``day`` in the year that puts it nearest ``reference``: 12月20日 asked on 2026-02-10 is
+    2025's, 2月20日 2026's."""
+    days = [d for year in (reference.year - 1, reference.year, reference.year + 1)
+            if (d := _day(year, month, day)) is not None]
+    return min(days, key=lambda d: abs((d - reference).days)) if days else None
+
+
+def _chinese_days(m: re.Match[str], reference: dt.date) -> DateRange | None:
+    """The range a ``_CN_DAYS`` match writes; a day without a year falls in the year nearest ``reference`` (the
+    end of a range after its start)."""
+    month, day = numeral_value(m.group(2)), numeral_value(m.group(3))
+    start = _day(int(m.group(1)), month, day) if m.group(1) else _nearest(month, day, reference)
     if start is None:
         return None
     end = start
     if m.group(6):
-        end_month = numeral_value(m.group(5)) if m.group(5) else start.month
-        end = _day(int(m.group(4)) if m.group(4) else start_year, end_month, numeral_value(m.group(6))) or start
+        end_month, end_day = numeral_value(m.group(5)) if m.group(5) else start.month, numeral_value(m.group(6))
+        end = _day(int(m.group(4)) if m.group(4) else start.year, end_month, end_day) or start
+        if end < start and not m.group(4):  # 12月20日至1月5日 ends in the next year
+            end = _day(start.year + 1, end_month, end_day) or start
     return DateRange(start, max(start, end), m.group(0))
 
 
-def days_named(text: str, year: int, published: dt.date | None = None) -> list[DateRange]:
-    """The days and ranges of days ``text`` writes out in Chinese (2月5日, 2月15日至23日), in order; those that
-    name no year fall in ``year`` (an article's own). With ``published`` (the article's date), also the days it
-    names relative to it, after those: 昨天 in news of 2月4日 is 2月3日."""
-    named = [r for m in _CN_DAYS.finditer(text) if (r := _chinese_days(m, year)) is not None]
-    if published is not None:
-        for m in _TEXT_RELATIVE_DAY.finditer(text):
-            day = published + dt.timedelta(days=_TEXT_RELATIVE_DAYS[m.group(0)])
-            named.append(DateRange(day, day, m.group(0)))
+# Days said relative to a reference day (today for a question, its date for an article), in words that also stand
+# inside others: 目前天气 holds no 前天, 今后天津 no 后天, 说明天津 no 明天, 如今天津 no 今天. The longer first.
+_RELATIVE_DAYS: list[tuple[re.Pattern[str], int]] = [
+    (re.compile(r"\bday before yesterday\b|(?<![目当此之提以])前天(?![津气])", re.I), -2),
+    (re.compile(r"\bday after tomorrow\b|(?<![之今此以然最先])后天(?!津)", re.I), 2),
+    (re.compile(r"\byesterday\b|昨天|昨日", re.I), -1),
+    (re.compile(r"\btoday\b|(?<![如至])今天(?!津)|今日(?!之)", re.I), 0),
+    (re.compile(r"\btomorrow\b|(?<![说表证聪好])明天(?!津)|明日(?!之)", re.I), 1),
+]
+
+
+def days_named(text: str, reference: dt.date, *, relative: bool = False) -> list[DateRange]:
+    """The days and ranges of days ``text`` writes out in Chinese (2月5日, 2月15日至23日), in order; those without
+    a year fall in the year nearest ``reference`` (a question's today, an article's date). With ``relative``, also
+    the days it names relative to ``reference``, after those (昨天 in news of 2月4日 is 2月3日)."""
+    named = [r for m in _CN_DAYS.finditer(text) if (r := _chinese_days(m, reference)) is not None]
+    if relative:
+        for pattern, offset in _RELATIVE_DAYS:
+            day = reference + dt.timedelta(days=offset)
+            named += [DateRange(day, day, m.group(0)) for m in pattern.finditer(text)]
     return named
 
 
-# Days an article names relative to its own date.
-_TEXT_RELATIVE_DAYS = {"前天": -2, "昨天": -1, "昨日": -1, "今天": 0, "今日": 0, "明天": 1, "明日": 1}
-_TEXT_RELATIVE_DAY = re.compile("|".join(_TEXT_RELATIVE_DAYS))
-
-
 def _absolute_chinese(question: str, today: dt.date) -> DateRange | None:
-    if named := days_named(question, today.year):
+    if named := days_named(question, today):
         return named[0]
     m = _CN_MONTH.search(question)
     if m:
@@ -204,14 +241,14 @@ def _festival(question: str, today: dt.date) -> DateRange | None:
 
 
 def _relative(question: str, today: dt.date) -> DateRange | None:
+    for pattern, offset in _RELATIVE_DAYS:
+        if m := pattern.search(question):
+            day = today + dt.timedelta(days=offset)
+            return DateRange(day, day, m.group(0))
     lowered = question.lower()
     monday = today - dt.timedelta(days=today.weekday())
-    rules: list[tuple[tuple[str, ...], tuple[dt.date, dt.date]]] = [
-        (("前天", "day before yesterday"), (today - dt.timedelta(days=2),) * 2),
-        (("昨天", "昨日", "yesterday"), (today - dt.timedelta(days=1),) * 2),
-        (("今天", "今日", "today"), (today, today)),
-        (("后天", "day after tomorrow"), (today + dt.timedelta(days=2),) * 2),
-        (("明天", "明日", "tomorrow"), (today + dt.timedelta(days=1),) * 2),
+    # 这周边 is no week.
+    rules: list[tuple[tuple[str, ...], tuple[dt.date, dt.date] | None]] = [
         (("下周", "下星期", "下个星期", "next week"), (monday + dt.timedelta(days=7), monday + dt.timedelta(days=13))),
         (("上周", "上星期", "上个星期", "last week"), (monday - dt.timedelta(days=7), monday - dt.timedelta(days=1))),
         (("本周", "这周", "这个星期", "本星期", "this week"), (monday, monday + dt.timedelta(days=6))),
@@ -221,8 +258,8 @@ def _relative(question: str, today: dt.date) -> DateRange | None:
     ]
     for words, span in rules:
         for word in words:
-            if word in lowered and span:
-                at = lowered.index(word)
+            at = lowered.find(word)
+            if at >= 0 and span and not lowered.startswith("边", at + len(word)):
                 return DateRange(span[0], span[1], question[at : at + len(word)])
     return None
 

@@ -87,7 +87,8 @@ _EN_MEASURE_ASKED = (rf"\bwhat(?:'s|’s|\s+(?:is|are|was|were|will\s+be))\s+(?:
                      rf"\bwhat\s+(?:{_EN_MODIFIER}){{0,3}}{_EN_MEASURE}{_EN_HEAD_END}|"
                      # The most or least of something is an amount, as 最高补贴多少 asks ("the maximum subsidy").
                      rf"\bwhat(?:'s|’s|\s+(?:is|are|was|were|will\s+be))\s+(?:(?:the|its|their)\s+)?"
-                     rf"(?:maximum|minimum|max|min)\b")
+                     rf"(?:maximum|minimum|max|min)\b(?!\s+(?:requirements?|standards?|conditions?|"
+                     rf"qualifications?|criteria)\b)")
 _EN_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
     ("reason", re.compile(r"^\W*why\b|\bwhat is the reason\b", re.I)),
     ("duration", re.compile(r"\bhow long\b|\bfor how many (?:days|months|years)\b", re.I)),
@@ -274,9 +275,16 @@ _REQUEST = re.compile(r"^\W*(?:(?:please|can you|could you|would you)\s+)?(?:tel
 
 def _requests(text: str) -> bool:
     """True when ``text`` asks for an account of something it names (介绍一下鼓楼的历史, "Tell me about the Drum
-    Tower"); 简单讲讲 names nothing: it asks how the question before it be answered."""
+    Tower"). 简单讲讲 names nothing, and 介绍一下这个政策 or "explain it" point back: each asks how the question before
+    it be answered."""
     m = _REQUEST.match(text)
-    return m is not None and len(text[m.end():].strip(" 。.！!？?，,一下吧呢")) >= 2
+    rest = text[m.end():].strip(" 。.！!？?，,一下吧呢") if m else ""
+    return len(rest) >= 2 and not _POINTS_BACK.match(rest)
+
+
+# What a request that points back at the question before it opens with (这个政策, it, the steps).
+_POINTS_BACK = re.compile(r"[这那该此其][个项些种条份]?|(?:it|this|that|these|those|them|the steps|briefly|more)\b",
+                          re.I)
 
 
 def asking(question: str) -> str | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from embeddings import Embedder
-from rag.dates import MAX_BOOST_DAYS, DateRange
+from rag.dates import MAX_BOOST_DAYS, DateRange, published_on
 from rag.fusion import max_rrf_score, reciprocal_rank_fusion
 from rag.index import Index
 from rag.query import Query
@@ -114,12 +114,15 @@ def _dated(dates: DateRange, candidates: list[int], chunks: dict[int, Chunk],
     """The candidates of the days, in retrieval order: first those published on the days or the day after that
     name one of them (news reports an event of 2月4日 on the 4th or the 5th, and names the day), then the others
     published then ("昨天发布了什么"), then those that name a day but were published at another time (an
-    announcement of 2月9日 made on 1月31日 is about that day, but is not its news)."""
-    mentions = dates.mentions()
+    announcement of 2月9日 made on 1月31日 is about that day, but is not its news). Only a few days are looked for
+    in the text (``DateRange.named_in``: written out, in a range, or as 昨天 from the article's date)."""
     found = [(cid, articles[chunks[cid].aid]) for cid in dict.fromkeys(candidates)
              if cid in chunks and chunks[cid].aid in articles]
     then = {cid for cid, a in found if dates.reported(a.date)}
-    named = {cid for cid, a in found if any(m in a.text for m in mentions)}
+    # Each article read once (its passages share it).
+    named_articles = {aid for aid, a in {a.aid: a for _, a in found}.items()
+                      if dates.few_days and dates.named_in(a.text, published_on(a.date))}
+    named = {cid for cid, a in found if a.aid in named_articles}
     return [cid for group in (then & named, then - named, named - then) for cid, _ in found if cid in group]
 
 

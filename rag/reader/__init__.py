@@ -10,14 +10,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from rag.dates import DateRange, days_named, names_festival, numeral_value
+from rag.dates import DateRange, names_festival, numeral_value, published_on
 from rag.index import Index
 from rag.query import NUMBERED_NAME, Query, counted, names
 from rag.reader.candidates import Candidate, candidates
@@ -61,8 +60,6 @@ NEAR_DUPLICATE = 0.8
 # How far back a sentence's own context reaches (to its heading or the question it answers, at most this many
 # sentences) when two sentences of one article read alike.
 CONTEXT_SENTENCES = 3
-# A question naming at most this many days asks about them: a passage must be their news or name one of them.
-MAX_NAMED_DAYS = 7
 # A sentence opening with these refers back to the one before it (其中，… "of these, …").
 _REFERS_BACK = re.compile(r"\s*其中")
 # Characters (a line break, a space) that may stand between a sentence and the next one of its article.
@@ -269,12 +266,13 @@ def sentence_probabilities(evidence: Evidence, candidate: Logistic) -> np.ndarra
 def ruled_out(evidence: Evidence, p: np.ndarray) -> np.ndarray:
     """``p`` with 0 for the sentences that cannot answer, whatever their features say: those about another
     numbered thing of a kind the question names by number (:func:`_another_numbered`), and those reporting another
-    day than the one it asks about (:func:`_another_day`)."""
+    day than the one it asks about (:func:`_another_day`; unless it asks when)."""
     asked: dict[str, set[str]] = {}
     for term in evidence.query.focus:
         if (m := NUMBERED_NAME.match(term)) is not None:
             asked.setdefault(m["kind"], set()).add(m["number"])
-    dates = _asked_days(evidence.query)
+    # A question asking when (2月5日发布的预警什么时候解除？) is answered by another day: its own date only qualifies.
+    dates = _asked_days(evidence.query) if evidence.query.answer_type not in ("time", "duration") else None
     if not asked and dates is None:
         return p
     out = p.copy()
@@ -300,17 +298,7 @@ def _asked_days(query: Query) -> DateRange | None:
     """The days a question asks about, when it names a few (2月5日, 昨天, 上周; not 今年 or 2026年2月): those are
     what a passage must report. A festival is not such a day: its news comes before it, and it is also a topic."""
     d = query.dates
-    return d if d is not None and d.days <= MAX_NAMED_DAYS and not names_festival(d.source) else None
-
-
-def _days_named(text: str, hit: Hit, dates: DateRange) -> list[DateRange]:
-    """The days ``text``, from ``hit``'s article, names: written out (a day without a year falls in the article's)
-    or relative to the article's date (昨天)."""
-    try:
-        published: dt.date | None = dt.date.fromisoformat(hit.date[:10])
-    except ValueError:  # an article with no usable date: its days fall in the asked year, none relative
-        published = None
-    return days_named(text, published.year if published else dates.date_from.year, published)
+    return d if d is not None and d.few_days and not names_festival(d.source) else None
 
 
 def _another_day(text: str, hit: Hit, dates: DateRange) -> bool:
@@ -318,7 +306,7 @@ def _another_day(text: str, hit: Hit, dates: DateRange) -> bool:
     an article that is not the news of the asked days (2月5日天津发布了什么预警？ is not answered by the 2月2日 alert),
     or only days before them (news published on 2月6日 of 2月5日's meetings does not say what met on the 6th). The
     news of the asked days may name a later day (a 2月5日 meeting decided on 3月1日); 2月15日至23日 names 2月18日."""
-    named = _days_named(text, hit, dates)
+    named = dates.days_in(text, published_on(hit.date))
     if not named or any(r.overlaps(dates) for r in named):
         return False
     return not dates.reported(hit.date) or all(r.date_to < dates.date_from for r in named)
@@ -326,11 +314,11 @@ def _another_day(text: str, hit: Hit, dates: DateRange) -> bool:
 
 def unreported_days(evidence: Evidence) -> bool:
     """True when the question asks about a few days (:func:`_asked_days`) and no passage found is their news or
-    names any of them: the articles cannot say what happened, or will happen, then (北京明天天气怎么样？)."""
+    names any of them (``DateRange.named_in``): the articles cannot say what happened, or will happen, then
+    (北京明天天气怎么样？)."""
     dates = _asked_days(evidence.query)
     return dates is not None and not any(
-        dates.reported(h.date) or any(r.overlaps(dates) for r in _days_named(f"{h.title}\n{h.text}", h, dates))
-        for h in evidence.hits)
+        dates.reported(h.date) or dates.named_in(f"{h.title}\n{h.text}", published_on(h.date)) for h in evidence.hits)
 
 
 def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:

@@ -243,8 +243,10 @@ _MONEY_ASKED = re.compile(rf"(?:补贴|补助|奖金|费用|工资|收入|价格
 _MONEY_OR_SHARE = frozenset(_UNIT_FAMILIES["钱"] | {"%", "％"})
 
 _ASKED_UNIT_EN: list[tuple[re.Pattern[str], frozenset[str]]] = [
-    (re.compile(r"\bhow much (?:money|(?:do|does|did|will|would|can|could)\b.*\bcost\b)|\bin yuan\b|"
-                r"\bwhat (?:do|does|did|will|would)\b.*\bcost\b", re.I), frozenset(_UNIT_FAMILIES["钱"])),
+    # A cost as a verb, in any tense (how much did it cost…, what does … cost), not the noun (cut the cost of…).
+    (re.compile(r"\bhow much (?:money|(?:do|does|did|will|would|can|could)\b.*\bcost\b(?![-\s]+(?:of|sharing)\b))|"
+                r"\bin yuan\b|\bwhat (?:do|does|did|will|would)\b.*\bcost\b(?![-\s]+(?:of|sharing)\b)", re.I),
+     frozenset(_UNIT_FAMILIES["钱"])),
     # Money as 补贴多少 asks it: "how much is the subsidy", "how much revenue" (not "how much faster", "how much
     # weight").
     (re.compile(r"\bhow much\b(?:(?!\b(?:faster|slower|more|less|weight|time|longer|higher|lower)\b).)*?"
@@ -257,9 +259,9 @@ _ASKED_UNIT_EN: list[tuple[re.Pattern[str], frozenset[str]]] = [
      frozenset(_TIME_FAMILY)),
 ]
 # People counted without a measure word (多少员工, as "how many employees"): a count of people answers, not
-# 40多条生产线.
+# 40多条生产线. Not as part of a longer word: 居民小区, 代表性企业, 游客中心 and 旅客列车 are no people.
 _ASKED_PEOPLE = re.compile(r"(?:多少|几)个?(?:员工|职工|工人|人员|雇员|游客|旅客|乘客|学生|居民|市民|村民|代表|参会者|"
-                           r"观众|患者|病人|医生|医护人员|教师|老师|志愿者|会员|用户)")
+                           r"观众|患者|病人|医生|医护人员|教师|老师|志愿者|会员|用户)(?![性团区小中站单列车宿楼证卡会])")
 
 
 # Growth asked without a measure word is a rate: 增长了多少 is answered by 增长4.8%, not by 18个包间. Not 增加多少学位

@@ -305,18 +305,38 @@ def test_dates_and_periods_become_a_range(question, span, source):
     ("1月16日至29日，年夜饭相关产品成交额", [("2026-01-16", "2026-01-29")]),
     ("2025年3月5日和2月6号", [("2025-03-05", "2025-03-05"), ("2026-02-06", "2026-02-06")]),
     ("从2月2日14时起启动Ⅱ级应急响应", [("2026-02-02", "2026-02-02")]),
+    ("2月15日（星期日）至23日", [("2026-02-15", "2026-02-23")]),
+    ("活动自9月1日至2026年12月31日", [("2025-09-01", "2026-12-31")]),  # a yearless day in the year nearest
     ("2月30日", []), ("增长4.5%", []),
+    # Not a line number, nor text running on to another day: 8号线 is no day, 至12号线 no range.
+    ("今年2月8号线开通", []), ("2月1日至12号线", [("2026-02-01", "2026-02-01")]),
+    ("2月1日发布的2月3日至5日安排", [("2026-02-01", "2026-02-01"), ("2026-02-03", "2026-02-05")]),
 ])
 def test_the_days_a_text_writes_out_alone_or_as_a_range(text, spans):
-    assert [(d.date_from.isoformat(), d.date_to.isoformat()) for d in days_named(text, 2026)] == spans
+    named = days_named(text, dt.date(2026, 2, 5))
+    assert [(d.date_from.isoformat(), d.date_to.isoformat()) for d in named] == spans
 
 
 def test_an_articles_relative_days_are_read_from_its_date():
     # News of 2月4日 saying 昨天 names 2月3日; without the article's date, only written days count.
     text = "地铁8号线一期及延伸线工程于昨天顺利实现环网电通，2月10日起试运行。"
-    named = days_named(text, 2026, dt.date(2026, 2, 4))
+    named = days_named(text, dt.date(2026, 2, 4), relative=True)
     assert [(d.date_from.isoformat(), d.source) for d in named] == [("2026-02-10", "2月10日"), ("2026-02-03", "昨天")]
-    assert [d.source for d in days_named(text, 2026)] == ["2月10日"]
+    assert [d.source for d in days_named(text, dt.date(2026, 2, 4))] == ["2月10日"]
+    # Day words inside other words name no day: 目前天津, 共创美好明天, 明日之星.
+    assert days_named("目前天津已建成5个站点，共创美好明天，争做明日之星。", dt.date(2026, 2, 4), relative=True) == []
+
+
+@pytest.mark.parametrize("question", ["目前天津有多少家医院？", "今后天津的发展目标是什么？", "说明天津的情况",
+                                      "如今天津发展如何？", "这周边有什么景点？", "目前天气怎么样？"])
+def test_a_day_word_inside_another_word_is_no_date(question):
+    assert interpret(question, TODAY) is None
+
+
+def test_a_yearless_day_is_the_nearest_one():
+    # Asked on 2026-02-10, 12月20日 is last December's (not ten months ahead), 2月20日 this month's.
+    assert interpret("12月20日天津发生了什么？", TODAY).date_from.isoformat() == "2025-12-20"
+    assert interpret("2月20日高速免费吗？", TODAY).date_from.isoformat() == "2026-02-20"
 
 
 def test_a_festival_past_the_tables_last_year_is_the_latest_one_not_the_oldest():

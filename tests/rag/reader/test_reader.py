@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from rag.dates import DateRange
 from rag.query import Query
-from rag.reader import Evidence, _announced, choose_sentences, default_model
+from rag.reader import Evidence, _announced, _another_day, choose_sentences, default_model, ruled_out
 from rag.reader.candidates import Candidate
 from rag.reader.features import ABSTENTION_FEATURES, CANDIDATE_FEATURES, QUESTION_FEATURES, TermWeights
 from rag.reader.model import Logistic, ReaderModel
@@ -301,3 +304,35 @@ def test_a_short_sentence_takes_its_topic_from_the_sentences_just_before_it():
     assert coverage[1] < local[1] == pytest.approx(1.0)  # 王旭主持 under the meeting it chaired
     assert local[5] == coverage[5] < 1.0
     assert local[6] == coverage[6] < 1.0  # the first sentence of its passage: nothing before it
+
+
+def dated(date: str, text: str) -> Hit:
+    return Hit(chunk_id=1, aid="a", title="t", url="u", date=date, account="a", text=text, start=0, end=len(text),
+               score=1.0)
+
+
+ASKED = DateRange(dt.date(2026, 2, 5), dt.date(2026, 2, 5), "2月5日")
+
+
+@pytest.mark.parametrize(("date", "text", "other"), [
+    ("2026-02-02", "从2月2日14时起启动Ⅱ级应急响应", True),  # another day, in another day's news
+    ("2026-02-06", "2月5日，市委常委会召开会议", False),  # the asked day, in its news
+    ("2026-02-07", "2月6日，市委全面依法治市工作会议召开", True),  # another day, and not the news of the 5th
+    ("2026-02-06", "2月4日，市长调研了项目", True),  # in the news of the 5th, only an earlier day is no answer
+    ("2026-02-05", "会议决定，新规自3月1日起施行", False),  # the asked day's news may name a later one
+    ("2026-02-05", "目前天津已建成5个站点", False),  # names no day at all (目前天 is no 前天)
+    ("2026-02-06", "于昨天顺利实现环网电通", False),  # 昨天 in news of 2月6日 is the 5th
+    ("2026-02-01", "春节假期从2月1日持续到2月8日", False),  # a range holding the asked day
+])
+def test_a_sentence_reports_another_day_when_it_names_only_other_days(date, text, other):
+    assert _another_day(text, dated(date, text), ASKED) is other
+
+
+def test_a_question_asking_when_may_be_answered_by_another_day():
+    # 2月5日发布的预警什么时候解除？: its date says which alert; the answer is the day it was lifted.
+    lifted = dated("2026-02-07", "2月7日12时，重污染天气橙色预警解除。")
+    for kind, kept in (("time", 1.0), ("other", 0.0)):
+        q = replace(query(("预警",), kind), dates=ASKED)
+        ev = Evidence(q, [lifted], [cand(1, 0, lifted.text)], np.zeros((1, len(CANDIDATE_FEATURES))),
+                      TermWeights.of(q, [1], 10), None)
+        assert ruled_out(ev, np.ones(1))[0] == kept, kind
