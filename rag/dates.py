@@ -61,10 +61,6 @@ class DateRange:
         """How many days the range covers."""
         return (self.date_to - self.date_from).days + 1
 
-    def contains(self, day: str) -> bool:
-        """True when ``day`` (YYYY-MM-DD) lies in the range."""
-        return self.date_from.isoformat() <= day <= self.date_to.isoformat()
-
     def overlaps(self, other: DateRange) -> bool:
         """True when the two ranges share a day."""
         return self.date_from <= other.date_to and other.date_from <= self.date_to
@@ -247,7 +243,6 @@ def _relative(question: str, today: dt.date) -> DateRange | None:
             return DateRange(day, day, m.group(0))
     lowered = question.lower()
     monday = today - dt.timedelta(days=today.weekday())
-    # 这周边 is no week.
     rules: list[tuple[tuple[str, ...], tuple[dt.date, dt.date] | None]] = [
         (("下周", "下星期", "下个星期", "next week"), (monday + dt.timedelta(days=7), monday + dt.timedelta(days=13))),
         (("上周", "上星期", "上个星期", "last week"), (monday - dt.timedelta(days=7), monday - dt.timedelta(days=1))),
@@ -259,7 +254,7 @@ def _relative(question: str, today: dt.date) -> DateRange | None:
     for words, span in rules:
         for word in words:
             at = lowered.find(word)
-            if at >= 0 and span and not lowered.startswith("边", at + len(word)):
+            if at >= 0 and span and not lowered.startswith("边", at + len(word)):  # 这周边 is no week
                 return DateRange(span[0], span[1], question[at : at + len(word)])
     return None
 

@@ -273,6 +273,11 @@ _REQUEST = re.compile(r"^\W*(?:(?:please|can you|could you|would you)\s+)?(?:tel
                       r"概括|总结|简述|描述)", re.I)
 
 
+# What a request that points back at the question before it opens with (这个政策, it, the steps).
+_POINTS_BACK = re.compile(r"[这那该此其][个项些种条份]?|(?:it|this|that|these|those|them|the steps|briefly|more)\b",
+                          re.I)
+
+
 def _requests(text: str) -> bool:
     """True when ``text`` asks for an account of something it names (介绍一下鼓楼的历史, "Tell me about the Drum
     Tower"). 简单讲讲 names nothing, and 介绍一下这个政策 or "explain it" point back: each asks how the question before
@@ -280,11 +285,6 @@ def _requests(text: str) -> bool:
     m = _REQUEST.match(text)
     rest = text[m.end():].strip(" 。.！!？?，,一下吧呢") if m else ""
     return len(rest) >= 2 and not _POINTS_BACK.match(rest)
-
-
-# What a request that points back at the question before it opens with (这个政策, it, the steps).
-_POINTS_BACK = re.compile(r"[这那该此其][个项些种条份]?|(?:it|this|that|these|those|them|the steps|briefly|more)\b",
-                          re.I)
 
 
 def asking(question: str) -> str | None:

@@ -119,9 +119,9 @@ def _dated(dates: DateRange, candidates: list[int], chunks: dict[int, Chunk],
     found = [(cid, articles[chunks[cid].aid]) for cid in dict.fromkeys(candidates)
              if cid in chunks and chunks[cid].aid in articles]
     then = {cid for cid, a in found if dates.reported(a.date)}
-    # Each article read once (its passages share it).
-    named_articles = {aid for aid, a in {a.aid: a for _, a in found}.items()
-                      if dates.few_days and dates.named_in(a.text, published_on(a.date))}
+    # Each article read once (its passages share it), and only for a few days.
+    read_once = {a.aid: a for _, a in found} if dates.few_days else {}
+    named_articles = {aid for aid, a in read_once.items() if dates.named_in(a.text, published_on(a.date))}
     named = {cid for cid, a in found if a.aid in named_articles}
     return [cid for group in (then & named, then - named, named - then) for cid, _ in found if cid in group]
 
