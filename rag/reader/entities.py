@@ -317,6 +317,16 @@ _STATES_RATE = re.compile(r"每|单(?:户|人|件|台|辆|个)|[年月日人户]
 _AVERAGED = re.compile(r"(?:年均|平均每年)(?:增长|增速|提高|下降|增幅)?(?:达到|达|为)?$")
 _ASKS_AVERAGE = re.compile(r"平均|年均|每年|\baverage\b|\bper year\b|\ba year\b", re.I)
 
+# A total over parties a sentence lists (与A公司、B公司…5家企业签约，签约金额合计3000万元) is none of theirs: asked
+# how much one of them got (给B公司投了多少钱), it does not answer, unless a total is asked (一共, 总投资, in total).
+_TOTAL = re.compile(r"(?:合计|共计|总计|累计|总额|总共|一共)(?:为|达到|达|约|超过?)?$")
+_ASKS_TOTAL = re.compile(r"合计|共计|总计|累计|总额|总共|一共|共有|总[数量额投规计]|\b(?:total|altogether|combined|"
+                         r"overall|in all)\b", re.I)
+# The parties listed: runs between 、 (the last one up to the clause's end), at least three characters each.
+_LISTED = re.compile(r"[^，,。；;：:、\s]{3,}(?:、[^，,。；;：:、\s]{3,})+")
+# How much of one listed party the question must name, and the others not: 卡雷尔机器人, not 天津 or 科技有限公司.
+PARTY_RUN = 3
+
 
 # A question for who did something (是谁主持的, 由谁牵头编写, 谁将出席, 谁在会上讲话, who chaired) names the act: the
 # first verb after 谁, past modals and adverbs (将, 可以, 具体) and a preposition's phrase (在会上, 为活动). Only the
@@ -363,13 +373,14 @@ class _Asks:
     title: bool  # the holder of a post (_ASKS_TITLE)
     materials: bool  # papers to hand in (_ASKS_MATERIALS)
     growth: bool  # how much something grew (_GROWTH_ASKED)
+    total: bool  # a total (_ASKS_TOTAL)
     act: str  # who did what: the act (see ``_act``), or ""
 
 
 @lru_cache(maxsize=1024)
 def _asks(given: str) -> _Asks:
     return _Asks(*(bool(p.search(given)) for p in (_ASKS_END, _ASKS_FINER, _ASKS_RATE, _ASKS_AVERAGE, _ASKS_TITLE,
-                                                      _ASKS_MATERIALS, _GROWTH_ASKED)), _act(given))
+                                                      _ASKS_MATERIALS, _GROWTH_ASKED, _ASKS_TOTAL)), _act(given))
 
 
 def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset(), given: str = "") -> list[int]:
@@ -379,10 +390,11 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
     An entity the question itself states (``given``) answers nothing: 在天津召开 does not say in which of Tianjin's
     halls a meeting was held, nor 新建50个口袋公园 how many parks there are when the question said 50. Nor, when
     the question asks when something ends, does a time that starts something (从2月2日14时起启动), nor a total
-    when it asks an amount per household, per month… (see ``_ASKS_RATE``), nor an average over years when it
-    asks no average, nor a share when it asks how much something grew (``_CHANGE``). Asked for the holder of a
-    post, only a person answers; asked who did something, only whoever the sentence has doing it; asked for papers,
-    only words naming papers are cues (``_ASKS_TITLE``, ``_ASKS_WHO``, ``_ASKS_MATERIALS``)."""
+    when it asks an amount per household, per month… (see ``_ASKS_RATE``), nor a total over parties listed when it
+    asks about one of them (``_TOTAL``), nor an average over years when it asks no average, nor a share when it
+    asks how much something grew (``_CHANGE``). Asked for the holder of a post, only a person answers; asked who
+    did something, only whoever the sentence has doing it; asked for papers, only words naming papers are cues
+    (``_ASKS_TITLE``, ``_ASKS_WHO``, ``_ASKS_MATERIALS``)."""
     asks = _asks(given)
     if answer_type in ANSWERED_BY:
         # Asked who holds a post (主任是谁, the director), a person answers, not the body they work for.
@@ -394,6 +406,7 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
                 if e.type in wanted and (not units or e.type not in ("quantity", "duration") or e.unit in units)
                 and not (no_rate and e.type == "quantity")
                 and not (no_average and e.type == "quantity" and _AVERAGED.search(text, 0, e.start))
+                and not (e.type == "quantity" and given and not asks.total and _one_of_several(text, e.start, given))
                 and not (asks.growth and e.unit in _RATES and not _a_change(text, e.start))
                 and not (units and answer_type == "duration" and e.type == "time")
                 and not (coarse and _RELATIVE_YEAR.match(e.text))
@@ -408,6 +421,24 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
     # Nor does a list the question states (包括北京市全域和环京12个区县, asked which the 12 are).
     return [m.start() for m in cue.finditer(text)
             if not (answer_type == "list" and given and _stated(_CLAUSE_END.split(text[m.end():], 1)[0], given))]
+
+
+def _one_of_several(text: str, start: int, given: str) -> bool:
+    """True when the amount at ``start`` is a total (``_TOTAL`` just before it) over parties the sentence lists
+    before it, and the question (``given``) names one of them and no other (see ``_TOTAL``)."""
+    if not _TOTAL.search(text, 0, start):
+        return False
+    listed = _LISTED.search(text, 0, start)
+    if listed is None:
+        return False
+    parties = listed.group().split("、")
+
+    def named(j: int) -> bool:  # by a run of its own: 卡雷尔机器人, not the 科技有限公司 every party shares
+        own = parties[j]
+        return any((run := own[i:i + PARTY_RUN]) in given and not any(run in p for p in parties if p is not own)
+                   for i in range(len(own) - PARTY_RUN + 1))
+
+    return sum(named(j) for j in range(len(parties))) == 1
 
 
 def _a_change(text: str, start: int) -> bool:

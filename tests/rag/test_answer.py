@@ -281,6 +281,14 @@ def test_people_counted_with_no_measure_word_are_not_answered_by_another_count(s
     assert a.abstained and "员工" in a.missing and "生产线" not in a.answer
 
 
+def test_a_total_over_several_firms_is_not_given_confidently_as_one_firms_amount(service):
+    # The fund signed with five firms for 3000万元 in all; nothing says what one of them got (it was 0.94).
+    a = service.ask("芯火基金给天津卡雷尔机器人投了多少钱？")
+    assert a.abstained or (a.confidence < 0.5 and a.cautions)
+    total = service.ask("芯火基金签约金额一共多少钱？")
+    assert not total.abstained and "3000万元" in total.answer
+
+
 def test_a_sentence_that_opens_a_list_is_quoted_with_its_items_headings_too(service):
     # 重点抓好以下工作： alone says nothing; its first item is a numbered heading, and quoted as the list's part.
     a = service.ask("2026年天津政府重点抓哪几方面工作？")

@@ -193,6 +193,22 @@ def test_an_amount_per_something_is_not_answered_by_a_total():
     assert not cue_positions("2025/1/1起，发放4亿元", "quantity", given="每户能领多少钱？")
 
 
+def test_a_total_over_listed_parties_is_none_of_theirs():
+    signed = ("基金管理人分别与合肥远景常现科技有限公司、北京犀灵视觉科技有限公司、天津卡雷尔机器人技术有限公司"
+              "3家拟投企业签约，签约金额合计3000万元。")
+
+    def amounts(sentence: str, asked: str) -> list[str]:
+        return [sentence[i:].split("元")[0] for i in cue_positions(sentence, "quantity", asked_units(asked), asked)]
+
+    assert amounts(signed, "芯火基金给天津卡雷尔机器人投了多少钱？") == []
+    # Asked the total, or about none of the parties, or about all of them by what they share, it answers.
+    for asked in ("芯火基金签约金额一共多少钱？", "How much money did the fund sign in total?",
+                  "芯火基金签约金额是多少钱？", "科技有限公司签了多少钱？"):
+        assert amounts(signed, asked) == ["3000万"], asked
+    # A party's own amount, not a total, answers.
+    assert amounts("向天津卡雷尔机器人技术有限公司投资500万元。", "给卡雷尔投了多少钱？") == ["500万"]
+
+
 def test_asked_for_papers_only_papers_answer():
     # Asked for papers, not about a topic that names materials (新材料产业).
     assert cue_positions("包括中环、天士力等企业", "list", given="新材料产业包括哪些企业？")
