@@ -225,6 +225,8 @@ def test_a_subsidy_is_claimed_and_a_meeting_chaired_in_the_words_of_government_n
     ("When will the orange alert be lifted?", {"解除"}, {"提升"}),
     ("When does the appliance trade-in programme end?", {"结束"}, {"终端"}),
     ("How much are the set menus for Chinese New Year's Eve dinner?", {"套餐", "除夕"}, {"集合", "系列"}),
+    # A government's tasks are its 任务 (民心工程具体任务), not a research topic (课题).
+    ("How many specific tasks are in Tianjin's 2026 people's livelihood projects?", {"任务"}, {"课题"}),
 ])
 def test_government_news_english_reads_in_the_senses_the_articles_use(stats, question, named, not_named):
     q = analyze(question, stats, TODAY)
