@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from rag.dates import published_on, relative_days
 from rag.llm import LLMClient, LLMError, fallback_notice
 from rag.query import Query, simplified, traditional
 from rag.reader import Reading
@@ -91,13 +92,17 @@ def abstention(query: Query, reading: Reading) -> str:
     return _in_script(query, f"{ABSTAIN_TEXT}{why}{CLOSEST_TEXT}")
 
 
-def cautions(query: Query, reading: Reading) -> list[str]:
+# A day named relative to its article's date, in English (the quoted word stays Chinese).
+_RELATIVE_EN = {-2: "the day before yesterday", -1: "yesterday", 0: "today", 1: "tomorrow", 2: "the day after tomorrow"}
+
+
+def cautions(query: Query, reading: Reading, hits: list[Hit]) -> list[str]:
     """What a reader of an answer should know before trusting it, in the question's language: that it is more
     likely wrong than right, which terms of the question the passages found do not mention (摩托车 in
-    摩托车春节走高速免费吗？: the answer may be about the rest of the question only), and which part of a question of
-    several it may leave unanswered (with the terms only that part names). Terms are looked for in the best
-    passages and the quoted sentences, not in every article: the note says "the passages found", not "the
-    articles"."""
+    摩托车春节走高速免费吗？: the answer may be about the rest of the question only), which part of a question of
+    several it may leave unanswered (with the terms only that part names), and which day a quoted 昨天 or 今日 is
+    (:func:`relative_dates`). Terms are looked for in the best passages and the quoted sentences, not in every
+    article: the note says "the passages found", not "the articles"."""
     english = query.language == "en"
     out = []
     if reading.confidence < LOW_CONFIDENCE:
@@ -126,7 +131,28 @@ def cautions(query: Query, reading: Reading) -> list[str]:
             lacks = f"（找到的段落没有提到：{'、'.join(its_own)}）" if its_own else ""
             out.append(f"{'这几问' if several else '这一问'}可能没有得到回答：" + "".join(f"“{p}？”" for p in asked)
                        + lacks)
+    out += relative_dates(query, reading, hits)
     return [_in_script(query, c) for c in out]
+
+
+def relative_dates(query: Query, reading: Reading, hits: list[Hit]) -> list[str]:
+    """Which day each day word of the quoted sentences is, counted from its article's date: a quoted
+    于昨天举行 leaves the reader to date it (“昨天”指2026年1月30日（[1]发布于1月31日）), in the question's language."""
+    out: list[str] = []
+    for s in reading.chosen:
+        published = published_on(hits[s.n - 1].date)
+        for day in relative_days(s.text, published) if published else []:
+            d = day.date_from
+            if query.language == "en":
+                when = _RELATIVE_EN[(d - published).days]
+                note = (f'"{day.source}" ({when}) in [{s.n}] is {d:%B} {d.day}, {d.year}: it was published on '
+                        f"{published:%B} {published.day}.")
+            else:
+                note = (f"“{day.source}”指{d.year}年{d.month}月{d.day}日"
+                        f"（[{s.n}]发布于{published.month}月{published.day}日）。")
+            if note not in out:
+                out.append(note)
+    return out
 
 
 def fallback_text(query: Query, error: LLMError) -> str:
@@ -162,7 +188,7 @@ def compose(query: Query, hits: list[Hit], reading: Reading, *, llm: LLMClient |
         return Answer(answer=_in_script(query, text), abstained=True, **{**base, "missing": [], "confidence": 1.0})
     if reading.abstain:
         return Answer(answer=abstention(query, reading), abstained=True, **base)
-    base["cautions"] = cautions(query, reading)
+    base["cautions"] = cautions(query, reading, hits)
     notice = None
     if llm is not None:
         try:

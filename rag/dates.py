@@ -182,10 +182,16 @@ def days_named(text: str, reference: dt.date, *, relative: bool = False) -> list
     a year fall in the year nearest ``reference`` (a question's today, an article's date). With ``relative``, also
     the days it names relative to ``reference``, after those (昨天 in news of 2月4日 is 2月3日)."""
     named = [r for m in _CN_DAYS.finditer(text) if (r := _chinese_days(m, reference)) is not None]
-    if relative:
-        for pattern, offset in _RELATIVE_DAYS:
-            day = reference + dt.timedelta(days=offset)
-            named += [DateRange(day, day, m.group(0)) for m in pattern.finditer(text)]
+    return named + relative_days(text, reference) if relative else named
+
+
+def relative_days(text: str, reference: dt.date) -> list[DateRange]:
+    """The days ``text`` names relative to ``reference`` (昨天, 今日, tomorrow), each with the word that names it,
+    in the order of ``_RELATIVE_DAYS``."""
+    named = []
+    for pattern, offset in _RELATIVE_DAYS:
+        day = reference + dt.timedelta(days=offset)
+        named += [DateRange(day, day, m.group(0)) for m in pattern.finditer(text)]
     return named
 
 

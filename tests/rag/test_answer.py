@@ -335,6 +335,18 @@ def test_an_answer_says_what_to_know_before_trusting_it_in_the_questions_languag
     assert service.ask("今年民心工程有多少项？").cautions == []
 
 
+def test_a_quoted_day_word_is_dated_from_its_article_in_the_questions_language(service):
+    # The news of 1月31日 says the congress met 昨天: the answer says which day that was, not leaving it to the reader.
+    a = service.ask("天津集成电路创新发展大会什么时候举行的？")
+    assert not a.abstained and a.answer.startswith("昨天")
+    n = a.answer.split("[", 1)[1].split("]", 1)[0]
+    assert f"“昨天”指2026年1月30日（[{n}]发布于1月31日）。" in a.cautions
+    en = service.ask("When was the Tianjin integrated circuit innovation conference held?")
+    assert any(c.startswith('"昨天" (yesterday) in [') and "January 30, 2026" in c for c in en.cautions)
+    traditional = service.ask("天津集成電路創新發展大會什麼時候舉行的？")
+    assert any(c.startswith("“昨天”指2026年1月30日") and "發佈於" in c for c in traditional.cautions)
+
+
 def test_an_abstention_names_an_everyday_thing_the_articles_lack(service):
     a = service.ask("养狗需要去哪里办狗证？")  # no article is about dogs; 狗 is an everyday word, still worth naming
     assert a.abstained and "狗" in a.missing and "狗" in a.answer

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from rag.dates import days_named, interpret, years_named
+from rag.dates import days_named, interpret, relative_days, years_named
 from rag.query import QueryStats, analyze, answer_type, asking, asks_in_chinese, simplified, written_in
 from rag.translate import ModelRelatedness
 
@@ -327,6 +327,8 @@ def test_an_articles_relative_days_are_read_from_its_date():
     assert [d.source for d in days_named(text, dt.date(2026, 2, 4))] == ["2月10日"]
     # Day words inside other words name no day: 目前天津, 共创美好明天, 明日之星.
     assert days_named("目前天津已建成5个站点，共创美好明天，争做明日之星。", dt.date(2026, 2, 4), relative=True) == []
+    assert [(d.date_from.isoformat(), d.source) for d in relative_days(text, dt.date(2026, 2, 4))] == [
+        ("2026-02-03", "昨天")]
 
 
 @pytest.mark.parametrize("question", ["目前天津有多少家医院？", "今后天津的发展目标是什么？", "说明天津的情况",
