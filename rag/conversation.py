@@ -205,13 +205,16 @@ def _pieces(question: str) -> list[str]:
 def _english_asking(piece: str) -> list[str]:
     """``piece`` cut before each ", and how…" (", and is…", ", and tell me…", ", and if …, who…") that follows words
     asking something: "When does it open, and how much is it?" asks two things, "I bought a phone in February, and
-    is the subsidy 15 percent?" one."""
+    is the subsidy 15 percent?" one. A part cut off opens with a capital, as a question asked alone does: the
+    embedding model reads "how much is…" apart from "How much is…" (P(answerable) 0.39 against 0.17 for one
+    question the articles do not answer)."""
     out, start = [], 0
     for m in _ENGLISH_PART.finditer(piece):
         if query.asking(piece[start:m.start()]) is not None:
             out.append(piece[start:m.start()])
             start = m.end()
-    return [*out, piece[start:]]
+    rest = piece[start:]
+    return [*out, rest[:1].upper() + rest[1:] if out else rest]
 
 
 def _clauses_asking(piece: str) -> list[str]:
