@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from rag.dates import published_on, relative_days
+from rag.dates import published_on, relative_days, relative_years
 from rag.llm import LLMClient, LLMError, fallback_notice
 from rag.query import Query, simplified, traditional
 from rag.reader import Reading
@@ -92,8 +92,9 @@ def abstention(query: Query, reading: Reading) -> str:
     return _in_script(query, f"{ABSTAIN_TEXT}{why}{CLOSEST_TEXT}")
 
 
-# A day named relative to its article's date, in English (the quoted word stays Chinese).
+# A day or a year named relative to its article's date, in English (the quoted word stays Chinese).
 _RELATIVE_EN = {-2: "the day before yesterday", -1: "yesterday", 0: "today", 1: "tomorrow", 2: "the day after tomorrow"}
+_RELATIVE_YEAR_EN = {-2: "the year before last", -1: "last year", 1: "next year"}
 
 
 def cautions(query: Query, reading: Reading, hits: list[Hit]) -> list[str]:
@@ -136,22 +137,27 @@ def cautions(query: Query, reading: Reading, hits: list[Hit]) -> list[str]:
 
 
 def relative_dates(query: Query, reading: Reading, hits: list[Hit]) -> list[str]:
-    """Which day each day word of the quoted sentences is, counted from its article's date: a quoted
-    于昨天举行 leaves the reader to date it (“昨天”指2026年1月30日（[1]发布于1月31日）), in the question's language."""
+    """Which day or year each day word and other-year word of the quoted sentences is, counted from its article's
+    date: a quoted 于昨天举行 leaves the reader to date it (“昨天”指2026年1月30日（[1]发布于1月31日）), and 去年 a
+    year (“去年”指2025年（[1]发布于2026年2月5日）), in the question's language."""
+    english = query.language == "en"
     out: list[str] = []
     for s in reading.chosen:
         published = published_on(hits[s.n - 1].date)
-        for day in relative_days(s.text, published) if published else []:
+        if published is None:
+            continue
+        notes = []
+        for day in relative_days(s.text, published):
             d = day.date_from
-            if query.language == "en":
-                when = _RELATIVE_EN[(d - published).days]
-                note = (f'"{day.source}" ({when}) in [{s.n}] is {d:%B} {d.day}, {d.year}: it was published on '
-                        f"{published:%B} {published.day}.")
-            else:
-                note = (f"“{day.source}”指{d.year}年{d.month}月{d.day}日"
-                        f"（[{s.n}]发布于{published.month}月{published.day}日）。")
-            if note not in out:
-                out.append(note)
+            notes.append(f'"{day.source}" ({_RELATIVE_EN[(d - published).days]}) in [{s.n}] is {d:%B} {d.day}, '
+                         f"{d.year}: it was published on {published:%B} {published.day}." if english else
+                         f"“{day.source}”指{d.year}年{d.month}月{d.day}日（[{s.n}]发布于{published.month}月"
+                         f"{published.day}日）。")
+        for word, year in relative_years(s.text, published.year):
+            notes.append(f'"{word}" ({_RELATIVE_YEAR_EN[year - published.year]}) in [{s.n}] is {year}: it was '
+                         f"published on {published:%B} {published.day}, {published.year}." if english else
+                         f"“{word}”指{year}年（[{s.n}]发布于{published.year}年{published.month}月{published.day}日）。")
+        out += [n for n in notes if n not in out]
     return out
 
 

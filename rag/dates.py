@@ -272,6 +272,33 @@ _YEAR_WORDS = {"今年": 0, "本年": 0, "明年": 1, "去年": -1, "前年": -2
 _WRITTEN_YEAR = re.compile(r"(?<![0-9.])(20[0-9][0-9])(?:年|(?![0-9.%％\u4e00-\u9fff]))")
 
 
+# A weekday has three names (周六, 星期六, 礼拜六), and Sunday two endings (星期日, 星期天).
+_WEEKDAY = re.compile(r"^(?:周|星期|礼拜)([一二三四五六日天])$")
+
+
+def weekday_forms(term: str) -> tuple[str, ...]:
+    """The other names of the weekday ``term`` names (周六 → 星期六, 礼拜六), or () for any other term."""
+    m = _WEEKDAY.match(term)
+    if m is None:
+        return ()
+    days = "日天" if m.group(1) in "日天" else m.group(1)
+    return tuple(f for p in ("周", "星期", "礼拜") for d in days if (f := p + d) != term)
+
+
+# Another year than the article's, said relative to it (去年, 明年); not inside another word (提前年底, 说明年度,
+# 过去年份).
+_OTHER_YEARS: list[tuple[re.Pattern[str], int]] = [
+    (re.compile(r"(?<![过失])去年"), -1), (re.compile(r"(?<![提目当此之以])前年"), -2),
+    (re.compile(r"(?<![说表证聪])明年"), 1),
+]
+
+
+def relative_years(text: str, this_year: int) -> list[tuple[str, int]]:
+    """The years other than ``this_year`` (an article's) that ``text`` names relative to it, each with its word:
+    去年 in news of 2026 is 2025."""
+    return [(m.group(0), this_year + offset) for pattern, offset in _OTHER_YEARS for m in pattern.finditer(text)]
+
+
 def years_named(text: str, this_year: int) -> tuple[int, ...]:
     """The years ``text`` names, written out (2025年, 2025) or relative to ``this_year`` (去年, last year), in
     order; a span such as “十四五”以来 names none."""

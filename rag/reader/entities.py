@@ -295,10 +295,12 @@ def asked_units(question: str) -> frozenset[str]:
     return _MONEY_OR_SHARE if _MONEY_ASKED.search(question) else frozenset()
 
 
-# A question about when something ends (解除, 截止, until when), and a time that starts something (14时起启动):
-# the start of an alert does not say when it is lifted.
-_ASKS_END = re.compile(r"解除|结束|截止|到期|停止|终止|取消|\b(?:end|ends|ended|lifted|expire|expires|until)\b", re.I)
-_STARTS = re.compile(r"\s*(?:起|开始|启动)")
+# A question about when something ends or is finished (解除, 截止, 建成投用, until when, completed), and a time that
+# starts something (14时起启动) or that something has gone on since (自去年4月复工建设以来): the start of an alert does
+# not say when it is lifted, nor the restart of a building site when the building will be in use.
+_ASKS_END = re.compile(r"解除|结束|截止|到期|停止|终止|取消|建成|完工|竣工|投用|投入使用|\b(?:end|ends|ended|lifted|"
+                       r"expire|expires|until|completed?|finished|put into (?:use|service))\b", re.I)
+_STARTS = re.compile(r"\s*(?:起|开始|启动)|[^，,。；;]{0,12}以来")
 # A year said relative to now (今年, 去年, 年内) is no length of time, nor the month, day or hour a question asks for.
 _RELATIVE_YEAR = re.compile(r"^(?:(?:今|明|去|前)年|年内|年底|年初|[上下]半年)$")
 _ASKS_FINER = re.compile(r"哪个月|几月|哪天|哪一天|几号|几日|几点|什么日子|\b(?:which|what) (?:month|day|date)\b|"

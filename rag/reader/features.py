@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.dates import years_named
+from rag.dates import weekday_forms, years_named
 from rag.index.base import bm25_idf, unseen_idf
 from rag.query import Query, names
 from rag.reader.candidates import Candidate
@@ -75,8 +75,9 @@ class TermWeights:
         # Only a phrase translated to exactly this term (not 全国 inside 全国重点实验室). A one-character rendering
         # counts too: car → 汽车 or 车, and a passage on 乘用车 is about cars (without them English answer text falls
         # back by two questions).
-        alternatives = tuple(tuple(dict.fromkeys(a for m in query.translations if m.chinese[0] == t
-                                                 for a in m.chinese[1:] if a != t))
+        # A weekday by any of its names: 周六 is named by 2月14日（星期六）.
+        alternatives = tuple(tuple(dict.fromkeys([*(a for m in query.translations if m.chinese[0] == t
+                                                    for a in m.chinese[1:] if a != t), *weekday_forms(t)]))
                              for t in query.focus)
         return cls(query.focus, weights, parts, tuple(specificity(t) for t in query.focus), rarest, alternatives)
 

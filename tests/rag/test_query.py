@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from rag.dates import days_named, interpret, relative_days, years_named
+from rag.dates import days_named, interpret, relative_days, relative_years, weekday_forms, years_named
 from rag.query import QueryStats, analyze, answer_type, asking, asks_in_chinese, simplified, written_in
 from rag.translate import ModelRelatedness
 
@@ -227,6 +227,14 @@ def test_a_subsidy_is_claimed_and_a_meeting_chaired_in_the_words_of_government_n
     ("How much are the set menus for Chinese New Year's Eve dinner?", {"套餐", "除夕"}, {"集合", "系列"}),
     # A government's tasks are its 任务 (民心工程具体任务), not a research topic (课题).
     ("How many specific tasks are in Tianjin's 2026 people's livelihood projects?", {"任务"}, {"课题"}),
+    # A government's programme is an 活动 (以旧换新活动), not a party's 纲领; a campaign an 行动, not a war's 征战; a
+    # scheme a 政策, not a plot (谋划); an initiative a 举措, not the 主动权.
+    ("When does the appliance trade-in program end?", {"活动"}, {"纲领"}),
+    ("What has the air-pollution campaign achieved?", {"行动"}, {"征战"}),
+    ("What does the subsidy scheme cover?", {"政策"}, {"谋划"}),
+    ("What is the new trade-in initiative?", {"举措"}, {"主动权"}),
+    # A coating system sprays paint (喷涂), which CC-CEDICT lacks: it gave only 喷洒 (to sprinkle).
+    ("What is the maximum spraying capacity of the intelligent spraying system?", {"喷涂"}, {"喷洒"}),
 ])
 def test_government_news_english_reads_in_the_senses_the_articles_use(stats, question, named, not_named):
     q = analyze(question, stats, TODAY)
@@ -329,6 +337,19 @@ def test_an_articles_relative_days_are_read_from_its_date():
     assert days_named("目前天津已建成5个站点，共创美好明天，争做明日之星。", dt.date(2026, 2, 4), relative=True) == []
     assert [(d.date_from.isoformat(), d.source) for d in relative_days(text, dt.date(2026, 2, 4))] == [
         ("2026-02-03", "昨天")]
+
+
+
+def test_a_weekday_has_three_names():
+    assert set(weekday_forms("周六")) == {"星期六", "礼拜六"}
+    assert set(weekday_forms("星期天")) == {"周日", "周天", "星期日", "礼拜日", "礼拜天"}
+    assert weekday_forms("周末") == weekday_forms("上周") == ()
+
+
+def test_an_articles_other_years_are_read_from_its_year():
+    assert relative_years("自去年4月复工建设以来，明年投用", 2026) == [("去年", 2025), ("明年", 2027)]
+    # Not inside other words, nor the article's own year.
+    assert relative_years("提前年底完成，说明年度计划，过去年份的数据，今年目标", 2026) == []
 
 
 @pytest.mark.parametrize("question", ["目前天津有多少家医院？", "今后天津的发展目标是什么？", "说明天津的情况",

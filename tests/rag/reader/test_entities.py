@@ -109,6 +109,12 @@ def test_the_start_of_something_does_not_say_when_it_ends():
     assert cue_positions(started, "time", given="Ⅱ级应急响应什么时候启动？")
     assert not cue_positions(started, "time", given="Ⅱ级应急响应什么时候解除？")
     assert cue_positions("预警于2月5日12时解除", "time", given="Ⅱ级应急响应什么时候解除？")
+    # Nor does the time a building site has worked since say when the building will be finished.
+    since = "“117项目”自去年4月复工建设以来，全面建设有序推进"
+    assert cue_positions(since, "time", given="117项目什么时候复工的？")
+    for asked in ("117项目什么时候建成投用？", "When will the 117 Project be completed and put into use?"):
+        assert not cue_positions(since, "time", given=asked), asked
+    assert cue_positions("项目预计2028年下半年建成投用", "time", given="什么时候建成投用？")
 
 
 def test_this_year_is_no_month_and_no_length_of_time():
