@@ -157,7 +157,9 @@ def relative_dates(query: Query, reading: Reading, hits: list[Hit]) -> list[str]
             notes.append(f'"{word}" ({_RELATIVE_YEAR_EN[year - published.year]}) in [{s.n}] is {year}: it was '
                          f"published on {published:%B} {published.day}, {published.year}." if english else
                          f"“{word}”指{year}年（[{s.n}]发布于{published.year}年{published.month}月{published.day}日）。")
-        out += [n for n in notes if n not in out]
+        for note in notes:  # 去年…去年同期 is dated once
+            if note not in out:
+                out.append(note)
     return out
 
 

@@ -213,8 +213,7 @@ def _english_asking(piece: str) -> list[str]:
         if query.asking(piece[start:m.start()]) is not None:
             out.append(piece[start:m.start()])
             start = m.end()
-    rest = piece[start:]
-    return [*out, rest[:1].upper() + rest[1:] if out else rest]
+    return [p if i == 0 else p[:1].upper() + p[1:] for i, p in enumerate([*out, piece[start:]])]
 
 
 def _clauses_asking(piece: str) -> list[str]:

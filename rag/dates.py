@@ -12,6 +12,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from rag.tokenize import opens_word
+
 # The longest range that still says which articles are meant; "今年" (a whole year) names no article.
 MAX_BOOST_DAYS = 31
 # A range of at most this many days is a few days: an article about them is their news or names one of them.
@@ -187,11 +189,12 @@ def days_named(text: str, reference: dt.date, *, relative: bool = False) -> list
 
 def relative_days(text: str, reference: dt.date) -> list[DateRange]:
     """The days ``text`` names relative to ``reference`` (昨天, 今日, tomorrow), each with the word that names it,
-    in the order of ``_RELATIVE_DAYS``."""
+    in the order of ``_RELATIVE_DAYS``; a Chinese one only where it opens a word (not 如今日益)."""
     named = []
     for pattern, offset in _RELATIVE_DAYS:
         day = reference + dt.timedelta(days=offset)
-        named += [DateRange(day, day, m.group(0)) for m in pattern.finditer(text)]
+        named += [DateRange(day, day, m.group(0)) for m in pattern.finditer(text)
+                  if m.group(0).isascii() or opens_word(text, m.start(), m.group(0))]
     return named
 
 
@@ -268,11 +271,11 @@ def _relative(question: str, today: dt.date) -> DateRange | None:
 # Words that name a year relative to the present (an article's "今年" is the year it was published).
 _YEAR_WORDS = {"今年": 0, "本年": 0, "明年": 1, "去年": -1, "前年": -2, "this year": 0, "next year": 1,
                "last year": -1}
+_YEAR_WORD = re.compile("|".join(map(re.escape, _YEAR_WORDS)), re.I)
 # 2025年, or a bare 2025 in English; not 2000元, 2050万元 or 2080人次 (a unit follows), nor part of 12025 or 3.2025.
 _WRITTEN_YEAR = re.compile(r"(?<![0-9.])(20[0-9][0-9])(?:年|(?![0-9.%％\u4e00-\u9fff]))")
-
-
-# A weekday has three names (周六, 星期六, 礼拜六), and Sunday two endings (星期日, 星期天).
+# A weekday has three names (周六, 星期六, 礼拜六), and Sunday two endings (星期日, 星期天; not 周天, which 本周天津
+# and 一周天气 hold).
 _WEEKDAY = re.compile(r"^(?:周|星期|礼拜)([一二三四五六日天])$")
 
 
@@ -282,27 +285,30 @@ def weekday_forms(term: str) -> tuple[str, ...]:
     if m is None:
         return ()
     days = "日天" if m.group(1) in "日天" else m.group(1)
-    return tuple(f for p in ("周", "星期", "礼拜") for d in days if (f := p + d) != term)
+    return tuple(f for p in ("周", "星期", "礼拜") for d in days if (f := p + d) not in (term, "周天"))
 
 
-# Another year than the article's, said relative to it (去年, 明年); not inside another word (提前年底, 说明年度,
-# 过去年份).
-_OTHER_YEARS: list[tuple[re.Pattern[str], int]] = [
-    (re.compile(r"(?<![过失])去年"), -1), (re.compile(r"(?<![提目当此之以])前年"), -2),
-    (re.compile(r"(?<![说表证聪])明年"), 1),
-]
+def _year_words(text: str) -> list[tuple[str, int]]:
+    """The words of ``text`` that name a year relative to the present, each with its offset in years: a Chinese
+    one where it opens a word (not 提前年底, 注明年龄, 春节前年货, 过去年份), an English one as whole words."""
+    out = []
+    for m in _YEAR_WORD.finditer(text):
+        word, before, after = m.group(0), text[m.start() - 1 : m.start()], text[m.end() : m.end() + 1]
+        whole = not (before.isalnum() or after.isalnum()) if word.isascii() else opens_word(text, m.start(), word)
+        if whole:
+            out.append((word, _YEAR_WORDS[word.lower()]))
+    return out
 
 
 def relative_years(text: str, this_year: int) -> list[tuple[str, int]]:
     """The years other than ``this_year`` (an article's) that ``text`` names relative to it, each with its word:
     去年 in news of 2026 is 2025."""
-    return [(m.group(0), this_year + offset) for pattern, offset in _OTHER_YEARS for m in pattern.finditer(text)]
+    return [(word, this_year + offset) for word, offset in _year_words(text) if offset]
 
 
 def years_named(text: str, this_year: int) -> tuple[int, ...]:
     """The years ``text`` names, written out (2025年, 2025) or relative to ``this_year`` (去年, last year), in
     order; a span such as “十四五”以来 names none."""
     found = {int(y) for y in _WRITTEN_YEAR.findall(text)}
-    lowered = text.lower()
-    found |= {this_year + offset for word, offset in _YEAR_WORDS.items() if word in lowered}
+    found |= {this_year + offset for _, offset in _year_words(text)}
     return tuple(sorted(found))

@@ -200,8 +200,8 @@ class AnswerOutcome(BaseModel):
     cautions: list[str] = Field(default_factory=list, description="What to know before trusting an answer, in "
                                                                   "the question's language: a confidence under "
                                                                   "0.5, terms the passages found do not mention, "
-                                                                  "parts of the question left unanswered, the date "
-                                                                  "of a quoted 昨天 or 今日")
+                                                                  "parts of the question left unanswered, the day "
+                                                                  "or year a quoted 昨天 or 去年 is")
     generator: Literal["extractive", "llm"] = "extractive"
     notice: str | None = Field(default=None, description="e.g. why an LLM answer fell back to the extractive one")
     query_terms: list[str] = Field(default_factory=list, description="The terms searched for (Chinese; "

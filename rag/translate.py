@@ -50,6 +50,7 @@ VAGUE = frozenset("""
 new old current currently now lately recently already first last next main more most less least big large small
 high low good bad part share total number amount kind type thing year years month months day days time times
 today yesterday tomorrow week weeks morning afternoon evening tonight ago people make made use used say said
+newer older bigger larger smaller higher lower better worse makes making uses using says saying
 january february march april may june july august september october november december jan feb mar apr jun jul aug
 sep sept oct nov dec""".split())
 # Function words and question words: no phrase starts or ends with one.
@@ -253,12 +254,27 @@ class PinyinIndex:
 
 
 _ROMAN = {"i": "一", "ii": "二", "iii": "三", "iv": "四", "1": "一", "2": "二", "3": "三", "4": "四"}
-# "Line 8" → 8号线, "Level II" → 二级: how Chinese names numbered lines and grades.
-_PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
-    (re.compile(r"\bline\s+(\d+)\b", re.I), lambda m: f"{m.group(1)}号线"),
-    (re.compile(r"\b(?:level|grade|class)\s+(i{1,3}|iv|[1-4])\b", re.I), lambda m: f"{_ROMAN[m.group(1).lower()]}级"),
-    (re.compile(r"\bphase\s+(i{1,3}|iv|[1-4])\b", re.I), lambda m: f"{_ROMAN[m.group(1).lower()]}期"),
+# "Line 8" → 8号线, "Level II" → 二级 (or Ⅱ级, as alerts write it): how Chinese names numbered lines and grades.
+_PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[str, ...]]], ...] = (
+    (re.compile(r"\bline\s+(\d+)\b", re.I), lambda m: (f"{m.group(1)}号线",)),
+    (re.compile(r"\b(?:level|grade|class)\s+(i{1,3}|iv|[1-4])\b", re.I),
+     lambda m: grade_forms(f"{_ROMAN[m.group(1).lower()]}级", with_itself=True)),
+    (re.compile(r"\bphase\s+(i{1,3}|iv|[1-4])\b", re.I), lambda m: (f"{_ROMAN[m.group(1).lower()]}期",)),
 )
+# A grade is written with a Chinese numeral or a Roman one: 二级, Ⅱ级 (Ⅱ级应急响应).
+_GRADE = re.compile(r"^([一二三四ⅠⅡⅢⅣ])级$")
+_NUMERAL_PAIRS = ("一Ⅰ", "二Ⅱ", "三Ⅲ", "四Ⅳ")
+
+
+def grade_forms(term: str, *, with_itself: bool = False) -> tuple[str, ...]:
+    """The other ways of writing the grade ``term`` names (二级 → Ⅱ级), or () for any other term; with
+    ``with_itself``, ``term`` first."""
+    m = _GRADE.match(term)
+    if m is None:
+        return (term,) if with_itself else ()
+    pair = next(p for p in _NUMERAL_PAIRS if m.group(1) in p)
+    others = tuple(f"{n}级" for n in pair if n != m.group(1))
+    return (term, *others) if with_itself else others
 
 
 def translate(question: str, document_frequency: Callable[[Sequence[str]], list[int]],
@@ -273,7 +289,7 @@ def translate(question: str, document_frequency: Callable[[Sequence[str]], list[
     matches: list[TermMatch] = []
     for pattern, chinese in _PATTERNS:
         for m in pattern.finditer(question):
-            matches.append(TermMatch(m.group(0), (chinese(m),), "pattern"))
+            matches.append(TermMatch(m.group(0), chinese(m), "pattern"))
         question = pattern.sub(" ", question)
     raw = _WORD.findall(question)
     words = [w.lower() for w in raw]

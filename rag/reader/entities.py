@@ -300,7 +300,9 @@ def asked_units(question: str) -> frozenset[str]:
 # not say when it is lifted, nor the restart of a building site when the building will be in use.
 _ASKS_END = re.compile(r"解除|结束|截止|到期|停止|终止|取消|建成|完工|竣工|投用|投入使用|\b(?:end|ends|ended|lifted|"
                        r"expire|expires|until|completed?|finished|put into (?:use|service))\b", re.I)
-_STARTS = re.compile(r"\s*(?:起|开始|启动)|[^，,。；;]{0,12}以来")
+_STARTS = re.compile(r"\s*(?:起|开始|启动)")
+# What has gone on since a time, up to 以来: a start, unless it is the ending asked about (自2024年6月建成投用以来).
+_SINCE = re.compile(r"[^，,。；;]{0,12}以来")
 # A year said relative to now (今年, 去年, 年内) is no length of time, nor the month, day or hour a question asks for.
 _RELATIVE_YEAR = re.compile(r"^(?:(?:今|明|去|前)年|年内|年底|年初|[上下]半年)$")
 _ASKS_FINER = re.compile(r"哪个月|几月|哪天|哪一天|几号|几日|几点|什么日子|\b(?:which|what) (?:month|day|date)\b|"
@@ -322,10 +324,13 @@ _ASKS_AVERAGE = re.compile(r"平均|年均|每年|\baverage\b|\bper year\b|\ba y
 # A total over parties a sentence lists (与A公司、B公司…5家企业签约，签约金额合计3000万元) is none of theirs: asked
 # how much one of them got (给B公司投了多少钱), it does not answer, unless a total is asked (一共, 总投资, in total).
 _TOTAL = re.compile(r"(?:合计|共计|总计|累计|总额|总共|一共)(?:为|达到|达|约|超过?)?$")
+_TOTAL_OPENS = re.compile(r"合计|共计|总计|累计|总共|一共|共")  # an amount read with its total word: 累计3000万元
 _ASKS_TOTAL = re.compile(r"合计|共计|总计|累计|总额|总共|一共|共有|总[数量额投规计]|\b(?:total|altogether|combined|"
                          r"overall|in all)\b", re.I)
-# The parties listed: runs between 、 (the last one up to the clause's end), at least three characters each.
+# The parties listed: runs between 、 (the last one up to the clause's end), at least three characters each; the
+# first starts after whoever the sentence has dealing with them (芯火基金与A公司、B公司…: not 芯火基金与A公司).
 _LISTED = re.compile(r"[^，,。；;：:、\s]{3,}(?:、[^，,。；;：:、\s]{3,})+")
+_DEALS_WITH = re.compile(r".*(?:与|和|同|跟|向|对|为)")
 # How much of one listed party the question must name, and the others not: 卡雷尔机器人, not 天津 or 科技有限公司.
 PARTY_RUN = 3
 
@@ -408,11 +413,11 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
                 if e.type in wanted and (not units or e.type not in ("quantity", "duration") or e.unit in units)
                 and not (no_rate and e.type == "quantity")
                 and not (no_average and e.type == "quantity" and _AVERAGED.search(text, 0, e.start))
-                and not (e.type == "quantity" and given and not asks.total and _one_of_several(text, e.start, given))
+                and not (e.type == "quantity" and given and not asks.total and _one_of_several(text, e, given))
                 and not (asks.growth and e.unit in _RATES and not _a_change(text, e.start))
                 and not (units and answer_type == "duration" and e.type == "time")
                 and not (coarse and _RELATIVE_YEAR.match(e.text))
-                and not (asks.end and e.type == "time" and _STARTS.match(text, e.end))
+                and not (asks.end and e.type == "time" and _starts(text, e.end))
                 and not (given and e.text in given)
                 and not (asks.act and e.type in ("person", "body", "role") and not _does(text, e.end, asks.act))]
     cue = {"yesno": _YESNO, "procedure": _PROCEDURE, "reason": _REASON, "list": _LIST}.get(answer_type)
@@ -425,15 +430,24 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
             if not (answer_type == "list" and given and _stated(_CLAUSE_END.split(text[m.end():], 1)[0], given))]
 
 
-def _one_of_several(text: str, start: int, given: str) -> bool:
-    """True when the amount at ``start`` is a total (``_TOTAL`` just before it) over parties the sentence lists
-    before it, and the question (``given``) names one of them and no other (see ``_TOTAL``)."""
-    if not _TOTAL.search(text, 0, start):
+def _starts(text: str, end: int) -> bool:
+    """True when the time ending at ``end`` starts something (``_STARTS``), or is what something has gone on since
+    that is not an ending (``_SINCE``)."""
+    since = _SINCE.match(text, end)
+    return bool(_STARTS.match(text, end) or (since and not _ASKS_END.search(since.group())))
+
+
+def _one_of_several(text: str, e: Entity, given: str) -> bool:
+    """True when the amount ``e`` is a total (``_TOTAL`` just before it, or 累计… in it) over parties the sentence
+    lists before it (the list nearest it), and the question (``given``) names one of them and no other (see
+    ``_TOTAL``)."""
+    if not (_TOTAL.search(text, 0, e.start) or _TOTAL_OPENS.match(e.text)):
         return False
-    listed = _LISTED.search(text, 0, start)
-    if listed is None:
+    listed = [m.group() for m in _LISTED.finditer(text, 0, e.start)]
+    if not listed:
         return False
-    parties = listed.group().split("、")
+    parties = listed[-1].split("、")
+    parties[0] = _DEALS_WITH.sub("", parties[0], count=1) or parties[0]
 
     def named(j: int) -> bool:  # by a run of its own: 卡雷尔机器人, not the 科技有限公司 every party shares
         own = parties[j]

@@ -24,6 +24,7 @@ from rag.reader.candidates import Candidate
 from rag.reader.entities import asked_units, cue_positions, entities
 from rag.records import Hit
 from rag.tokenize import SPECIALISED, specificity, tokenize
+from rag.translate import grade_forms
 
 CANDIDATE_FEATURES = (
     "similarity", "similarity_gap", "coverage", "coverage_gap", "context_coverage", "has_type",
@@ -75,9 +76,10 @@ class TermWeights:
         # Only a phrase translated to exactly this term (not 全国 inside 全国重点实验室). A one-character rendering
         # counts too: car → 汽车 or 车, and a passage on 乘用车 is about cars (without them English answer text falls
         # back by two questions).
-        # A weekday by any of its names: 周六 is named by 2月14日（星期六）.
+        # A weekday or a grade by any of its names: 周六 is named by 2月14日（星期六）, 二级 by Ⅱ级应急响应.
         alternatives = tuple(tuple(dict.fromkeys([*(a for m in query.translations if m.chinese[0] == t
-                                                    for a in m.chinese[1:] if a != t), *weekday_forms(t)]))
+                                                    for a in m.chinese[1:] if a != t), *weekday_forms(t),
+                                                  *grade_forms(t)]))
                              for t in query.focus)
         return cls(query.focus, weights, parts, tuple(specificity(t) for t in query.focus), rarest, alternatives)
 

@@ -179,6 +179,8 @@ def test_a_piece_that_names_nothing_stays_with_the_part_before_it():
      ["Which exits reopened?", "Tell me about the Drum Tower."]),
     ("What does the plan set out, and according to the press conference, how many banks offer FT accounts?",
      ["What does the plan set out?", "According to the press conference, how many banks offer FT accounts?"]),
+    ("When does the zoo open, and how much is a ticket, and where can I buy one?",
+     ["When does the zoo open?", "How much is a ticket?", "Where can I buy one?"]),
 ])
 def test_two_clauses_that_ask_run_together_with_a_comma_are_two_parts(question, parts):
     # Each part is cut off with its question mark: the reader reads a question as one.

@@ -9,7 +9,7 @@ import pytest
 
 from rag.dates import days_named, interpret, relative_days, relative_years, weekday_forms, years_named
 from rag.query import QueryStats, analyze, answer_type, asking, asks_in_chinese, simplified, written_in
-from rag.translate import ModelRelatedness
+from rag.translate import ModelRelatedness, grade_forms
 
 TODAY = dt.date(2026, 2, 10)  # a Tuesday: the newest article of the bundled corpus
 
@@ -340,16 +340,28 @@ def test_an_articles_relative_days_are_read_from_its_date():
 
 
 
+def test_a_grade_is_written_with_a_chinese_or_a_roman_numeral(stats):
+    assert grade_forms("二级") == ("Ⅱ级",) and grade_forms("Ⅳ级") == ("四级",) and grade_forms("等级") == ()
+    # "Level II" reads 二级, and Ⅱ级 as the alert writes it.
+    q = analyze("What does the Level II emergency response require?", stats, TODAY)
+    assert next(m.chinese for m in q.translations if m.english == "Level II") == ("二级", "Ⅱ级")
+
+
 def test_a_weekday_has_three_names():
     assert set(weekday_forms("周六")) == {"星期六", "礼拜六"}
-    assert set(weekday_forms("星期天")) == {"周日", "周天", "星期日", "礼拜日", "礼拜天"}
+    assert set(weekday_forms("星期天")) == {"周日", "星期日", "礼拜日", "礼拜天"}  # not 周天: 本周天津, 一周天气
     assert weekday_forms("周末") == weekday_forms("上周") == ()
 
 
 def test_an_articles_other_years_are_read_from_its_year():
     assert relative_years("自去年4月复工建设以来，明年投用", 2026) == [("去年", 2025), ("明年", 2027)]
-    # Not inside other words, nor the article's own year.
-    assert relative_years("提前年底完成，说明年度计划，过去年份的数据，今年目标", 2026) == []
+    # Not inside other words, nor the article's own year; 去年同期 is last year's.
+    for text in ("提前年底完成", "说明年度计划", "过去年份的数据", "今年目标", "春节前年货市场", "年前年后都可办理",
+                 "需注明年龄", "写明年限", "三年前年产值"):
+        assert relative_years(text, 2026) == [], text
+        assert years_named(text, 2026) in ((), (2026,)), text  # the reader's year features read them alike
+    assert relative_years("去年同期增长5%", 2026) == [("去年", 2025)] and years_named("last year's", 2026) == (2025,)
+    assert relative_days("如今日益完善", dt.date(2026, 2, 4)) == []
 
 
 @pytest.mark.parametrize("question", ["目前天津有多少家医院？", "今后天津的发展目标是什么？", "说明天津的情况",

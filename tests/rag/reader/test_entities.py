@@ -115,6 +115,8 @@ def test_the_start_of_something_does_not_say_when_it_ends():
     for asked in ("117项目什么时候建成投用？", "When will the 117 Project be completed and put into use?"):
         assert not cue_positions(since, "time", given=asked), asked
     assert cue_positions("项目预计2028年下半年建成投用", "time", given="什么时候建成投用？")
+    # Unless what has gone on since is the ending asked about.
+    assert cue_positions("自2024年6月建成投用以来，已接待游客100万人次", "time", given="什么时候建成投用的？") == [1]
 
 
 def test_this_year_is_no_month_and_no_length_of_time():
@@ -213,6 +215,10 @@ def test_a_total_over_listed_parties_is_none_of_theirs():
         assert amounts(signed, asked) == ["3000万"], asked
     # A party's own amount, not a total, answers.
     assert amounts("向天津卡雷尔机器人技术有限公司投资500万元。", "给卡雷尔投了多少钱？") == ["500万"]
+    # The list starts after whoever deals with it (芯火基金与…): asked about 芯火基金 itself, its total answers.
+    signer = "芯火基金与北京犀灵视觉科技有限公司、天津卡雷尔机器人技术有限公司签约，签约金额累计3000万元。"
+    assert amounts(signer, "芯火基金给天津卡雷尔机器人投了多少钱？") == []
+    assert amounts(signer, "芯火基金签了多少钱？") == ["累计3000万"]
 
 
 def test_asked_for_papers_only_papers_answer():

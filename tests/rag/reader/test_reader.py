@@ -44,6 +44,12 @@ def test_a_translated_term_is_named_by_any_of_its_renderings():
     assert w.missing("以旧换新") == [("补助", w.rarest)]
 
 
+def test_a_weekday_or_a_grade_is_named_by_any_of_its_written_forms():
+    w = TermWeights.of(query(("周六", "二级")), [0, 3], documents=400)
+    assert w.presence(0, "2月14日（星期六）要上班") == 1.0 and w.presence(1, "启动Ⅱ级应急响应") == 1.0
+    assert w.missing("2月15日（星期日）启动Ⅲ级应急响应") == [("周六", w.rarest), ("二级", w.weights[1])]
+
+
 def test_the_share_of_key_terms_named_weighs_each_by_idf():
     # A word every passage uses (天津) says little; the rare detail (场馆) decides.
     w = TermWeights.of(query(("天津", "场馆")), [380, 0], documents=400)
