@@ -34,8 +34,8 @@ FOLDS = 5
 MAX_FALSE_ABSTAIN = 0.05
 REGULARISATION = 1.0  # inverse strength (sklearn's C); the feature sets are small, the data a few hundred
 # The threshold is chosen on the out-of-fold predictions of this many ways of folding the questions: with one,
-# where it lands depends on which few questions happen to share a fold, and with five still by 0.03 (0.303 at
-# three, 0.321 at five, 0.326 at eight; 0.331 at ten and fifteen alike).
+# where it lands depends on which few questions happen to share a fold, and with five still by 0.03 (when
+# measured: 0.303 at three, 0.321 at five, 0.326 at eight; 0.331 at ten and fifteen alike).
 THRESHOLD_REPEATS = 10
 # Cross-validated figures are averaged over this many ways of folding: one folding moves the abstention figures by
 # a question or two either way (false abstentions 0.043 on one, 0.054 on another, for the same model), and an

@@ -101,8 +101,8 @@ def cautions(query: Query, reading: Reading, hits: list[Hit]) -> list[str]:
     """What a reader of an answer should know before trusting it, in the question's language: that it is more
     likely wrong than right, which terms of the question the passages found do not mention (摩托车 in
     摩托车春节走高速免费吗？: the answer may be about the rest of the question only), which part of a question of
-    several it may leave unanswered (with the terms only that part names), and which day a quoted 昨天 or 今日 is
-    (:func:`relative_dates`). Terms are looked for in the best passages and the quoted sentences, not in every
+    several it may leave unanswered (with the terms only that part names), and which day or year a quoted 昨天 or
+    去年 is (:func:`relative_dates`). Terms are looked for in the best passages and the quoted sentences, not in every
     article: the note says "the passages found", not "the articles"."""
     english = query.language == "en"
     out = []
