@@ -42,6 +42,17 @@ QUESTION_WORDS = frozenset("""
 有 是 的 一共 总共 还有
 """.split())
 
+# Question words for a time, which jieba may glue to the word after them (哪天开的 → 哪 / 天开 / 的, 天开 being
+# 天开园's): the question is cut around them before it is segmented, so 天开 is no focus term of 发布会是哪天开的？.
+# (Not 哪几 or 哪些: 哪几类产品 would leave 类产品, 哪些地方 地方.)
+_GLUED_QUESTION_WORD = re.compile(r"(哪一?[天年]|几[天年月日号点])")
+
+
+def question_words(text: str) -> list[str]:
+    """:func:`rag.tokenize.words` of ``text``, cut around its question words first (see ``_GLUED_QUESTION_WORD``)."""
+    return [w for piece in _GLUED_QUESTION_WORD.split(text) if piece for w in words(piece)]
+
+
 # Chinese cues of the answer type, most specific first.
 _ZH_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
     ("reason", re.compile(r"为什么|为何|原因|为啥")),
@@ -531,7 +542,7 @@ def analyze(question: str, stats: QueryStats, today: dt.date, relatedness: Relat
         return Query(question, search, "en", False, terms, focus, answer_type(question, True), key, matches, dates,
                      years=years_named(question, today.year))
     plain = without_particles(normal)
-    focus = _undated(plain, _known(focus_terms(numbered(words(plain))), stats.term_frequency), dates)
+    focus = _undated(plain, _known(focus_terms(numbered(question_words(plain))), stats.term_frequency), dates)
     # A Latin term an article may write in Chinese (GDP, 地区生产总值) is searched and read in both.
     aliases = latin_aliases(normal, focus)
     tokens = [*tokenize(plain), *(t for m in aliases for c in m.chinese[1:] for t in tokenize(c))]
