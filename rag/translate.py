@@ -331,7 +331,11 @@ def translate(question: str, document_frequency: Callable[[Sequence[str]], list[
             if found is not None:
                 break
         if found is None:
-            i += 1
+            parts = [p for p in raw[i].split("-") if p]
+            if len(parts) > 1:  # a hyphenated word no source knows is read as its parts: air-conditioner
+                raw[i : i + 1], words[i : i + 1] = parts, [p.lower() for p in parts]
+            else:
+                i += 1
             continue
         n, match = found
         matches.append(match)

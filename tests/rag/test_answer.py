@@ -58,6 +58,9 @@ def test_answers_name_the_asked_detail(service, question, expected):
     ("晋北线首批投入了多少辆氢能重卡？百公里耗氢多少？", ["10辆氢能重卡", "百公里耗氢低至8公斤"]),
     ("南开大学联合开发的固液电池，电池包电量提升了多少？和哪家企业合作的？",
      ["电量同比提升67％", "中汽新能电池科技有限公司"]),
+    # A fridge is a 冰箱 and energy-efficient no 新能源: it quoted the car subsidy at 0.58.
+    ("If I buy a new energy-efficient fridge, how much is the subsidy, and how many coupons can I claim per month?",
+     ["每件补贴不超过1500元", "每人每月最多申领3张"]),
 ])
 def test_a_question_of_two_parts_is_answered_in_both(service, question, expected):
     a = service.ask(question)
@@ -396,8 +399,8 @@ def test_an_abstention_with_every_term_present_names_the_kind_of_thing_not_found
     assert a.abstained and a.missing == [] and says in a.answer
 
 
-@pytest.mark.xfail(strict=True, reason="known wrong since the refit without form features (threshold 0.324; 0.329 "
-                   "now): the article's title, which says no time, is quoted at 0.36 with the low-confidence caution")
+@pytest.mark.xfail(strict=True, reason="known wrong since the refit without form features (threshold 0.324; 0.343 "
+                   "now): the article's title, which says no time, is quoted at 0.32 with the low-confidence caution")
 def test_a_title_that_names_no_time_does_not_answer_when_it_was_published(service):
     a = service.ask("寒潮预警是什么时候发布的？")
     assert a.abstained and "没有找到所问的具体时间" in a.answer

@@ -241,6 +241,11 @@ def test_a_subsidy_is_claimed_and_a_meeting_chaired_in_the_words_of_government_n
     ("What is the new trade-in initiative?", {"举措"}, {"主动权"}),
     # A coating system sprays paint (喷涂), which CC-CEDICT lacks: it gave only 喷洒 (to sprinkle).
     ("What is the maximum spraying capacity of the intelligent spraying system?", {"喷涂"}, {"喷洒"}),
+    # Everyday names of what the trade-in subsidises: a fridge is a 冰箱 (CC-CEDICT knows only "refrigerator"),
+    # smart glasses are 智能眼镜 (not 玻璃), and a hyphenated word no source knows is read as its parts.
+    ("If I buy a new energy-efficient fridge, how much is the subsidy?", {"冰箱"}, {"新能源"}),
+    ("Do smart glasses get the subsidy?", {"智能", "眼镜"}, {"玻璃"}),
+    ("How much is the subsidy for an air-conditioner?", {"空调"}, set()),
 ])
 def test_government_news_english_reads_in_the_senses_the_articles_use(stats, question, named, not_named):
     q = analyze(question, stats, TODAY)
