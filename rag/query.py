@@ -372,6 +372,11 @@ _ASKING = re.compile(r"[哪几]|多少|^多[长久大远高快重]|什么|怎么
 # A modal fused to a verb by jieba (能贷, 能领, 要交) says no more than the verb; fused to the locative before it
 # (多长时间内能做 → 内能, physics' internal energy) it says nothing. (Not 需: 内需 and 外需 are demand.)
 _MODAL = re.compile(r"^(?:能|可|要|会|需|得|该)(?=[\u4e00-\u9fff]$)|^[内后前中里外时][能可要会该]$")
+# A verb asked A-not-A (算不算, 有没有) asks yes or no; one thing counted (一辆, 一次, 一个) counts nothing
+# asked about (not 一件, 一家: the 一件事 service, 一家人). Neither names anything a passage must mention (it read
+# 找到的段落没有提到：算不算).
+_A_NOT_A = re.compile(r"^(.)[不没]\1")
+_ONE_OF = re.compile(r"^一[个辆次张台位名套户份]$")
 
 
 # What a number names rather than counts when it stands right before one of these words: 6号线 is not 8号线.
@@ -411,6 +416,8 @@ def focus_terms(words: Sequence[str]) -> tuple[str, ...]:
     out = []
     for w in words:
         if w in QUESTION_WORDS or _ASKING.search(w) or _MODAL.search(w) or len(w) < 2:
+            continue
+        if _A_NOT_A.match(w) or _ONE_OF.match(w):
             continue
         if has_chinese(w) and w[0] in _POINTING and part_of_speech(w) == "r":
             continue

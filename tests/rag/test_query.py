@@ -151,6 +151,13 @@ def test_english_questions_get_chinese_terms_ranked_by_the_corpus(stats):
     assert "号线" in "".join(analyze("Is Tianjin Metro Line 8 driverless?", stats, TODAY).terms)
 
 
+def test_a_verb_asked_a_not_a_and_one_thing_counted_are_no_focus_terms(stats):
+    # A caution said 找到的段落没有提到：算不算; one car (一辆) is no detail a passage must name.
+    assert analyze("买一辆新能源车算不算以旧换新？", stats, TODAY).focus == ("新能源", "以旧换新")
+    # The 一件事 service is a name.
+    assert "一件" in analyze("现在去政府部门办“一件事”比以前快了多少？", stats, TODAY).focus
+
+
 def test_a_time_question_word_is_not_glued_to_the_word_after_it(stats):
     # jieba cuts 哪天开的 as 哪 / 天开 / 的 (天开 is 天开园's): a caution then said the passages lack 天开.
     assert analyze("民心工程新闻发布会是哪天开的？", stats, TODAY).focus == ("民心工程", "新闻", "发布会")
