@@ -50,7 +50,7 @@ _EN_ASKS = (r"(?:how|what|when|which|who|whom|where|why|is|are|was|were|does|do|
             r"has|have)")
 # The next part may open with a request (", and tell me about…") or with a clause before its question word (", and
 # if the family doesn't pick up, who follows up?", ", and according to the press conference, how many…").
-_ENGLISH_PART = re.compile(rf",\s*and\s+(?={_EN_ASKS}\b|(?:tell|give|summari[sz]e|describe|explain|outline)\b|"
+_ENGLISH_PART = re.compile(rf",\s*and\s+(?={_EN_ASKS}\b|(?:tell|give|{query.ACCOUNT_VERBS})\b|"
                            rf"(?:if|according to|besides|while|apart from|under|after|before)\b[^,?]{{0,120}},\s*"
                            rf"{_EN_ASKS}\b)", re.I)
 _CLAUSE_BREAK = re.compile(r"(?<=[，,；;])")  # a comma or a semicolon

@@ -277,10 +277,13 @@ def asks_in_chinese(clause: str) -> bool:
     return _ZH_QUESTION_WORD.search(text) is not None and not _CONCESSIVE.match(text)
 
 
+# English verbs that ask for an account of something ("Summarise…", "Explain…"); rag.conversation also cuts a
+# message before ", and" one of them.
+ACCOUNT_VERBS = r"summari[sz]e|describe|explain|outline"
 # A request for an account of something asks, for no one kind of answer: "Tell me about…", "Summarise…", 介绍一下….
-_REQUEST = re.compile(r"^\W*(?:(?:please|can you|could you|would you)\s+)?(?:tell (?:me|us) (?:about|more)|"
-                      r"give (?:me|us) (?:an? )?(?:overview|summary|rundown|brief)|summari[sz]e|describe|explain|"
-                      r"introduce|outline)\b|^\W*(?:请|麻烦)?(?:你)?(?:简单|大概)?(?:介绍|讲讲|讲一讲|说说|说一说|谈谈|"
+_REQUEST = re.compile(rf"^\W*(?:(?:please|can you|could you|would you)\s+)?(?:tell (?:me|us) (?:about|more)|"
+                      rf"give (?:me|us) (?:an? )?(?:overview|summary|rundown|brief)|{ACCOUNT_VERBS}|introduce)\b|"
+                      r"^\W*(?:请|麻烦)?(?:你)?(?:简单|大概)?(?:介绍|讲讲|讲一讲|说说|说一说|谈谈|"
                       r"概括|总结|简述|描述)", re.I)
 
 

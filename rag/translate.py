@@ -258,7 +258,7 @@ _ROMAN = {"i": "一", "ii": "二", "iii": "三", "iv": "四", "1": "一", "2": "
 _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[str, ...]]], ...] = (
     (re.compile(r"\bline\s+(\d+)\b", re.I), lambda m: (f"{m.group(1)}号线",)),
     (re.compile(r"\b(?:level|grade|class)\s+(i{1,3}|iv|[1-4])\b", re.I),
-     lambda m: grade_forms(f"{_ROMAN[m.group(1).lower()]}级", with_itself=True)),
+     lambda m: (grade := f"{_ROMAN[m.group(1).lower()]}级", *grade_forms(grade))),
     (re.compile(r"\bphase\s+(i{1,3}|iv|[1-4])\b", re.I), lambda m: (f"{_ROMAN[m.group(1).lower()]}期",)),
 )
 # A grade is written with a Chinese numeral or a Roman one: 二级, Ⅱ级 (Ⅱ级应急响应).
@@ -266,15 +266,13 @@ _GRADE = re.compile(r"^([一二三四ⅠⅡⅢⅣ])级$")
 _NUMERAL_PAIRS = ("一Ⅰ", "二Ⅱ", "三Ⅲ", "四Ⅳ")
 
 
-def grade_forms(term: str, *, with_itself: bool = False) -> tuple[str, ...]:
-    """The other ways of writing the grade ``term`` names (二级 → Ⅱ级), or () for any other term; with
-    ``with_itself``, ``term`` first."""
+def grade_forms(term: str) -> tuple[str, ...]:
+    """The other ways of writing the grade ``term`` names (二级 → Ⅱ级), or () for any other term."""
     m = _GRADE.match(term)
     if m is None:
-        return (term,) if with_itself else ()
+        return ()
     pair = next(p for p in _NUMERAL_PAIRS if m.group(1) in p)
-    others = tuple(f"{n}级" for n in pair if n != m.group(1))
-    return (term, *others) if with_itself else others
+    return tuple(f"{n}级" for n in pair if n != m.group(1))
 
 
 def translate(question: str, document_frequency: Callable[[Sequence[str]], list[int]],
