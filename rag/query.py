@@ -102,6 +102,10 @@ _EN_MEASURE_ASKED = (rf"\bwhat(?:'s|’s|\s+(?:is|are|was|were|will\s+be))\s+(?:
                      rf"qualifications?|criteria)\b)")
 _EN_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
     ("reason", re.compile(r"^\W*why\b|\bwhat is the reason\b", re.I)),
+    # How long a line, a road or a network is asks a length (全长约23公里), not a time.
+    ("quantity", re.compile(r"\bhow long (?:is|are|was|were|will)\b(?=[^?]*\b(?:lines?|roads?|routes?|tracks?|tunnels?|"
+                            r"bridges?|railways?|metro|sections?|pipelines?|corridors?|networks?|rivers?|extensions?|"
+                            r"highways?|expressways?|runways?)\b)", re.I)),
     ("duration", re.compile(r"\bhow long\b|\bfor how many (?:days|months|years)\b", re.I)),
     ("time", re.compile(r"^\W*when\b|\bwhat time\b|\bwhat date\b|\bwhich day\b|\bwhat day\b|\bwhich month\b|"
                         r"\bwhat year\b|\bby when\b|\bhow soon\b|\bwhen\b", re.I)),
@@ -115,7 +119,8 @@ _EN_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
     ("person", re.compile(r"^\W*who\b|\bwhom\b|\bwhose\b|\bwho\b|\bwhich (?:minister|official|leader|mayor|"
                           r"governor|secretary|expert|scientist|professor|academician|chairman|director|head|"
                           r"person|people)\b", re.I)),
-    ("quantity", re.compile(r"\bhow (?:many|much|big|large|high|far|fast|deep|precise|old)\b|\bwhat (?:percentage|"
+    ("quantity", re.compile(r"\bhow (?:many|much|big|large|high|far|fast|deep|precise|old|heavy|tall|"
+                            r"wide)\b|\bwhat (?:percentage|"
                             r"share|proportion|rate|level|amount|number)\b|\bby how much\b|"
                             + _EN_MEASURE_ASKED, re.I)),
     ("procedure", re.compile(r"\bhow (?:do|can|should|could|would) (?:i|we|you|one|people)\b|\bhow to\b|"
@@ -227,7 +232,7 @@ _ZH_ASKING = re.compile(r"有什么|什么|怎样|如何|哪[两二三四五六�
 # A Chinese clause that asks holds a question word: 几 (not 几乎 "almost", 几十 "dozens"), 哪 (not 哪怕 "even if"),
 # 谁, 多少, 什么, 怎么, 如何, 是否, 多久…, or asks A-not-A (能不能, 需不需要, 有没有). A noun that names what is asked
 # (手续) is no question word, and after 无论/不管/即使… one asks nothing (无论哪个区，都能申请吗？ asks one thing).
-_ZH_QUESTION_WORD = re.compile(r"几(?![乎十百千万])|哪(?!怕)|[谁啥吗]|多少|什么|怎么|怎样|如何|是否|[能可]否|有没有|"
+_ZH_QUESTION_WORD = re.compile(r"几(?![乎十百千万])|哪(?!怕)|[谁啥吗咋]|多少|什么|怎么|怎样|如何|是否|[能可]否|有没有|"
                                r"(.)不\1|多[久长大高远]")
 _CONCESSIVE = re.compile(r"^\s*(?:无论|不论|不管|哪怕|即使|即便|就算|纵然)")
 _EN_ASKING = re.compile(r"\bwhat\b|\bhow\b", re.I)
@@ -382,8 +387,9 @@ _A_NOT_A = re.compile(r"^(.)[不没]\1")
 _ONE_OF = re.compile(r"^一[个辆次张台位名套户份]$")
 
 
-# What a number names rather than counts when it stands right before one of these words: 6号线 is not 8号线.
-NUMBERED_KINDS = ("号线", "号楼", "号院", "期", "届")
+# What a number names rather than counts when it stands right before one of these words: 6号线 is not 8号线, the
+# 117项目 is one project (100个项目 counts them).
+NUMBERED_KINDS = ("号线", "号楼", "号院", "期", "届", "项目")
 # A numbered name as one term (6号线), its kind a group; written with any other number it names another thing.
 NUMBERED_NAME = re.compile(rf"^(?P<number>\d+)(?P<kind>{'|'.join(NUMBERED_KINDS)})$")
 
@@ -394,6 +400,29 @@ def names(text: str, term: str) -> bool:
     if NUMBERED_NAME.match(term):
         return re.search(rf"(?<![\d.]){re.escape(term)}", text) is not None
     return term in text
+
+
+# One or more capital letters, each naming one of several things of a kind written right after them: J口, H、G出入口,
+# A座 (not 5G网络: a letter stands alone).
+_LETTERED = re.compile(r"(?<![A-Za-z0-9])(?P<letters>[A-Z](?:\s*[、和与及/]\s*[A-Z])*)(?![A-Za-z0-9])"
+                       r"(?=[\u4e00-\u9fff])")
+
+
+def lettered(text: str) -> list[tuple[frozenset[str], str]]:
+    """The lettered names of ``text``: for each run of letters, the letters and the word of their kind after them
+    (文化中心站J口 → ({J}, 口); H、G出入口 → ({H, G}, 出入口))."""
+    out = []
+    for m in _LETTERED.finditer(text):
+        kind = next(iter(words(text[m.end() : m.end() + 8])), "")
+        if kind:
+            out.append((frozenset(re.findall(r"[A-Z]", m["letters"])), kind))
+    return out
+
+
+def same_kind(a: str, b: str) -> bool:
+    """True when two words name one kind of thing: they end alike, as a Chinese compound ends with what it is
+    (口, 出口 and 出入口 are all 口; 座 and 区 are not)."""
+    return a[-1:] == b[-1:] != ""
 
 
 def numbered(words: Sequence[str]) -> list[str]:
@@ -415,14 +444,14 @@ _POINTING = frozenset("这那该此其")
 def focus_terms(words: Sequence[str]) -> tuple[str, ...]:
     """The content terms among ``words`` (jieba's precise cut): no question words, no single characters, no
     pointing pronouns (这款, 该项: what they point at is named apart, or not at all; jieba's tag r, which 每月 and
-    本科 also get)."""
+    本科 also get, or mq for one with its measure word: 那条, 这辆)."""
     out = []
     for w in words:
         if w in QUESTION_WORDS or _ASKING.search(w) or _MODAL.search(w) or len(w) < 2:
             continue
         if _A_NOT_A.match(w) or _ONE_OF.match(w):
             continue
-        if has_chinese(w) and w[0] in _POINTING and part_of_speech(w) == "r":
+        if has_chinese(w) and w[0] in _POINTING and part_of_speech(w) in ("r", "mq"):
             continue
         # Latin words count when they name something (Z2, 5G, AI), not when they are English prose.
         if has_chinese(w) or (re.search(r"\d", w) and len(w) <= 6) or (w.isalpha() and w.isascii() and len(w) <= 3):
@@ -545,7 +574,8 @@ def analyze(question: str, stats: QueryStats, today: dt.date, relatedness: Relat
         latin = [w for w, df in zip(latin, stats.term_frequency(latin), strict=True) if df > 0]
         terms = tuple(dict.fromkeys(tokens + latin))
         # Each translated phrase counts once: its first (most used) alternative.
-        focus = _undated(question, focus_terms([w for m in matches for w in numbered(words(m.chinese[0]))]), dates)
+        # A number and the phrase after it may name one thing together (the 117 Project → 117项目).
+        focus = _undated(question, focus_terms(numbered([w for m in matches for w in words(m.chinese[0])])), dates)
         # The multilingual model reads both: the question, and the Chinese words the articles would use.
         search = " ".join([question, *(m.chinese[0] for m in matches)])
         key = tuple(t for t in _english_key(question, matches) if t in focus)

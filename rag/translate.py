@@ -41,7 +41,9 @@ SENSE_WINDOW = 5
 # CC-CEDICT lists an entry's main senses first: each place further down costs this much cosine.
 SENSE_PRIOR = 0.01
 # A run of Chinese characters in an English question (How many stations does 地铁8号线 have?) is kept as written.
-_WORD = re.compile(r"[A-Za-z][A-Za-z\-]*(?:'[a-z]+)?|\d*[\u4e00-\u9fff][\u4e00-\u9fff\d]*|\d+(?:\.\d+)?")
+# A number may group its thousands (2,000 tonnes): Chinese text writes it without the commas (1100吨).
+_WORD = re.compile(r"[A-Za-z][A-Za-z\-]*(?:'[a-z]+)?|\d*[\u4e00-\u9fff][\u4e00-\u9fff\d]*|"
+                   r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]|（[^）]*）")
 _TONES = re.compile(r"[1-5]")
 # Words too vague to search for on their own (but fine inside a phrase: "new energy vehicle", "last year");
@@ -51,6 +53,7 @@ new old current currently now lately recently already first last next main more 
 high low good bad part share total number amount kind type thing year years month months day days time times
 today yesterday tomorrow week weeks morning afternoon evening tonight ago people make made use used say said
 newer older bigger larger smaller higher lower better worse makes making uses using says saying
+take takes took taken taking right true correct wrong hear heard
 january february march april may june july august september october november december jan feb mar apr jun jul aug
 sep sept oct nov dec""".split())
 # Function words and question words: no phrase starts or ends with one.
@@ -260,7 +263,12 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[str, ...
     (re.compile(r"\b(?:level|grade|class)\s+(i{1,3}|iv|[1-4])\b", re.I),
      lambda m: (grade := f"{_ROMAN[m.group(1).lower()]}级", *grade_forms(grade))),
     (re.compile(r"\bphase\s+(i{1,3}|iv|[1-4])\b", re.I), lambda m: (f"{_ROMAN[m.group(1).lower()]}期",)),
+    # A rate per hundred kilometres is written 百公里 (百公里耗氢8公斤), not 每100公里.
+    (re.compile(r"\b(?:per|every|each)\s+(?:100|one hundred|a hundred|hundred)\s*(?:km|kilomet(?:re|er)s?)\b", re.I),
+     lambda m: ("百公里",)),
 )
+# "How long does it take": the question's frame, not a thing asked about (CC-CEDICT reads "take to" as 带给).
+_TAKES = re.compile(r"\b(?:do|does|did|will|would|could|can|should|may|might)\s+it\s+(?:usually\s+)?take\b", re.I)
 # A grade is written with a Chinese numeral or a Roman one: 二级, Ⅱ级 (Ⅱ级应急响应).
 _GRADE = re.compile(r"^([一二三四ⅠⅡⅢⅣ])级$")
 _NUMERAL_PAIRS = ("一Ⅰ", "二Ⅱ", "三Ⅲ", "四Ⅳ")
@@ -284,6 +292,7 @@ def translate(question: str, document_frequency: Callable[[Sequence[str]], list[
     the asked detail is missing). ``relatedness`` chooses among the senses the corpus uses.
     """
     lexicon, glossary = _lexicon(), _glossary()
+    question = _TAKES.sub(" ", question)
     matches: list[TermMatch] = []
     for pattern, chinese in _PATTERNS:
         for m in pattern.finditer(question):
@@ -299,7 +308,7 @@ def translate(question: str, document_frequency: Callable[[Sequence[str]], list[
             i += 1
             continue
         if words[i][0].isdigit():  # so are numbers
-            matches.append(TermMatch(raw[i], (raw[i],), "number"))
+            matches.append(TermMatch(raw[i], (raw[i].replace(",", ""),), "number"))
             i += 1
             continue
         for n in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):

@@ -18,7 +18,7 @@ import numpy as np
 
 from rag.dates import DateRange, names_festival, numeral_value, published_on
 from rag.index import Index
-from rag.query import NUMBERED_NAME, Query, counted, names
+from rag.query import NUMBERED_NAME, Query, counted, lettered, names, same_kind
 from rag.reader.candidates import Candidate, candidates
 from rag.reader.entities import ANSWERED_BY
 from rag.reader.features import (
@@ -62,6 +62,9 @@ NEAR_DUPLICATE = 0.8
 CONTEXT_SENTENCES = 3
 # A sentence opening with these refers back to the one before it (其中，… "of these, …").
 _REFERS_BACK = re.compile(r"\s*其中")
+# An aside in brackets: （价税合计，下同）, (含税).
+_ASIDE = re.compile(r"（[^（）]*）|\([^()]*\)")
+_FIGURE = re.compile(r"\d+(?:\.\d+)?")
 # Characters (a line break, a space) that may stand between a sentence and the next one of its article.
 CONTIGUOUS_GAP = 2
 # Two further sentences within this ratio of each other's probability are about as likely (the one that continues
@@ -265,19 +268,23 @@ def sentence_probabilities(evidence: Evidence, candidate: Logistic) -> np.ndarra
 
 def ruled_out(evidence: Evidence, p: np.ndarray) -> np.ndarray:
     """``p`` with 0 for the sentences that cannot answer, whatever their features say: those about another
-    numbered thing of a kind the question names by number (:func:`_another_numbered`), and those reporting another
+    numbered or lettered thing of a kind the question names by number or letter (:func:`_another_numbered`,
+    :func:`_another_lettered`), and those reporting another
     day than the one it asks about (:func:`_another_day`; unless it asks when)."""
     asked: dict[str, set[str]] = {}
     for term in evidence.query.focus:
         if (m := NUMBERED_NAME.match(term)) is not None:
             asked.setdefault(m["kind"], set()).add(m["number"])
+    letters = lettered(evidence.query.search_text) if evidence.query.language == "zh" else []
     # A question asking when (2月5日发布的预警什么时候解除？) is answered by another day: its own date only qualifies.
     dates = _asked_days(evidence.query) if evidence.query.answer_type not in ("time", "duration") else None
-    if not asked and dates is None:
+    if not asked and not letters and dates is None:
         return p
     out = p.copy()
     for i, c in enumerate(evidence.candidates):
-        if _another_numbered(c.text, asked) or (dates and _another_day(c.text, evidence.hits[c.n - 1], dates)):
+        if _another_numbered(c.text, asked) or _unnumbered(evidence.hits[c.n - 1], asked) \
+                or _another_lettered(c.text, letters) \
+                or (dates and _another_day(c.text, evidence.hits[c.n - 1], dates)):
             out[i] = 0.0
     return out
 
@@ -292,6 +299,24 @@ def _another_numbered(text: str, asked: dict[str, set[str]]) -> bool:
                 and not any(names(text, n + kind) for n in numbers):
             return True
     return False
+
+
+def _unnumbered(hit: Hit, asked: dict[str, set[str]]) -> bool:
+    """True for a passage that names none of the numbered things the question asks about (``asked``: kind →
+    numbers): its sentences are about something else (该多式联运项目总投资约25.7亿元 for 117项目总投资多少？)."""
+    text = f"{hit.title}\n{hit.text}"
+    return any(not any(names(text, n + kind) for n in numbers) for kind, numbers in asked.items())
+
+
+def _another_lettered(text: str, asked: list[tuple[frozenset[str], str]]) -> bool:
+    """True for a sentence about other lettered things of a kind the question names by letter (``asked``, from
+    :func:`rag.query.lettered`): naming some of that kind, and none of the asked ones (H、G出入口将恢复运营 for
+    文化中心站J口哪天恢复？; J出入口…另行通知 answers it)."""
+    named = lettered(text)
+    return any(
+        any(same_kind(kind, k) for _, k in named)
+        and not any(same_kind(kind, k) and letters & ls for ls, k in named)
+        for letters, kind in asked)
 
 
 def _asked_days(query: Query) -> DateRange | None:
@@ -332,7 +357,7 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
              if not evidence.candidates[i].heading and not _opens_nothing(evidence, evidence.candidates[i])]
     if not order:
         return []
-    best = _in_context(evidence, p, order)
+    best, other_cases = _in_context(evidence, p, order)
     opens_list = _ends_in_colon(best)
     following = in_passage = _following(evidence, best)
     if opens_list and not following:
@@ -358,7 +383,8 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
         first = next((i for i, c in enumerate(after) if FIRST_ITEM.search(c.text)), len(after))
         items = [c for c in after[first:] if ITEM.search(c.text)][:count]
         marked = bool(items)
-    pool = items or [evidence.candidates[i] for i in order[1:] if p[i] >= SECOND_SENTENCE_RATIO * p[order[0]]]
+    pool = items or [c for i in order if p[i] >= SECOND_SENTENCE_RATIO * p[order[0]]
+                     and (c := evidence.candidates[i]) is not best and not any(c is o for o in other_cases)]
     if not items and pool and following and any(c is following[0] for c in pool) \
             and p[_index(evidence, following[0])] >= NEAR_TIE * p[_index(evidence, pool[0])]:
         # Of further sentences about as likely (其中，购买…最高2万元 right after the scrapping case, and
@@ -409,30 +435,43 @@ def _in_reading_order(evidence: Evidence, chosen: list[Candidate]) -> list[Candi
     return sorted(chosen, key=lambda c: (article_order[places[id(c)][0]], places[id(c)][1]))
 
 
-def _in_context(evidence: Evidence, p: np.ndarray, order: list[int]) -> Candidate:
-    """The best sentence, or the sibling it reads alike that stands under the question's focus terms.
+def _in_context(evidence: Evidence, p: np.ndarray, order: list[int]) -> tuple[Candidate, list[Candidate]]:
+    """The best sentence, or the sibling it reads alike that stands under the question's focus terms; and the
+    siblings that stand under fewer of them (the other cases of one template, which answer another question).
 
     A policy FAQ repeats one template per category ("按产品最终销售价格的15%补贴，每件最高补贴1500元" for appliances,
     "…500元" for phones): the two score alike, and what tells them apart is what comes before each (答：包含手机…).
     """
     best = evidence.candidates[order[0]]
-    siblings = [evidence.candidates[i] for i in order
-                if p[i] >= SECOND_SENTENCE_RATIO * p[order[0]] and _reads_alike(evidence, evidence.candidates[i], best)]
+    siblings = [evidence.candidates[i] for i in order if p[i] >= SECOND_SENTENCE_RATIO * p[order[0]]
+                and _reads_alike(evidence, evidence.candidates[i], best, template=True)]
     if len(siblings) < 2:
-        return best
+        return best, []
     covered = [evidence.weights.coverage(" ".join(c.text for c in [*_context(evidence, s), s])) for s in siblings]
     # Ties keep the likelier sentence (siblings come in order of probability; max() keeps the first).
-    return siblings[max(range(len(siblings)), key=lambda i: covered[i])]
+    chosen = max(range(len(siblings)), key=lambda i: covered[i])
+    return siblings[chosen], [s for s, c in zip(siblings, covered, strict=True) if c < covered[chosen]]
 
 
 def _context(evidence: Evidence, sentence: Candidate) -> list[Candidate]:
     """The sentences of ``sentence``'s passage just before it, back to its heading or the question it answers
-    (问：…？), at most ``CONTEXT_SENTENCES`` (not another passage's: what stands before it there may be far off)."""
-    before = {c.start: c for c in evidence.candidates if c.n == sentence.n and c.start < sentence.start}
+    (问：…？), at most ``CONTEXT_SENTENCES`` (not another passage's: what stands before it there may be far off).
+    A sentence that refers back (其中，…), or goes on from one that does after a semicolon (其中，购买新能源…最高2万元；
+    then 购买燃油…最高1.5万元。), has the sentence before that one for context: that is the whole it names a part of
+    (其中，换购…最高1.5万元 is the trade-in case's, whatever the sentences before that case name)."""
+    by_start = {c.start: c for c in evidence.candidates if c.n == sentence.n and c.start < sentence.start}
+    before = [by_start[at] for at in sorted(by_start)]
+    first = len(before)  # the first of the clauses ending in a semicolon right before the sentence
+    while first > 0 and before[first - 1].text.rstrip().endswith(("；", ";")):
+        first -= 1
+    if first < len(before) and _REFERS_BACK.match(before[first].text):
+        return before[max(first - 1, 0):first]
+    if _REFERS_BACK.match(sentence.text):
+        return before[-1:]
     out: list[Candidate] = []
-    for at in sorted(before, reverse=True)[:CONTEXT_SENTENCES]:
-        out.insert(0, before[at])
-        if before[at].heading or QUESTION_LIKE.search(before[at].text):
+    for c in reversed(before[-CONTEXT_SENTENCES:]):
+        out.insert(0, c)
+        if c.heading or QUESTION_LIKE.search(c.text):
             break
     return out
 
@@ -531,6 +570,12 @@ def _bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
+def _template(text: str) -> str:
+    """``text`` without its asides in brackets and with its figures masked: sentences of one template (其中，购买…
+    （价税合计，下同）的12%…最高2万元 and 其中，换购…的8%…最高1.5万元) differ in little else."""
+    return _FIGURE.sub("#", _ASIDE.sub("", text))
+
+
 def _repeats(evidence: Evidence, a: Candidate, b: Candidate) -> bool:
     """True when ``a`` quotes what ``b`` already does: the same place of one article (overlapping passages), or
     nearly the same words (two articles reporting one meeting)."""
@@ -540,9 +585,11 @@ def _repeats(evidence: Evidence, a: Candidate, b: Candidate) -> bool:
     return _reads_alike(evidence, a, b)
 
 
-def _reads_alike(evidence: Evidence, a: Candidate, b: Candidate) -> bool:
-    """True when ``a`` and ``b`` share nearly all their words (``NEAR_DUPLICATE`` of their character pairs)."""
-    x, y = _bigrams(a.text), _bigrams(b.text)
+def _reads_alike(evidence: Evidence, a: Candidate, b: Candidate, *, template: bool = False) -> bool:
+    """True when ``a`` and ``b`` share nearly all their words (``NEAR_DUPLICATE`` of their character pairs); with
+    ``template``, whatever their asides and figures (:func:`_template`)."""
+    x, y = (_bigrams(_template(a.text)), _bigrams(_template(b.text))) if template else (_bigrams(a.text),
+                                                                                         _bigrams(b.text))
     return bool(x and y) and len(x & y) / min(len(x), len(y)) >= NEAR_DUPLICATE
 
 

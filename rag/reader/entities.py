@@ -30,6 +30,9 @@ _QUANTITY_UNITS = (
 _LONGEST_FIRST = "|".join(sorted(_QUANTITY_UNITS.split("|"), key=len, reverse=True))
 # Parts of a document: 第二条 is article two of a regulation, not two articles.
 _SECTIONS = frozenset({"条", "款", "章", "节", "项", "篇"})
+# Words (as jieba cuts them) that open with a unit and that a number before them names, not counts: the 117项目 is a
+# project, not 117 items (3项目标 is three targets: 项, 目标).
+_NAMED_BY_NUMBER = ("项目",)
 # Not a bare 月: 2月 is February (a month named), 2个月 two months.
 _TIME_UNITS = "个工作日|工作日|个小时|小时|分钟|秒|天|日|周|个月|年"
 # Bodies and places are named by a word ending in one of these (市商务局, 天津大学, 西青区, 元宝岛公园).
@@ -201,11 +204,17 @@ def entities(text: str) -> tuple[Entity, ...]:
             if e > s and not any(s < te and ts < e for ts, te in taken):
                 unit = ("%" if groups.get("percent") or text[e:e + 1] in ("%", "％")
                         else groups.get("unit") or groups.get("points") or groups.get("rank") or "")
-                if kind == "quantity" and unit in _SECTIONS and text[s - 1:s] == "第":
+                if kind == "quantity" and ((unit in _SECTIONS and text[s - 1:s] == "第")
+                                           or _word_at(text, e - len(unit)) in _NAMED_BY_NUMBER):
                     continue
                 found.append(Entity(kind, s, e, text[s:e], unit))
                 taken.append((s, e))
     return tuple(sorted(found, key=lambda x: x.start))
+
+
+def _word_at(text: str, at: int) -> str:
+    """The word of jieba's cut of ``text`` that starts at ``at`` ("" when none does)."""
+    return next((w for end, w in word_ends(text).items() if end - len(w) == at), "")
 
 
 # Which entity types answer which expected answer type (rag.query.AnswerType).
@@ -253,6 +262,9 @@ _ASKED_UNIT_EN: list[tuple[re.Pattern[str], frozenset[str]]] = [
                 r"\b(?:worth|fees?|fares?|prices?|tickets?|rent|subsid(?:y|ies)|allowances?|grants?|bonus(?:es)?|"
                 r"salary|wages?|pensions?|compensation|fines?|revenue|income|investment|funding|funds?|spending|"
                 r"budget)\b", re.I), _MONEY_OR_SHARE),
+    # A price asked as "what is the … price" (what is the hydrogen refuelling price per kilogram): money, not kilograms.
+    (re.compile(r"\bwhat(?:'s|’s|\s+(?:is|are|was|were|will\s+be))\s+(?:the\s+)?(?:[\w-]+\s+){0,3}"
+                r"(?:prices?|fees?|fares?|rents?|tuition)\b", re.I), _MONEY_OR_SHARE),
     (re.compile(r"\bhow many (?:people|persons|employees|workers|staff|visitors|participants|attendees|"
                 r"residents|students|passengers)\b", re.I), frozenset(_UNIT_FAMILIES["人"])),
     (re.compile(r"\bhow many (?:days|weeks|months|years|hours|minutes|working days)\b", re.I),
@@ -309,14 +321,17 @@ _ASKS_FINER = re.compile(r"哪个月|几月|哪天|哪一天|几号|几日|几�
                          r"\bwhat time\b", re.I)
 
 
+# A time not set yet: 另行通知, 另行公布, 时间待定, 择期举行.
+_UNSET_TIME = re.compile(r"另行(?:通知|公布|公告|告知|安排)|待定|择期")
 # A question for an amount per something (每户每月, 每件, per household, each month) is not answered by a total
 # (发放4亿元租房补贴 for 每户每个月能领多少钱): the sentence must state a rate (每, 单户, 人均, 元/吨).
 # (Not 每年: a year's total, 全年举办活动200场, answers 每年举办多少场.)
 _ASKS_RATE = re.compile(r"每个?(?:户|人|月|件|台|辆|张|平方米|平米|家|孩子|天|日|次|名|位|套|吨|度|公里)|"
+                        r"百(?:公里|千米|户|人)|"
                         r"\bper\b(?!\s*cent)|\beach (?:month|person|household|family|day|child|unit|piece|square)|"
                         r"\ba (?:month|day)\b|\bmonthly\b", re.I)
 _STATES_RATE = re.compile(r"每|单(?:户|人|件|台|辆|个)|[年月日人户]均|[元吨人户件度][/／]|[/／](?:人|户|月|年|件|吨|次|"
-                          r"平方米|公斤|千克)")
+                          r"平方米|公斤|千克)|百(?:公里|千米|户|人)")  # 百公里耗氢8公斤: per hundred kilometres
 # An average over years (“十四五”以来…GDP年均增长4.4%) does not say what one year's figure was, unless asked for.
 _AVERAGED = re.compile(r"(?:年均|平均每年)(?:增长|增速|提高|下降|增幅)?(?:达到|达|为)?$")
 _ASKS_AVERAGE = re.compile(r"平均|年均|每年|\baverage\b|\bper year\b|\ba year\b", re.I)
@@ -331,6 +346,8 @@ _ASKS_TOTAL = re.compile(r"合计|共计|总计|累计|总额|总共|一共|共�
 # first starts after whoever the sentence has dealing with them (芯火基金与A公司、B公司…: not 芯火基金与A公司).
 _LISTED = re.compile(r"[^，,。；;：:、\s]{3,}(?:、[^，,。；;：:、\s]{3,})+")
 _DEALS_WITH = re.compile(r".*(?:与|和|同|跟|向|对|为)")
+# A party standing first of several counted (塘沽一中新校区等7所学校): the run before 等 back to a comma or a 、.
+_AND_OTHERS = re.compile(rf"(?P<party>[^，,。；;：:、\s]{{3,}}?)等{_N}(?:所|个|家|项|座|条|处|批|类|种|名|位|户|台|辆)")
 # How much of one listed party the question must name, and the others not: 卡雷尔机器人, not 天津 or 科技有限公司.
 PARTY_RUN = 3
 
@@ -382,12 +399,55 @@ class _Asks:
     growth: bool  # how much something grew (_GROWTH_ASKED)
     total: bool  # a total (_ASKS_TOTAL)
     act: str  # who did what: the act (see ``_act``), or ""
+    kind: str  # the kind of place or body asked for, by its suffix (哪个场馆 → 馆), or "" (see ``_kind``)
+    districts: frozenset[str]  # the districts, counties and towns the question names (北辰区)
 
 
 @lru_cache(maxsize=1024)
 def _asks(given: str) -> _Asks:
     return _Asks(*(bool(p.search(given)) for p in (_ASKS_END, _ASKS_FINER, _ASKS_RATE, _ASKS_AVERAGE, _ASKS_TITLE,
-                                                      _ASKS_MATERIALS, _GROWTH_ASKED, _ASKS_TOTAL)), _act(given))
+                                                      _ASKS_MATERIALS, _GROWTH_ASKED, _ASKS_TOTAL)), _act(given),
+                 _kind(given), _districts(given))
+
+
+# A district, county or town by name (北辰区, 滨海新区, 中北镇), not an area named by what it is (园区, 院区, 小区).
+_DISTRICT = re.compile(r"^[\u4e00-\u9fff]{2,}(?:区|县|镇|乡|街道)$")
+_AREAS = frozenset({"园区", "院区", "校区", "小区", "社区", "片区", "景区", "港区", "城区", "市区", "地区",
+                    "辖区", "街区", "营区", "厂区", "矿区", "库区", "林区", "山区", "湖区", "灾区", "试区",
+                    "范区", "能区", "发区"})
+
+
+def _districts(text: str) -> frozenset[str]:
+    """The districts, counties and towns ``text`` names (see ``_DISTRICT``)."""
+    return frozenset(e.text for e in entities(text)
+                     if e.type == "place" and _DISTRICT.match(e.text) and e.text[-2:] not in _AREAS)
+
+
+def _of_another_district(text: str, e: Entity, asked: frozenset[str]) -> bool:
+    """True when the clause holding ``e`` names a district (county, town) of the kind the question names, and not
+    the asked one: 红桥区的园区预计明年2月开园 does not say when the 北辰区 park opens."""
+    start = max((m.end() for m in _CLAUSE_END.finditer(text, 0, e.start)), default=0)
+    end = next((m.start() for m in _CLAUSE_END.finditer(text, e.end)), len(text))
+    named = _districts(text[start:end])
+    # One district may be named with more or less before it (天津市红桥区, 红桥区; jieba may glue a letter's word on).
+    same = any(d.endswith(a) or a.endswith(d) for d in named for a in asked)
+    return bool(named) and not same and any(d[-1] == a[-1] for d in named for a in asked)
+
+
+# A question for which one of a kind of place or body: 哪个场馆, 哪家医院, 在哪个镇, 什么银行.
+_ASKS_WHICH = re.compile(r"(?:哪|什么)(?:一)?(?:个|家|座|所|条)?(?=[\u4e00-\u9fff])")
+
+
+def _kind(given: str) -> str:
+    """The suffix of the kind of place or body a question asks which one of (哪个场馆 → 馆, 哪家医院 → 医院, 哪个区 →
+    区), or "" when the word asked about names no such kind (哪个部门, 哪些单位, 什么时候): only a name of that kind
+    answers it (天津大学 does not say in which hall a meeting was held)."""
+    for m in _ASKS_WHICH.finditer(given):
+        asked = next(iter(sorted(word_ends(given[m.end():]).items())), (0, ""))[1]
+        suffix = _PLACE_SUFFIX.search(asked) or _BODY_SUFFIX.search(asked)
+        if suffix is not None:
+            return suffix.group(0)
+    return ""
 
 
 def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset(), given: str = "") -> list[int]:
@@ -401,7 +461,8 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
     asks about one of them (``_TOTAL``), nor an average over years when it asks no average, nor a share when it
     asks how much something grew (``_CHANGE``). Asked for the holder of a post, only a person answers; asked who
     did something, only whoever the sentence has doing it; asked for papers, only words naming papers are cues
-    (``_ASKS_TITLE``, ``_ASKS_WHO``, ``_ASKS_MATERIALS``)."""
+    (``_ASKS_TITLE``, ``_ASKS_WHO``, ``_ASKS_MATERIALS``). Asked which one of a kind of place or body (哪个场馆),
+    only a name of that kind answers (``_kind``)."""
     asks = _asks(given)
     if answer_type in ANSWERED_BY:
         # Asked who holds a post (主任是谁, the director), a person answers, not the body they work for.
@@ -409,17 +470,24 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
         coarse = answer_type == "duration" or asks.finer
         no_rate = answer_type == "quantity" and asks.rate and not _STATES_RATE.search(text)
         no_average = answer_type == "quantity" and not asks.average
-        return [e.start for e in entities(text)
+        # A time yet to be set answers "when" as plainly as a date (恢复运营时间将另行通知).
+        unset = [m.start() for m in _UNSET_TIME.finditer(text)] if answer_type == "time" else []
+        return unset + [
+            e.start for e in entities(text)
                 if e.type in wanted and (not units or e.type not in ("quantity", "duration") or e.unit in units)
                 and not (no_rate and e.type == "quantity")
                 and not (no_average and e.type == "quantity" and _AVERAGED.search(text, 0, e.start))
-                and not (e.type == "quantity" and given and not asks.total and _one_of_several(text, e, given))
+                and not (e.type == "quantity" and given and not asks.total
+                         and (_one_of_several(text, e, given) or _after_several(text, e, given)))
                 and not (asks.growth and e.unit in _RATES and not _a_change(text, e.start))
                 and not (units and answer_type == "duration" and e.type == "time")
                 and not (coarse and _RELATIVE_YEAR.match(e.text))
                 and not (asks.end and e.type == "time" and _starts(text, e.end))
                 and not (given and e.text in given)
-                and not (asks.act and e.type in ("person", "body", "role") and not _does(text, e.end, asks.act))]
+                and not (asks.kind and e.type in ("place", "body") and not e.text.endswith(asks.kind))
+                and not (asks.districts and e.type != "place" and _of_another_district(text, e, asks.districts))
+                and not (asks.act and e.type in ("person", "body", "role") and not _does(text, e.end, asks.act))
+        ]
     cue = {"yesno": _YESNO, "procedure": _PROCEDURE, "reason": _REASON, "list": _LIST}.get(answer_type)
     if answer_type in ("procedure", "list") and asks.materials:
         cue = _MATERIALS  # what to hand in is named by the papers themselves, not by 申请 or 办理
@@ -455,6 +523,18 @@ def _one_of_several(text: str, e: Entity, given: str) -> bool:
                    for i in range(len(own) - PARTY_RUN + 1))
 
     return sum(named(j) for j in range(len(parties))) == 1
+
+
+def _after_several(text: str, e: Entity, given: str) -> bool:
+    """True when the amount ``e`` comes after a party the question names and the things it stands first of
+    (建成塘沽一中新校区等7所学校，新增学位1.1万个): the amount, and the count, are the several's, not the named
+    one's."""
+    for m in _AND_OTHERS.finditer(text):
+        party = m.group("party")
+        runs = (party[i:i + PARTY_RUN] for i in range(len(party) - PARTY_RUN + 1))
+        if m.end("party") <= e.start and any(run in given for run in runs):
+            return True
+    return False
 
 
 def _a_change(text: str, start: int) -> bool:

@@ -148,6 +148,33 @@ def _window(so_far: list[str]) -> str:
     return " ".join(so_far[-LOCAL_SENTENCES - 1:])
 
 
+# A question ends at a question mark: 多少辆？百公里耗氢多少？ asks two things.
+_QUESTION_END = re.compile(r"(?<=[？?])")
+
+
+def _asked_clauses(query: Query) -> list[tuple[frozenset[str], str]]:
+    """The units each question of ``query`` asks for, and its text (what it states), one pair per question it
+    asks: a sentence holds the asked kind of thing when it answers any of them (10辆 answers 多少辆？, not the 每百公里
+    rate the question asks next)."""
+    written = query.text if query.language == "en" else query.search_text
+    clauses = [c for c in _QUESTION_END.split(written) if c.strip()]
+    if len(clauses) < 2:
+        return [(asked_units(written), f"{query.text}\n{query.search_text}")]
+    return [(asked_units(c), c if query.language == "zh" else f"{c}\n{query.search_text}") for c in clauses]
+
+
+def _list_head(so_far: list[str]) -> str:
+    """What the colon heads when the last of ``so_far`` (a passage's sentences read so far) is an item of a list
+    whose items end in semicolons (今年经济社会发展主要预期目标是 for 城镇新增就业28万人；), else ""."""
+    for before in reversed(so_far[:-1]):
+        if not before.rstrip().endswith(("；", ";")):
+            return ""
+        head, colon, _ = before.partition("：")
+        if colon:
+            return head
+    return ""
+
+
 def _dated(text: str, window: str) -> str:
     """What dates a sentence: itself, or when it names no year, its ``window`` (it with the sentences just before
     it: 今年经济社会发展主要预期目标是：… then 一般公共预算收入增长2%；, a target for 2026)."""
@@ -170,11 +197,10 @@ def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candid
                      for c in cands], dtype=np.float32)
     covs = np.array([weights.coverage(c.text) for c in cands], dtype=np.float32)
     typed = asks_a_kind(query)
-    units = asked_units(query.text if query.language == "en" else query.search_text)
+    clauses = _asked_clauses(query)
     english = float(query.language == "en")
     keys = [weights.terms.index(t) for t in query.key if t in weights.terms]
     asked = set(query.search_text)
-    given = f"{query.text}\n{query.search_text}"
     rows = []
     so_far: dict[int, list[str]] = {}  # each passage's sentences read so far (candidates come in reading order)
     for c, sim, cov in zip(cands, sims, covs, strict=True):
@@ -183,9 +209,12 @@ def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candid
         window = _window(passage)  # joined once, for its local coverage and for its year
         local = weights.coverage(window) if len(passage) > 1 else cov
         hit = hits[c.n - 1]
-        cues = cue_positions(c.text, query.answer_type, units, given) if typed else []
+        cues = sorted({at for units, given in clauses for at in cue_positions(c.text, query.answer_type, units, given)}
+                      ) if typed else []
         has_type = float(bool(cues))
-        key_cov = weights.share(keys, c.text) if keys else cov
+        # An item of a list that opens with a colon (主要预期目标是：…；…；城镇新增就业28万人；) is said of what the
+        # colon heads: 目标 is named for every item, not only the first.
+        key_cov = weights.share(keys, _list_head(passage) + c.text) if keys else cov
         novelty = sum(ch not in asked for ch in c.text) / max(len(c.text), 1)
         rows.append([
             sim, sim - sims.max(), cov, cov - covs.max(), weights.coverage(f"{hit.title}\n{hit.text}"),

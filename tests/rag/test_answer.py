@@ -256,6 +256,46 @@ def test_a_sentence_about_another_numbered_line_is_not_quoted_as_the_asked_ones(
     assert all(k == 1.0 for c, k in zip(evidence.candidates, kept, strict=True) if "8号线" in c.text)
 
 
+def test_a_sentence_about_other_lettered_exits_is_not_quoted_for_the_asked_one(service):
+    # H、G出入口 reopen on 2月10日; J出入口's reopening 将另行通知. Asked about J, the H/G date was quoted at 0.85.
+    a = service.ask("文化中心站J口到底哪天能恢复啊？")
+    assert not a.abstained and "另行通知" in a.answer and "H、G出入口将恢复运营" not in a.answer
+
+
+def test_a_project_named_by_its_number_is_not_answered_by_another_projects_figure(service):
+    # The articles give no total investment for the 117 Project; the grain project's 总投资约25.7亿元 is not it,
+    # nor is the 117 Project's 投资联合体 (quoted at 0.82 in English).
+    for question in ("117项目总投资多少？", "What is the total investment of the 117 Project?"):
+        a = service.ask(question)
+        assert "25.7亿元" not in a.answer and (a.abstained or a.confidence < 0.5), question
+
+
+def test_asked_which_venue_a_university_named_in_passing_does_not_answer(service):
+    a = service.ask("脑机接口开发者大会是在天津哪个场馆开的？")  # quoted 天津大学牵头编写的教程 at 0.64
+    assert a.abstained and "场馆" in a.missing
+
+
+def test_asked_about_one_case_of_a_template_the_other_cases_amount_is_not_quoted(service):
+    # Scrapping gives 12%, at most 2万元; the trade-in case's 8%, at most 1.5万元, was quoted for it at 0.76.
+    a = service.ask("报废旧车再买新能源车最多补贴多少钱？")
+    assert not a.abstained and "最高2万元" in a.answer and "最高1.5万元" not in a.answer
+
+
+def test_each_question_of_several_is_typed_by_its_own_measure(service):
+    # 多少辆 is answered by 10辆, the rate per hundred kilometres by 百公里耗氢低至8公斤: read as one, the count
+    # failed the rate and the rate the count, and the service abstained.
+    a = service.ask("晋北线首批有多少辆氢能重卡？每百公里耗氢多少？")
+    assert not a.abstained and "10辆" in a.answer and "8公斤" in a.answer
+    a = service.ask("How much hydrogen do the trucks on the new Jinbei hydrogen freight line use per 100 km?")
+    assert not a.abstained and "8公斤" in a.answer
+
+
+def test_each_item_of_a_list_after_a_colon_is_said_of_what_the_colon_heads(service):
+    # 主要预期目标是：…增长4.5%…；…；城镇新增就业28万人； — the jobs figure is a target too.
+    a = service.ask("天津今年GDP增长目标是多少？城镇新增就业目标多少？")
+    assert not a.abstained and "4.5%" in a.answer and "28万人" in a.answer
+
+
 def test_a_sentence_reporting_another_day_is_not_quoted_for_the_asked_one(service):
     # The 2月2日 alert (from 2月2日14时起) is not what was issued on 2月5日: it was quoted at confidence 0.93.
     a = service.ask("2月5日天津发布了什么预警？")
@@ -399,9 +439,9 @@ def test_an_abstention_with_every_term_present_names_the_kind_of_thing_not_found
     assert a.abstained and a.missing == [] and says in a.answer
 
 
-@pytest.mark.xfail(strict=True, reason="known wrong since the refit without form features (threshold 0.324; 0.342 "
-                   "now): the article's title, which says no time, is quoted at 0.32 with the low-confidence caution")
 def test_a_title_that_names_no_time_does_not_answer_when_it_was_published(service):
+    # Known wrong from the refit without form features (threshold 0.324) to this round's last refit: the article's
+    # title, which says no time, was quoted at 0.32 to 0.40 with the low-confidence caution.
     a = service.ask("寒潮预警是什么时候发布的？")
     assert a.abstained and "没有找到所问的具体时间" in a.answer
 

@@ -72,6 +72,10 @@ def stats(service):
     ("What is the deadline for the fee waiver?", "other"),
     ("What kind of value-added services are offered?", "list"),
     ("What documents prove my income?", "procedure"),
+    ("How heavy is the topside?", "quantity"),
+    ("How long is the Jinbei hydrogen line?", "quantity"),  # a line's length, not a time
+    ("How long is the fund term?", "duration"),  # a weight, a height, a width is a figure too
+    ("How tall will the 117 tower be?", "quantity"),
 ])
 def test_the_expected_answer_type(question, kind):
     assert answer_type(question, english=question.isascii()) == kind
@@ -169,6 +173,9 @@ def test_a_pointing_word_is_no_focus_term(stats):
     assert analyze("这款固液电池什么时候量产？", stats, TODAY).focus == ("固液", "电池", "量产")
     # Words jieba also tags as pronouns stay (每月, 本科).
     assert {"每月", "本科"} <= set(analyze("本科高校每月补贴多少？", stats, TODAY).focus)
+    # Nor with its measure word (那条, 这辆: jieba's mq): 找到的段落没有提到：那条.
+    assert "那条" not in analyze("那条氢能线路投入了多少辆重卡？", stats, TODAY).focus
+    assert "这辆" not in analyze("报废旧车申请补贴，这辆车需要在我名下满多长时间？", stats, TODAY).focus
 
 
 def test_chinese_words_in_an_english_question_are_kept_as_written(stats):
@@ -189,6 +196,21 @@ def test_a_numbered_name_is_one_term_and_a_closing_particle_none(stats):
     assert "6号线" in q.focus and not any("呢" in t for t in q.terms)
     assert analyze("可以用公积金付房租吗？", stats, TODAY).answer_type == "yesno"  # 吗 still asks yes or no
     assert "酒吧" in analyze("天津有哪些酒吧？", stats, TODAY).focus  # 吧 ends nouns too
+
+
+def test_a_number_and_the_project_it_names_are_one_term(stats, service):
+    # The 117 Project is one project: 项目 alone would be named by any project's sentence (该多式联运项目总投资…).
+    assert "117项目" in analyze("117项目总投资多少？", stats, TODAY).focus
+    assert "117项目" in service.analyze("What is the total investment of the 117 Project?").focus
+
+
+def test_a_letter_names_one_of_several_things_of_a_kind():
+    from rag.query import lettered, same_kind
+
+    assert lettered("文化中心站J口到底哪天能恢复？") == [(frozenset("J"), "口")]
+    assert lettered("文化中心站H、G出入口将恢复运营") == [(frozenset("HG"), "出入口")]
+    assert lettered("5G网络覆盖全市") == [] and lettered("AI赋能") == []
+    assert same_kind("口", "出入口") and same_kind("出口", "出入口") and not same_kind("座", "区")
 
 
 def test_a_numbered_name_is_named_only_with_its_own_number():
@@ -253,6 +275,13 @@ def test_a_subsidy_is_claimed_and_a_meeting_chaired_in_the_words_of_government_n
     ("If I buy a new energy-efficient fridge, how much is the subsidy?", {"冰箱"}, {"新能源"}),
     ("Do smart glasses get the subsidy?", {"智能", "眼镜"}, {"玻璃"}),
     ("How much is the subsidy for an air-conditioner?", {"空调"}, set()),
+    # Trucks are 卡车 (the articles' 重卡 is one), not only 货车; a rate per 100 km is written 百公里.
+    ("How much hydrogen do the trucks on the Jinbei line use per 100 km?", {"卡车", "百公里"}, {"100"}),
+    # "How long did it take" frames the question: CC-CEDICT read "take to" as 带给. A number groups its thousands.
+    ("How long did it take to build the topside?", {"建设", "上部", "组块"}, {"带给", "构筑"}),
+    ("Does the topside weigh 2,000 tonnes?", {"重量", "2000"}, {"000"}),
+    # A total investment is 总投资, which 投资联合体 does not name.
+    ("What is the total investment of the Line 8 project?", {"总投资"}, {"投资"}),
 ])
 def test_government_news_english_reads_in_the_senses_the_articles_use(stats, question, named, not_named):
     q = analyze(question, stats, TODAY)

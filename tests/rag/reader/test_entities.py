@@ -267,3 +267,53 @@ def test_an_average_over_years_is_not_one_years_figure():
     average = "“十四五”这五年天津GDP平均每年增长多少？"
     assert len(cue_positions(sentence, "quantity", asked_units(average), average)) == 2
     assert cue_positions("入住率平均达80%", "quantity", given="入住率是多少？")  # an average, not over years
+
+
+def test_a_number_before_a_word_it_names_is_no_count():
+    # The 117项目 is one project, not 117 items; 3项目标 is three targets (jieba: 3 / 项 / 目标).
+    assert found("“117项目”自去年4月复工建设以来") == [("time", "去年4月")]
+    assert ("quantity", "3项") in found("完成3项目标")
+
+
+def test_asked_which_one_of_a_kind_of_place_only_a_name_of_that_kind_answers():
+    # 天津大学 does not say in which hall (场馆) a meeting was held; 天津博物馆 would.
+    asked = "脑机接口开发者大会是在天津哪个场馆开的？"
+    assert not cue_positions("活动现场，该教程由天津大学牵头编写。", "place", given=asked)
+    assert cue_positions("大会在天津博物馆举行。", "place", given=asked)
+    # A kind no suffix names (哪个部门) narrows nothing.
+    assert cue_positions("由市商务局负责。", "body", given="哪个部门负责？")
+
+
+def test_a_rate_per_hundred_is_asked_and_stated_as_such():
+    asked = "晋北线氢能重卡每百公里耗氢多少？"
+    assert cue_positions("重卡百公里耗氢低至8公斤", "quantity", asked_units(asked), asked)
+    assert not cue_positions("首批投入运营10辆氢能重卡", "quantity", asked_units(asked), asked)
+    assert cue_positions("重卡百公里耗氢低至8公斤", "quantity", given="How much hydrogen per 100 km?")
+
+
+def test_a_time_not_set_yet_answers_when():
+    asked = "文化中心站J口什么时候恢复？"
+    assert cue_positions("J出入口恢复运营时间将另行通知", "time", given=asked)
+    assert not cue_positions("J出入口恢复运营时间将另行通知", "quantity", given="J口有多大？")
+
+
+def test_a_price_asked_as_what_is_the_price_is_money():
+    # 8公斤 states a rate (百公里), but a price per kilogram is money.
+    asked = "What is the hydrogen refuelling price per kilogram?"
+    assert not cue_positions("百公里耗氢低至8公斤", "quantity", asked_units(asked), asked)
+    assert cue_positions("加氢价格每公斤35元", "quantity", asked_units(asked), asked)
+
+
+def test_an_amount_after_a_named_party_and_the_several_it_stands_first_of_is_the_severals():
+    text = "建成塘沽一中新校区等7所学校，新增学位1.1万个；"
+    assert not cue_positions(text, "quantity", given="塘沽一中新校区建成后能新增多少个学位？")
+    # Asked about all of them, or about the district that builds them, it answers.
+    assert cue_positions(text, "quantity", given="塘沽一中等学校一共新增多少学位？")
+    assert cue_positions(text, "quantity", given="滨海新区今年新增多少学位？")
+
+
+def test_a_clause_about_another_district_does_not_answer_for_the_asked_one():
+    text = "位于红桥区和北辰区的新园区正在建设中，其中，红桥区的园区预计明年2月开园。"
+    assert not cue_positions(text, "time", given="联东U谷在北辰区的新园区什么时候开园？")
+    assert cue_positions(text, "time", given="联东U谷红桥区的园区什么时候开园？")
+    assert cue_positions("和平区新增学位2000个，滨海新区新增3000个", "quantity", given="滨海新区新增多少学位？") == [19]

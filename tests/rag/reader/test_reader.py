@@ -247,6 +247,24 @@ def test_of_two_sentences_that_read_alike_the_one_under_the_asked_thing_is_quote
     assert choose_sentences(ev, p)[0].text == texts[2]
 
 
+def test_of_a_templates_cases_the_one_under_the_asked_case_is_quoted_and_not_the_others():
+    # One template per case, differing in figures and asides (（价税合计）): each amount opens with 其中 and is said
+    # of the case just before it, whatever the sentences before that case name (对报废…不给予补贴 stands before the
+    # trade-in case). Asked about scrapping, the scrapping amount answers, and the trade-in one does not join it.
+    texts = ["针对报废旧车的情况，购买新车可享一次性补贴。",
+             "其中，购买新能源乘用车的，按价格（价税合计）的12%给予补贴，最高2万元；",
+             "对报废新能源车并购买燃油车的，不给予补贴。", "针对卖旧车的情况，购买新车可享一次性补贴。",
+             "其中，换购新能源乘用车的，按价格的8%给予补贴，最高1.5万元；"]
+    cands = consecutive(*texts)
+    focus = ("报废", "新能源", "补贴")
+    x = np.zeros((len(cands), len(CANDIDATE_FEATURES)), dtype=np.float32)
+    ev = Evidence(query(focus), [hit("a1", 0, "".join(texts))], cands, x, TermWeights.of(query(focus), [5, 5, 2], 10),
+                  None)
+    p = np.array([0.1, 0.42, 0.1, 0.1, 0.50])
+    quoted = [c.text for c in choose_sentences(ev, p)]
+    assert quoted == texts[:2]
+
+
 def test_a_further_sentence_that_opens_a_list_is_not_quoted_without_its_items():
     # Nearly as likely as the best, but quoting "分为四大类：一是…" alone would give one item as if it were all.
     cands = consecutive("今年民心工程共包含66项具体工作。", "民心工程分为四大类：一是服务一老一小，含11项；",
