@@ -72,7 +72,8 @@ _ZH_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
                             r"节|张|套|间|只|架|艘|件|份|位|层|轮|场|块|岁|户|趟|列|站|公里|千米|米|吨|元)|"
                             r"第几|多大|多高|多远|多重|多快|比例|占比|百分之|几成|金额|额度|标准是|增长了?多少|达到多少|"
                             r"什么水平")),
-    ("procedure", re.compile(r"怎么|如何|怎样|流程|步骤|手续|需要什么|要带什么|哪些材料|什么材料|怎么办|办理")),
+    ("procedure", re.compile(r"怎么|如何|怎样|咋(?!样)|流程|步骤|手续|需要什么|要带什么|哪些材料|什么材料|"
+                             r"怎么办|办理")),
     ("list", re.compile(r"哪些|哪几|包括什么|包含哪些|都有|有哪")),
     ("yesno", re.compile(r"能不能|可不可以|是不是|会不会|有没有|能否|是否|可否|要不要|需不需要|用不用|算不算|行不行|"
                          r"(?<!什)[吗么][？?！!。]*$")),
@@ -102,10 +103,13 @@ _EN_MEASURE_ASKED = (rf"\bwhat(?:'s|’s|\s+(?:is|are|was|were|will\s+be))\s+(?:
                      rf"qualifications?|criteria)\b)")
 _EN_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
     ("reason", re.compile(r"^\W*why\b|\bwhat is the reason\b", re.I)),
-    # How long a line, a road or a network is asks a length (全长约23公里), not a time.
-    ("quantity", re.compile(r"\bhow long (?:is|are|was|were|will)\b(?=[^?]*\b(?:lines?|roads?|routes?|tracks?|tunnels?|"
-                            r"bridges?|railways?|metro|sections?|pipelines?|corridors?|networks?|rivers?|extensions?|"
-                            r"highways?|expressways?|runways?)\b)", re.I)),
+    # How long a line, a road or a network is asks a length (全长约23公里), not a time: the thing is what the question
+    # is about, with no verb after it ("How long will the road be closed?" asks a time).
+    ("quantity", re.compile(r"\bhow long (?:is|are|was|were|will be) (?:the |this |that |its |their )?"
+                            r"(?:[\w'’–-]+ ){0,6}?(?:lines?|roads?|routes?|tracks?|tunnels?|bridges?|railways?|metro|"
+                            r"pipelines?|corridors?|networks?|rivers?|highways?|expressways?|runways?)"
+                            r"(?= *(?:\?|$|,|and\b|now\b|in total\b|"
+                            r"altogether\b|in\b|of\b|on\b|from\b|between\b))", re.I)),
     ("duration", re.compile(r"\bhow long\b|\bfor how many (?:days|months|years)\b", re.I)),
     ("time", re.compile(r"^\W*when\b|\bwhat time\b|\bwhat date\b|\bwhich day\b|\bwhat day\b|\bwhich month\b|"
                         r"\bwhat year\b|\bby when\b|\bhow soon\b|\bwhen\b", re.I)),
@@ -404,8 +408,9 @@ def names(text: str, term: str) -> bool:
 
 # One or more capital letters, each naming one of several things of a kind written right after them: J口, H、G出入口,
 # A座 (not 5G网络: a letter stands alone).
-_LETTERED = re.compile(r"(?<![A-Za-z0-9])(?P<letters>[A-Z](?:\s*[、和与及/]\s*[A-Z])*)(?![A-Za-z0-9])"
-                       r"(?=[\u4e00-\u9fff])")
+_LETTERED = re.compile(r"(?<![A-Za-z0-9])(?P<letters>[A-Z](?:\s*[、和与及/]\s*[A-Z])*)(?=[\u4e00-\u9fff])")
+# How far after the letters their kind's word is looked for (出入口 is three characters; jieba needs a few more).
+_KIND_REACH = 8
 
 
 def lettered(text: str) -> list[tuple[frozenset[str], str]]:
@@ -413,7 +418,7 @@ def lettered(text: str) -> list[tuple[frozenset[str], str]]:
     (文化中心站J口 → ({J}, 口); H、G出入口 → ({H, G}, 出入口))."""
     out = []
     for m in _LETTERED.finditer(text):
-        kind = next(iter(words(text[m.end() : m.end() + 8])), "")
+        kind = next(iter(words(text[m.end() : m.end() + _KIND_REACH])), "")
         if kind:
             out.append((frozenset(re.findall(r"[A-Z]", m["letters"])), kind))
     return out
@@ -434,6 +439,18 @@ def numbered(words: Sequence[str]) -> list[str]:
             out[-1] += w
         else:
             out.append(w)
+    return out
+
+
+def _numbered_names(matches: Sequence[TermMatch]) -> list[str]:
+    """The Chinese words of an English question's phrases, a number joined to the phrase after it when that is a
+    name, written with a capital, of a kind a number names (the 117 Project → 117项目; "5 projects" stay apart)."""
+    out: list[str] = []
+    for m in matches:
+        own = numbered(words(m.chinese[0]))  # a pattern's own 8号线
+        if out and out[-1].isdigit() and own and own[0] in NUMBERED_KINDS and m.english[:1].isupper():
+            out[-1] += own.pop(0)
+        out.extend(own)
     return out
 
 
@@ -574,8 +591,8 @@ def analyze(question: str, stats: QueryStats, today: dt.date, relatedness: Relat
         latin = [w for w, df in zip(latin, stats.term_frequency(latin), strict=True) if df > 0]
         terms = tuple(dict.fromkeys(tokens + latin))
         # Each translated phrase counts once: its first (most used) alternative.
-        # A number and the phrase after it may name one thing together (the 117 Project → 117项目).
-        focus = _undated(question, focus_terms(numbered([w for m in matches for w in words(m.chinese[0])])), dates)
+        # A number and the name after it may name one thing together (the 117 Project → 117项目; 5 projects count).
+        focus = _undated(question, focus_terms(_numbered_names(matches)), dates)
         # The multilingual model reads both: the question, and the Chinese words the articles would use.
         search = " ".join([question, *(m.chinese[0] for m in matches)])
         key = tuple(t for t in _english_key(question, matches) if t in focus)

@@ -60,6 +60,10 @@ NEAR_DUPLICATE = 0.8
 # How far back a sentence's own context reaches (to its heading or the question it answers, at most this many
 # sentences) when two sentences of one article read alike.
 CONTEXT_SENTENCES = 3
+# Words that speak of the others of a kind besides those named: 除J口外，其余出入口…; 可从其他出入口进出.
+_THE_REST = re.compile(r"除|其余|其他|其它|另外的")
+# The kind of numbered thing a passage must name when asked about (see _unnumbered).
+_PROJECT = "项目"
 # A sentence opening with these refers back to the one before it (其中，… "of these, …").
 _REFERS_BACK = re.compile(r"\s*其中")
 # An aside in brackets: （价税合计，下同）, (含税).
@@ -269,8 +273,8 @@ def sentence_probabilities(evidence: Evidence, candidate: Logistic) -> np.ndarra
 def ruled_out(evidence: Evidence, p: np.ndarray) -> np.ndarray:
     """``p`` with 0 for the sentences that cannot answer, whatever their features say: those about another
     numbered or lettered thing of a kind the question names by number or letter (:func:`_another_numbered`,
-    :func:`_another_lettered`), and those reporting another
-    day than the one it asks about (:func:`_another_day`; unless it asks when)."""
+    :func:`_another_lettered`), those of a passage naming no numbered project asked about (:func:`_unnumbered`),
+    and those reporting another day than the one it asks about (:func:`_another_day`; unless it asks when)."""
     asked: dict[str, set[str]] = {}
     for term in evidence.query.focus:
         if (m := NUMBERED_NAME.match(term)) is not None:
@@ -302,16 +306,19 @@ def _another_numbered(text: str, asked: dict[str, set[str]]) -> bool:
 
 
 def _unnumbered(hit: Hit, asked: dict[str, set[str]]) -> bool:
-    """True for a passage that names none of the numbered things the question asks about (``asked``: kind →
-    numbers): its sentences are about something else (该多式联运项目总投资约25.7亿元 for 117项目总投资多少？)."""
+    """True for a passage that names none of the numbered projects the question asks about (``asked``: kind →
+    numbers): its sentences are about another (该多式联运项目总投资约25.7亿元 for 117项目总投资多少？). Only projects,
+    whose numbers are codes written alike everywhere: a line or a session may be written 六号线, 第十五届."""
     text = f"{hit.title}\n{hit.text}"
-    return any(not any(names(text, n + kind) for n in numbers) for kind, numbers in asked.items())
+    return bool(asked.get(_PROJECT)) and not any(names(text, n + _PROJECT) for n in asked[_PROJECT])
 
 
 def _another_lettered(text: str, asked: list[tuple[frozenset[str], str]]) -> bool:
     """True for a sentence about other lettered things of a kind the question names by letter (``asked``, from
     :func:`rag.query.lettered`): naming some of that kind, and none of the asked ones (H、G出入口将恢复运营 for
-    文化中心站J口哪天恢复？; J出入口…另行通知 answers it)."""
+    文化中心站J口哪天恢复？; J出入口…另行通知 answers it). Not one that speaks of the rest (除J口外，其余出入口…)."""
+    if _THE_REST.search(text):
+        return False
     named = lettered(text)
     return any(
         any(same_kind(kind, k) for _, k in named)
@@ -383,8 +390,8 @@ def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:
         first = next((i for i, c in enumerate(after) if FIRST_ITEM.search(c.text)), len(after))
         items = [c for c in after[first:] if ITEM.search(c.text)][:count]
         marked = bool(items)
-    pool = items or [c for i in order if p[i] >= SECOND_SENTENCE_RATIO * p[order[0]]
-                     and (c := evidence.candidates[i]) is not best and not any(c is o for o in other_cases)]
+    likely = [evidence.candidates[i] for i in order if p[i] >= SECOND_SENTENCE_RATIO * p[order[0]]]
+    pool = items or [c for c in likely if c is not best and not any(c is o for o in other_cases)]
     if not items and pool and following and any(c is following[0] for c in pool) \
             and p[_index(evidence, following[0])] >= NEAR_TIE * p[_index(evidence, pool[0])]:
         # Of further sentences about as likely (其中，购买…最高2万元 right after the scrapping case, and
@@ -588,8 +595,8 @@ def _repeats(evidence: Evidence, a: Candidate, b: Candidate) -> bool:
 def _reads_alike(evidence: Evidence, a: Candidate, b: Candidate, *, template: bool = False) -> bool:
     """True when ``a`` and ``b`` share nearly all their words (``NEAR_DUPLICATE`` of their character pairs); with
     ``template``, whatever their asides and figures (:func:`_template`)."""
-    x, y = (_bigrams(_template(a.text)), _bigrams(_template(b.text))) if template else (_bigrams(a.text),
-                                                                                         _bigrams(b.text))
+    read = _template if template else str
+    x, y = _bigrams(read(a.text)), _bigrams(read(b.text))
     return bool(x and y) and len(x & y) / min(len(x), len(y)) >= NEAR_DUPLICATE
 
 

@@ -164,8 +164,10 @@ _PATTERNS: list[tuple[EntityType, re.Pattern[str] | Callable[[str], list[tuple[i
 ]
 
 # Cues of answers that are not entities.
+# 要 as "must" (2月14日（星期六）要上班！), not in 主要, 重要, 要求, 要点 or 摘要.
 _YESNO = re.compile(r"可以|不可以|可|能|不能|不得|不予|不给予|应当|须|必须|无需|无须|不需要|需要|允许|禁止|不影响|"
-                    r"不再|免|暂停|停止|恢复|支持|纳入|不纳入|视为|按照|适用|不适用|是|不是|否")
+                    r"不再|免|暂停|停止|恢复|支持|纳入|不纳入|视为|按照|适用|不适用|是|不是|否|"
+                    r"(?<![主重需纪摘提只概])要(?![求点素闻件])")
 _PROCEDURE = re.compile(r"申请|办理|提交|登录|下载|注册|拨打|携带|提供|填写|上传|前往|通过|经|审核|审批|流程|步骤|"
                         r"首先|然后|之后|再|即可|需|须|应当|程序|手续|渠道|途径|方式|App|小程序|窗口")
 # A question for the papers to hand in, and the words that name papers.
@@ -321,17 +323,19 @@ _ASKS_FINER = re.compile(r"哪个月|几月|哪天|哪一天|几号|几日|几�
                          r"\bwhat time\b", re.I)
 
 
-# A time not set yet: 另行通知, 另行公布, 时间待定, 择期举行.
-_UNSET_TIME = re.compile(r"另行(?:通知|公布|公告|告知|安排)|待定|择期")
+# A time not set yet: 恢复运营时间将另行通知, 日期待定, 择期举行 (not 具体补贴标准另行通知: no time is said unset).
+_UNSET_TIME = re.compile(r"(?:时间|日期|时)[^，,。；;]{0,6}?(?:另行(?:通知|公布|公告|告知|安排)|待定)|择期")
+# A rate per hundred: 百公里耗氢8公斤, 每百户 (not 几百人 or 百人计划, counts and names).
+_PER_HUNDRED = r"每?百(?:公里|千米)|每百(?:户|人)"
 # A question for an amount per something (每户每月, 每件, per household, each month) is not answered by a total
 # (发放4亿元租房补贴 for 每户每个月能领多少钱): the sentence must state a rate (每, 单户, 人均, 元/吨).
 # (Not 每年: a year's total, 全年举办活动200场, answers 每年举办多少场.)
-_ASKS_RATE = re.compile(r"每个?(?:户|人|月|件|台|辆|张|平方米|平米|家|孩子|天|日|次|名|位|套|吨|度|公里)|"
-                        r"百(?:公里|千米|户|人)|"
+_ASKS_RATE = re.compile(rf"每个?(?:户|人|月|件|台|辆|张|平方米|平米|家|孩子|天|日|次|名|位|套|吨|度|公里)|"
+                        rf"{_PER_HUNDRED}|"
                         r"\bper\b(?!\s*cent)|\beach (?:month|person|household|family|day|child|unit|piece|square)|"
                         r"\ba (?:month|day)\b|\bmonthly\b", re.I)
 _STATES_RATE = re.compile(r"每|单(?:户|人|件|台|辆|个)|[年月日人户]均|[元吨人户件度][/／]|[/／](?:人|户|月|年|件|吨|次|"
-                          r"平方米|公斤|千克)|百(?:公里|千米|户|人)")  # 百公里耗氢8公斤: per hundred kilometres
+                          rf"平方米|公斤|千克)|{_PER_HUNDRED}")
 # An average over years (“十四五”以来…GDP年均增长4.4%) does not say what one year's figure was, unless asked for.
 _AVERAGED = re.compile(r"(?:年均|平均每年)(?:增长|增速|提高|下降|增幅)?(?:达到|达|为)?$")
 _ASKS_AVERAGE = re.compile(r"平均|年均|每年|\baverage\b|\bper year\b|\ba year\b", re.I)
@@ -410,17 +414,18 @@ def _asks(given: str) -> _Asks:
                  _kind(given), _districts(given))
 
 
-# A district, county or town by name (北辰区, 滨海新区, 中北镇), not an area named by what it is (园区, 院区, 小区).
+# A district, county or town by name (北辰区, 滨海新区, 中北镇), not an area named by what it is (园区, 院区, 小区)
+# nor a zone, which may lie inside a district (滨海高新区 in 滨海新区, 自贸试验区).
 _DISTRICT = re.compile(r"^[\u4e00-\u9fff]{2,}(?:区|县|镇|乡|街道)$")
-_AREAS = frozenset({"园区", "院区", "校区", "小区", "社区", "片区", "景区", "港区", "城区", "市区", "地区",
-                    "辖区", "街区", "营区", "厂区", "矿区", "库区", "林区", "山区", "湖区", "灾区", "试区",
-                    "范区", "能区", "发区"})
+_AREAS = re.compile(r"(?:园|院|校|小|社|片|景|港|城|市|地|辖|街|营|厂|矿|库|林|山|湖|灾)区$|"
+                    r"(?:高新|开发|保税|试验|示范|功能|合作|综合|自贸|经济)区$")
 
 
 def _districts(text: str) -> frozenset[str]:
-    """The districts, counties and towns ``text`` names (see ``_DISTRICT``)."""
+    """The districts, counties and towns ``text`` names (see ``_DISTRICT``), not within brackets (（原属河北区）)."""
+    text = re.sub(r"（[^（）]*）|\([^()]*\)", lambda m: "　" * len(m.group()), text)
     return frozenset(e.text for e in entities(text)
-                     if e.type == "place" and _DISTRICT.match(e.text) and e.text[-2:] not in _AREAS)
+                     if e.type == "place" and _DISTRICT.match(e.text) and not _AREAS.search(e.text))
 
 
 def _of_another_district(text: str, e: Entity, asked: frozenset[str]) -> bool:
@@ -435,22 +440,40 @@ def _of_another_district(text: str, e: Entity, asked: frozenset[str]) -> bool:
 
 
 # A question for which one of a kind of place or body: 哪个场馆, 哪家医院, 在哪个镇, 什么银行.
-_ASKS_WHICH = re.compile(r"(?:哪|什么)(?:一)?(?:个|家|座|所|条)?(?=[\u4e00-\u9fff])")
+_ASKS_WHICH = re.compile(r"(?:哪|什么)一?(?:个|家|座|所|条)?(?=[\u4e00-\u9fff])")
+# Suffixes that name one kind of place or body: a venue may be a 中心 or a 广场, a road a 大道, a clinic a 中心.
+_KINDS = (frozenset({"馆", "中心", "场", "酒店", "宾馆", "大厦", "广场", "基地", "园", "公园", "码头"}),
+          frozenset({"路", "大道", "街"}),
+          frozenset({"医院", "中心", "研究院"}),
+          frozenset({"区", "新区", "开发区", "高新区", "保税区", "自贸区", "县", "镇", "乡", "村", "街道", "片区"}))
 
 
 def _kind(given: str) -> str:
     """The suffix of the kind of place or body a question asks which one of (哪个场馆 → 馆, 哪家医院 → 医院, 哪个区 →
-    区), or "" when the word asked about names no such kind (哪个部门, 哪些单位, 什么时候): only a name of that kind
-    answers it (天津大学 does not say in which hall a meeting was held)."""
+    区), or "" when the word asked about names no such kind (哪个部门, 哪些单位, 什么时候)."""
     for m in _ASKS_WHICH.finditer(given):
-        asked = next(iter(sorted(word_ends(given[m.end():]).items())), (0, ""))[1]
-        suffix = _PLACE_SUFFIX.search(asked) or _BODY_SUFFIX.search(asked)
-        if suffix is not None:
-            return suffix.group(0)
+        suffix = _suffix(_word_at(given[m.end():], 0))
+        if suffix:
+            return suffix
     return ""
 
 
-def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset(), given: str = "") -> list[int]:
+def _suffix(name: str) -> str:
+    """The suffix that makes ``name`` a place or a body (天津大学 → 大学), or ""."""
+    m = _PLACE_SUFFIX.search(name) or _BODY_SUFFIX.search(name)
+    return m.group(0) if m else ""
+
+
+def _another_kind(name: str, kind: str) -> bool:
+    """True when ``name`` is a place or body of another kind than the one asked (``kind``, a suffix): 天津大学 does not
+    say in which hall (场馆) a meeting was held; 天津体育中心 may, and a 社区卫生服务中心 is a clinic."""
+    own = _suffix(name)
+    return bool(own) and own != kind and not any(
+        any(own.endswith(a) for a in k) and any(kind.endswith(b) for b in k) for k in _KINDS)
+
+
+def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset(), given: str = "",
+                  stated: str | None = None) -> list[int]:
     """Where ``text`` holds something of the expected answer type: entity starts (of the asked unit, when the
     question names one), or cue words for yes/no, procedure, reason and list questions (empty otherwise).
 
@@ -462,8 +485,10 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
     asks how much something grew (``_CHANGE``). Asked for the holder of a post, only a person answers; asked who
     did something, only whoever the sentence has doing it; asked for papers, only words naming papers are cues
     (``_ASKS_TITLE``, ``_ASKS_WHO``, ``_ASKS_MATERIALS``). Asked which one of a kind of place or body (哪个场馆),
-    only a name of that kind answers (``_kind``)."""
+    a name of another kind does not answer (``_another_kind``). ``stated``, when given, is what the question
+    states (its whole message), and ``given`` the one question of it whose ask is read."""
     asks = _asks(given)
+    said = given if stated is None else stated
     if answer_type in ANSWERED_BY:
         # Asked who holds a post (主任是谁, the director), a person answers, not the body they work for.
         wanted = frozenset({"person"}) if answer_type == "person" and asks.title else ANSWERED_BY[answer_type]
@@ -472,7 +497,7 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
         no_average = answer_type == "quantity" and not asks.average
         # A time yet to be set answers "when" as plainly as a date (恢复运营时间将另行通知).
         unset = [m.start() for m in _UNSET_TIME.finditer(text)] if answer_type == "time" else []
-        return unset + [
+        return sorted(unset + [
             e.start for e in entities(text)
                 if e.type in wanted and (not units or e.type not in ("quantity", "duration") or e.unit in units)
                 and not (no_rate and e.type == "quantity")
@@ -483,11 +508,11 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
                 and not (units and answer_type == "duration" and e.type == "time")
                 and not (coarse and _RELATIVE_YEAR.match(e.text))
                 and not (asks.end and e.type == "time" and _starts(text, e.end))
-                and not (given and e.text in given)
-                and not (asks.kind and e.type in ("place", "body") and not e.text.endswith(asks.kind))
+                and not (said and e.text in said)
+                and not (asks.kind and e.type in ("place", "body") and _another_kind(e.text, asks.kind))
                 and not (asks.districts and e.type != "place" and _of_another_district(text, e, asks.districts))
                 and not (asks.act and e.type in ("person", "body", "role") and not _does(text, e.end, asks.act))
-        ]
+        ])
     cue = {"yesno": _YESNO, "procedure": _PROCEDURE, "reason": _REASON, "list": _LIST}.get(answer_type)
     if answer_type in ("procedure", "list") and asks.materials:
         cue = _MATERIALS  # what to hand in is named by the papers themselves, not by 申请 or 办理
@@ -531,8 +556,11 @@ def _after_several(text: str, e: Entity, given: str) -> bool:
     one's."""
     for m in _AND_OTHERS.finditer(text):
         party = m.group("party")
+        # The question names the party: its head word and a run of it (校区 and 塘沽一; 全市新增多少学位？ names no
+        # 幼儿园 of 全市新建幼儿园, though it holds 全市新).
+        head = list(word_ends(party).values())[-1]
         runs = (party[i:i + PARTY_RUN] for i in range(len(party) - PARTY_RUN + 1))
-        if m.end("party") <= e.start and any(run in given for run in runs):
+        if m.end("party") <= e.start and len(head) > 1 and head in given and any(run in given for run in runs):
             return True
     return False
 

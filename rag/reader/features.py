@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.conversation import question_parts
 from rag.dates import weekday_forms, years_named
 from rag.index.base import bm25_idf, unseen_idf
 from rag.query import Query, names
@@ -148,28 +149,26 @@ def _window(so_far: list[str]) -> str:
     return " ".join(so_far[-LOCAL_SENTENCES - 1:])
 
 
-# A question ends at a question mark: 多少辆？百公里耗氢多少？ asks two things.
-_QUESTION_END = re.compile(r"(?<=[？?])")
-
-
 def _asked_clauses(query: Query) -> list[tuple[frozenset[str], str]]:
-    """The units each question of ``query`` asks for, and its text (what it states), one pair per question it
-    asks: a sentence holds the asked kind of thing when it answers any of them (10辆 answers 多少辆？, not the 每百公里
-    rate the question asks next)."""
+    """The units each question of ``query`` asks for, and its text, one pair per question it asks
+    (``rag.conversation.question_parts``): a sentence holds the asked kind of thing when it answers any of them
+    (10辆 answers 多少辆？, not the 每百公里 rate the question asks next)."""
     written = query.text if query.language == "en" else query.search_text
-    clauses = [c for c in _QUESTION_END.split(written) if c.strip()]
-    if len(clauses) < 2:
-        return [(asked_units(written), f"{query.text}\n{query.search_text}")]
-    return [(asked_units(c), c if query.language == "zh" else f"{c}\n{query.search_text}") for c in clauses]
+    parts = [p.asked for p in question_parts(written)]
+    return [(asked_units(p), p if len(parts) > 1 else f"{query.text}\n{query.search_text}") for p in parts]
 
 
 def _list_head(so_far: list[str]) -> str:
     """What the colon heads when the last of ``so_far`` (a passage's sentences read so far) is an item of a list
-    whose items end in semicolons (今年经济社会发展主要预期目标是 for 城镇新增就业28万人；), else ""."""
+    whose items end in semicolons (今年经济社会发展主要预期目标是 for 城镇新增就业28万人；), the head in the first item
+    or on a line of its own; else ""."""
     for before in reversed(so_far[:-1]):
-        if not before.rstrip().endswith(("；", ";")):
+        text = before.rstrip()
+        if text.endswith(("：", ":")):  # the head on a line of its own
+            return text[:-1]
+        if not text.endswith(("；", ";")):
             return ""
-        head, colon, _ = before.partition("：")
+        head, colon, _ = re.split(r"([：:])", text, maxsplit=1) if re.search(r"[：:]", text) else (text, "", "")
         if colon:
             return head
     return ""
@@ -198,6 +197,7 @@ def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candid
     covs = np.array([weights.coverage(c.text) for c in cands], dtype=np.float32)
     typed = asks_a_kind(query)
     clauses = _asked_clauses(query)
+    stated = f"{query.text}\n{query.search_text}"
     english = float(query.language == "en")
     keys = [weights.terms.index(t) for t in query.key if t in weights.terms]
     asked = set(query.search_text)
@@ -209,7 +209,9 @@ def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candid
         window = _window(passage)  # joined once, for its local coverage and for its year
         local = weights.coverage(window) if len(passage) > 1 else cov
         hit = hits[c.n - 1]
-        cues = sorted({at for units, given in clauses for at in cue_positions(c.text, query.answer_type, units, given)}
+        # What the whole message states answers none of its questions (2月5日 in 2月5日发布了什么预警？什么时候解除？).
+        cues = sorted({at for units, one in clauses
+                       for at in cue_positions(c.text, query.answer_type, units, one, stated=stated)}
                       ) if typed else []
         has_type = float(bool(cues))
         # An item of a list that opens with a colon (主要预期目标是：…；…；城镇新增就业28万人；) is said of what the

@@ -440,8 +440,7 @@ def test_an_abstention_with_every_term_present_names_the_kind_of_thing_not_found
 
 
 def test_a_title_that_names_no_time_does_not_answer_when_it_was_published(service):
-    # Known wrong from the refit without form features (threshold 0.324) to this round's last refit: the article's
-    # title, which says no time, was quoted at 0.32 to 0.40 with the low-confidence caution.
+    # The cold-wave article is its title alone, and the title says no time: the service says it found none.
     a = service.ask("寒潮预警是什么时候发布的？")
     assert a.abstained and "没有找到所问的具体时间" in a.answer
 

@@ -72,10 +72,14 @@ def stats(service):
     ("What is the deadline for the fee waiver?", "other"),
     ("What kind of value-added services are offered?", "list"),
     ("What documents prove my income?", "procedure"),
+    # A weight, a height, a width is a figure too; so is how long a line is, not how long it is closed.
     ("How heavy is the topside?", "quantity"),
-    ("How long is the Jinbei hydrogen line?", "quantity"),  # a line's length, not a time
-    ("How long is the fund term?", "duration"),  # a weight, a height, a width is a figure too
     ("How tall will the 117 tower be?", "quantity"),
+    ("How long is the Jinbei hydrogen line?", "quantity"),
+    ("How long is the Jinbei line and how much hydrogen do its trucks use?", "quantity"),
+    ("How long will the road be closed?", "duration"),
+    ("How long is the fund term?", "duration"),
+    ("咋申请补贴？", "procedure"),  # 咋 asks how, as 怎么 does
 ])
 def test_the_expected_answer_type(question, kind):
     assert answer_type(question, english=question.isascii()) == kind
@@ -202,6 +206,8 @@ def test_a_number_and_the_project_it_names_are_one_term(stats, service):
     # The 117 Project is one project: 项目 alone would be named by any project's sentence (该多式联运项目总投资…).
     assert "117项目" in analyze("117项目总投资多少？", stats, TODAY).focus
     assert "117项目" in service.analyze("What is the total investment of the 117 Project?").focus
+    # Five projects are counted, not named.
+    assert "5项目" not in service.analyze("How much will the 5 projects cost?").focus
 
 
 def test_a_letter_names_one_of_several_things_of_a_kind():

@@ -141,6 +141,9 @@ def test_yes_no_procedure_and_list_questions_have_cue_words():
     assert cue_positions("消费者可下载云闪付App并完成实名认证后申请。", "procedure")
     assert cue_positions("一是深化婚姻登记“全国通办”；二是推广颁证服务。", "list")
     assert cue_positions("今天天气很好。", "other") == []
+    # 要 as "must" answers 要上班吗？; in 主要 or 要求 it answers nothing.
+    assert cue_positions("2月14日（星期六）要上班！", "yesno") == [10]
+    assert cue_positions("主要目标明确，提出要求。", "yesno") == []
 
 
 def test_within_the_year_and_its_halves_are_times_but_no_day():
@@ -275,12 +278,14 @@ def test_a_number_before_a_word_it_names_is_no_count():
     assert ("quantity", "3项") in found("完成3项目标")
 
 
-def test_asked_which_one_of_a_kind_of_place_only_a_name_of_that_kind_answers():
-    # 天津大学 does not say in which hall (场馆) a meeting was held; 天津博物馆 would.
+def test_asked_which_one_of_a_kind_of_place_a_name_of_another_kind_does_not_answer():
+    # 天津大学 does not say in which hall (场馆) a meeting was held; 天津博物馆 or 天津体育中心 would.
     asked = "脑机接口开发者大会是在天津哪个场馆开的？"
     assert not cue_positions("活动现场，该教程由天津大学牵头编写。", "place", given=asked)
     assert cue_positions("大会在天津博物馆举行。", "place", given=asked)
-    # A kind no suffix names (哪个部门) narrows nothing.
+    assert cue_positions("大会在天津体育中心举行。", "place", given=asked)
+    # A clinic may be a 中心; a kind no suffix names (哪个部门) narrows nothing.
+    assert cue_positions("可到社区卫生服务中心接种。", "place", given="在哪家医院可以接种？")
     assert cue_positions("由市商务局负责。", "body", given="哪个部门负责？")
 
 
@@ -289,12 +294,16 @@ def test_a_rate_per_hundred_is_asked_and_stated_as_such():
     assert cue_positions("重卡百公里耗氢低至8公斤", "quantity", asked_units(asked), asked)
     assert not cue_positions("首批投入运营10辆氢能重卡", "quantity", asked_units(asked), asked)
     assert cue_positions("重卡百公里耗氢低至8公斤", "quantity", given="How much hydrogen per 100 km?")
+    # A few hundred people, or a programme named after a hundred, ask no rate.
+    assert cue_positions("大会吸引近千名代表", "quantity", given="大会有几百人参加？")
+    assert cue_positions("给予50万元补贴", "quantity", given="入选百人计划能拿多少补贴？")
 
 
 def test_a_time_not_set_yet_answers_when():
     asked = "文化中心站J口什么时候恢复？"
     assert cue_positions("J出入口恢复运营时间将另行通知", "time", given=asked)
-    assert not cue_positions("J出入口恢复运营时间将另行通知", "quantity", given="J口有多大？")
+    # Another thing left to be announced is no time.
+    assert not cue_positions("具体补贴标准另行通知", "time", given="什么时候发补贴？")
 
 
 def test_a_price_asked_as_what_is_the_price_is_money():
@@ -307,9 +316,11 @@ def test_a_price_asked_as_what_is_the_price_is_money():
 def test_an_amount_after_a_named_party_and_the_several_it_stands_first_of_is_the_severals():
     text = "建成塘沽一中新校区等7所学校，新增学位1.1万个；"
     assert not cue_positions(text, "quantity", given="塘沽一中新校区建成后能新增多少个学位？")
-    # Asked about all of them, or about the district that builds them, it answers.
+    # Asked about all of them, or about the district that builds them, it answers; so does a question that names
+    # no party of the sentence (全市新增 is in the question, 幼儿园 not).
     assert cue_positions(text, "quantity", given="塘沽一中等学校一共新增多少学位？")
     assert cue_positions(text, "quantity", given="滨海新区今年新增多少学位？")
+    assert cue_positions("全市新建幼儿园等30所学校，新增学位5000个", "quantity", given="全市新增多少学位？") == [8, 18]
 
 
 def test_a_clause_about_another_district_does_not_answer_for_the_asked_one():
@@ -317,3 +328,12 @@ def test_a_clause_about_another_district_does_not_answer_for_the_asked_one():
     assert not cue_positions(text, "time", given="联东U谷在北辰区的新园区什么时候开园？")
     assert cue_positions(text, "time", given="联东U谷红桥区的园区什么时候开园？")
     assert cue_positions("和平区新增学位2000个，滨海新区新增3000个", "quantity", given="滨海新区新增多少学位？") == [19]
+    # A zone inside a district, or a district named in brackets, is not another district.
+    assert cue_positions("滨海高新区项目预计6月投产", "time", given="滨海新区的项目什么时候投产？")
+    assert cue_positions("该园区（原属河北区）预计6月开园", "time", given="红桥区的园区什么时候开园？")
+
+
+def test_what_the_whole_message_states_answers_none_of_its_questions():
+    # Read for its second question (什么时候解除？), the first's 2月5日 is still stated, not an answer.
+    assert not cue_positions("2月5日发布寒潮预警", "time", given="什么时候解除？",
+                             stated="2月5日天津发布了什么预警？什么时候解除？")

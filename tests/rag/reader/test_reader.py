@@ -11,10 +11,27 @@ import numpy as np
 import pytest
 
 from rag.dates import DateRange
-from rag.query import Query
-from rag.reader import Evidence, _announced, _another_day, choose_sentences, default_model, ruled_out
+from rag.query import Query, lettered
+from rag.reader import (
+    Evidence,
+    _announced,
+    _another_day,
+    _another_lettered,
+    _context,
+    _unnumbered,
+    choose_sentences,
+    default_model,
+    ruled_out,
+)
 from rag.reader.candidates import Candidate
-from rag.reader.features import ABSTENTION_FEATURES, CANDIDATE_FEATURES, QUESTION_FEATURES, TermWeights
+from rag.reader.features import (
+    ABSTENTION_FEATURES,
+    CANDIDATE_FEATURES,
+    QUESTION_FEATURES,
+    TermWeights,
+    _asked_clauses,
+    _list_head,
+)
 from rag.reader.model import Logistic, ReaderModel
 from rag.records import Hit
 from rag.translate import TermMatch
@@ -360,3 +377,50 @@ def test_a_question_asking_when_may_be_answered_by_another_day():
         ev = Evidence(q, [lifted], [cand(1, 0, lifted.text)], np.zeros((1, len(CANDIDATE_FEATURES))),
                       TermWeights.of(q, [1], 10), None)
         assert ruled_out(ev, np.ones(1))[0] == kept, kind
+
+
+def test_a_sentence_about_other_lettered_things_of_the_asked_kind_cannot_answer():
+    asked = lettered("文化中心站J口到底哪天能恢复？")
+    assert _another_lettered("自2月10日9:00起，文化中心站H、G出入口将恢复运营。", asked)
+    assert not _another_lettered("文化中心站J出入口恢复运营时间将另行通知。", asked)
+    # One that speaks of the rest answers too; another kind of lettered thing says nothing of it.
+    assert not _another_lettered("除J口外，其余出入口均已于2月10日恢复运营。", lettered("H口哪天恢复？"))
+    assert not _another_lettered("A座大厦于3月启用。", asked)
+
+
+def test_a_passage_naming_no_asked_numbered_project_cannot_answer_but_other_numbered_kinds_may():
+    grain = hit("a1", 0, "该多式联运项目总投资约25.7亿元。")
+    assert _unnumbered(grain, {"项目": {"117"}})
+    assert not _unnumbered(hit("a2", 0, "“117项目”自去年4月复工建设以来…"), {"项目": {"117"}})
+    # A session or a line may be written in Chinese numerals (第十五届, 六号线): its passages are kept.
+    assert not _unnumbered(hit("a3", 0, "第十五届全运会开幕。"), {"届": {"15"}})
+
+
+def test_an_item_of_a_list_is_said_of_what_its_colon_heads():
+    first = "今年经济社会发展主要预期目标是：地区生产总值增长4.5%；"
+    assert _list_head([first, "一般公共预算收入增长2%；", "城镇新增就业28万人；"]) == "今年经济社会发展主要预期目标是"
+    assert _list_head(["主要预期目标是：", "增长4.5%；", "城镇新增就业28万人；"]) == "主要预期目标是"  # its own line
+    assert _list_head(["上一段结束。", "城镇新增就业28万人；"]) == ""
+
+
+def test_each_question_of_a_message_is_read_for_its_own_measure():
+    q = Query(text="q", search_text="晋北线首批投入了多少辆氢能重卡？百公里耗氢多少？", language="zh",
+              traditional=False, terms=(), focus=(), answer_type="quantity")
+    clauses = _asked_clauses(q)
+    assert [c for _, c in clauses] == ["晋北线首批投入了多少辆氢能重卡？", "百公里耗氢多少？"]
+    assert "辆" in clauses[0][0]
+    # A piece that asks nothing (你知道吗？) belongs to the question after it.
+    q = replace(q, search_text="你知道吗？每户每月能领多少钱？")
+    assert len(_asked_clauses(q)) == 1
+
+
+def test_a_clause_going_on_from_a_qizhong_clause_is_read_under_what_that_refers_back_to():
+    # 购买燃油乘用车的… goes on from 其中，购买新能源乘用车的…；: both are the scrapping case's, not of what stands
+    # before that case.
+    texts = ["今年开展补贴活动。", "针对报废旧车的情况，可享一次性补贴。", "其中，购买新能源乘用车的，最高2万元；",
+             "购买燃油乘用车的，最高1.5万元。"]
+    ev = evidence(consecutive(*texts))
+    scrapping = [texts[1]]
+    assert [c.text for c in _context(ev, ev.candidates[2])] == scrapping
+    assert [c.text for c in _context(ev, ev.candidates[3])] == scrapping
+    assert [c.text for c in _context(ev, ev.candidates[1])] == texts[:1]
