@@ -393,7 +393,8 @@ _ONE_OF = re.compile(r"^一[个辆次张台位名套户份]$")
 
 # What a number names rather than counts when it stands right before one of these words: 6号线 is not 8号线, the
 # 117项目 is one project (100个项目 counts them).
-NUMBERED_KINDS = ("号线", "号楼", "号院", "期", "届", "项目")
+PROJECT = "项目"
+NUMBERED_KINDS = ("号线", "号楼", "号院", "期", "届", PROJECT)
 # A numbered name as one term (6号线), its kind a group; written with any other number it names another thing.
 NUMBERED_NAME = re.compile(rf"^(?P<number>\d+)(?P<kind>{'|'.join(NUMBERED_KINDS)})$")
 
@@ -430,12 +431,13 @@ def same_kind(a: str, b: str) -> bool:
     return a[-1:] == b[-1:] != ""
 
 
-def numbered(words: Sequence[str]) -> list[str]:
+def numbered(words: Sequence[str], joinable: Sequence[bool] | None = None) -> list[str]:
     """``words`` with a number joined to the word after it when together they name one thing (6, 号线 → 6号线):
-    cut apart, a question about line 6 would read as one about any line."""
+    cut apart, a question about line 6 would read as one about any line. ``joinable``, when given, says of each
+    word whether it may join the number before it."""
     out: list[str] = []
-    for w in words:
-        if out and out[-1].isdigit() and w in NUMBERED_KINDS:
+    for i, w in enumerate(words):
+        if out and out[-1].isdigit() and w in NUMBERED_KINDS and (joinable is None or joinable[i]):
             out[-1] += w
         else:
             out.append(w)
@@ -445,13 +447,14 @@ def numbered(words: Sequence[str]) -> list[str]:
 def _numbered_names(matches: Sequence[TermMatch]) -> list[str]:
     """The Chinese words of an English question's phrases, a number joined to the phrase after it when that is a
     name, written with a capital, of a kind a number names (the 117 Project → 117项目; "5 projects" stay apart)."""
-    out: list[str] = []
+    cut: list[str] = []
+    joinable: list[bool] = []
     for m in matches:
-        own = numbered(words(m.chinese[0]))  # a pattern's own 8号线
-        if out and out[-1].isdigit() and own and own[0] in NUMBERED_KINDS and m.english[:1].isupper():
-            out[-1] += own.pop(0)
-        out.extend(own)
-    return out
+        own = words(m.chinese[0])
+        cut += own
+        # Within a phrase (a pattern's 8号线) always; the phrase's first word only when it is a capitalised name.
+        joinable += [i > 0 or m.english[:1].isupper() for i in range(len(own))]
+    return numbered(cut, joinable)
 
 
 # The first characters of pointing words: 这款, 那家, 该项, 此次, 其三.

@@ -137,11 +137,15 @@ def word_ends(text: str) -> dict[int, str]:
     return ends
 
 
+def word_at(text: str, at: int) -> str:
+    """The word of jieba's cut of ``text`` that starts at ``at`` ("" when none does)."""
+    return next((w for end, w in word_ends(text).items() if end - len(w) == at), "")
+
+
 def opens_word(text: str, at: int, word: str) -> bool:
     """True when jieba's cut of ``text`` has a word starting at ``at`` that begins with ``word``: 去年 opens a word
     in 去年4月 and 去年同期, not in 过去年份; 前年 not in 提前年底 or 春节前年货."""
-    starts = {end - len(w): w for end, w in word_ends(text).items()}
-    return starts.get(at, "").startswith(word)
+    return word_at(text, at).startswith(word)
 
 
 def dictionary_words(text: str) -> list[str]:

@@ -18,9 +18,9 @@ import numpy as np
 
 from rag.dates import DateRange, names_festival, numeral_value, published_on
 from rag.index import Index
-from rag.query import NUMBERED_NAME, Query, counted, lettered, names, same_kind
+from rag.query import NUMBERED_NAME, PROJECT, Query, counted, lettered, names, same_kind
 from rag.reader.candidates import Candidate, candidates
-from rag.reader.entities import ANSWERED_BY
+from rag.reader.entities import ANSWERED_BY, ASIDE
 from rag.reader.features import (
     CANDIDATE_FEATURES,
     FIRST_ITEM,
@@ -62,12 +62,8 @@ NEAR_DUPLICATE = 0.8
 CONTEXT_SENTENCES = 3
 # Words that speak of the others of a kind besides those named: 除J口外，其余出入口…; 可从其他出入口进出.
 _THE_REST = re.compile(r"除|其余|其他|其它|另外的")
-# The kind of numbered thing a passage must name when asked about (see _unnumbered).
-_PROJECT = "项目"
 # A sentence opening with these refers back to the one before it (其中，… "of these, …").
 _REFERS_BACK = re.compile(r"\s*其中")
-# An aside in brackets: （价税合计，下同）, (含税).
-_ASIDE = re.compile(r"（[^（）]*）|\([^()]*\)")
 _FIGURE = re.compile(r"\d+(?:\.\d+)?")
 # Characters (a line break, a space) that may stand between a sentence and the next one of its article.
 CONTIGUOUS_GAP = 2
@@ -285,8 +281,9 @@ def ruled_out(evidence: Evidence, p: np.ndarray) -> np.ndarray:
     if not asked and not letters and dates is None:
         return p
     out = p.copy()
+    unnumbered = [_unnumbered(h, asked) for h in evidence.hits]  # a passage's, whichever of its sentences is read
     for i, c in enumerate(evidence.candidates):
-        if _another_numbered(c.text, asked) or _unnumbered(evidence.hits[c.n - 1], asked) \
+        if _another_numbered(c.text, asked) or unnumbered[c.n - 1] \
                 or _another_lettered(c.text, letters) \
                 or (dates and _another_day(c.text, evidence.hits[c.n - 1], dates)):
             out[i] = 0.0
@@ -310,14 +307,14 @@ def _unnumbered(hit: Hit, asked: dict[str, set[str]]) -> bool:
     numbers): its sentences are about another (该多式联运项目总投资约25.7亿元 for 117项目总投资多少？). Only projects,
     whose numbers are codes written alike everywhere: a line or a session may be written 六号线, 第十五届."""
     text = f"{hit.title}\n{hit.text}"
-    return bool(asked.get(_PROJECT)) and not any(names(text, n + _PROJECT) for n in asked[_PROJECT])
+    return bool(asked.get(PROJECT)) and not any(names(text, n + PROJECT) for n in asked[PROJECT])
 
 
 def _another_lettered(text: str, asked: list[tuple[frozenset[str], str]]) -> bool:
     """True for a sentence about other lettered things of a kind the question names by letter (``asked``, from
     :func:`rag.query.lettered`): naming some of that kind, and none of the asked ones (H、G出入口将恢复运营 for
     文化中心站J口哪天恢复？; J出入口…另行通知 answers it). Not one that speaks of the rest (除J口外，其余出入口…)."""
-    if _THE_REST.search(text):
+    if not asked or _THE_REST.search(text):
         return False
     named = lettered(text)
     return any(
@@ -580,7 +577,7 @@ def _bigrams(text: str) -> set[str]:
 def _template(text: str) -> str:
     """``text`` without its asides in brackets and with its figures masked: sentences of one template (其中，购买…
     （价税合计，下同）的12%…最高2万元 and 其中，换购…的8%…最高1.5万元) differ in little else."""
-    return _FIGURE.sub("#", _ASIDE.sub("", text))
+    return _FIGURE.sub("#", ASIDE.sub("", text))
 
 
 def _repeats(evidence: Evidence, a: Candidate, b: Candidate) -> bool:

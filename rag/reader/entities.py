@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from rag.tokenize import is_noun, part_of_speech, stopwords, word_ends
+from rag.query import PROJECT, same_kind
+from rag.tokenize import is_noun, part_of_speech, stopwords, word_at, word_ends
 
 EntityType = Literal["time", "duration", "quantity", "contact", "place", "body", "person", "role"]
 
@@ -32,7 +33,7 @@ _LONGEST_FIRST = "|".join(sorted(_QUANTITY_UNITS.split("|"), key=len, reverse=Tr
 _SECTIONS = frozenset({"条", "款", "章", "节", "项", "篇"})
 # Words (as jieba cuts them) that open with a unit and that a number before them names, not counts: the 117项目 is a
 # project, not 117 items (3项目标 is three targets: 项, 目标).
-_NAMED_BY_NUMBER = ("项目",)
+_NAMED_BY_NUMBER = (PROJECT,)
 # Not a bare 月: 2月 is February (a month named), 2个月 two months.
 _TIME_UNITS = "个工作日|工作日|个小时|小时|分钟|秒|天|日|周|个月|年"
 # Bodies and places are named by a word ending in one of these (市商务局, 天津大学, 西青区, 元宝岛公园).
@@ -207,16 +208,11 @@ def entities(text: str) -> tuple[Entity, ...]:
                 unit = ("%" if groups.get("percent") or text[e:e + 1] in ("%", "％")
                         else groups.get("unit") or groups.get("points") or groups.get("rank") or "")
                 if kind == "quantity" and ((unit in _SECTIONS and text[s - 1:s] == "第")
-                                           or _word_at(text, e - len(unit)) in _NAMED_BY_NUMBER):
+                                           or word_at(text, e - len(unit)) in _NAMED_BY_NUMBER):
                     continue
                 found.append(Entity(kind, s, e, text[s:e], unit))
                 taken.append((s, e))
     return tuple(sorted(found, key=lambda x: x.start))
-
-
-def _word_at(text: str, at: int) -> str:
-    """The word of jieba's cut of ``text`` that starts at ``at`` ("" when none does)."""
-    return next((w for end, w in word_ends(text).items() if end - len(w) == at), "")
 
 
 # Which entity types answer which expected answer type (rag.query.AnswerType).
@@ -414,6 +410,8 @@ def _asks(given: str) -> _Asks:
                  _kind(given), _districts(given))
 
 
+# An aside in brackets: （价税合计，下同）, (含税), （原属河北区）.
+ASIDE = re.compile(r"（[^（）]*）|\([^()]*\)")
 # A district, county or town by name (北辰区, 滨海新区, 中北镇), not an area named by what it is (园区, 院区, 小区)
 # nor a zone, which may lie inside a district (滨海高新区 in 滨海新区, 自贸试验区).
 _DISTRICT = re.compile(r"^[\u4e00-\u9fff]{2,}(?:区|县|镇|乡|街道)$")
@@ -423,7 +421,7 @@ _AREAS = re.compile(r"(?:园|院|校|小|社|片|景|港|城|市|地|辖|街|营
 
 def _districts(text: str) -> frozenset[str]:
     """The districts, counties and towns ``text`` names (see ``_DISTRICT``), not within brackets (（原属河北区）)."""
-    text = re.sub(r"（[^（）]*）|\([^()]*\)", lambda m: "　" * len(m.group()), text)
+    text = ASIDE.sub(lambda m: "　" * len(m.group()), text)  # blanked, so the clause keeps its length
     return frozenset(e.text for e in entities(text)
                      if e.type == "place" and _DISTRICT.match(e.text) and not _AREAS.search(e.text))
 
@@ -436,7 +434,7 @@ def _of_another_district(text: str, e: Entity, asked: frozenset[str]) -> bool:
     named = _districts(text[start:end])
     # One district may be named with more or less before it (天津市红桥区, 红桥区; jieba may glue a letter's word on).
     same = any(d.endswith(a) or a.endswith(d) for d in named for a in asked)
-    return bool(named) and not same and any(d[-1] == a[-1] for d in named for a in asked)
+    return bool(named) and not same and any(same_kind(d, a) for d in named for a in asked)
 
 
 # A question for which one of a kind of place or body: 哪个场馆, 哪家医院, 在哪个镇, 什么银行.
@@ -452,7 +450,7 @@ def _kind(given: str) -> str:
     """The suffix of the kind of place or body a question asks which one of (哪个场馆 → 馆, 哪家医院 → 医院, 哪个区 →
     区), or "" when the word asked about names no such kind (哪个部门, 哪些单位, 什么时候)."""
     for m in _ASKS_WHICH.finditer(given):
-        suffix = _suffix(_word_at(given[m.end():], 0))
+        suffix = _suffix(word_at(given[m.end():], 0))
         if suffix:
             return suffix
     return ""
@@ -544,8 +542,7 @@ def _one_of_several(text: str, e: Entity, given: str) -> bool:
 
     def named(j: int) -> bool:  # by a run of its own: 卡雷尔机器人, not the 科技有限公司 every party shares
         own = parties[j]
-        return any((run := own[i:i + PARTY_RUN]) in given and not any(run in p for p in parties if p is not own)
-                   for i in range(len(own) - PARTY_RUN + 1))
+        return any(run in given and not any(run in p for p in parties if p is not own) for run in _runs(own))
 
     return sum(named(j) for j in range(len(parties))) == 1
 
@@ -559,10 +556,14 @@ def _after_several(text: str, e: Entity, given: str) -> bool:
         # The question names the party: its head word and a run of it (校区 and 塘沽一; 全市新增多少学位？ names no
         # 幼儿园 of 全市新建幼儿园, though it holds 全市新).
         head = list(word_ends(party).values())[-1]
-        runs = (party[i:i + PARTY_RUN] for i in range(len(party) - PARTY_RUN + 1))
-        if m.end("party") <= e.start and len(head) > 1 and head in given and any(run in given for run in runs):
+        if m.end("party") <= e.start and len(head) > 1 and head in given and any(run in given for run in _runs(party)):
             return True
     return False
+
+
+def _runs(party: str) -> list[str]:
+    """The runs of ``PARTY_RUN`` characters of ``party``: a question names a party by one of them."""
+    return [party[i:i + PARTY_RUN] for i in range(len(party) - PARTY_RUN + 1)]
 
 
 def _a_change(text: str, start: int) -> bool:

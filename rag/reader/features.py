@@ -158,6 +158,9 @@ def _asked_clauses(query: Query) -> list[tuple[frozenset[str], str]]:
     return [(asked_units(p), p if len(parts) > 1 else f"{query.text}\n{query.search_text}") for p in parts]
 
 
+_COLON = re.compile(r"[：:]")
+
+
 def _list_head(so_far: list[str]) -> str:
     """What the colon heads when the last of ``so_far`` (a passage's sentences read so far) is an item of a list
     whose items end in semicolons (今年经济社会发展主要预期目标是 for 城镇新增就业28万人；), the head in the first item
@@ -168,9 +171,8 @@ def _list_head(so_far: list[str]) -> str:
             return text[:-1]
         if not text.endswith(("；", ";")):
             return ""
-        head, colon, _ = re.split(r"([：:])", text, maxsplit=1) if re.search(r"[：:]", text) else (text, "", "")
-        if colon:
-            return head
+        if (colon := _COLON.search(text)) is not None:
+            return text[:colon.start()]
     return ""
 
 
