@@ -87,7 +87,7 @@ _EN_AUXILIARY_FIRST = (r"(?:^|[.!?;]\s+)\W*(?:is|are|was|were|can|could|do|does|
 _EN_MEASURE = (r"(?:prices?|costs?|fees?|fares?|rates?|amounts?|numbers?|percentages?|proportions?|ratios?|totals?|"
                r"budgets?|investment|caps?|limits?|ceilings?|maximum|minimum|sizes?|lengths?|heights?|weights?|"
                r"capacity|speeds?|distances?|temperatures?|population|salary|salaries|wages?|income|revenues?|"
-               r"output|growth|discounts?|counts?|target)")
+               r"output|growth|discounts?|counts?|target|values?|density|densities)")
 _EN_NOT_MODIFIER = (r"(?:of|on|for|in|at|to|by|with|from|about|the|a|an|my|your|our|his|her|their|its|do|does|did|is|"
                     r"are|was|were|will|can|could|should|would|has|have|had)")
 _EN_MODIFIER = rf"(?!{_EN_NOT_MODIFIER}\b)[\w'’&]+(?:-[\w'’&]+)*\s+"  # R&D too
@@ -113,7 +113,7 @@ _EN_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
     ("duration", re.compile(r"\bhow long\b|\bfor how many (?:days|months|years)\b", re.I)),
     ("time", re.compile(r"^\W*when\b|\bwhat time\b|\bwhat date\b|\bwhich day\b|\bwhat day\b|\bwhich month\b|"
                         r"\bwhat year\b|\bby when\b|\bhow soon\b|\bwhen\b", re.I)),
-    ("contact", re.compile(r"\b(?:phone|telephone|hotline|helpline|contact|service) number\b|\bnumber to call\b|"
+    ("contact", re.compile(r"\b(?:phone|telephone|hotline|helpline|contact|service) numbers?\b|\bnumber to call\b|"
                            r"\bwhat number\b.*\bcall\b|\bhow (?:do|can) (?:i|we) (?:call|phone|contact)\b", re.I)),
     ("place", re.compile(r"^\W*where\b|\bwhich (?:district|city|place|village|station|town|county|road|street)\b|"
                          r"\bwhere\b", re.I)),

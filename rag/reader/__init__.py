@@ -20,7 +20,7 @@ from rag.dates import DateRange, names_festival, numeral_value, published_on
 from rag.index import Index
 from rag.query import NUMBERED_NAME, PROJECT, Query, counted, lettered, names, same_kind
 from rag.reader.candidates import Candidate, candidates
-from rag.reader.entities import ANSWERED_BY, ASIDE
+from rag.reader.entities import ANSWERED_BY, ASIDE, of_another_institution
 from rag.reader.features import (
     CANDIDATE_FEATURES,
     FIRST_ITEM,
@@ -269,8 +269,10 @@ def sentence_probabilities(evidence: Evidence, candidate: Logistic) -> np.ndarra
 def ruled_out(evidence: Evidence, p: np.ndarray) -> np.ndarray:
     """``p`` with 0 for the sentences that cannot answer, whatever their features say: those about another
     numbered or lettered thing of a kind the question names by number or letter (:func:`_another_numbered`,
-    :func:`_another_lettered`), those of a passage naming no numbered project asked about (:func:`_unnumbered`),
-    and those reporting another day than the one it asks about (:func:`_another_day`; unless it asks when)."""
+    :func:`_another_lettered`), those of a passage naming no numbered project asked about (:func:`_unnumbered`) or
+    only other universities or hospitals than the asked one (``of_another_institution``),
+    those reporting another day than the one it asks about (:func:`_another_day`; unless it asks when), and, asked
+    what a document or speech says, those saying only that it was issued or given (:func:`_only_mentions`)."""
     asked: dict[str, set[str]] = {}
     for term in evidence.query.focus:
         if (m := NUMBERED_NAME.match(term)) is not None:
@@ -278,16 +280,42 @@ def ruled_out(evidence: Evidence, p: np.ndarray) -> np.ndarray:
     letters = lettered(evidence.query.search_text) if evidence.query.language == "zh" else []
     # A question asking when (2月5日发布的预警什么时候解除？) is answered by another day: its own date only qualifies.
     dates = _asked_days(evidence.query) if evidence.query.answer_type not in ("time", "duration") else None
-    if not asked and not letters and dates is None:
+    # Asked what a document or speech says, a sentence saying only that it was issued or given (_only_mentions).
+    content = evidence.query.language == "zh" and bool(_ASKS_CONTENT.search(evidence.query.search_text))
+    # A passage about another university or hospital than the one a Chinese question names (English names, read
+    # from translated terms, are too loose for this).
+    chinese = evidence.query.search_text if evidence.query.language == "zh" else ""
+    another = [bool(chinese) and of_another_institution(f"{h.title}\n{h.text}", chinese) for h in evidence.hits]
+    if not asked and not letters and dates is None and not content and not any(another):
         return p
     out = p.copy()
-    unnumbered = [_unnumbered(h, asked) for h in evidence.hits]  # a passage's, whichever of its sentences is read
+    # A passage's, whichever of its sentences is read.
+    unnumbered = [_unnumbered(h, asked) or other for h, other in zip(evidence.hits, another, strict=True)]
     for i, c in enumerate(evidence.candidates):
         if _another_numbered(c.text, asked) or unnumbered[c.n - 1] \
                 or _another_lettered(c.text, letters) \
-                or (dates and _another_day(c.text, evidence.hits[c.n - 1], dates)):
+                or (dates and _another_day(c.text, evidence.hits[c.n - 1], dates)) \
+                or (content and _only_mentions(c.text)):
             out[i] = 0.0
     return out
+
+
+# A question for the content of a document, a speech or an event: 主要讲了什么, 规定了什么, 具体内容是什么, what does
+# … say.
+_ASKS_CONTENT = re.compile(r"(?:讲|说|规定|提出|明确|涉及|包括|部署)了?(?:什么|哪些|啥)|内容(?:是什么|有哪些|是啥)|"
+                           r"\bwhat (?:does|did|do)\b.*\b(?:say|said|cover|stipulate|set out|include)\b", re.I)
+# A title in book-title marks or quotes, and asides: a sentence that names a document says nothing of it by that.
+_TITLED = re.compile(r"《[^《》]*》|“[^“”]*”|（[^（）]*）|\([^()]*\)")
+# A sentence that merely reports a document, a speech or an event (会议还审议了《…》等其他事项; 关于印发《…》的通知;
+# …负责同志作了发言): one clause whose act is reporting it, with a few characters after the act at most.
+_REPORTS_ONLY = re.compile(r"[^，,；;：:]*?(?:审议(?:通过)?|印发|发布|出台|揭晓|召开|作了?(?:发言|讲话|报告))了?"
+                           r"[^，,；;：:]{0,8}[。！!]?\s*")
+
+
+def _only_mentions(text: str) -> bool:
+    """True when ``text`` says no more of a document or speech than that it was issued or given (``_REPORTS_ONLY``):
+    it does not say what it says."""
+    return _REPORTS_ONLY.fullmatch(_TITLED.sub("", text).strip()) is not None
 
 
 def _another_numbered(text: str, asked: dict[str, set[str]]) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from rag.query import PROJECT, same_kind
+from rag.query import PROJECT
 from rag.tokenize import is_noun, part_of_speech, stopwords, word_at, word_ends
 
 EntityType = Literal["time", "duration", "quantity", "contact", "place", "body", "person", "role"]
@@ -244,7 +244,7 @@ _TIME_FAMILY = {"个工作日", "工作日", "小时", "分钟", "秒", "天", "
 # Money asked without a measure word: 补贴多少？, 票价是多少, 最高能贷多少 (not 补贴期限是多少, 花多少时间); a subsidy
 # may be a share (按销售价格的15%给予补贴), so a percentage answers too.
 _NOT_MONEY = r"期限|时间|年限|期|名额|人数|次数|范围|条件|材料|比例"
-_MONEY_ASKED = re.compile(rf"(?:补贴|补助|奖金|费用|工资|收入|价格|票价|金额|资金|额度|罚款|罚息)"
+_MONEY_ASKED = re.compile(rf"(?:补贴|补助|奖金|费用|工资|收入|价格|票价|金额|资金|额度|罚款|罚息|合同额|产值|造价)"
                           rf"(?:(?!{_NOT_MONEY})[^，,。？?]){{0,4}}?多少(?!个|项|人|天|年|月|次|家|条|种|类|{_NOT_MONEY})|"
                           rf"(?:补|领|拿|贷|赔|退)多少(?:钱)?(?!个|项|人|天|年|月|次|家|条|种|类|张|{_NOT_MONEY})")
 _MONEY_OR_SHARE = frozenset(_UNIT_FAMILIES["钱"] | {"%", "％"})
@@ -260,9 +260,10 @@ _ASKED_UNIT_EN: list[tuple[re.Pattern[str], frozenset[str]]] = [
                 r"\b(?:worth|fees?|fares?|prices?|tickets?|rent|subsid(?:y|ies)|allowances?|grants?|bonus(?:es)?|"
                 r"salary|wages?|pensions?|compensation|fines?|revenue|income|investment|funding|funds?|spending|"
                 r"budget)\b", re.I), _MONEY_OR_SHARE),
-    # A price asked as "what is the … price" (what is the hydrogen refuelling price per kilogram): money, not kilograms.
+    # A price or value asked as "what is the … price" (what is the hydrogen refuelling price per kilogram; what was
+    # the contract value): money, not kilograms or kilometres.
     (re.compile(r"\bwhat(?:'s|’s|\s+(?:is|are|was|were|will\s+be))\s+(?:the\s+)?(?:[\w-]+\s+){0,3}"
-                r"(?:prices?|fees?|fares?|rents?|tuition)\b", re.I), _MONEY_OR_SHARE),
+                r"(?:prices?|fees?|fares?|rents?|tuition|values?)\b", re.I), _MONEY_OR_SHARE),
     (re.compile(r"\bhow many (?:people|persons|employees|workers|staff|visitors|participants|attendees|"
                 r"residents|students|passengers)\b", re.I), frozenset(_UNIT_FAMILIES["人"])),
     (re.compile(r"\bhow many (?:days|weeks|months|years|hours|minutes|working days)\b", re.I),
@@ -400,14 +401,14 @@ class _Asks:
     total: bool  # a total (_ASKS_TOTAL)
     act: str  # who did what: the act (see ``_act``), or ""
     kind: str  # the kind of place or body asked for, by its suffix (哪个场馆 → 馆), or "" (see ``_kind``)
-    districts: frozenset[str]  # the districts, counties and towns the question names (北辰区)
+    counted: str  # the noun a count asks of (多少个学位 → 学位), or "" (see ``_counted``)
 
 
 @lru_cache(maxsize=1024)
 def _asks(given: str) -> _Asks:
     return _Asks(*(bool(p.search(given)) for p in (_ASKS_END, _ASKS_FINER, _ASKS_RATE, _ASKS_AVERAGE, _ASKS_TITLE,
                                                       _ASKS_MATERIALS, _GROWTH_ASKED, _ASKS_TOTAL)), _act(given),
-                 _kind(given), _districts(given))
+                 _kind(given), _counted(given))
 
 
 # An aside in brackets: （价税合计，下同）, (含税), （原属河北区）.
@@ -417,24 +418,87 @@ ASIDE = re.compile(r"（[^（）]*）|\([^()]*\)")
 _DISTRICT = re.compile(r"^[\u4e00-\u9fff]{2,}(?:区|县|镇|乡|街道)$")
 _AREAS = re.compile(r"(?:园|院|校|小|社|片|景|港|城|市|地|辖|街|营|厂|矿|库|林|山|湖|灾)区$|"
                     r"(?:高新|开发|保税|试验|示范|功能|合作|综合|自贸|经济)区$")
+# Kinds of things a sentence names one of, whose names are told apart reliably: a hospital, a school, a company,
+# a line. (A 园 or a 中心 is too often no name at all: 开园, 中心城区.)
+_NAMED_KIND = re.compile(r"[\u4e00-\u9fff]{2,}(?:医院|大学|学院|中学|小学|学校|集团|公司)$")
+# A line by name (晋北线, “天津港—河北邯郸—山西长治”氢能运输线路): only for telling one line from another, not an
+# entity that answers (8号线 is a numbered name; 热线 is a telephone line).
+_LINE_SUFFIX = re.compile(r"(?:线|线路|干线|专线)$")
+_lines = _named(_LINE_SUFFIX, 6)
 
 
-def _districts(text: str) -> frozenset[str]:
-    """The districts, counties and towns ``text`` names (see ``_DISTRICT``), not within brackets (（原属河北区）)."""
+@lru_cache(maxsize=4096)
+def named_things(text: str) -> tuple[tuple[str, str], ...]:
+    """The districts, hospitals, schools, companies and lines ``text`` names, each with its kind (北辰区 → 区,
+    市第三中心医院 → 医院, 晋北线 → 线), not within brackets (（原属河北区）)."""
     text = ASIDE.sub(lambda m: "　" * len(m.group()), text)  # blanked, so the clause keeps its length
-    return frozenset(e.text for e in entities(text)
-                     if e.type == "place" and _DISTRICT.match(e.text) and not _AREAS.search(e.text))
+    names = [e.text for e in entities(text) if e.type in ("place", "body")
+             and ((_DISTRICT.match(e.text) and not _AREAS.search(e.text)) or _NAMED_KIND.match(e.text))]
+    # A district inside a longer place (北辰区园区) by its own word.
+    names += [w for w in word_ends(text).values()
+              if _DISTRICT.match(w) and not _AREAS.search(w) and not any(w in n for n in names)]
+    named = [(n, _suffix(n)) for n in names]
+    return tuple(named + [(text[s:e], "线") for s, e in _lines(text) if e - s >= 3])
 
 
-def _of_another_district(text: str, e: Entity, asked: frozenset[str]) -> bool:
-    """True when the clause holding ``e`` names a district (county, town) of the kind the question names, and not
-    the asked one: 红桥区的园区预计明年2月开园 does not say when the 北辰区 park opens."""
-    start = max((m.end() for m in _CLAUSE_END.finditer(text, 0, e.start)), default=0)
+def _kin(a: str, b: str) -> bool:
+    """True when two kinds are one (区 and 新区, 学校 and 中学 are not)."""
+    return a.endswith(b) or b.endswith(a)
+
+
+# A sentence that opens by referring back to what the one before it named: 该线路…, 该项目….
+_BY_REFERENCE = re.compile(r"[\s，,]*(?:其中，?)?(?:该|上述)[\u4e00-\u9fff]")
+
+
+def _of_another(text: str, e: Entity, asked: tuple[tuple[str, str], ...], before: str = "") -> bool:
+    """True when what ``e`` is said of is another district, hospital, school, company or line of a kind the
+    question names (``asked``): the clause holding ``e`` names some of that kind and not the asked one
+    (红桥区的园区预计明年2月开园 does not say when the 北辰区 park opens), or, naming none, the nearest clause before
+    it that names some does, as a clause goes on speaking of the last one named (…红桥区的园区预计明年2月开园，届时将有
+    80多家企业入驻; 市第三中心医院…，设置床位1200张; 此前运营的“…”氢能运输线路…，减排二氧化碳约6000吨), or, none
+    naming any and the sentence opening with 该, the sentence ``before`` it does (该线路首批投入运营10辆 after one
+    on the 晋北线)."""
+    ends = [m.end() for m in _CLAUSE_END.finditer(text, 0, e.start)]
+    bounds = [0, *ends]
     end = next((m.start() for m in _CLAUSE_END.finditer(text, e.end)), len(text))
-    named = _districts(text[start:end])
-    # One district may be named with more or less before it (天津市红桥区, 红桥区; jieba may glue a letter's word on).
-    same = any(d.endswith(a) or a.endswith(d) for d in named for a in asked)
-    return bool(named) and not same and any(same_kind(d, a) for d in named for a in asked)
+    scopes = [text[bounds[-1]:end]] + [text[bounds[i]:bounds[i + 1]] for i in reversed(range(len(ends)))]
+    for scope in (*scopes, before if _BY_REFERENCE.match(text) else ""):
+        named = [(n, k) for n, k in named_things(scope) if any(_kin(k, ak) for _, ak in asked)]
+        if named:
+            return not any(_kin(k, ak) and _one_name(n, a) for n, k in named for a, ak in asked) \
+                and not any(len(_stem(a)) >= 2 and _stem(a) in scope for a, _ in asked)
+    return False
+
+
+# Kinds of institution a passage is about as a whole: a passage naming other universities, not the asked one, is
+# about them (南开大学's battery for 天津大学's).
+_INSTITUTIONS = frozenset({"大学", "学院", "医院", "学校", "中学", "小学"})
+
+
+def of_another_institution(passage: str, question: str) -> bool:
+    """True when ``question`` names a university, college, hospital or school, and ``passage`` names some of that
+    kind but never the asked one: its sentences are about another (天津大学研发的固态电池 is not 南开大学's)."""
+    asked = [(a, k) for a, k in named_things(question) if k in _INSTITUTIONS]
+    if not asked:
+        return False
+    named = [(n, k) for n, k in named_things(passage) if any(_kin(k, ak) for _, ak in asked)]
+    return bool(named) and not any(a in passage or any(_kin(k, ak) and _one_name(n, a) for n, k in named)
+                                   for a, ak in asked)
+
+
+def _stem(name: str) -> str:
+    """``name`` without the suffix of its kind (红桥区 → 红桥, 荣程新能晋北线 → 荣程新能晋北)."""
+    line = _LINE_SUFFIX.search(name)
+    return name[:-len(line.group() if line else _suffix(name))]
+
+
+def _one_name(a: str, b: str) -> bool:
+    """True when two names of one kind may name one thing: their stems end alike in at least two characters, as a
+    name is written with more or less before it (天津市红桥区, 红桥区; 荣程新能晋北线, 晋北线; an English question's
+    terms run together: 天津口腔医院 and 市口腔医院). A stem named alone (元宝岛等3个特色公园) is checked by the
+    caller."""
+    x, y = _stem(a), _stem(b)
+    return len(x) >= 2 <= len(y) and x[-2:] == y[-2:] or x == y
 
 
 # A question for which one of a kind of place or body: 哪个场馆, 哪家医院, 在哪个镇, 什么银行.
@@ -456,6 +520,47 @@ def _kind(given: str) -> str:
     return ""
 
 
+# A count asked with its measure word and the noun it counts: 多少个学位, 几所学校, 多少家企业.
+_ASKS_COUNT = re.compile(r"(?:多少|几)(?:个|所|家|条|座|辆|台|处|项|张|套|间|户|只|架|艘|件|份|场|批|类|种)"
+                         r"(?=[\u4e00-\u9fff])")
+# How far after a count its noun may come (2000个幼儿园学位).
+COUNTED_REACH = 6
+
+
+def _counted(given: str) -> str:
+    """The noun a question asks the count of (新增多少个学位 → 学位, 多少项具体工作 → 工作), or ""."""
+    m = _ASKS_COUNT.search(given)
+    at = m.end() if m else len(given)
+    while at < len(given) and at - (m.end() if m else 0) <= COUNTED_REACH:  # past a modifier: 多少项具体工作 → 工作
+        word = word_at(given, at)
+        if not word or not _CJK_WORD.match(word):
+            break
+        if len(word) > 1 and is_noun(word):
+            return word
+        at += len(word)
+    return ""
+
+
+def _counts_another(text: str, e: Entity, counted: str) -> bool:
+    """True when the count ``e`` counts a noun other than the one asked (``counted``): 持续实施20项民心工程 says
+    how many projects, not how many school places (新增学位1.1万个, 2000个幼儿园学位 count them)."""
+    after = word_at(text, e.end)
+    return len(after) > 1 and is_noun(after) and counted not in text[e.end:e.end + len(counted) + COUNTED_REACH]
+
+
+# A year written right before an amount, as its own (2026年20项民心工程, 2025年营收超770亿元).
+_YEAR_BEFORE = re.compile(r"(\d{4})年(?:度|的|共|全年|全市|全省|我市)?$")
+_YEAR = re.compile(r"(\d{4})年")
+
+
+def _of_another_year(text: str, e: Entity, said: str) -> bool:
+    """True when the amount ``e`` is a year's (the year right before it) and the question (``said``) names years,
+    none of them that one: 2026年20项民心工程 does not say how many 2025 had."""
+    m = _YEAR_BEFORE.search(text, 0, e.start)
+    asked = set(_YEAR.findall(said))
+    return m is not None and bool(asked) and m.group(1) not in asked
+
+
 def _suffix(name: str) -> str:
     """The suffix that makes ``name`` a place or a body (天津大学 → 大学), or ""."""
     m = _PLACE_SUFFIX.search(name) or _BODY_SUFFIX.search(name)
@@ -471,7 +576,7 @@ def _another_kind(name: str, kind: str) -> bool:
 
 
 def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset(), given: str = "",
-                  stated: str | None = None) -> list[int]:
+                  stated: str | None = None, names: str | None = None, before: str = "") -> list[int]:
     """Where ``text`` holds something of the expected answer type: entity starts (of the asked unit, when the
     question names one), or cue words for yes/no, procedure, reason and list questions (empty otherwise).
 
@@ -484,9 +589,15 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
     did something, only whoever the sentence has doing it; asked for papers, only words naming papers are cues
     (``_ASKS_TITLE``, ``_ASKS_WHO``, ``_ASKS_MATERIALS``). Asked which one of a kind of place or body (哪个场馆),
     a name of another kind does not answer (``_another_kind``). ``stated``, when given, is what the question
-    states (its whole message), and ``given`` the one question of it whose ask is read."""
+    states (its whole message), and ``given`` the one question of it whose ask is read. What is said of another
+    district, hospital, school, company or line than the ones the question names does not answer (``_of_another``);
+    ``names`` is the text naming them, when not what the question states (an English question's Chinese focus
+    terms), and ``before`` the sentence before ``text`` in its passage, which a sentence opening with 该 refers back
+    to."""
     asks = _asks(given)
     said = given if stated is None else stated
+    # Names stated anywhere in the message count for each of its questions (将有多少家企业入驻？ after 北辰区的园区…).
+    named = named_things(names if names is not None else said)
     if answer_type in ANSWERED_BY:
         # Asked who holds a post (主任是谁, the director), a person answers, not the body they work for.
         wanted = frozenset({"person"}) if answer_type == "person" and asks.title else ANSWERED_BY[answer_type]
@@ -503,12 +614,15 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
                 and not (e.type == "quantity" and given and not asks.total
                          and (_one_of_several(text, e, given) or _after_several(text, e, given)))
                 and not (asks.growth and e.unit in _RATES and not _a_change(text, e.start))
+                and not (e.type == "quantity" and text[e.end:e.end + 1] == "级" and "级" not in said)
                 and not (units and answer_type == "duration" and e.type == "time")
                 and not (coarse and _RELATIVE_YEAR.match(e.text))
                 and not (asks.end and e.type == "time" and _starts(text, e.end))
                 and not (said and e.text in said)
                 and not (asks.kind and e.type in ("place", "body") and _another_kind(e.text, asks.kind))
-                and not (asks.districts and e.type != "place" and _of_another_district(text, e, asks.districts))
+                and not (named and e.type not in ("place", "body") and _of_another(text, e, named, before))
+                and not (asks.counted and e.type == "quantity" and _counts_another(text, e, asks.counted))
+                and not (e.type == "quantity" and _of_another_year(text, e, said))
                 and not (asks.act and e.type in ("person", "body", "role") and not _does(text, e.end, asks.act))
         ])
     cue = {"yesno": _YESNO, "procedure": _PROCEDURE, "reason": _REASON, "list": _LIST}.get(answer_type)

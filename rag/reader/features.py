@@ -200,6 +200,8 @@ def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candid
     typed = asks_a_kind(query)
     clauses = _asked_clauses(query)
     stated = f"{query.text}\n{query.search_text}"
+    # An English question's names are read from its Chinese focus terms, in its order (天津 医科大学 总医院).
+    names = "".join(query.focus) if query.language == "en" else None
     english = float(query.language == "en")
     keys = [weights.terms.index(t) for t in query.key if t in weights.terms]
     asked = set(query.search_text)
@@ -213,7 +215,8 @@ def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candid
         hit = hits[c.n - 1]
         # What the whole message states answers none of its questions (2月5日 in 2月5日发布了什么预警？什么时候解除？).
         cues = sorted({at for units, one in clauses
-                       for at in cue_positions(c.text, query.answer_type, units, one, stated=stated)}
+                       for at in cue_positions(c.text, query.answer_type, units, one, stated=stated, names=names,
+                                               before=passage[-2] if len(passage) > 1 else "")}
                       ) if typed else []
         has_type = float(bool(cues))
         # An item of a list that opens with a colon (主要预期目标是：…；…；城镇新增就业28万人；) is said of what the

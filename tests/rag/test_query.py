@@ -60,6 +60,7 @@ def stats(service):
     ("What interest rate discount do I get on a consumer loan?", "quantity"),
     ("What is the total investment in Line 8?", "quantity"),
     ("What are the fees?", "quantity"),
+    ("What was the contract value of the offshore project?", "quantity"),
     ("What R&D spending intensity target does Tianjin set?", "quantity"),  # a target is a figure
     ("What is Tianjin's 2026 target for new urban jobs?", "quantity"),
     ("What are the targets of the plan?", "list"),  # targets: the goals listed
@@ -288,6 +289,13 @@ def test_a_subsidy_is_claimed_and_a_meeting_chaired_in_the_words_of_government_n
     ("Does the topside weigh 2,000 tonnes?", {"重量", "2000"}, {"000"}),
     # A total investment is 总投资, which 投资联合体 does not name.
     ("What is the total investment of the Line 8 project?", {"总投资"}, {"投资"}),
+    # Tianjin's districts by their names (not 动力 "power", 喜庆 "festive"); hospitals by their kinds (a general
+    # hospital is a 总医院, not 普遍; a central one a 中心医院, not 中央); a contract's value is its 合同金额.
+    ("How many beds will the Dongli campus of the Third Central Hospital have?", {"东丽", "院区", "中心医院"},
+     {"动力", "中央", "校区"}),
+    ("Where is the new school in Xiqing?", {"西青"}, {"喜庆"}),
+    ("How many beds does Tianjin Medical University General Hospital have?", {"医科大学", "总医院"}, {"普遍"}),
+    ("What was the contract value of the project?", {"合同", "金额"}, {"价值"}),
 ])
 def test_government_news_english_reads_in_the_senses_the_articles_use(stats, question, named, not_named):
     q = analyze(question, stats, TODAY)

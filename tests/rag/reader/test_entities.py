@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.reader.entities import asked_units, cue_positions, entities
+from rag.reader.entities import asked_units, cue_positions, entities, of_another_institution
 
 
 def found(text: str) -> list[tuple[str, str]]:
@@ -311,6 +311,10 @@ def test_a_price_asked_as_what_is_the_price_is_money():
     asked = "What is the hydrogen refuelling price per kilogram?"
     assert not cue_positions("百公里耗氢低至8公斤", "quantity", asked_units(asked), asked)
     assert cue_positions("加氢价格每公斤35元", "quantity", asked_units(asked), asked)
+    # So is a value: a project's 50公里 and 100米 are no contract value.
+    asked = "What was the contract value of the project?"
+    assert not cue_positions("离岸50公里、水深100米", "quantity", asked_units(asked), asked)
+    assert not cue_positions("离岸50公里、水深100米", "quantity", asked_units("合同额是多少？"), "合同额是多少？")
 
 
 def test_an_amount_after_a_named_party_and_the_several_it_stands_first_of_is_the_severals():
@@ -331,6 +335,64 @@ def test_a_clause_about_another_district_does_not_answer_for_the_asked_one():
     # A zone inside a district, or a district named in brackets, is not another district.
     assert cue_positions("滨海高新区项目预计6月投产", "time", given="滨海新区的项目什么时候投产？")
     assert cue_positions("该园区（原属河北区）预计6月开园", "time", given="红桥区的园区什么时候开园？")
+    # A district named inside a longer place is still named.
+    assert not cue_positions(text, "time", given="联东U谷北辰区园区什么时候开园？")
+    # A clause naming none goes on speaking of the one the nearest clause before it named.
+    tenants = text.replace("开园。", "开园，届时将有80多家企业入驻。")
+    assert not cue_positions(tenants, "quantity", given="联东集团北辰区的新园区将有多少家企业入驻？")
+    assert cue_positions(tenants, "quantity", given="联东集团红桥区的新园区将有多少家企业入驻？")
+
+
+def test_what_is_said_of_another_hospital_or_line_does_not_answer_for_the_asked_one():
+    beds = "市第三中心医院（东丽院区）新建门急诊住院综合楼等设施，设置床位1200张；"
+    # The clause holding the count names no hospital: the sentence's does, and it is another.
+    assert not cue_positions(beds, "quantity", given="天津医科大学总医院新院区有多少床位？")
+    assert cue_positions(beds, "quantity", given="第三中心医院东丽院区有多少床位？")
+    # An English question's names are its Chinese focus terms, run together in its order.
+    assert not cue_positions(beds, "quantity", given="How many beds?", names="床位院区天津医科大学总医院")
+    assert cue_positions(beds, "quantity", given="How many beds?", names="床位东丽院区天津中心医院")
+    older = "此外，荣程新能集团此前运营的“天津港—河北邯郸—山西长治”氢能运输线路已实现稳定运行，减排二氧化碳约6000吨。"
+    assert not cue_positions(older, "quantity", given="荣程新能晋北线开通以来累计减排了多少二氧化碳？")
+    # A sentence opening with 该 speaks of what the sentence before it named.
+    trucks = "该线路首批投入运营10辆氢能重卡。"
+    new_line = "此次新开通的晋北线往返总里程约1400公里。"
+    assert cue_positions(trucks, "quantity", given="晋北线首批投入了多少辆重卡？", before=new_line)
+    assert not cue_positions(trucks, "quantity", given="天津港—河北邯郸—山西长治氢能运输线路投入了多少辆重卡？",
+                             before=new_line)
+
+
+def test_a_class_is_no_amount():
+    # A 10万吨级 berth is of the 100,000-tonne class: it says nothing of how much the berth handles.
+    text = "新增1个10万吨级粮食专用码头，年吞吐能力500万吨"
+    assert cue_positions(text, "quantity", given="码头年吞吐能力是多少万吨？") == [2, text.index("500万吨")]
+    assert text.index("10万吨") in cue_positions(text, "quantity", given="码头是多少吨级的？")
+
+
+def test_an_amount_of_another_year_does_not_answer_for_the_asked_year():
+    text = "2026年20项民心工程的立项工作于2025年10月启动"
+    assert not cue_positions(text, "quantity", given="2025年民心工程共包含多少项？")
+    assert cue_positions(text, "quantity", given="2026年民心工程共包含多少项？") == [5]
+    assert cue_positions(text, "quantity", given="民心工程共包含多少项？") == [5]  # no year asked
+
+
+def test_names_stated_anywhere_in_the_message_count_for_each_of_its_questions():
+    text = "其中，红桥区的园区预计明年2月开园，届时将有80多家企业入驻。"
+    message = "联东集团在北辰区的新园区什么时候开园？将有多少家企业入驻？"
+    assert not cue_positions(text, "quantity", given="将有多少家企业入驻？", stated=message)
+
+
+def test_a_passage_naming_only_other_universities_or_hospitals_is_about_them():
+    battery = "南开大学常务副校长陈军团队联合开发的超高比能固液电池发布，电芯能量密度突破500瓦时每公斤。"
+    assert of_another_institution(battery, "天津大学研发的固态电池电芯能量密度是多少？")
+    assert not of_another_institution(battery, "南开大学研发的固液电池电芯能量密度是多少？")
+    assert not of_another_institution(battery, "天津港的集装箱航线有多少条？")  # names no institution
+
+
+def test_a_count_of_another_noun_does_not_answer_how_many_of_the_asked_one():
+    text = "持续实施20项民心工程，新增学位1.1万个"
+    assert cue_positions(text, "quantity", given="今年新增多少个学位？") == [text.index("1.1万个")]
+    # The counted noun may come a few words after the count.
+    assert cue_positions("新增2000个幼儿园学位", "quantity", given="新增多少个学位？")
 
 
 def test_what_the_whole_message_states_answers_none_of_its_questions():

@@ -18,6 +18,7 @@ from rag.reader import (
     _another_day,
     _another_lettered,
     _context,
+    _only_mentions,
     _unnumbered,
     choose_sentences,
     default_model,
@@ -386,6 +387,27 @@ def test_a_sentence_about_other_lettered_things_of_the_asked_kind_cannot_answer(
     # One that speaks of the rest answers too; another kind of lettered thing says nothing of it.
     assert not _another_lettered("除J口外，其余出入口均已于2月10日恢复运营。", lettered("H口哪天恢复？"))
     assert not _another_lettered("A座大厦于3月启用。", asked)
+
+
+@pytest.mark.parametrize(("text", "mentions"), [
+    ("会议还审议了《天津市医疗救助办法》等其他事项。", True),
+    ("市民政局、市财政局、西青区政府主要负责同志作了发言。", True),
+    ("部门规范性文件（点击下方“原文阅读”查看）关于印发《天津市入海排污口监督管理实施细则（试行）》的通知", True),
+    # What it says, or more than its issuing, is content.
+    ("《办法》明确了补偿标准为每亩500元。", False),
+    ("会议审议通过《办法》，明确医疗救助对象包括低保对象和特困人员。", False),
+])
+def test_a_sentence_that_only_reports_a_document_or_speech_does_not_say_what_it_says(text, mentions):
+    assert _only_mentions(text) is mentions
+
+
+def test_asked_what_a_document_says_a_sentence_only_reporting_it_cannot_answer():
+    reviewed = hit("a1", 0, "会议还审议了《天津市医疗救助办法》等其他事项。")
+    for question, kept in (("《天津市医疗救助办法》主要规定了什么内容？", 0.0), ("会议审议了哪些办法？", 1.0)):
+        q = replace(query(("医疗救助",), "other"), text=question, search_text=question)
+        ev = Evidence(q, [reviewed], [cand(1, 0, reviewed.text)], np.zeros((1, len(CANDIDATE_FEATURES))),
+                      TermWeights.of(q, [1], 10), None)
+        assert ruled_out(ev, np.ones(1))[0] == kept, question
 
 
 def test_a_passage_naming_no_asked_numbered_project_cannot_answer_but_other_numbered_kinds_may():
