@@ -244,7 +244,8 @@ _TIME_FAMILY = {"个工作日", "工作日", "小时", "分钟", "秒", "天", "
 # Money asked without a measure word: 补贴多少？, 票价是多少, 最高能贷多少 (not 补贴期限是多少, 花多少时间); a subsidy
 # may be a share (按销售价格的15%给予补贴), so a percentage answers too.
 _NOT_MONEY = r"期限|时间|年限|期|名额|人数|次数|范围|条件|材料|比例"
-_MONEY_ASKED = re.compile(rf"(?:补贴|补助|奖金|费用|工资|收入|价格|票价|金额|资金|额度|罚款|罚息|合同额|产值|造价)"
+_MONEY_ASKED = re.compile(rf"(?:补贴|补助|奖金|费用|工资|收入|价格|票价|金额|资金|额度|罚款|罚息|合同额|产值|造价|投资|"
+                          rf"投资额|营收|营业收入|销售额|成交额)"
                           rf"(?:(?!{_NOT_MONEY})[^，,。？?]){{0,4}}?多少(?!个|项|人|天|年|月|次|家|条|种|类|{_NOT_MONEY})|"
                           rf"(?:补|领|拿|贷|赔|退)多少(?:钱)?(?!个|项|人|天|年|月|次|家|条|种|类|张|{_NOT_MONEY})")
 _MONEY_OR_SHARE = frozenset(_UNIT_FAMILIES["钱"] | {"%", "％"})
@@ -263,7 +264,8 @@ _ASKED_UNIT_EN: list[tuple[re.Pattern[str], frozenset[str]]] = [
     # A price or value asked as "what is the … price" (what is the hydrogen refuelling price per kilogram; what was
     # the contract value): money, not kilograms or kilometres.
     (re.compile(r"\bwhat(?:'s|’s|\s+(?:is|are|was|were|will\s+be))\s+(?:the\s+)?(?:[\w-]+\s+){0,3}"
-                r"(?:prices?|fees?|fares?|rents?|tuition|values?)\b", re.I), _MONEY_OR_SHARE),
+                r"(?:prices?|fees?|fares?|rents?|tuition|(?:contract|output|trade|production|transaction|total)\s+values?)\b",
+                re.I), _MONEY_OR_SHARE),
     (re.compile(r"\bhow many (?:people|persons|employees|workers|staff|visitors|participants|attendees|"
                 r"residents|students|passengers)\b", re.I), frozenset(_UNIT_FAMILIES["人"])),
     (re.compile(r"\bhow many (?:days|weeks|months|years|hours|minutes|working days)\b", re.I),
@@ -418,27 +420,44 @@ ASIDE = re.compile(r"（[^（）]*）|\([^()]*\)")
 _DISTRICT = re.compile(r"^[\u4e00-\u9fff]{2,}(?:区|县|镇|乡|街道)$")
 _AREAS = re.compile(r"(?:园|院|校|小|社|片|景|港|城|市|地|辖|街|营|厂|矿|库|林|山|湖|灾)区$|"
                     r"(?:高新|开发|保税|试验|示范|功能|合作|综合|自贸|经济)区$")
-# Kinds of things a sentence names one of, whose names are told apart reliably: a hospital, a school, a company,
-# a line. (A 园 or a 中心 is too often no name at all: 开园, 中心城区.)
-_NAMED_KIND = re.compile(r"[\u4e00-\u9fff]{2,}(?:医院|大学|学院|中学|小学|学校|集团|公司)$")
-# A line by name (晋北线, “天津港—河北邯郸—山西长治”氢能运输线路): only for telling one line from another, not an
-# entity that answers (8号线 is a numbered name; 热线 is a telephone line).
+# Kinds of things a sentence names one of, whose names are told apart reliably: a hospital, a university, a
+# company, a line. (A 园 or a 中心 is too often no name at all: 开园, 中心城区.)
+_NAMED_KIND = re.compile(r"[\u4e00-\u9fff]{2,}(?:医院|大学|学院|集团|公司)$")
+# A line by name (晋北线, “天津港—河北邯郸—山西长治”氢能运输线路): the line word on its own after the words that
+# name it; only for telling one line from another, not an entity that answers (8号线 is a numbered name; 热线,
+# 生产线 and 流水线 are no lines of transport).
+_LINE_WORDS = frozenset({"线", "线路", "干线", "专线"})
 _LINE_SUFFIX = re.compile(r"(?:线|线路|干线|专线)$")
-_lines = _named(_LINE_SUFFIX, 6)
+_named_lines = _named(_LINE_SUFFIX, 6)
+# An ordinal before a name is part of it (市第三中心医院 is not 市第一中心医院), though jieba tags it a number.
+_ORDINAL = re.compile(r"第[一二三四五六七八九十\d]+$")
+_NUMBERED = re.compile(r"第[一二三四五六七八九十\d]+")
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    """The spans of the lines ``text`` names (see ``_LINE_WORDS``)."""
+    ends = word_ends(text)
+    return [(s, e) for s, e in _named_lines(text) if ends.get(e) in _LINE_WORDS]
 
 
 @lru_cache(maxsize=4096)
 def named_things(text: str) -> tuple[tuple[str, str], ...]:
-    """The districts, hospitals, schools, companies and lines ``text`` names, each with its kind (北辰区 → 区,
+    """The districts, hospitals, universities, companies and lines ``text`` names, each with its kind (北辰区 → 区,
     市第三中心医院 → 医院, 晋北线 → 线), not within brackets (（原属河北区）)."""
     text = ASIDE.sub(lambda m: "　" * len(m.group()), text)  # blanked, so the clause keeps its length
-    names = [e.text for e in entities(text) if e.type in ("place", "body")
+    names = [_ordinal(text, e) + e.text for e in entities(text) if e.type in ("place", "body")
              and ((_DISTRICT.match(e.text) and not _AREAS.search(e.text)) or _NAMED_KIND.match(e.text))]
     # A district inside a longer place (北辰区园区) by its own word.
     names += [w for w in word_ends(text).values()
               if _DISTRICT.match(w) and not _AREAS.search(w) and not any(w in n for n in names)]
     named = [(n, _suffix(n)) for n in names]
     return tuple(named + [(text[s:e], "线") for s, e in _lines(text) if e - s >= 3])
+
+
+def _ordinal(text: str, e: Entity) -> str:
+    """The ordinal right before ``e`` in ``text`` (第三 of 市第三中心医院), or ""."""
+    m = _ORDINAL.search(text, 0, e.start)
+    return m.group() if m is not None and m.end() == e.start else ""
 
 
 def _kin(a: str, b: str) -> bool:
@@ -451,18 +470,14 @@ _BY_REFERENCE = re.compile(r"[\s，,]*(?:其中，?)?(?:该|上述)[\u4e00-\u9ff
 
 
 def _of_another(text: str, e: Entity, asked: tuple[tuple[str, str], ...], before: str = "") -> bool:
-    """True when what ``e`` is said of is another district, hospital, school, company or line of a kind the
+    """True when what ``e`` is said of is another district, hospital, university, company or line of a kind the
     question names (``asked``): the clause holding ``e`` names some of that kind and not the asked one
     (红桥区的园区预计明年2月开园 does not say when the 北辰区 park opens), or, naming none, the nearest clause before
     it that names some does, as a clause goes on speaking of the last one named (…红桥区的园区预计明年2月开园，届时将有
     80多家企业入驻; 市第三中心医院…，设置床位1200张; 此前运营的“…”氢能运输线路…，减排二氧化碳约6000吨), or, none
     naming any and the sentence opening with 该, the sentence ``before`` it does (该线路首批投入运营10辆 after one
     on the 晋北线)."""
-    ends = [m.end() for m in _CLAUSE_END.finditer(text, 0, e.start)]
-    bounds = [0, *ends]
-    end = next((m.start() for m in _CLAUSE_END.finditer(text, e.end)), len(text))
-    scopes = [text[bounds[-1]:end]] + [text[bounds[i]:bounds[i + 1]] for i in reversed(range(len(ends)))]
-    for scope in (*scopes, before if _BY_REFERENCE.match(text) else ""):
+    for scope in _scopes(text, e, before):
         named = [(n, k) for n, k in named_things(scope) if any(_kin(k, ak) for _, ak in asked)]
         if named:
             return not any(_kin(k, ak) and _one_name(n, a) for n, k in named for a, ak in asked) \
@@ -470,13 +485,63 @@ def _of_another(text: str, e: Entity, asked: tuple[tuple[str, str], ...], before
     return False
 
 
+def _scopes(text: str, e: Entity, before: str = "") -> list[str]:
+    """Where to look for what ``e`` is said of, nearest first: the clause holding it, the clauses before it in
+    ``text`` (a clause goes on speaking of the last thing named), and ``before``, the sentence before ``text``,
+    when ``text`` opens with 该."""
+    # Asides are blanked first: a comma inside brackets (（原属河北区，现已划入）) ends no clause.
+    text = ASIDE.sub(lambda m: "　" * len(m.group()), text)
+    ends = [m.end() for m in _CLAUSE_END.finditer(text, 0, e.start)]
+    bounds = [0, *ends]
+    end = next((m.start() for m in _CLAUSE_END.finditer(text, e.end)), len(text))
+    clauses = [text[bounds[-1]:end]] + [text[bounds[i]:bounds[i + 1]] for i in reversed(range(len(ends)))]
+    return [*clauses, before] if before and _BY_REFERENCE.match(text) else clauses
+
+
+# A noun compound the question asks about (服务 贸易, 汽车 补贴): its modifier and head, each a word of two characters
+# or more, the modifier a noun or verbal noun, the head a noun.
+_MODIFIER_TAGS = ("n", "vn", "nz", "l")
+
+
+def asked_sorts(question: str) -> tuple[tuple[str, str], ...]:
+    """The noun compounds (modifier, head) ``question`` names: 服务贸易 → (服务, 贸易), 汽车补贴 → (汽车, 补贴); not a
+    place or a name as the modifier (天津 跨境)."""
+    words = [w for _, w in sorted(word_ends(question).items())]
+    return tuple((m, h) for m, h in zip(words, words[1:], strict=False)
+                 if len(m) > 1 and len(h) > 1 and _CJK_WORD.match(m) and _CJK_WORD.match(h)
+                 and part_of_speech(m) in _MODIFIER_TAGS and part_of_speech(h) in _MODIFIER_TAGS)
+
+
+def _another_modifier(scope: str, at: int, asked: str, head: str) -> bool:
+    """True when ``head`` at ``at`` in ``scope`` is modified by another noun than ``asked``: a noun head after a
+    noun (家电 补贴), or one word with the noun before it (货物贸易); not a verbal head that merely follows its
+    subject (客车 免费通行)."""
+    before = scope[max(at - 2, 0):at]
+    if len(before) < 2 or before == asked or part_of_speech(before) != "n":
+        return False
+    return part_of_speech(head) == "n" or word_at(scope, at - 2) == before + head
+
+
+def _of_another_sort(text: str, e: Entity, sorts: tuple[tuple[str, str], ...], before: str = "") -> bool:
+    """True when what ``e`` is said of is another sort of a thing the question names by a compound (``sorts``):
+    the nearest clause naming the head names it with another noun before it, and never the asked compound
+    (天津货物贸易跨境人民币结算量同比增长24% for 服务贸易占了多少？; not 购置补贴 for 汽车补贴: 购置 is no noun)."""
+    for scope in _scopes(text, e, before):
+        found = [(m, h) for m, h in sorts if h in scope]
+        if found:
+            return any(m + h not in scope and any(_another_modifier(scope, i, m, h)
+                                                  for i in (j.start() for j in re.finditer(re.escape(h), scope)))
+                       for m, h in found)
+    return False
+
+
 # Kinds of institution a passage is about as a whole: a passage naming other universities, not the asked one, is
 # about them (南开大学's battery for 天津大学's).
-_INSTITUTIONS = frozenset({"大学", "学院", "医院", "学校", "中学", "小学"})
+_INSTITUTIONS = frozenset({"大学", "学院", "医院"})
 
 
 def of_another_institution(passage: str, question: str) -> bool:
-    """True when ``question`` names a university, college, hospital or school, and ``passage`` names some of that
+    """True when ``question`` names a university, college or hospital, and ``passage`` names some of that
     kind but never the asked one: its sentences are about another (天津大学研发的固态电池 is not 南开大学's)."""
     asked = [(a, k) for a, k in named_things(question) if k in _INSTITUTIONS]
     if not asked:
@@ -489,16 +554,28 @@ def of_another_institution(passage: str, question: str) -> bool:
 def _stem(name: str) -> str:
     """``name`` without the suffix of its kind (红桥区 → 红桥, 荣程新能晋北线 → 荣程新能晋北)."""
     line = _LINE_SUFFIX.search(name)
-    return name[:-len(line.group() if line else _suffix(name))]
+    return name[:len(name) - len(line.group() if line else _suffix(name))]
+
+
+def _local(stem: str) -> str:
+    """``stem`` without the city it is in (天津市, 市): 市口腔医院 is 天津口腔医院."""
+    return stem.removeprefix("天津市").removeprefix("市")
 
 
 def _one_name(a: str, b: str) -> bool:
-    """True when two names of one kind may name one thing: their stems end alike in at least two characters, as a
-    name is written with more or less before it (天津市红桥区, 红桥区; 荣程新能晋北线, 晋北线; an English question's
-    terms run together: 天津口腔医院 and 市口腔医院). A stem named alone (元宝岛等3个特色公园) is checked by the
-    caller."""
-    x, y = _stem(a), _stem(b)
-    return len(x) >= 2 <= len(y) and x[-2:] == y[-2:] or x == y
+    """True when two names of one kind may name one thing: the shorter stem's characters stand in the longer one in
+    order, as a name is written with more or less before it or shortened (天津市红桥区, 红桥区; 荣程新能晋北线,
+    晋北线; 天津医大总医院, 天津医科大学总医院; an English question's terms run together: 天津口腔医院 and
+    市口腔医院, the city's 市 dropped). Not 天津工业大学 and 河北工业大学, nor 市第一中心医院 and 市第三中心医院.
+    A stem named alone (元宝岛等3个特色公园) is checked by the caller."""
+    x, y = _local(_stem(a)), _local(_stem(b))
+    if not (_NUMBERED.search(x) and _NUMBERED.search(y)):  # an ordinal tells two apart only when both have one
+        x, y = _NUMBERED.sub("", x), _NUMBERED.sub("", y)
+    x, y = sorted((x, y), key=len)
+    if len(x) < 2:
+        return x == y
+    rest = iter(y)
+    return all(ch in rest for ch in x)  # x a subsequence of y
 
 
 # A question for which one of a kind of place or body: 哪个场馆, 哪家医院, 在哪个镇, 什么银行.
@@ -590,7 +667,8 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
     (``_ASKS_TITLE``, ``_ASKS_WHO``, ``_ASKS_MATERIALS``). Asked which one of a kind of place or body (哪个场馆),
     a name of another kind does not answer (``_another_kind``). ``stated``, when given, is what the question
     states (its whole message), and ``given`` the one question of it whose ask is read. What is said of another
-    district, hospital, school, company or line than the ones the question names does not answer (``_of_another``);
+    district, hospital, university, company or line than the ones the question names does not answer
+    (``_of_another``);
     ``names`` is the text naming them, when not what the question states (an English question's Chinese focus
     terms), and ``before`` the sentence before ``text`` in its passage, which a sentence opening with 该 refers back
     to."""
@@ -598,6 +676,7 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
     said = given if stated is None else stated
     # Names stated anywhere in the message count for each of its questions (将有多少家企业入驻？ after 北辰区的园区…).
     named = named_things(names if names is not None else said)
+    sorts = asked_sorts(given) if names is None else ()
     if answer_type in ANSWERED_BY:
         # Asked who holds a post (主任是谁, the director), a person answers, not the body they work for.
         wanted = frozenset({"person"}) if answer_type == "person" and asks.title else ANSWERED_BY[answer_type]
@@ -621,6 +700,7 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
                 and not (said and e.text in said)
                 and not (asks.kind and e.type in ("place", "body") and _another_kind(e.text, asks.kind))
                 and not (named and e.type not in ("place", "body") and _of_another(text, e, named, before))
+                and not (sorts and e.type == "quantity" and _of_another_sort(text, e, sorts, before))
                 and not (asks.counted and e.type == "quantity" and _counts_another(text, e, asks.counted))
                 and not (e.type == "quantity" and _of_another_year(text, e, said))
                 and not (asks.act and e.type in ("person", "body", "role") and not _does(text, e.end, asks.act))

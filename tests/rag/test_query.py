@@ -61,6 +61,7 @@ def stats(service):
     ("What is the total investment in Line 8?", "quantity"),
     ("What are the fees?", "quantity"),
     ("What was the contract value of the offshore project?", "quantity"),
+    ("What are the core values of the campaign?", "list"),  # values that are no amount
     ("What R&D spending intensity target does Tianjin set?", "quantity"),  # a target is a figure
     ("What is Tianjin's 2026 target for new urban jobs?", "quantity"),
     ("What are the targets of the plan?", "list"),  # targets: the goals listed
@@ -156,7 +157,8 @@ def test_english_questions_get_chinese_terms_ranked_by_the_corpus(stats):
     assert phrases["housing provident fund"][0] == "住房公积金"
     q = analyze("Which village did Chen Min'er visit during his inspection trip to Jizhou District?", stats, TODAY)
     names = {m.english: m.chinese[0] for m in q.translations}
-    assert names["Chen Min'er"] == "陈敏尔" and names["Jizhou"] == "蓟州"  # by pinyin, from the corpus's words
+    assert names["Chen Min'er"] == "陈敏尔"  # by pinyin, from the corpus's words
+    assert names["Jizhou District"] == "蓟州区"  # Tianjin's districts by the glossary, 区 and all
     assert "号线" in "".join(analyze("Is Tianjin Metro Line 8 driverless?", stats, TODAY).terms)
 
 
@@ -294,6 +296,7 @@ def test_a_subsidy_is_claimed_and_a_meeting_chaired_in_the_words_of_government_n
     ("How many beds will the Dongli campus of the Third Central Hospital have?", {"东丽", "院区", "中心医院"},
      {"动力", "中央", "校区"}),
     ("Where is the new school in Xiqing?", {"西青"}, {"喜庆"}),
+    ("How many new school places will Heping District add this year?", {"和平区"}, {"和平"}),
     ("How many beds does Tianjin Medical University General Hospital have?", {"医科大学", "总医院"}, {"普遍"}),
     ("What was the contract value of the project?", {"合同", "金额"}, {"价值"}),
 ])
