@@ -87,8 +87,9 @@ _EN_AUXILIARY_FIRST = (r"(?:^|[.!?;]\s+)\W*(?:is|are|was|were|can|could|do|does|
 _EN_MEASURE = (r"(?:prices?|costs?|fees?|fares?|rates?|amounts?|numbers?|percentages?|proportions?|ratios?|totals?|"
                r"budgets?|investment|caps?|limits?|ceilings?|maximum|minimum|sizes?|lengths?|heights?|weights?|"
                r"capacity|speeds?|distances?|temperatures?|population|salary|salaries|wages?|income|revenues?|"
-               r"output|growth|discounts?|counts?|target|(?:contract|output|trade|production|transaction|total)\s+values?|"
-               r"density|densities)")
+               r"output|growth|discounts?|counts?|target|density|densities|"
+               # a value is an amount (the contract value), not a belief (core values; what values…)
+               r"(?<!what\s)(?<!core\s)(?<!moral\s)(?<!social\s)(?<!shared\s)(?<!cultural\s)(?<!family\s)values?)")
 _EN_NOT_MODIFIER = (r"(?:of|on|for|in|at|to|by|with|from|about|the|a|an|my|your|our|his|her|their|its|do|does|did|is|"
                     r"are|was|were|will|can|could|should|would|has|have|had)")
 _EN_MODIFIER = rf"(?!{_EN_NOT_MODIFIER}\b)[\w'’&]+(?:-[\w'’&]+)*\s+"  # R&D too

@@ -302,17 +302,18 @@ def ruled_out(evidence: Evidence, p: np.ndarray) -> np.ndarray:
 
 
 # A question for the content of a document or a speech: 主要讲了什么, 规定了什么, 具体内容是什么.
-_ASKS_CONTENT = re.compile(r"(?:讲|说|规定|提出|明确|涉及|部署)了?(?:什么|哪些|啥)|内容(?:是什么|有哪些|是啥)")
+_ASKS_CONTENT = re.compile(r"(?:讲|说|规定|提出|明确|涉及|包括|部署)了?(?:什么|哪些|啥)|内容(?:是什么|有哪些|是啥)")
 # What names a document or a speech in such a question (not a meeting: 会议讲了什么 is answered by what it decided).
-_A_DOCUMENT = re.compile(r"《[^《》]+》|办法|条例|规定|细则|意见|通知|方案|规划|报告|讲话|发言")
+_A_DOCUMENT = re.compile(r"《[^《》]+》|办法|条例|细则|意见|通知|方案|规划|报告|讲话|发言")
 # A title in book-title marks or quotes, and asides: a sentence that names a document says nothing of it by that.
 _TITLED = re.compile(r"《[^《》]*》|“[^“”]*”|（[^（）]*）|\([^()]*\)")
 # A sentence that merely reports a document, a speech or an event (会议还审议了《…》等其他事项; 关于印发《…》的通知;
-# …负责同志作了发言; 陈敏尔出席会议并作重要讲话): one clause whose act is reporting it, with a subject or a time before
-# the act (no content: 将补偿标准提高到…并印发) and a few characters after it at most.
-_REPORTS_ONLY = re.compile(r"(?:(?!将|提高|调整|明确|规定|要求|包括|为)[^，,；;：:]){0,24}?"
-                           r"(?:审议(?:通过)?|印发|发布|出台|揭晓|召开|并?讲话|(?<!工)作[^，,。；;]{0,4}?(?:发言|讲话|报告))了?"
-                           r"[^，,；;：:]{0,8}[。！!]?\s*")
+# …负责同志作了发言; 陈敏尔出席会议并作重要讲话; 市领导出席并讲话): one clause whose act is reporting it, with a
+# subject or a time before the act (no content: 将补偿标准提高到…并印发) and a few characters after it at most (none
+# after a bare 讲话: 他在讲话中指出… has content; the 作 of 工作报告 is no act, that of 张工作政府工作报告 is).
+_REPORTS_ONLY = re.compile(r"(?:(?!将|提高|调整|明确|规定|要求|包括|为)[^，,；;：:])*?"
+                           r"(?:(?:审议(?:通过)?|印发|发布|出台|揭晓|召开|(?!(?<=工)作报告)作[^，,。；;]{0,4}?(?:发言|讲话|报告))"
+                           r"了?[^，,；;：:]{0,8}|并?讲话)[。！!]?\s*")
 
 
 def _only_mentions(text: str) -> bool:

@@ -9,7 +9,7 @@ exact span, so the reader can measure how close it sits to the question's terms.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -244,11 +244,14 @@ _TIME_FAMILY = {"个工作日", "工作日", "小时", "分钟", "秒", "天", "
 # Money asked without a measure word: 补贴多少？, 票价是多少, 最高能贷多少 (not 补贴期限是多少, 花多少时间); a subsidy
 # may be a share (按销售价格的15%给予补贴), so a percentage answers too.
 _NOT_MONEY = r"期限|时间|年限|期|名额|人数|次数|范围|条件|材料|比例"
-_MONEY_ASKED = re.compile(rf"(?:补贴|补助|奖金|费用|工资|收入|价格|票价|金额|资金|额度|罚款|罚息|合同额|产值|造价|投资|"
-                          rf"投资额|营收|营业收入|销售额|成交额)"
+_MONEY_ASKED = re.compile(rf"(?:补贴|补助|奖金|费用|工资|收入|价格|票价|金额|资金|额度|罚款|罚息|合同额|产值|造价|"
+                          rf"投资(?!项目|企业|机构|领域|主体)|营收|销售额|成交额)"
                           rf"(?:(?!{_NOT_MONEY})[^，,。？?]){{0,4}}?多少(?!个|项|人|天|年|月|次|家|条|种|类|{_NOT_MONEY})|"
                           rf"(?:补|领|拿|贷|赔|退)多少(?:钱)?(?!个|项|人|天|年|月|次|家|条|种|类|张|{_NOT_MONEY})")
 _MONEY_OR_SHARE = frozenset(_UNIT_FAMILIES["钱"] | {"%", "％"})
+
+# A value is money (the contract value, the value of the contract), not a belief (core values).
+_EN_VALUE = r"(?<!core\s)(?<!moral\s)(?<!social\s)(?<!shared\s)(?<!cultural\s)(?<!family\s)values?"
 
 _ASKED_UNIT_EN: list[tuple[re.Pattern[str], frozenset[str]]] = [
     # A cost as a verb, in any tense (how much did it cost…, what does … cost), not the noun (cut the cost of…).
@@ -264,8 +267,7 @@ _ASKED_UNIT_EN: list[tuple[re.Pattern[str], frozenset[str]]] = [
     # A price or value asked as "what is the … price" (what is the hydrogen refuelling price per kilogram; what was
     # the contract value): money, not kilograms or kilometres.
     (re.compile(r"\bwhat(?:'s|’s|\s+(?:is|are|was|were|will\s+be))\s+(?:the\s+)?(?:[\w-]+\s+){0,3}"
-                r"(?:prices?|fees?|fares?|rents?|tuition|(?:contract|output|trade|production|transaction|total)\s+values?)\b",
-                re.I), _MONEY_OR_SHARE),
+                r"(?:prices?|fees?|fares?|rents?|tuition|" + _EN_VALUE + r")\b", re.I), _MONEY_OR_SHARE),
     (re.compile(r"\bhow many (?:people|persons|employees|workers|staff|visitors|participants|attendees|"
                 r"residents|students|passengers)\b", re.I), frozenset(_UNIT_FAMILIES["人"])),
     (re.compile(r"\bhow many (?:days|weeks|months|years|hours|minutes|working days)\b", re.I),
@@ -427,6 +429,9 @@ _NAMED_KIND = re.compile(r"[\u4e00-\u9fff]{2,}(?:医院|大学|学院|集团|公
 # name it; only for telling one line from another, not an entity that answers (8号线 is a numbered name; 热线,
 # 生产线 and 流水线 are no lines of transport).
 _LINE_WORDS = frozenset({"线", "线路", "干线", "专线"})
+# Words ending like a line that name none (a numbered 号线 is told apart by its number).
+_NOT_LINES = frozenset({"生产线", "流水线", "产线", "热线", "防线", "底线", "红线", "一线", "前线", "路线", "天际线",
+                        "海岸线", "电线", "视线", "界线", "战线", "号线", "光线", "曲线", "直线", "连线", "在线"})
 _LINE_SUFFIX = re.compile(r"(?:线|线路|干线|专线)$")
 _named_lines = _named(_LINE_SUFFIX, 6)
 # An ordinal before a name is part of it (市第三中心医院 is not 市第一中心医院), though jieba tags it a number.
@@ -435,9 +440,25 @@ _NUMBERED = re.compile(r"第[一二三四五六七八九十\d]+")
 
 
 def _lines(text: str) -> list[tuple[int, int]]:
-    """The spans of the lines ``text`` names (see ``_LINE_WORDS``)."""
+    """The spans of the lines ``text`` names: the line word on its own after its name (晋北 线), or one word that
+    ends in it (京沪线, 公交线路), not one that names no line (``_NOT_LINES``)."""
     ends = word_ends(text)
-    return [(s, e) for s, e in _named_lines(text) if ends.get(e) in _LINE_WORDS]
+    return [(s, e) for s, e in _named_lines(text)
+            if ends.get(e) in _LINE_WORDS or not any(ends.get(e, "").endswith(w) for w in _NOT_LINES)]
+
+
+# Tags of the words a name starts with (天津, 梅江, 壳牌, 南开大学); a word jieba does not know (荣程) may be one too.
+_NAME_HEADS = ("ns", "nr", "nt", "nz")
+
+
+def names_from(terms: Sequence[str]) -> str:
+    """The text an English question's names are read from: its Chinese terms run together in its order, from the
+    first that is a name (天津 医科大学 总医院) or a name of a kind (口腔医院); "the new hospital" names none (床位 医院
+    is no hospital's name)."""
+    def a_name(t: str) -> bool:
+        return (part_of_speech(t) or "nz").startswith(_NAME_HEADS) or bool(_NAMED_KIND.match(t))
+    start = next((i for i, t in enumerate(terms) if a_name(t)), len(terms))
+    return "".join(terms[start:])
 
 
 @lru_cache(maxsize=4096)
@@ -513,23 +534,23 @@ def asked_sorts(question: str) -> tuple[tuple[str, str], ...]:
 
 
 def _another_modifier(scope: str, at: int, asked: str, head: str) -> bool:
-    """True when ``head`` at ``at`` in ``scope`` is modified by another noun than ``asked``: a noun head after a
-    noun (家电 补贴), or one word with the noun before it (货物贸易); not a verbal head that merely follows its
-    subject (客车 免费通行)."""
+    """True when ``head`` at ``at`` in ``scope`` makes one word with another noun than ``asked`` before it (货物贸易
+    for 服务贸易); not a head that merely follows a noun (客车 免费通行, 核心 企业)."""
     before = scope[max(at - 2, 0):at]
     if len(before) < 2 or before == asked or part_of_speech(before) != "n":
         return False
-    return part_of_speech(head) == "n" or word_at(scope, at - 2) == before + head
+    return word_at(scope, at - 2) == before + head
 
 
 def _of_another_sort(text: str, e: Entity, sorts: tuple[tuple[str, str], ...], before: str = "") -> bool:
     """True when what ``e`` is said of is another sort of a thing the question names by a compound (``sorts``):
-    the nearest clause naming the head names it with another noun before it, and never the asked compound
-    (天津货物贸易跨境人民币结算量同比增长24% for 服务贸易占了多少？; not 购置补贴 for 汽车补贴: 购置 is no noun)."""
+    the nearest clause naming the head names it in one word with another noun before it, and the sentence never
+    names the asked modifier (天津货物贸易跨境人民币结算量同比增长24% for 服务贸易占了多少？; not 购置补贴 for 汽车补贴:
+    购置 is no noun; not 人工智能基础核心企业营收 for 人工智能企业营收: 核心企业 is no word)."""
     for scope in _scopes(text, e, before):
         found = [(m, h) for m, h in sorts if h in scope]
         if found:
-            return any(m + h not in scope and any(_another_modifier(scope, i, m, h)
+            return any(m not in text and any(_another_modifier(scope, i, m, h)
                                                   for i in (j.start() for j in re.finditer(re.escape(h), scope)))
                        for m, h in found)
     return False
@@ -566,13 +587,14 @@ def _one_name(a: str, b: str) -> bool:
     """True when two names of one kind may name one thing: the shorter stem's characters stand in the longer one in
     order, as a name is written with more or less before it or shortened (天津市红桥区, 红桥区; 荣程新能晋北线,
     晋北线; 天津医大总医院, 天津医科大学总医院; an English question's terms run together: 天津口腔医院 and
-    市口腔医院, the city's 市 dropped). Not 天津工业大学 and 河北工业大学, nor 市第一中心医院 and 市第三中心医院.
+    市口腔医院, the city's 市 dropped), ending alike. Not 天津工业大学 and 河北工业大学, 天津大学 and 天津师范大学,
+    nor 市第一中心医院 and 市第三中心医院.
     A stem named alone (元宝岛等3个特色公园) is checked by the caller."""
     x, y = _local(_stem(a)), _local(_stem(b))
     if not (_NUMBERED.search(x) and _NUMBERED.search(y)):  # an ordinal tells two apart only when both have one
         x, y = _NUMBERED.sub("", x), _NUMBERED.sub("", y)
     x, y = sorted((x, y), key=len)
-    if len(x) < 2:
+    if len(x) < 2 or x[-1] != y[-1]:  # 天津 is not 天津师范
         return x == y
     rest = iter(y)
     return all(ch in rest for ch in x)  # x a subsequence of y

@@ -22,9 +22,9 @@ from rag.dates import weekday_forms, years_named
 from rag.index.base import bm25_idf, unseen_idf
 from rag.query import Query, names
 from rag.reader.candidates import Candidate
-from rag.reader.entities import asked_units, cue_positions, entities
+from rag.reader.entities import asked_units, cue_positions, entities, names_from
 from rag.records import Hit
-from rag.tokenize import SPECIALISED, part_of_speech, specificity, tokenize
+from rag.tokenize import SPECIALISED, specificity, tokenize
 from rag.translate import grade_forms
 
 CANDIDATE_FEATURES = (
@@ -183,17 +183,6 @@ def _dated(text: str, window: str) -> str:
     return text if years_named(text, 0) else window
 
 
-# Tags of the words a name starts with (天津, 梅江, 壳牌, 南开大学); a word jieba does not know (荣程) may be one too.
-_NAME_TAGS = ("ns", "nr", "nt", "nz")
-
-
-def _english_names(focus: Sequence[str]) -> str:
-    """The text an English question's names are read from: its Chinese focus terms run together in its order, from
-    the first that is a name (天津 医科大学 总医院; "the new hospital" names none: 床位 医院 is no hospital's name)."""
-    start = next((i for i, t in enumerate(focus) if (part_of_speech(t) or "nz").startswith(_NAME_TAGS)), len(focus))
-    return "".join(focus[start:])
-
-
 def asks_a_kind(query: Query) -> bool:
     """True when the question asks for a kind of thing (a time, a number, a place…); 什么 or "what" alone asks none,
     so any sentence may hold its answer."""
@@ -211,7 +200,7 @@ def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candid
     typed = asks_a_kind(query)
     clauses = _asked_clauses(query)
     stated = f"{query.text}\n{query.search_text}"
-    names = _english_names(query.focus) if query.language == "en" else None
+    names = names_from(query.focus) if query.language == "en" else None
     english = float(query.language == "en")
     keys = [weights.terms.index(t) for t in query.key if t in weights.terms]
     asked = set(query.search_text)

@@ -62,6 +62,8 @@ def stats(service):
     ("What are the fees?", "quantity"),
     ("What was the contract value of the offshore project?", "quantity"),
     ("What are the core values of the campaign?", "list"),  # values that are no amount
+    ("What values does the plan uphold?", "other"),
+    ("What was the value of the contract for the wind project?", "quantity"),
     ("What R&D spending intensity target does Tianjin set?", "quantity"),  # a target is a figure
     ("What is Tianjin's 2026 target for new urban jobs?", "quantity"),
     ("What are the targets of the plan?", "list"),  # targets: the goals listed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.reader.entities import asked_units, cue_positions, entities, of_another_institution
+from rag.reader.entities import asked_units, cue_positions, entities, named_things, names_from, of_another_institution
 
 
 def found(text: str) -> list[tuple[str, str]]:
@@ -319,6 +319,7 @@ def test_a_price_asked_as_what_is_the_price_is_money():
     asked = "市口腔医院梅江院区总投资是多少？"
     assert not cue_positions("设置椅位300台、床位150张", "quantity", asked_units(asked), asked)
     assert asked_units("芯火基金投资了多少家企业？") == {"家"}  # a count of firms, not money
+    assert not asked_units("今年重点投资项目有多少？")  # nor of projects
 
 
 def test_an_amount_after_a_named_party_and_the_several_it_stands_first_of_is_the_severals():
@@ -359,6 +360,9 @@ def test_what_is_said_of_another_hospital_or_line_does_not_answer_for_the_asked_
     assert not cue_positions(beds, "quantity", given="市第一中心医院新院区有多少床位？")
     assert not of_another_institution("天津医大总医院新院区设置床位1500张。", "天津医科大学总医院新院区有多少床位？")
     assert of_another_institution("天津工业大学研发的新材料强度提升30%。", "河北工业大学研发的新材料强度提升多少？")
+    assert of_another_institution("天津师范大学研发的新材料强度提升30%。", "天津大学研发的新材料强度提升多少？")
+    # An English question's names start at its first name, or name of a kind: "the new hospital" names none.
+    assert names_from(["床位", "院区", "口腔医院"]) == "口腔医院" and names_from(["床位", "医院"]) == ""
     older = "此外，荣程新能集团此前运营的“天津港—河北邯郸—山西长治”氢能运输线路已实现稳定运行，减排二氧化碳约6000吨。"
     assert not cue_positions(older, "quantity", given="荣程新能晋北线开通以来累计减排了多少二氧化碳？")
     # A sentence opening with 该 speaks of what the sentence before it named.
@@ -367,7 +371,9 @@ def test_what_is_said_of_another_hospital_or_line_does_not_answer_for_the_asked_
     assert cue_positions(trucks, "quantity", given="晋北线首批投入了多少辆重卡？", before=new_line)
     assert not cue_positions(trucks, "quantity", given="天津港—河北邯郸—山西长治氢能运输线路投入了多少辆重卡？",
                              before=new_line)
-    # A production line is no line of transport; a comma inside brackets ends no clause.
+    # A line may be one word (京沪线, 公交线路); a production line is no line of transport; a comma inside brackets ends
+    # no clause.
+    assert named_things("京沪线全长1318公里，开通公交线路5条") == (("京沪线", "线"), ("公交线路", "线"))
     assert cue_positions("企业新建3条自动化生产线，年产值50亿元", "quantity", given="荣程新能晋北线年产值多少？")
     assert cue_positions("该园区（原属河北区，现已划入）预计6月开园", "time", given="红桥区的园区什么时候开园？")
 
@@ -376,10 +382,10 @@ def test_what_is_said_of_another_sort_of_the_asked_thing_does_not_answer():
     text = "2025年，天津货物贸易跨境人民币结算量同比增长24%，本外币占比超30%。"
     assert not cue_positions(text, "quantity", given="2025年跨境人民币结算量中，服务贸易占了多少？")
     assert cue_positions(text, "quantity", given="2025年货物贸易跨境人民币结算量增长多少？")
-    # Another sort is named by a noun: a car's 购置补贴 is still its subsidy, and a verbal head after its subject
-    # (客车免费通行) is no sort of 高速公路免费.
+    # Another sort is one word of a noun and the head: a car's 购置补贴 is still its subsidy, a verbal head after its
+    # subject (客车免费通行) is no sort of 高速公路免费, nor 核心 企业 of 人工智能企业.
     assert cue_positions("购买新能源汽车给予每辆车购置补贴1万元", "quantity", given="新能源汽车补贴多少？")
-    assert not cue_positions("货车补贴最高1500元", "quantity", given="客车补贴多少？")
+    assert cue_positions("天津人工智能基础核心企业营收超770亿元", "quantity", given="天津人工智能企业营收多少？")
     free = "高速公路将实施七座以下小型客车免费通行"
     assert cue_positions(free, "quantity", given="高速公路免费通行的是几座以下的车？")
 

@@ -396,6 +396,9 @@ def test_a_sentence_about_other_lettered_things_of_the_asked_kind_cannot_answer(
     ("陈敏尔出席会议并作重要讲话。", True),
     ("新版《办法》将补偿标准提高到每亩500元并已于近日正式印发。", False),  # content before the act
     ("会议听取了政府工作报告的说明", False),  # 工作报告 is no 作报告
+    ("张工作政府工作报告。", True),  # but the mayor 张工 gives one
+    ("天津科技大学储能学院成立大会暨储能专业建设与学科规划研讨会近日召开。", True),
+    ("他在讲话中指出要稳就业。", False),  # what the speech said
     # What it says, or more than its issuing, is content.
     ("《办法》明确了补偿标准为每亩500元。", False),
     ("会议审议通过《办法》，明确医疗救助对象包括低保对象和特困人员。", False),
@@ -406,8 +409,10 @@ def test_a_sentence_that_only_reports_a_document_or_speech_does_not_say_what_it_
 
 def test_asked_what_a_document_says_a_sentence_only_reporting_it_cannot_answer():
     reviewed = hit("a1", 0, "会议还审议了《天津市医疗救助办法》等其他事项。")
+    # A meeting is answered by what it decided, not a document by its issuing.
     for question, kept in (("《天津市医疗救助办法》主要规定了什么内容？", 0.0), ("会议审议了哪些办法？", 1.0),
-                           ("这次常务会议讲了什么？", 1.0)):  # a meeting is answered by what it decided
+                           ("这次常务会议讲了什么？", 1.0), ("这次常务会议规定了什么？", 1.0),
+                           ("《天津市医疗救助办法》包括哪些内容？", 0.0)):
         q = replace(query(("医疗救助",), "other"), text=question, search_text=question)
         ev = Evidence(q, [reviewed], [cand(1, 0, reviewed.text)], np.zeros((1, len(CANDIDATE_FEATURES))),
                       TermWeights.of(q, [1], 10), None)
