@@ -290,10 +290,10 @@ def ruled_out(evidence: Evidence, p: np.ndarray) -> np.ndarray:
     if not asked and not letters and dates is None and not content and not any(another):
         return p
     out = p.copy()
-    # A passage's, whichever of its sentences is read.
-    unnumbered = [_unnumbered(h, asked) or other for h, other in zip(evidence.hits, another, strict=True)]
+    # Decided once per passage, whichever of its sentences is read.
+    passage_out = [_unnumbered(h, asked) or other for h, other in zip(evidence.hits, another, strict=True)]
     for i, c in enumerate(evidence.candidates):
-        if _another_numbered(c.text, asked) or unnumbered[c.n - 1] \
+        if _another_numbered(c.text, asked) or passage_out[c.n - 1] \
                 or _another_lettered(c.text, letters) \
                 or (dates and _another_day(c.text, evidence.hits[c.n - 1], dates)) \
                 or (content and _only_mentions(c.text)):
