@@ -20,7 +20,7 @@ from rag.dates import DateRange, names_festival, numeral_value, published_on
 from rag.index import Index
 from rag.query import NUMBERED_NAME, PROJECT, Query, counted, lettered, names, same_kind
 from rag.reader.candidates import Candidate, candidates
-from rag.reader.entities import ANSWERED_BY, ASIDE, of_another_institution
+from rag.reader.entities import ANSWERED_BY, ASIDE, names_from, of_another_institution
 from rag.reader.features import (
     CANDIDATE_FEATURES,
     FIRST_ITEM,
@@ -283,10 +283,10 @@ def ruled_out(evidence: Evidence, p: np.ndarray) -> np.ndarray:
     # Asked what a document or speech says, a sentence saying only that it was issued or given (_only_mentions).
     content = evidence.query.language == "zh" and bool(_ASKS_CONTENT.search(evidence.query.search_text)) \
         and bool(_A_DOCUMENT.search(evidence.query.search_text))
-    # A passage about another university or hospital than the one a Chinese question names (English names, read
-    # from translated terms, are too loose for this).
-    chinese = evidence.query.search_text if evidence.query.language == "zh" else ""
-    another = [bool(chinese) and of_another_institution(f"{h.title}\n{h.text}", chinese) for h in evidence.hits]
+    # A passage about another university or hospital than the one the question names (an English question's names
+    # are its Chinese terms from its first name on, see names_from).
+    named = evidence.query.search_text if evidence.query.language == "zh" else names_from(evidence.query.focus)
+    another = [bool(named) and of_another_institution(f"{h.title}\n{h.text}", named) for h in evidence.hits]
     if not asked and not letters and dates is None and not content and not any(another):
         return p
     out = p.copy()

@@ -419,6 +419,19 @@ def test_asked_what_a_document_says_a_sentence_only_reporting_it_cannot_answer()
         assert ruled_out(ev, np.ones(1))[0] == kept, question
 
 
+def test_a_passage_naming_only_another_university_cannot_answer_a_question_in_either_language():
+    battery = hit("a1", 0, "南开大学陈军团队联合开发的固液电池发布，电芯能量密度突破500瓦时每公斤。")
+    for language, focus, question, kept in (
+            ("zh", ("天津大学", "电池"), "天津大学研发的电池电芯能量密度是多少？", 0.0),
+            ("zh", ("南开大学", "电池"), "南开大学研发的电池电芯能量密度是多少？", 1.0),
+            ("en", ("电芯", "电池", "天津大学"), "What is the energy density of Tianjin University's battery?", 0.0),
+            ("en", ("电芯", "电池", "南开大学"), "What is the energy density of Nankai University's battery?", 1.0)):
+        q = replace(query(focus, "quantity"), text=question, search_text=question, language=language)
+        ev = Evidence(q, [battery], [cand(1, 0, battery.text)], np.zeros((1, len(CANDIDATE_FEATURES))),
+                      TermWeights.of(q, [1] * len(focus), 10), None)
+        assert ruled_out(ev, np.ones(1))[0] == kept, question
+
+
 def test_a_passage_naming_no_asked_numbered_project_cannot_answer_but_other_numbered_kinds_may():
     grain = hit("a1", 0, "该多式联运项目总投资约25.7亿元。")
     assert _unnumbered(grain, {"项目": {"117"}})
