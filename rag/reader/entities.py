@@ -435,8 +435,8 @@ _NOT_LINES = frozenset({"生产线", "流水线", "产线", "热线", "防线", 
 _LINE_SUFFIX = re.compile(r"(?:线|线路|干线|专线)$")
 _named_lines = _named(_LINE_SUFFIX, 6)
 # An ordinal before a name is part of it (市第三中心医院 is not 市第一中心医院), though jieba tags it a number.
-_ORDINAL = re.compile(r"第[一二三四五六七八九十\d]+$")
 _NUMBERED = re.compile(r"第[一二三四五六七八九十\d]+")
+_ORDINAL = re.compile(_NUMBERED.pattern + "$")
 
 
 def _lines(text: str) -> list[tuple[int, int]]:
@@ -461,11 +461,16 @@ def names_from(terms: Sequence[str]) -> str:
     return "".join(terms[start:])
 
 
+def blank_asides(text: str) -> str:
+    """``text`` with its asides in brackets (``ASIDE``) blanked, so that what is left keeps its positions."""
+    return ASIDE.sub(lambda m: "　" * len(m.group()), text)
+
+
 @lru_cache(maxsize=4096)
 def named_things(text: str) -> tuple[tuple[str, str], ...]:
     """The districts, hospitals, universities, companies and lines ``text`` names, each with its kind (北辰区 → 区,
     市第三中心医院 → 医院, 晋北线 → 线), not within brackets (（原属河北区）)."""
-    text = ASIDE.sub(lambda m: "　" * len(m.group()), text)  # blanked, so the clause keeps its length
+    text = blank_asides(text)
     names = [_ordinal(text, e) + e.text for e in entities(text) if e.type in ("place", "body")
              and ((_DISTRICT.match(e.text) and not _AREAS.search(e.text)) or _NAMED_KIND.match(e.text))]
     # A district inside a longer place (北辰区园区) by its own word.
@@ -477,8 +482,8 @@ def named_things(text: str) -> tuple[tuple[str, str], ...]:
 
 def _ordinal(text: str, e: Entity) -> str:
     """The ordinal right before ``e`` in ``text`` (第三 of 市第三中心医院), or ""."""
-    m = _ORDINAL.search(text, 0, e.start)
-    return m.group() if m is not None and m.end() == e.start else ""
+    m = _ORDINAL.search(text, 0, e.start)  # anchored at e.start by $
+    return m.group() if m is not None else ""
 
 
 def _kin(a: str, b: str) -> bool:
@@ -499,19 +504,28 @@ def _of_another(text: str, e: Entity, asked: tuple[tuple[str, str], ...], before
     naming any and the sentence opening with 该, the sentence ``before`` it does (该线路首批投入运营10辆 after one
     on the 晋北线)."""
     for scope in _scopes(text, e, before):
-        named = [(n, k) for n, k in named_things(scope) if any(_kin(k, ak) for _, ak in asked)]
+        named = _of_kinds(scope, asked)
         if named:
-            return not any(_kin(k, ak) and _one_name(n, a) for n, k in named for a, ak in asked) \
-                and not any(len(_stem(a)) >= 2 and _stem(a) in scope for a, _ in asked)
+            return not _names_asked(named, asked) and not any(len(_stem(a)) >= 2 and _stem(a) in scope
+                                                              for a, _ in asked)
     return False
+
+
+def _of_kinds(text: str, asked: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The things ``text`` names (``named_things``) of a kind among ``asked``'s."""
+    return [(n, k) for n, k in named_things(text) if any(_kin(k, ak) for _, ak in asked)]
+
+
+def _names_asked(named: Sequence[tuple[str, str]], asked: Sequence[tuple[str, str]]) -> bool:
+    """True when one of ``named`` is one of ``asked`` (of one kind, and one name by ``_one_name``)."""
+    return any(_kin(k, ak) and _one_name(n, a) for n, k in named for a, ak in asked)
 
 
 def _scopes(text: str, e: Entity, before: str = "") -> list[str]:
     """Where to look for what ``e`` is said of, nearest first: the clause holding it, the clauses before it in
     ``text`` (a clause goes on speaking of the last thing named), and ``before``, the sentence before ``text``,
     when ``text`` opens with 该."""
-    # Asides are blanked first: a comma inside brackets (（原属河北区，现已划入）) ends no clause.
-    text = ASIDE.sub(lambda m: "　" * len(m.group()), text)
+    text = blank_asides(text)  # a comma inside brackets (（原属河北区，现已划入）) ends no clause
     ends = [m.end() for m in _CLAUSE_END.finditer(text, 0, e.start)]
     bounds = [0, *ends]
     end = next((m.start() for m in _CLAUSE_END.finditer(text, e.end)), len(text))
@@ -520,10 +534,11 @@ def _scopes(text: str, e: Entity, before: str = "") -> list[str]:
 
 
 # A noun compound the question asks about (服务 贸易, 汽车 补贴): its modifier and head, each a word of two characters
-# or more, the modifier a noun or verbal noun, the head a noun.
+# or more tagged as a noun, a verbal noun or an idiom (jieba cuts 货物贸易 as one, tagged l).
 _MODIFIER_TAGS = ("n", "vn", "nz", "l")
 
 
+@lru_cache(maxsize=1024)
 def asked_sorts(question: str) -> tuple[tuple[str, str], ...]:
     """The noun compounds (modifier, head) ``question`` names: 服务贸易 → (服务, 贸易), 汽车补贴 → (汽车, 补贴); not a
     place or a name as the modifier (天津 跨境)."""
@@ -567,9 +582,8 @@ def of_another_institution(passage: str, question: str) -> bool:
     asked = [(a, k) for a, k in named_things(question) if k in _INSTITUTIONS]
     if not asked:
         return False
-    named = [(n, k) for n, k in named_things(passage) if any(_kin(k, ak) for _, ak in asked)]
-    return bool(named) and not any(a in passage or any(_kin(k, ak) and _one_name(n, a) for n, k in named)
-                                   for a, ak in asked)
+    named = _of_kinds(passage, asked)
+    return bool(named) and not _names_asked(named, asked) and not any(a in passage for a, _ in asked)
 
 
 def _stem(name: str) -> str:
@@ -652,12 +666,11 @@ _YEAR_BEFORE = re.compile(r"(\d{4})年(?:度|的|共|全年|全市|全省|我市
 _YEAR = re.compile(r"(\d{4})年")
 
 
-def _of_another_year(text: str, e: Entity, said: str) -> bool:
-    """True when the amount ``e`` is a year's (the year right before it) and the question (``said``) names years,
-    none of them that one: 2026年20项民心工程 does not say how many 2025 had."""
+def _of_another_year(text: str, e: Entity, asked: frozenset[str]) -> bool:
+    """True when the amount ``e`` is a year's (the year right before it) and not one of the years the question
+    names (``asked``): 2026年20项民心工程 does not say how many 2025 had."""
     m = _YEAR_BEFORE.search(text, 0, e.start)
-    asked = set(_YEAR.findall(said))
-    return m is not None and bool(asked) and m.group(1) not in asked
+    return m is not None and m.group(1) not in asked
 
 
 def _suffix(name: str) -> str:
@@ -690,15 +703,15 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
     a name of another kind does not answer (``_another_kind``). ``stated``, when given, is what the question
     states (its whole message), and ``given`` the one question of it whose ask is read. What is said of another
     district, hospital, university, company or line than the ones the question names does not answer
-    (``_of_another``);
-    ``names`` is the text naming them, when not what the question states (an English question's Chinese focus
-    terms), and ``before`` the sentence before ``text`` in its passage, which a sentence opening with 该 refers back
-    to."""
+    (``_of_another``): ``names`` is the text naming them, when not what the question states (an English question's
+    Chinese focus terms), and ``before`` the sentence before ``text`` in its passage, which a sentence opening with
+    该 refers back to."""
     asks = _asks(given)
     said = given if stated is None else stated
     # Names stated anywhere in the message count for each of its questions (将有多少家企业入驻？ after 北辰区的园区…).
     named = named_things(names if names is not None else said)
     sorts = asked_sorts(given) if names is None else ()
+    years = frozenset(_YEAR.findall(said))
     if answer_type in ANSWERED_BY:
         # Asked who holds a post (主任是谁, the director), a person answers, not the body they work for.
         wanted = frozenset({"person"}) if answer_type == "person" and asks.title else ANSWERED_BY[answer_type]
@@ -724,7 +737,7 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
                 and not (named and e.type not in ("place", "body") and _of_another(text, e, named, before))
                 and not (sorts and e.type == "quantity" and _of_another_sort(text, e, sorts, before))
                 and not (asks.counted and e.type == "quantity" and _counts_another(text, e, asks.counted))
-                and not (e.type == "quantity" and _of_another_year(text, e, said))
+                and not (years and e.type == "quantity" and _of_another_year(text, e, years))
                 and not (asks.act and e.type in ("person", "body", "role") and not _does(text, e.end, asks.act))
         ])
     cue = {"yesno": _YESNO, "procedure": _PROCEDURE, "reason": _REASON, "list": _LIST}.get(answer_type)
