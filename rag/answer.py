@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from rag.dates import published_on, relative_days, relative_years
+from rag.dates import published_on, relative_days, relative_years, years_named
 from rag.llm import LLMClient, LLMError, fallback_notice
 from rag.query import Query, simplified, traditional
 from rag.reader import Reading
@@ -101,8 +101,9 @@ def cautions(query: Query, reading: Reading, hits: list[Hit]) -> list[str]:
     """What a reader of an answer should know before trusting it, in the question's language: that it is more
     likely wrong than right, which terms of the question the passages found do not mention (摩托车 in
     摩托车春节走高速免费吗？: the answer may be about the rest of the question only), which part of a question of
-    several it may leave unanswered (with the terms only that part names), and which day or year a quoted 昨天 or
-    去年 is (:func:`relative_dates`). Terms are looked for in the best passages and the quoted sentences, not in every
+    several it may leave unanswered (with the terms only that part names), that the quoted sentences speak of
+    another year than the one asked (:func:`other_years`), and which day or year a quoted 昨天 or 去年 is
+    (:func:`relative_dates`). Terms are looked for in the best passages and the quoted sentences, not in every
     article: the note says "the passages found", not "the articles"."""
     english = query.language == "en"
     out = []
@@ -132,8 +133,33 @@ def cautions(query: Query, reading: Reading, hits: list[Hit]) -> list[str]:
             lacks = f"（找到的段落没有提到：{'、'.join(its_own)}）" if its_own else ""
             out.append(f"{'这几问' if several else '这一问'}可能没有得到回答：" + "".join(f"“{p}？”" for p in asked)
                        + lacks)
+    out += other_years(query, reading, hits)
     out += relative_dates(query, reading, hits)
     return [_in_script(query, c) for c in out]
+
+
+def other_years(query: Query, reading: Reading, hits: list[Hit]) -> list[str]:
+    """A note when the question asks about a year and the quoted sentences that name a year name only others:
+    What was Tianjin's GDP growth target for 2025? is not answered by 今年经济社会发展主要预期目标是：地区生产总值
+    增长4.5% in the 2026 report, though it reads as if it were. Each sentence's years count from its article's date
+    (今年 is 2026 in news of 2026); a sentence naming no year says nothing either way."""
+    if not query.years:
+        return []
+    said: set[int] = set()
+    for s in reading.chosen:
+        published = published_on(hits[s.n - 1].date)
+        named = set(years_named(s.text, published.year)) if published else set()
+        if named & set(query.years):
+            return []
+        said |= named
+    if not said:
+        return []
+    asked, spoken = query.years, sorted(said)
+    if query.language == "en":
+        return [f"You asked about {', '.join(map(str, asked))}, but the quoted sentences speak of "
+                f"{', '.join(map(str, spoken))}: this answer may be for another year."]
+    return [f"所问是{'、'.join(f'{y}年' for y in asked)}，而引用的句子说的是{'、'.join(f'{y}年' for y in spoken)}："
+            "这个回答可能是别的年份的。"]
 
 
 def relative_dates(query: Query, reading: Reading, hits: list[Hit]) -> list[str]:

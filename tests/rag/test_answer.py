@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from rag.answer import relative_dates
+from rag.answer import other_years, relative_dates
 from rag.query import Query
 from rag.reader import Reading
 from rag.reader.candidates import Candidate
@@ -397,6 +397,34 @@ def test_each_day_or_year_word_is_dated_once_and_words_inside_others_not_at_all(
                      answer_type="other", key=())
     assert relative_dates(question, reading, [hit]) == ["“昨天”指2026年2月4日（[1]发布于2月5日）。",
                                                         "“去年”指2025年（[1]发布于2026年2月5日）。"]
+
+
+def test_quoted_sentences_of_another_year_than_the_asked_one_are_said_to_be_so():
+    def note(asked: tuple[int, ...], *texts: str, language: str = "zh") -> list[str]:
+        hit = Hit(chunk_id=1, aid="a", title="t", url="u", date="2026-02-05", account="a", text="".join(texts),
+                  start=0, end=1, score=1.0)
+        reading = Reading([Candidate(1, 0, len(t), t, None, True, False) for t in texts], 0.9, 0.9, False)
+        question = Query(text="q", search_text="q", language=language, traditional=False, terms=(), focus=(),
+                         answer_type="quantity", key=(), years=asked)
+        return other_years(question, reading, [hit])
+
+    # 今年 in news of 2026 is 2026: no answer to a question about 2025, whatever it reads like.
+    assert note((2025,), "今年经济社会发展主要预期目标是：地区生产总值增长4.5%；") == [
+        "所问是2025年，而引用的句子说的是2026年：这个回答可能是别的年份的。"]
+    assert note((2025,), "今年目标增长4.5%；", language="en") == [
+        "You asked about 2025, but the quoted sentences speak of 2026: this answer may be for another year."]
+    # 去年 is the asked year; a sentence naming no year says nothing either way; nor does a question naming none.
+    assert note((2025,), "去年全市地区生产总值增长4.8%。", "今年目标增长4.5%；") == []
+    assert note((2025,), "全市地区生产总值增长4.8%。") == []
+    assert note((), "今年目标增长4.5%；") == []
+
+
+def test_an_answer_of_another_year_than_asked_carries_a_caution(service):
+    # The corpus has the 2026 target only; asked for 2025's, the answer may quote it, but never without saying so.
+    a = service.ask("What was Tianjin's GDP growth target for 2025?")
+    assert a.abstained or any(c.startswith("You asked about 2025, but the quoted sentences speak of 2026")
+                              for c in a.cautions)
+    assert not any("别的年份" in c for c in service.ask("今年天津经济增长的目标定的是多少？").cautions)
 
 
 def test_a_quoted_day_or_year_word_is_dated_from_its_article_in_the_questions_language(service):
