@@ -425,6 +425,12 @@ _AREAS = re.compile(r"(?:园|院|校|小|社|片|景|港|城|市|地|辖|街|营
 # Kinds of things a sentence names one of, whose names are told apart reliably: a hospital, a university, a
 # company, a line. (A 园 or a 中心 is too often no name at all: 开园, 中心城区.)
 _NAMED_KIND = re.compile(r"[\u4e00-\u9fff]{2,}(?:医院|大学|学院|集团|公司)$")
+# Words that say what sort of one it is, not which: 三级医院, 互联网医院, 三甲口腔专科医院, 公立医院 and
+# 上市公司 name no hospital or company (the articles' 市口腔医院, 滨海新区中医医院 and 天津职业大学 do, by 市,
+# 滨海新区, 天津).
+_SORT_OF = re.compile(r"(?:[一二三]级|[二三]甲|甲等|以上|互联网|智慧|实体|公立|民营|私立|国有|外资|外商独资|"
+                      r"中外合资|合资|独资|综合|专科|中医|口腔|儿童|妇产|高水平|龙头|大|两家|两大|区属|市属|"
+                      r"省属|定点|基层|社区|各级|上市|子|母|研究型|一流|职业|本科|高等|医科|科技|投资|新)+")
 # A line by name (晋北线, “天津港—河北邯郸—山西长治”氢能运输线路): the line word on its own after the words that
 # name it; only for telling one line from another, not an entity that answers (8号线 is a numbered name; 热线,
 # 生产线 and 流水线 are no lines of transport).
@@ -472,7 +478,8 @@ def named_things(text: str) -> tuple[tuple[str, str], ...]:
     市第三中心医院 → 医院, 晋北线 → 线), not within brackets (（原属河北区）)."""
     text = blank_asides(text)
     names = [_ordinal(text, e) + e.text for e in entities(text) if e.type in ("place", "body")
-             and ((_DISTRICT.match(e.text) and not _AREAS.search(e.text)) or _NAMED_KIND.match(e.text))]
+             and ((_DISTRICT.match(e.text) and not _AREAS.search(e.text))
+                  or (_NAMED_KIND.match(e.text) and not _SORT_OF.fullmatch(_stem(e.text))))]
     # A district inside a longer place (北辰区园区) by its own word.
     names += [w for w in word_ends(text).values()
               if _DISTRICT.match(w) and not _AREAS.search(w) and not any(w in n for n in names)]

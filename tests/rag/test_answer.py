@@ -48,6 +48,8 @@ def test_an_answer_quotes_the_asked_number_with_valid_markers_and_highlights(ser
     ("手机补贴多少钱？", "补贴不超过500元"),
     # "subsidy" is translated 补助 first; the articles' 补贴 names it too, so the answer is not withheld as lacking it.
     ("How much is the subsidy for trading in an old car?", "12%给予补贴"),
+    # An internet hospital is a sort of hospital, not one by name: rules naming 三级医院 are not about another one.
+    ("在互联网医院看病，跟医生的图文聊天记录和视频要保存多长时间？", "保存时间不得少于3年"),
 ])
 def test_answers_name_the_asked_detail(service, question, expected):
     a = service.ask(question)

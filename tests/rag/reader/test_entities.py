@@ -374,6 +374,11 @@ def test_what_is_said_of_another_hospital_or_line_does_not_answer_for_the_asked_
     # A line may be one word (京沪线, 公交线路); a production line is no line of transport; a comma inside brackets ends
     # no clause.
     assert named_things("京沪线全长1318公里，开通公交线路5条") == (("京沪线", "线"), ("公交线路", "线"))
+    # A sort of hospital or company names none (三级医院, 互联网医院, 上市公司); a place or a city before it does.
+    assert named_things("鼓励三级医院、三甲口腔专科医院和互联网医院开展服务，新增上市公司2家") == ()
+    assert named_things("市口腔医院和滨海新区中医医院") == (("市口腔医院", "医院"), ("滨海新区中医医院", "医院"))
+    rules = "鼓励三级医院依托实体医疗机构设置互联网医院，过程记录保存时间不得少于3年。"
+    assert not of_another_institution(rules, "在互联网医院看病，图文聊天记录要保存多长时间？")
     assert cue_positions("企业新建3条自动化生产线，年产值50亿元", "quantity", given="荣程新能晋北线年产值多少？")
     assert cue_positions("该园区（原属河北区，现已划入）预计6月开园", "time", given="红桥区的园区什么时候开园？")
 
