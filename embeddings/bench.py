@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import random
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.backends import TorchBackend, physical_cores
+from embeddings.backends import TorchBackend, cpu_flags, int8_times_int8_exact, physical_cores
 from embeddings.config import PRECISIONS, EmbeddingSettings
 from embeddings.embedder import Embedder
 from embeddings.loader import load_embedder
@@ -135,19 +136,15 @@ def bench_config(model: str | None = None) -> EmbeddingSettings:
 
 def machine_summary() -> list[str]:
     """Lines describing the CPU and runtime, so figures from different machines can be told apart."""
-    flags: set[str] = set()
+    flags = cpu_flags()
     model = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and model == (platform.processor() or "unknown CPU"):
-                model = line.split(":", 1)[1].strip()
-            elif line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-                break
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                      if line.startswith("model name")), model)
     wanted = ("avx512f", "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_int8", "amx_bf16")
     isa = " ".join(f"{f}{'+' if f in flags else '-'}" for f in wanted) if flags else "flags unknown"
+    if flags and not int8_times_int8_exact():
+        isa += " (int8 runs widened to uint8 weights)"
     try:
         import onnxruntime
 

@@ -127,7 +127,7 @@ class TermMatch:
 
     english: str
     chinese: tuple[str, ...]
-    source: str  # pattern, number, chinese (written so), glossary, cedict or pinyin
+    source: str  # pattern, number, ordinal, chinese (written so), glossary, cedict or pinyin
 
 
 def _resource(name: str) -> str:
@@ -267,6 +267,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[str, ...
     (re.compile(r"\b(?:per|every|each)\s+(?:100|one hundred|a hundred|hundred)\s*(?:km|kilomet(?:re|er)s?)\b", re.I),
      lambda m: ("百公里",)),
 )
+# "Tianjin First Central Hospital" is 天津市第一中心医院: a spelled ordinal inside a name (written with capitals) is
+# part of it, and tells that hospital from the Third one. Elsewhere ("the first time") it is prose.
+_ORDINALS = {w: f"第{n}" for w, n in zip(("First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Seventh", "Eighth",
+                                          "Ninth", "Tenth"), "一二三四五六七八九十", strict=True)}
 # "How long does it take": the question's frame, not a thing asked about (CC-CEDICT reads "take to" as 带给).
 _TAKES = re.compile(r"\b(?:do|does|did|will|would|could|can|should|may|might)\s+it\s+(?:usually\s+)?take\b", re.I)
 # A grade is written with a Chinese numeral or a Roman one: 二级, Ⅱ级 (Ⅱ级应急响应).
@@ -309,6 +313,10 @@ def translate(question: str, document_frequency: Callable[[Sequence[str]], list[
             continue
         if words[i][0].isdigit():  # so are numbers
             matches.append(TermMatch(raw[i], (raw[i].replace(",", ""),), "number"))
+            i += 1
+            continue
+        if raw[i] in _ORDINALS and i + 1 < len(raw) and raw[i + 1][:1].isupper():
+            matches.append(TermMatch(raw[i], (_ORDINALS[raw[i]],), "ordinal"))
             i += 1
             continue
         for n in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):

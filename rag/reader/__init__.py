@@ -483,7 +483,12 @@ def _in_context(evidence: Evidence, p: np.ndarray, order: list[int]) -> tuple[Ca
                 and _reads_alike(evidence, evidence.candidates[i], best, template=True)]
     if len(siblings) < 2:
         return best, []
-    covered = [evidence.weights.coverage(" ".join(c.text for c in [*_context(evidence, s), s])) for s in siblings]
+    # What case of the template a sibling speaks of is said before it (针对“报废旧车、买新车”的情况…其中，购买…): the
+    # question's terms there decide, and those in the sibling itself only between cases that tie (报废旧车换购新能源车
+    # is the scrapping case's, though the trade-in case's sentence is the one that says 换购).
+    coverage = evidence.weights.coverage
+    covered = [(coverage(" ".join(c.text for c in _context(evidence, s))),
+                coverage(" ".join(c.text for c in [*_context(evidence, s), s]))) for s in siblings]
     # Ties keep the likelier sentence (siblings come in order of probability; max() keeps the first).
     chosen = max(range(len(siblings)), key=lambda i: covered[i])
     return siblings[chosen], [s for s, c in zip(siblings, covered, strict=True) if c < covered[chosen]]

@@ -258,6 +258,15 @@ def test_a_sentence_about_another_numbered_line_is_not_quoted_as_the_asked_ones(
     assert all(k == 1.0 for c, k in zip(evidence.candidates, kept, strict=True) if "8号线" in c.text)
 
 
+def test_a_hospital_named_by_its_ordinal_in_english_is_not_answered_by_another_ones_figure(service):
+    # The articles give 市第三中心医院's new campus 1200 beds and nothing for 第一中心医院: "First" was dropped in
+    # translation, and 1200张 was quoted for the First Central Hospital at 0.94.
+    a = service.ask("How many beds will the new campus of Tianjin First Central Hospital have?")
+    assert a.abstained and "1200张" not in a.answer
+    a = service.ask("How many beds will the new Dongli campus of Tianjin Third Central Hospital have?")
+    assert not a.abstained and "1200张" in a.answer
+
+
 def test_a_sentence_about_other_lettered_exits_is_not_quoted_for_the_asked_one(service):
     # H、G出入口 reopen on 2月10日; J出入口's reopening 将另行通知. Asked about J, the H/G date was quoted at 0.85.
     a = service.ask("文化中心站J口到底哪天能恢复啊？")

@@ -413,6 +413,12 @@ def test_a_grade_is_written_with_a_chinese_or_a_roman_numeral(stats):
     assert next(m.chinese for m in q.translations if m.english == "Level II") == ("二级", "Ⅱ级")
 
 
+def test_a_spelled_ordinal_inside_a_name_is_part_of_it_and_elsewhere_prose(stats):
+    q = analyze("How many beds will Tianjin First Central Hospital have?", stats, TODAY)
+    assert q.focus[q.focus.index("第一") + 1] == "中心医院"  # in place, so the name reads 第一中心医院
+    assert "第一" not in analyze("When does the first stage open?", stats, TODAY).focus
+
+
 def test_a_weekday_has_three_names():
     assert set(weekday_forms("周六")) == {"星期六", "礼拜六"}
     assert set(weekday_forms("星期天")) == {"周日", "星期日", "礼拜日", "礼拜天"}  # not 周天: 本周天津, 一周天气
