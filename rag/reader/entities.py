@@ -22,7 +22,7 @@ EntityType = Literal["time", "duration", "quantity", "contact", "place", "body",
 _N = r"(?:\d+(?:[.,]\d+)*|[零〇一二两三四五六七八九十百千万亿]+)"  # an Arabic or a Chinese number
 _QUANTITY_UNITS = (
     "万亿元|亿元|万元|千元|元|美元|万美元|亿美元|万亿|亿|万|%|％|个百分点|百分点|倍|成|"
-    "万平方米|平方米|平方公里|公里|千米|米|厘米|毫米|微米|公顷|亩|万吨|吨|千克|公斤|克|立方米|"
+    "万平方公里|万平方米|平方米|平方公里|万公顷|万亩|公里|千米|米|厘米|毫米|微米|公顷|亩|万吨|吨|千克|公斤|克|立方米|"
     "万千瓦|千瓦|兆瓦|吉瓦|千伏|度|万度|千瓦时|℃|摄氏度|微克/立方米|毫克|升|"
     "万人次|人次|万人|名|人|户|家|个|项|座|条|部|所|套|间|辆|台|张|次|处|批|类|种|场|只|架|艘|件|份|位|"
     "届|期|轮|层|栋|根|段|片|支|组|枚|款|本|篇|册|章|节|车次|趟|床|元/吨|岁|周岁"
@@ -239,6 +239,12 @@ _UNIT_FAMILIES = {
     "成": {"成", "%", "％"}, "度": {"度", "万度", "千瓦时", "℃", "摄氏度"},
 }
 _TIME_FAMILY = {"个工作日", "工作日", "小时", "分钟", "秒", "天", "日", "周", "个月", "月", "年"}
+# An area asked (面积多大, 占地多少, 多少亩, "in square metres", "how large is its planning area") is answered by an
+# area: not 3个特色公园 for how large 元宝岛 is.
+_ASKED_AREA = re.compile(r"面积|占地|多少万?(?:平方米|平米|平方公里|亩|公顷)|几万?(?:亩|公顷)|"
+                         r"\bsquare\s+(?:met(?:re|er)s?|kilomet(?:re|er)s?|km)\b|\bhectares?\b|\bacres?\b|"
+                         r"\bhow (?:large|big)\b[^?]*\barea\b|\bwhat is (?:the |its )?(?:[\w-]+\s+){0,3}area\b", re.I)
+_AREA_UNITS = frozenset({"平方米", "万平方米", "平方公里", "万平方公里", "公顷", "万公顷", "亩", "万亩"})
 
 
 # Money asked without a measure word: 补贴多少？, 票价是多少, 最高能贷多少 (not 补贴期限是多少, 花多少时间); a subsidy
@@ -294,7 +300,7 @@ CHANGE_REACH = 16
 
 def asked_units(question: str) -> frozenset[str]:
     """The units that can answer ``question``'s measure word, Chinese or English (empty when it names none): the
-    measure word it names first, then growth (a rate), then money asked without one."""
+    measure word it names first, then growth (a rate), an area, then money asked without one."""
     if "第几" in question:  # 排第几位 asks a rank, not a number of 位
         return frozenset({"第"})
     for pattern, units in _ASKED_UNIT_EN:
@@ -307,6 +313,8 @@ def asked_units(question: str) -> frozenset[str]:
         return frozenset(_UNIT_FAMILIES["人"])
     if _GROWTH_ASKED.search(question):
         return _RATES
+    if _ASKED_AREA.search(question):
+        return _AREA_UNITS
     return _MONEY_OR_SHARE if _MONEY_ASKED.search(question) else frozenset()
 
 

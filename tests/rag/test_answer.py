@@ -267,6 +267,12 @@ def test_a_hospital_named_by_its_ordinal_in_english_is_not_answered_by_another_o
     assert not a.abstained and "1200张" in a.answer
 
 
+def test_a_count_of_parks_does_not_answer_how_large_one_is(service):
+    # No article gives 元宝岛's area; "建成开放元宝岛等3个特色公园" was quoted for it at 0.65, with no caution.
+    a = service.ask("How large is Yuanbao Island park in square meters?")
+    assert a.abstained or a.confidence < 0.5
+
+
 def test_a_sentence_about_other_lettered_exits_is_not_quoted_for_the_asked_one(service):
     # H、G出入口 reopen on 2月10日; J出入口's reopening 将另行通知. Asked about J, the H/G date was quoted at 0.85.
     a = service.ask("文化中心站J口到底哪天能恢复啊？")

@@ -61,6 +61,18 @@ def test_quantities_keep_their_unit():
     # The longest unit, and the one after 万余: 12.28万度 is in 万度, 7万余户 counts 户.
     units = {e.text: e.unit for e in entities("用电量减少约12.28万度，惠及7万余户，服务5万人次")}
     assert units == {"约12.28万度": "万度", "7万余户": "户", "5万人次": "万人次"}
+    units = {e.text: e.unit for e in entities("建成高标准农田32.8万亩，面积约2.7万平方公里")}
+    assert units == {"32.8万亩": "万亩", "约2.7万平方公里": "万平方公里"}
+
+
+def test_an_area_asked_is_answered_by_an_area():
+    for question in ("元宝岛公园面积有多大？", "今年天津计划建成多少亩高标准农田？", "天开园总面积现在有多大？",
+                     "How large is Yuanbao Island park in square meters?", "How large is its planning area?"):
+        assert {"平方米", "万平方公里", "万亩"} <= asked_units(question), question
+    # Not 3个特色公园 for how large a park is; nor an area for a rent per square metre or an area's growth.
+    assert cue_positions("建成开放元宝岛等3个特色公园", "quantity", asked_units("元宝岛公园面积有多大？")) == []
+    assert "元" in asked_units("厂房租金每平方米多少钱？") and "%" in asked_units("绿化面积增长了多少？")
+    assert not asked_units("How large is the fund?")
 
 
 def test_the_asked_unit_narrows_what_answers():
