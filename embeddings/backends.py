@@ -58,9 +58,10 @@ def cpu_flags() -> frozenset[str]:
 
 
 def int8_times_int8_exact() -> bool:
-    """True when ONNX Runtime multiplies uint8 activations by int8 weights exactly here: on AVX-512 VNNI (AMX CPUs
-    have it too). Elsewhere its 16-bit pair sums may saturate, and the int8 graph runs widened (widened_int8)."""
-    return "avx512_vnni" in cpu_flags()
+    """True when ONNX Runtime multiplies uint8 activations by int8 weights exactly here: with AVX-512 VNNI (AMX CPUs
+    have it too) or AVX-VNNI, whose dot products add in 32 bits. Elsewhere (AVX2 alone, or flags unknown: not Linux
+    x86) its 16-bit pair sums may saturate, and the int8 graph runs widened (widened_int8)."""
+    return bool({"avx512_vnni", "avx_vnni"} & cpu_flags())
 
 
 def physical_cores() -> int:
@@ -90,7 +91,7 @@ class OnnxBackend:
     Roughly 3x faster than torch for single queries on a small CPU, same vectors (cosine
     > 0.99999 to the torch model at fp32): no Python module overhead, fused attention kernels,
     and no transformers tokenizer wrapper. ``precision`` picks the graph: fp32, int8 (run widened to
-    uint8 weights on a CPU without AVX-512 VNNI: the same vectors everywhere, see widened_int8) or bf16 (bf16-stored
+    uint8 weights on a CPU without VNNI: the same integer products everywhere, see widened_int8) or bf16 (bf16-stored
     weights, float32 arithmetic).
 
     Throughput: texts are sorted by token count (longest first) and cut into batches of at most

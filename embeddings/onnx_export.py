@@ -87,8 +87,10 @@ def widened_int8(model: Any) -> Any:
     16-bit sums of two products saturate (2 x 255 x 127 > 32767): there the int8 graph gave vectors at mean cosine
     0.9989 to fp32 (0.9994 with VNNI), so other eval figures, and a reader model that a refit on such a machine did
     not reproduce. Its uint8 x uint8 kernels widen to 16 bits before they multiply, so with these weights such a
-    CPU computes the vectors a VNNI one does, bit for bit (at about two thirds of VNNI's int8 speed). Seven-bit
-    weights, which cannot saturate either, cost 0.0004 of mean cosine and 0.01 of the reader's abstention AUC.
+    CPU computes the integer products a VNNI one does (at about two thirds of VNNI's int8 speed); the float parts
+    of the graph (attention, GELU) may still round differently on another vector width, by about 1e-7. Run widened
+    on a VNNI CPU, the graph gives its vectors bit for bit. Seven-bit weights, which cannot saturate either, cost
+    0.0004 of mean cosine and 0.01 of the reader's abstention AUC.
     """
     from onnx import numpy_helper
 

@@ -486,9 +486,12 @@ def _in_context(evidence: Evidence, p: np.ndarray, order: list[int]) -> tuple[Ca
     # What case of the template a sibling speaks of is said before it (针对“报废旧车、买新车”的情况…其中，购买…): the
     # question's terms there decide, and those in the sibling itself only between cases that tie (报废旧车换购新能源车
     # is the scrapping case's, though the trade-in case's sentence is the one that says 换购).
+    # A sibling is no part of another's case: 购买燃油乘用车的… right after 购买新能源乘用车的… does not speak
+    # of 新能源.
     coverage = evidence.weights.coverage
-    covered = [(coverage(" ".join(c.text for c in _context(evidence, s))),
-                coverage(" ".join(c.text for c in [*_context(evidence, s), s]))) for s in siblings]
+    cases = [[c for c in _context(evidence, s) if not any(c is t for t in siblings)] for s in siblings]
+    covered = [(coverage(" ".join(c.text for c in case)), coverage(" ".join(c.text for c in [*case, s])))
+               for s, case in zip(siblings, cases, strict=True)]
     # Ties keep the likelier sentence (siblings come in order of probability; max() keeps the first).
     chosen = max(range(len(siblings)), key=lambda i: covered[i])
     return siblings[chosen], [s for s, c in zip(siblings, covered, strict=True) if c < covered[chosen]]

@@ -239,11 +239,14 @@ _UNIT_FAMILIES = {
     "成": {"成", "%", "％"}, "度": {"度", "万度", "千瓦时", "℃", "摄氏度"},
 }
 _TIME_FAMILY = {"个工作日", "工作日", "小时", "分钟", "秒", "天", "日", "周", "个月", "月", "年"}
-# An area asked (面积多大, 占地多少, 多少亩, "in square metres", "how large is its planning area") is answered by an
-# area: not 3个特色公园 for how large 元宝岛 is.
-_ASKED_AREA = re.compile(r"面积|占地|多少万?(?:平方米|平米|平方公里|亩|公顷)|几万?(?:亩|公顷)|"
-                         r"\bsquare\s+(?:met(?:re|er)s?|kilomet(?:re|er)s?|km)\b|\bhectares?\b|\bacres?\b|"
-                         r"\bhow (?:large|big)\b[^?]*\barea\b|\bwhat is (?:the |its )?(?:[\w-]+\s+){0,3}area\b", re.I)
+# An area asked (面积有多大, 占地多少, 多少亩, "in square metres", "how large is its planning area") is answered by an
+# area: not 3个特色公园 for how large 元宝岛 is. Asked, not merely named: 人均住房面积低于15平方米的家庭…补贴多少 asks
+# money, 占地补偿款 is no area, and an Area in a name (Binhai New Area, capitalised) is none.
+_ASKED_AREA = re.compile(r"面积[^，,。；;？?]{0,4}?(?:多大|多少|几)|占地[^，,。；;？?]{0,2}?(?:多大|多少|几)|"
+                         r"(?:多大|多少)的?(?:占地)?面积|多少万?(?:平方米|平米|平方公里|亩|公顷)|几万?(?:亩|公顷)|"
+                         r"(?i:\bsquare\s+(?:met(?:re|er)s?|kilomet(?:re|er)s?|km)\b|\bhectares?\b|\bacres?\b)|"
+                         r"(?i:\b(?:how (?:large|big)|what) (?:is|was|are|were|will be) (?:the |its |their )?"
+                         r"(?:[\w-]+\s+){0,2})area\b")
 _AREA_UNITS = frozenset({"平方米", "万平方米", "平方公里", "万平方公里", "公顷", "万公顷", "亩", "万亩"})
 
 
@@ -300,7 +303,7 @@ CHANGE_REACH = 16
 
 def asked_units(question: str) -> frozenset[str]:
     """The units that can answer ``question``'s measure word, Chinese or English (empty when it names none): the
-    measure word it names first, then growth (a rate), an area, then money asked without one."""
+    measure word it names first, then growth (a rate), money asked without one, then an area."""
     if "第几" in question:  # 排第几位 asks a rank, not a number of 位
         return frozenset({"第"})
     for pattern, units in _ASKED_UNIT_EN:
@@ -313,9 +316,9 @@ def asked_units(question: str) -> frozenset[str]:
         return frozenset(_UNIT_FAMILIES["人"])
     if _GROWTH_ASKED.search(question):
         return _RATES
-    if _ASKED_AREA.search(question):
-        return _AREA_UNITS
-    return _MONEY_OR_SHARE if _MONEY_ASKED.search(question) else frozenset()
+    if _MONEY_ASKED.search(question):
+        return _MONEY_OR_SHARE
+    return _AREA_UNITS if _ASKED_AREA.search(question) else frozenset()
 
 
 # A question about when something ends or is finished (解除, 截止, 建成投用, until when, completed), and a time that

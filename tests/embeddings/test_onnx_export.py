@@ -39,9 +39,9 @@ def test_widened_int8_weights_are_the_same_integers_as_uint8(int8_graph):
 
 
 def test_int8_vectors_do_not_depend_on_the_cpus_int8_instructions(e5_converted_dir: Path, int8_graph):
-    """Without AVX-512 VNNI, ONNX Runtime's uint8 x int8 products may saturate in 16 bits, so such a CPU runs the
-    graph widened. The backend here, whichever graph it runs, and the widened graph give the same vectors bit for
-    bit: a VNNI CPU's int8 products are exact, and so are widened ones everywhere."""
+    """A VNNI CPU runs the stored int8 graph, whose products are exact there, and gives the widened graph's vectors
+    bit for bit: widening changes no number. (A CPU without VNNI runs the widened graph itself, so this compares it
+    with itself there; the test below holds on every CPU.)"""
     import onnxruntime as ort
     from tokenizers import Tokenizer
 
@@ -55,3 +55,45 @@ def test_int8_vectors_do_not_depend_on_the_cpus_int8_instructions(e5_converted_d
         ids = np.array([tok.encode("passage: " + text).ids[:512]], dtype=np.int64)
         feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
         np.testing.assert_array_equal(backend.session.run(None, feed)[0], session.run(None, feed)[0], err_msg=text)
+
+
+def test_a_widened_int8_matmul_is_exact_where_int8_sums_would_saturate():
+    """Activations near 255 times weights near 127, pair by pair past 32767: the widened matmul still gives the exact
+    integer product (scaled), on any CPU. Unwidened, an AVX2-only CPU saturates here."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    k, n = 64, 16
+    x = rng.uniform(0.9, 1.0, size=(8, k)).astype(np.float32)  # quantized to 230..255, zero point 0
+    q = rng.integers(100, 128, size=(k, n)).astype(np.int8)
+    scale = np.full(n, 0.01, np.float32)
+    node = helper.make_node("DynamicQuantizeMatMul", ["x", "q", "s", "z"], ["y"], domain="com.microsoft")
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, k])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, n])],
+                              [numpy_helper.from_array(q, "q"), numpy_helper.from_array(scale, "s"),
+                               numpy_helper.from_array(np.zeros(n, np.int8), "z")])
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
+    model = helper.make_model(graph, opset_imports=opsets)
+    model.ir_version = 8
+    session = ort.InferenceSession(widened_int8(model).SerializeToString(), providers=["CPUExecutionProvider"])
+    y = session.run(None, {"x": x})[0]
+    # DynamicQuantizeLinear: uint8 over [min(x, 0), max(x, 0)].
+    x_scale = np.float32(x.max() / 255)
+    xq = np.clip(np.rint(x / x_scale), 0, 255).astype(np.int64)
+    exact = (xq @ q.astype(np.int64)) * np.float64(x_scale) * scale
+    assert (xq[:, 0::2] * q[0::2].max() + xq[:, 1::2] * q[1::2].max()).max() > np.iinfo(np.int16).max  # would saturate
+    np.testing.assert_allclose(y, exact, rtol=1e-6)
+
+
+def test_a_cpu_without_vnni_runs_the_int8_graph_widened(e5_converted_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    import onnx
+
+    import embeddings.backends
+
+    monkeypatch.setattr(embeddings.backends, "int8_times_int8_exact", lambda: False)
+    graph = OnnxBackend(e5_converted_dir, 1, "int8", batch_tokens=0)._graph()
+    assert isinstance(graph, bytes)
+    weights = {t.name: t for t in onnx.load_from_string(graph).graph.initializer}
+    assert all(weights[n.input[1]].data_type == onnx.TensorProto.UINT8
+               for n in onnx.load_from_string(graph).graph.node if n.op_type == "DynamicQuantizeMatMul")

@@ -72,7 +72,13 @@ def test_an_area_asked_is_answered_by_an_area():
     # Not 3个特色公园 for how large a park is; nor an area for a rent per square metre or an area's growth.
     assert cue_positions("建成开放元宝岛等3个特色公园", "quantity", asked_units("元宝岛公园面积有多大？")) == []
     assert "元" in asked_units("厂房租金每平方米多少钱？") and "%" in asked_units("绿化面积增长了多少？")
-    assert not asked_units("How large is the fund?")
+    # An area only named is not asked: the money asked wins, and an Area in a name is none.
+    for money in ("人均住房面积低于15平方米的家庭，租房补贴多少？", "面积在144平方米以上的住房能贷多少？",
+                  "征收占地补偿款能领多少？"):
+        assert "元" in asked_units(money) and "平方米" not in asked_units(money), money
+    for question in ("How large is the fund?", "What is Binhai New Area's population?",
+                     "How large is the investment in Binhai New Area?"):
+        assert not asked_units(question), question
 
 
 def test_the_asked_unit_narrows_what_answers():
