@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from rag.dates import published_on, relative_days, relative_years, years_named
+from rag.dates import published_on, relative_days, relative_years, years_named, years_spanned
 from rag.llm import LLMClient, LLMError, fallback_notice
 from rag.query import Query, simplified, traditional
 from rag.reader import Reading
@@ -142,13 +142,17 @@ def other_years(query: Query, reading: Reading, hits: list[Hit]) -> list[str]:
     """A note when the question asks about a year and the quoted sentences that name a year name only others:
     What was Tianjin's GDP growth target for 2025? is not answered by 今年经济社会发展主要预期目标是：地区生产总值
     增长4.5% in the 2026 report, though it reads as if it were. Each sentence's years count from its article's date
-    (今年 is 2026 in news of 2026); a sentence naming no year says nothing either way."""
+    (今年 is 2026 in news of 2026), and a span names every year in it (2024—2026年 speaks of 2025); a sentence naming
+    no year says nothing either way."""
     if not query.years:
         return []
     said: set[int] = set()
     for s in reading.chosen:
         published = published_on(hits[s.n - 1].date)
-        named = set(years_named(s.text, published.year)) if published else set()
+        # Without its article's date a sentence's relative years (今年) cannot be read; its written ones still can.
+        named = set(years_named(s.text, published.year) if published else
+                    (y for y in years_named(s.text, 0) if y > 1000))
+        named |= years_spanned(s.text)
         if named & set(query.years):
             return []
         said |= named

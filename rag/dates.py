@@ -306,6 +306,15 @@ def relative_years(text: str, this_year: int) -> list[tuple[str, int]]:
     return [(word, this_year + offset) for word, offset in _year_words(text) if offset]
 
 
+# A span of years written out: 2024—2026年, 2024-2026, 2024年至2026年, (2026—2030年).
+_YEAR_SPAN = re.compile(r"(?<![0-9.])(20[0-9][0-9])年?\s*(?:—|–|-|－|~|～|至|到)\s*(20[0-9][0-9])(?![0-9.])")
+
+
+def years_spanned(text: str) -> set[int]:
+    """Every year of the spans ``text`` writes out (2024—2026年 → 2024, 2025, 2026), ends included."""
+    return {y for a, b in _YEAR_SPAN.findall(text) for y in range(int(a), int(b) + 1) if int(b) - int(a) <= 50}
+
+
 def years_named(text: str, this_year: int) -> tuple[int, ...]:
     """The years ``text`` names, written out (2025年, 2025) or relative to ``this_year`` (去年, last year), in
     order; a span such as “十四五”以来 names none."""

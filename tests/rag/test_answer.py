@@ -434,6 +434,10 @@ def test_quoted_sentences_of_another_year_than_the_asked_one_are_said_to_be_so()
     assert note((2025,), "去年全市地区生产总值增长4.8%。", "今年目标增长4.5%；") == []
     assert note((2025,), "全市地区生产总值增长4.8%。") == []
     assert note((), "今年目标增长4.5%；") == []
+    # A span of years speaks of every year in it, not only of its ends.
+    assert note((2025,), "《天津市2024—2026年行动方案》提出，新建充电桩2万个。") == []
+    assert note((2027,), "《天津市2024—2026年行动方案》提出，新建充电桩2万个。") == [
+        "所问是2027年，而引用的句子说的是2024年、2025年、2026年：这个回答可能是别的年份的。"]
 
 
 def test_an_answer_of_another_year_than_asked_carries_a_caution(service):

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from rag.dates import days_named, interpret, relative_days, relative_years, weekday_forms, years_named
+from rag.dates import days_named, interpret, relative_days, relative_years, weekday_forms, years_named, years_spanned
 from rag.query import QueryStats, analyze, answer_type, asking, asks_in_chinese, simplified, written_in
 from rag.translate import ModelRelatedness, grade_forms
 
@@ -423,6 +423,11 @@ def test_a_weekday_has_three_names():
     assert set(weekday_forms("周六")) == {"星期六", "礼拜六"}
     assert set(weekday_forms("星期天")) == {"周日", "星期日", "礼拜日", "礼拜天"}  # not 周天: 本周天津, 一周天气
     assert weekday_forms("周末") == weekday_forms("上周") == ()
+
+
+def test_a_span_of_years_holds_every_year_in_it():
+    assert years_spanned("2024—2026年行动方案；“十五五”时期(2026-2030年)") == set(range(2024, 2031))
+    assert years_spanned("2024年至2026年") == {2024, 2025, 2026} and years_spanned("2024年、2026年") == set()
 
 
 def test_an_articles_other_years_are_read_from_its_year():
