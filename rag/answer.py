@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from rag.dates import published_on, relative_days, relative_years, years_named, years_spanned
+from rag.dates import published_on, relative_days, relative_years, years_named, years_spanned, years_written
 from rag.llm import LLMClient, LLMError, fallback_notice
 from rag.query import Query, simplified, traditional
 from rag.reader import Reading
@@ -150,8 +150,7 @@ def other_years(query: Query, reading: Reading, hits: list[Hit]) -> list[str]:
     for s in reading.chosen:
         published = published_on(hits[s.n - 1].date)
         # Without its article's date a sentence's relative years (今年) cannot be read; its written ones still can.
-        named = set(years_named(s.text, published.year) if published else
-                    (y for y in years_named(s.text, 0) if y > 1000))
+        named = set(years_named(s.text, published.year) if published else years_written(s.text))
         named |= years_spanned(s.text)
         if named & set(query.years):
             return []

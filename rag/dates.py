@@ -315,9 +315,14 @@ def years_spanned(text: str) -> set[int]:
     return {y for a, b in _YEAR_SPAN.findall(text) for y in range(int(a), int(b) + 1) if int(b) - int(a) <= 50}
 
 
+def years_written(text: str) -> tuple[int, ...]:
+    """The years ``text`` writes out (2025年, 2025), in order: those that need no present to be read."""
+    return tuple(sorted({int(y) for y in _WRITTEN_YEAR.findall(text)}))
+
+
 def years_named(text: str, this_year: int) -> tuple[int, ...]:
     """The years ``text`` names, written out (2025年, 2025) or relative to ``this_year`` (去年, last year), in
     order; a span such as “十四五”以来 names none."""
-    found = {int(y) for y in _WRITTEN_YEAR.findall(text)}
+    found = set(years_written(text))
     found |= {this_year + offset for _, offset in _year_words(text)}
     return tuple(sorted(found))

@@ -94,6 +94,7 @@ def test_a_cpu_without_vnni_runs_the_int8_graph_widened(e5_converted_dir: Path, 
     monkeypatch.setattr(embeddings.backends, "int8_times_int8_exact", lambda: False)
     graph = OnnxBackend(e5_converted_dir, 1, "int8", batch_tokens=0)._graph()
     assert isinstance(graph, bytes)
-    weights = {t.name: t for t in onnx.load_from_string(graph).graph.initializer}
+    model = onnx.load_from_string(graph)
+    weights = {t.name: t for t in model.graph.initializer}
     assert all(weights[n.input[1]].data_type == onnx.TensorProto.UINT8
-               for n in onnx.load_from_string(graph).graph.node if n.op_type == "DynamicQuantizeMatMul")
+               for n in model.graph.node if n.op_type == "DynamicQuantizeMatMul")
