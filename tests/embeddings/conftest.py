@@ -85,3 +85,15 @@ def precision_embedders(e5_config, e5_embedder) -> dict[str, Embedder]:
     for precision in ("int8", "bf16"):
         out[precision] = load_embedder(e5_config.model_copy(update={"precision": precision}))
     return out
+
+
+def linked_model(src: Path, dest: Path, graph: str) -> Path:
+    """A model folder at ``dest`` of links to ``src``'s files, with its own ``onnx/`` holding only ``graph`` (a file
+    name there): what a test writes into it, or blocks from being written, stays out of the shared folder."""
+    dest.mkdir()
+    for item in src.iterdir():
+        if item.name != "onnx":
+            (dest / item.name).symlink_to(item)
+    (dest / "onnx").mkdir()
+    (dest / "onnx" / graph).symlink_to(src / "onnx" / graph)
+    return dest

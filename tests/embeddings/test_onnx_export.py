@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from embeddings.backends import OnnxBackend
-from embeddings.onnx_export import WIDENED_ZERO_POINT, graph_path, widened_int8
+from embeddings.onnx_export import WIDENED_INT8_FILE, WIDENED_ZERO_POINT, graph_path, widened_int8
 from tests.conftest import CORPUS
+from tests.embeddings.conftest import linked_model
 
 
 @pytest.fixture(scope="module")
@@ -86,15 +87,49 @@ def test_a_widened_int8_matmul_is_exact_where_int8_sums_would_saturate():
     np.testing.assert_allclose(y, exact, rtol=1e-6)
 
 
-def test_a_cpu_without_vnni_runs_the_int8_graph_widened(e5_converted_dir: Path, monkeypatch: pytest.MonkeyPatch):
+@pytest.fixture
+def model_copy(e5_converted_dir: Path, tmp_path: Path) -> Path:
+    """A model folder of links to the converted one, with its own onnx/ holding only the int8 graph: what a backend
+    writes there stays out of the shared folder."""
+    return linked_model(e5_converted_dir, tmp_path / "e5-copy", graph_path(e5_converted_dir, "int8").name)
+
+
+def widened_weights(model) -> bool:  # noqa: ANN001 - an onnx.ModelProto
+    """True when every int8 matmul of ``model`` has uint8 weights."""
+    import onnx
+
+    weights = {t.name: t for t in model.graph.initializer}
+    return all(weights[n.input[1]].data_type == onnx.TensorProto.UINT8
+               for n in model.graph.node if n.op_type == "DynamicQuantizeMatMul")
+
+
+def test_a_cpu_without_vnni_runs_the_int8_graph_widened_once(model_copy: Path, monkeypatch: pytest.MonkeyPatch):
+    """The widened graph is written beside the int8 one on first load and read from there after (each session a
+    backend opens, and each backend, would otherwise widen it again)."""
     import onnx
 
     import embeddings.backends
 
     monkeypatch.setattr(embeddings.backends, "int8_times_int8_exact", lambda: False)
-    graph = OnnxBackend(e5_converted_dir, 1, "int8", batch_tokens=0)._graph()
+    graph = OnnxBackend(model_copy, 1, "int8", batch_tokens=0)._graph()
+    assert graph == str(model_copy / "onnx" / WIDENED_INT8_FILE)
+    assert widened_weights(onnx.load(graph))
+    written = Path(graph).stat().st_mtime_ns
+    assert OnnxBackend(model_copy, 1, "int8", batch_tokens=0)._graph() == graph
+    assert Path(graph).stat().st_mtime_ns == written
+    assert sorted(p.name for p in (model_copy / "onnx").iterdir()) == sorted(["model_int8.onnx", WIDENED_INT8_FILE])
+
+
+def test_a_folder_that_cannot_keep_the_widened_graph_widens_it_in_memory(model_copy: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch):
+    import onnx
+
+    import embeddings.backends
+
+    monkeypatch.setattr(embeddings.backends, "int8_times_int8_exact", lambda: False)
+    blocker = model_copy / "onnx" / WIDENED_INT8_FILE
+    blocker.mkdir()  # a non-empty directory where the graph should go: the final rename fails
+    (blocker / "keep").write_text("x")
+    graph = OnnxBackend(model_copy, 1, "int8", batch_tokens=0)._graph()
     assert isinstance(graph, bytes)
-    model = onnx.load_from_string(graph)
-    weights = {t.name: t for t in model.graph.initializer}
-    assert all(weights[n.input[1]].data_type == onnx.TensorProto.UINT8
-               for n in model.graph.node if n.op_type == "DynamicQuantizeMatMul")
+    assert widened_weights(onnx.load_from_string(graph))
