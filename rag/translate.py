@@ -271,8 +271,11 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[str, ...
 # part of it, and tells that hospital from the Third one. Elsewhere ("the first time") it is prose.
 _ORDINALS = {w: f"第{n}" for w, n in zip(("First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Seventh", "Eighth",
                                           "Ninth", "Tenth"), "一二三四五六七八九十", strict=True)}
-# "How long does it take": the question's frame, not a thing asked about (CC-CEDICT reads "take to" as 带给).
+# "How long does it take", "how long did COOEC take to build it": the question's frame, not a thing asked about
+# (CC-CEDICT reads "take to" as 带给).
 _TAKES = re.compile(r"\b(?:do|does|did|will|would|could|can|should|may|might)\s+it\s+(?:usually\s+)?take\b", re.I)
+_HOW_LONG = re.compile(r"\bhow long\b", re.I)
+_TAKE = re.compile(r"\b(?:take|takes|took|taken|taking)\b", re.I)
 # A grade is written with a Chinese numeral or a Roman one: 二级, Ⅱ级 (Ⅱ级应急响应).
 _GRADE = re.compile(r"^([一二三四ⅠⅡⅢⅣ])级$")
 _NUMERAL_PAIRS = ("一Ⅰ", "二Ⅱ", "三Ⅲ", "四Ⅳ")
@@ -297,6 +300,8 @@ def translate(question: str, document_frequency: Callable[[Sequence[str]], list[
     """
     lexicon, glossary = _lexicon(), _glossary()
     question = _TAKES.sub(" ", question)
+    if (how_long := _HOW_LONG.search(question)) is not None:
+        question = question[:how_long.end()] + _TAKE.sub(" ", question[how_long.end():], count=1)
     matches: list[TermMatch] = []
     for pattern, chinese in _PATTERNS:
         for m in pattern.finditer(question):

@@ -25,7 +25,7 @@ _QUANTITY_UNITS = (
     "万平方公里|万平方米|平方米|平方公里|万公顷|万亩|公里|千米|米|厘米|毫米|微米|公顷|亩|万吨|吨|千克|公斤|克|立方米|"
     "万千瓦|千瓦|兆瓦|吉瓦|千伏|度|万度|千瓦时|℃|摄氏度|微克/立方米|毫克|升|"
     "万人次|人次|万人|名|人|户|家|个|项|座|条|部|所|套|间|辆|台|张|次|处|批|类|种|场|只|架|艘|件|份|位|"
-    "届|期|轮|层|栋|根|段|片|支|组|枚|款|本|篇|册|章|节|车次|趟|床|元/吨|岁|周岁"
+    "届|期|轮|层|栋|根|段|片|支|组|枚|款|本|篇|册|章|节|车次|趟|床|元/吨|岁|周岁|道|班|盘|棵|株|颗"
 )
 # Alternatives are tried in order: the longest first, so 12.28万度 is in 万度 (not 万) and 5万人 in 万人.
 _LONGEST_FIRST = "|".join(sorted(_QUANTITY_UNITS.split("|"), key=len, reverse=True))
@@ -230,7 +230,7 @@ ANSWERED_BY: dict[str, frozenset[str]] = {
 # The measure word a question asks with (多少钱, 几个工作日, 多少名员工), and the units that answer it.
 _ASKED_UNIT = re.compile(r"(?:多少|几)(钱|块|元|万元|亿元|人次|人|名|个工作日|工作日|小时|分钟|天|日|周|个月|月|年|岁|"
                          r"公里|千米|米|吨|层|度|倍|成|项|家|条|座|所|部|辆|台|处|批|类|种|期|届|节|张|套|间|户|"
-                         r"位|只|架|艘|件|份|场|轮|章)")
+                         r"位|只|架|艘|件|份|场|轮|章|道|趟|班|盘|本|册|棵|株|枚|颗|根|支)")
 _UNIT_FAMILIES = {
     "钱": {"元", "万元", "亿元", "万亿元", "千元", "美元", "万美元", "亿美元"}, "块": {"元", "万元"},
     "元": {"元", "万元", "亿元", "万亿元", "千元"}, "万元": {"万元", "亿元"}, "亿元": {"亿元", "万亿元"},
@@ -253,11 +253,15 @@ _AREA_UNITS = frozenset({"平方米", "万平方米", "平方公里", "万平方
 # Money asked without a measure word: 补贴多少？, 票价是多少, 最高能贷多少 (not 补贴期限是多少, 花多少时间); a subsidy
 # may be a share (按销售价格的15%给予补贴), so a percentage answers too.
 _NOT_MONEY = r"期限|时间|年限|期|名额|人数|次数|范围|条件|材料|比例"
-_MONEY_ASKED = re.compile(rf"(?:补贴|补助|奖金|费用|工资|收入|价格|票价|金额|资金|额度|罚款|罚息|合同额|产值|造价|"
+_MONEY_ASKED = re.compile(rf"(?:补贴|补助|奖金|费用|成本|工资|收入|价格|票价|金额|资金|额度|罚款|罚息|合同额|产值|造价|"
                           rf"投资(?!项目|企业|机构|领域|主体)|营收|销售额|成交额)"
                           rf"(?:(?!{_NOT_MONEY})[^，,。？?]){{0,4}}?多少(?!个|项|人|天|年|月|次|家|条|种|类|{_NOT_MONEY})|"
                           rf"(?:补|领|拿|贷|赔|退)多少(?:钱)?(?!个|项|人|天|年|月|次|家|条|种|类|张|{_NOT_MONEY})")
 _MONEY_OR_SHARE = frozenset(_UNIT_FAMILIES["钱"] | {"%", "％"})
+# Money a business or a project takes in or costs (营收, 成交额, 合同额, 总投资) is an amount, never a share:
+# 营收规模同比增长11.6% does not say how much the revenue was. Its target may be a change (收入目标是多少？ is
+# answered by 一般公共预算收入增长2%).
+_AMOUNT_ONLY = re.compile(r"(?:收入|金额|合同额|产值|造价|投资|营收|销售额|成交额)(?!.*(?:目标|预期))")
 
 # A value is money (the contract value, the value of the contract), not a belief (core values).
 _EN_VALUE = r"(?<!core\s)(?<!moral\s)(?<!social\s)(?<!shared\s)(?<!cultural\s)(?<!family\s)values?"
@@ -273,6 +277,11 @@ _ASKED_UNIT_EN: list[tuple[re.Pattern[str], frozenset[str]]] = [
                 r"\b(?:worth|fees?|fares?|prices?|tickets?|rent|subsid(?:y|ies)|allowances?|grants?|bonus(?:es)?|"
                 r"salary|wages?|pensions?|compensation|fines?|revenue|income|investment|funding|funds?|spending|"
                 r"budget)\b", re.I), _MONEY_OR_SHARE),
+    # An amount asked as "what is the total investment", "what was its revenue": money, never a share (as
+    # _AMOUNT_ONLY).
+    (re.compile(r"\bwhat(?:'s|’s|\s+(?:is|are|was|were|will\s+be))\s+(?:the\s+|its\s+|their\s+)?(?:[\w-]+\s+){0,3}"
+                r"(?:investment|revenue|turnover|income)(?=\s+(?:of|in|for|from|at|on|this|last|next)\b|\s*[?？.,，]|$)",
+                re.I), frozenset(_UNIT_FAMILIES["钱"])),
     # A price or value asked as "what is the … price" (what is the hydrogen refuelling price per kilogram; what was
     # the contract value): money, not kilograms or kilometres.
     (re.compile(r"\bwhat(?:'s|’s|\s+(?:is|are|was|were|will\s+be))\s+(?:the\s+)?(?:[\w-]+\s+){0,3}"
@@ -290,13 +299,19 @@ _ASKED_PEOPLE = re.compile(r"(?:多少|几)个?(?:员工|职工|工人|人员|�
 
 # Growth asked without a measure word is a rate: 增长了多少 is answered by 增长4.8%, not by 18个包间. Not 增加多少学位
 # or 提高到多少, nor 增长到多少: those ask a count, an amount or a level.
-_GROWTH_ASKED = re.compile(r"(?:增长|增速|增幅|下降|降幅|上涨|涨幅)(?![到至])[^，,。？?多到至]{0,6}多少|"
+_GROWTH_ASKED = re.compile(r"(?:增长|增速|增幅|下降|降幅|上涨|涨幅|(?<![上])涨了|跌了)(?![到至])"
+                           r"[^，,。？?多到至]{0,6}多少|"
                            r"\bgr[eo]w(?:th|s|n)?\b|\bhow fast\b|\b(?:rise|fall|increase|decrease) by\b", re.I)
 _RATES = frozenset({"%", "％", "个百分点", "百分点", "倍", "成"})
 # Asked how much something grew, a rate answers only as a change (增长4.8%, 同比提升67%, 分别增长5.2%、4.8%和7.1%,
 # 周期缩短40%): a change word stands before it within its clause, at most ``CHANGE_REACH`` characters back. Not a
 # level reached (提高到3.7%), value added (增加值占比12%) or a share (比重达到30%, 对增长贡献率达60%).
-_CHANGE = re.compile(r"增长|增速|增幅|增加|下降|降幅|降低|减少|上涨|涨幅|上升|提高|提升|回落|缩短|扩大|压减")
+_CHANGE = re.compile(r"增长|增速|增幅|增加|下降|降幅|降低|减少|上涨|涨幅|上升|提高|提升|回落|缩短|扩大|压减|"
+                     r"骤降|骤升")
+# A level asked (降到多少度, 提高到多少, 最低气温…多少): a change (骤降8℃, 增长5%) does not say where it ends up.
+_LEVEL_ASKED = re.compile(r"(?:降|升|涨|跌|提高|提升|增加|增长|下降|减少|上调|下调)(?:到|至)"
+                          r"[^，,。？?]{0,6}?(?:多少|几)|"
+                          r"最[低高](?:气温|温度)[^，,。？?]{0,6}?(?:多少|几)")
 _NOT_A_CHANGE = re.compile(r"[，,。；;：:]|^[值到至为]|占|比重|贡献")
 CHANGE_REACH = 16
 
@@ -316,8 +331,8 @@ def asked_units(question: str) -> frozenset[str]:
         return frozenset(_UNIT_FAMILIES["人"])
     if _GROWTH_ASKED.search(question):
         return _RATES
-    if _MONEY_ASKED.search(question):
-        return _MONEY_OR_SHARE
+    if (m := _MONEY_ASKED.search(question)) is not None:
+        return frozenset(_UNIT_FAMILIES["钱"]) if _AMOUNT_ONLY.match(m.group(0)) else _MONEY_OR_SHARE
     return _AREA_UNITS if _ASKED_AREA.search(question) else frozenset()
 
 
@@ -413,6 +428,7 @@ class _Asks:
     title: bool  # the holder of a post (_ASKS_TITLE)
     materials: bool  # papers to hand in (_ASKS_MATERIALS)
     growth: bool  # how much something grew (_GROWTH_ASKED)
+    level: bool  # the level something reaches (_LEVEL_ASKED)
     total: bool  # a total (_ASKS_TOTAL)
     act: str  # who did what: the act (see ``_act``), or ""
     kind: str  # the kind of place or body asked for, by its suffix (哪个场馆 → 馆), or "" (see ``_kind``)
@@ -422,8 +438,8 @@ class _Asks:
 @lru_cache(maxsize=1024)
 def _asks(given: str) -> _Asks:
     return _Asks(*(bool(p.search(given)) for p in (_ASKS_END, _ASKS_FINER, _ASKS_RATE, _ASKS_AVERAGE, _ASKS_TITLE,
-                                                      _ASKS_MATERIALS, _GROWTH_ASKED, _ASKS_TOTAL)), _act(given),
-                 _kind(given), _counted(given))
+                                                      _ASKS_MATERIALS, _GROWTH_ASKED, _LEVEL_ASKED, _ASKS_TOTAL)),
+                 _act(given), _kind(given), _counted(given))
 
 
 # An aside in brackets: （价税合计，下同）, (含税), （原属河北区）.
@@ -746,6 +762,7 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
                 and not (e.type == "quantity" and given and not asks.total
                          and (_one_of_several(text, e, given) or _after_several(text, e, given)))
                 and not (asks.growth and e.unit in _RATES and not _a_change(text, e.start))
+                and not (asks.level and e.type == "quantity" and _a_change(text, e.start))
                 and not (e.type == "quantity" and text[e.end:e.end + 1] == "级" and "级" not in said)
                 and not (units and answer_type == "duration" and e.type == "time")
                 and not (coarse and _RELATIVE_YEAR.match(e.text))

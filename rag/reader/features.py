@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.conversation import question_parts
-from rag.dates import weekday_forms, years_named
+from rag.dates import published_on, weekday_forms, years_named
 from rag.index.base import bm25_idf, unseen_idf
 from rag.query import Query, names
 from rag.reader.candidates import Candidate
@@ -137,7 +137,8 @@ def _proximity(text: str, terms: Sequence[str], cues: list[int]) -> float:
 def _years(query: Query, text: str, hit: Hit) -> tuple[float, float]:
     """(names a year the question asks about, names years but none of them): 2025年GDP增长多少 is not answered by
     a sentence about 2026's target. Both 0 when the question or the sentence names no year."""
-    named = set(years_named(text, int(hit.date[:4]))) if query.years and hit.date[:4].isdigit() else set()
+    published = published_on(hit.date)
+    named = set(years_named(text, published.year)) if query.years and published is not None else set()
     if not named:
         return 0.0, 0.0
     asked = bool(named & set(query.years))

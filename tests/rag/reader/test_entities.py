@@ -93,6 +93,17 @@ def test_the_asked_unit_narrows_what_answers():
     # A cost asked in any tense is money (not 近千名代表 for "how much did it cost to register").
     assert "元" in asked_units("How much did it cost to register for the conference?")
     assert "元" in asked_units("What does a ticket to the conference cost?")
+    # "What is the total investment" asks an amount (not a share), unless it asks the investment's growth.
+    investment = "What is the total investment of Tianjin Metro Line 8 Phase 1 and its extension?"
+    assert "亿元" in asked_units(investment) and "%" not in asked_units(investment)
+    assert "%" in asked_units("What was the revenue growth rate?")
+    # A cost (每千瓦时成本多少) is money; dishes are counted by 道: a price does not say how many dishes. Times (几次)
+    # may be answered in another measure (能领几次资格券？ by 仅能领取一个).
+    assert "元" in asked_units("每千瓦时成本多少？")
+    dishes = asked_units("宴津门的年夜饭套餐一桌有几道菜？")
+    assert dishes == {"道"} and asked_units("一年能领几次资格券？") == frozenset()
+    assert not cue_positions("年夜饭套餐价格从698元到2998元不等。", "quantity", dishes)
+    assert cue_positions("每桌套餐包含12道菜。", "quantity", dishes)
     # Costs cut are no price asked: 降低采购成本5%至10% answers (a share), as well as an amount.
     assert asked_units("How much can the platform cut companies' procurement costs?") == frozenset()
     assert not asked_units("How much faster is it?") and not asked_units("How much weight can it lift?")
@@ -102,6 +113,19 @@ def test_the_asked_unit_narrows_what_answers():
     assert "元" in asked_units("公积金贷款最高能贷多少？")
     for not_money in ("能补贴多少个？", "贷款期限是多少？", "补贴期限是多少？", "需要交多少材料？", "花多少时间？"):
         assert asked_units(not_money) == frozenset(), not_money
+    # A subsidy may be a share (按销售价格的15%给予补贴); revenue, a contract or an investment is an amount only.
+    assert "%" in asked_units("以旧换新补贴多少？")
+    total = "高新区五大主导产业去年营收总额是多少？"
+    assert "亿元" in asked_units(total) and "%" not in asked_units(total)
+    assert not cue_positions("去年，高新区五大主导产业营收规模同比增长11.6％。", "quantity", asked_units(total))
+    # Asked the level something reaches, a change does not answer: 骤降8℃ does not say how cold it gets.
+    cold = "这次寒潮预警期间天津最低气温会降到零下多少度？"
+    assert not cue_positions("低温骤降8℃！", "quantity", asked_units(cold), cold)
+    assert cue_positions("最低气温将降至零下12℃。", "quantity", asked_units(cold), cold)
+    assert cue_positions("低温骤降8℃！", "quantity", asked_units("气温会降多少度？"), "气温会降多少度？")
+    # Asked how much it grew, or its target, a change answers.
+    assert "%" in asked_units("年夜饭相关产品成交额涨了多少？")
+    assert "%" in asked_units("今年一般公共预算收入的目标是多少？")
     # Days counted (几天) are not a date: 2月2日开班 does not say how many days a course runs; 多久 may be a date.
     opened = "2月2日，专题研讨班在市委党校开班。"
     assert cue_positions(opened, "duration")
