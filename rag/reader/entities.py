@@ -239,6 +239,16 @@ _UNIT_FAMILIES = {
     "成": {"成", "%", "％"}, "度": {"度", "万度", "千瓦时", "℃", "摄氏度"},
 }
 _TIME_FAMILY = {"个工作日", "工作日", "小时", "分钟", "秒", "天", "日", "周", "个月", "月", "年"}
+# Time units from the shortest to the longest, those of one scale together. A span asked in one unit is answered in
+# it or in the next shorter or longer one (几年 by 36个月, 几天 by 48小时), not further off: 1个工作日内完成审批 does
+# not say for how many years a loan runs.
+_TIME_SCALES = (("秒",), ("分钟",), ("小时",), ("天", "日", "工作日", "个工作日"), ("周",), ("个月", "月"), ("年",))
+
+
+def _time_neighbours(unit: str) -> frozenset[str]:
+    """The time units that can answer a span asked in ``unit`` (see ``_TIME_SCALES``)."""
+    at = next(i for i, scale in enumerate(_TIME_SCALES) if unit in scale)
+    return frozenset(u for scale in _TIME_SCALES[max(at - 1, 0):at + 2] for u in scale)
 # An area asked (面积有多大, 占地多少, 多少亩, "in square metres", "how large is its planning area") is answered by an
 # area: not 3个特色公园 for how large 元宝岛 is. Asked, not merely named: 人均住房面积低于15平方米的家庭…补贴多少 asks
 # money, 占地补偿款 is no area, and an Area in a name (Binhai New Area, capitalised) is none.
@@ -326,7 +336,7 @@ def asked_units(question: str) -> frozenset[str]:
             return units
     if (m := _ASKED_UNIT.search(question)) is not None:
         unit = m.group(1)
-        return frozenset(_TIME_FAMILY) if unit in _TIME_FAMILY else frozenset(_UNIT_FAMILIES.get(unit, {unit}))
+        return _time_neighbours(unit) if unit in _TIME_FAMILY else frozenset(_UNIT_FAMILIES.get(unit, {unit}))
     if _ASKED_PEOPLE.search(question):
         return frozenset(_UNIT_FAMILIES["人"])
     if _GROWTH_ASKED.search(question):
@@ -373,6 +383,14 @@ _TOTAL = re.compile(r"(?:合计|共计|总计|累计|总额|总共|一共)(?:为
 _TOTAL_OPENS = re.compile(r"合计|共计|总计|累计|总共|一共|共")  # an amount read with its total word: 累计3000万元
 _ASKS_TOTAL = re.compile(r"合计|共计|总计|累计|总额|总共|一共|共有|总[数量额投规计]|\b(?:total|altogether|combined|"
                          r"overall|in all)\b", re.I)
+# Asked what a whole city, district or country has or gets (全市每月投放多少张), an amount per person or household
+# (每人每月最多申领3张) does not answer: the converse of _ASKS_RATE. Unless the question asks per head itself
+# (全市居民人均可支配收入是多少).
+_ASKS_WHOLE = re.compile(r"全(?:市|国|区|省)")
+_PER_HEAD = re.compile(r"每(?:个|名|位)?(?:人|户|家庭|消费者)|[人户]均|单(?:人|户)|\bper (?:person|household|head)\b",
+                       re.I)
+# What makes an amount said after a per-head word a whole again (每人…，全市共发放…).
+_WHOLE_SAID = re.compile(r"全(?:市|国|区|省)|共计|合计|总计|总共|一共|总量|总数")
 # The parties listed: runs between 、 (the last one up to the clause's end), at least three characters each; the
 # first starts after whoever the sentence has dealing with them (芯火基金与A公司、B公司…: not 芯火基金与A公司).
 _LISTED = re.compile(r"[^，,。；;：:、\s]{3,}(?:、[^，,。；;：:、\s]{3,})+")
@@ -430,6 +448,7 @@ class _Asks:
     growth: bool  # how much something grew (_GROWTH_ASKED)
     level: bool  # the level something reaches (_LEVEL_ASKED)
     total: bool  # a total (_ASKS_TOTAL)
+    whole: bool  # what a whole city or country has, not per head (_ASKS_WHOLE, _ASKS_TOTAL; see _per_head)
     act: str  # who did what: the act (see ``_act``), or ""
     kind: str  # the kind of place or body asked for, by its suffix (哪个场馆 → 馆), or "" (see ``_kind``)
     counted: str  # the noun a count asks of (多少个学位 → 学位), or "" (see ``_counted``)
@@ -439,7 +458,20 @@ class _Asks:
 def _asks(given: str) -> _Asks:
     return _Asks(*(bool(p.search(given)) for p in (_ASKS_END, _ASKS_FINER, _ASKS_RATE, _ASKS_AVERAGE, _ASKS_TITLE,
                                                       _ASKS_MATERIALS, _GROWTH_ASKED, _LEVEL_ASKED, _ASKS_TOTAL)),
-                 _act(given), _kind(given), _counted(given))
+                 _asks_whole(given), _act(given), _kind(given), _counted(given))
+
+
+def _asks_whole(given: str) -> bool:
+    """True when ``given`` asks what a whole city or country has or gets, or a total, and not per head (see
+    ``_ASKS_WHOLE``; per month it may: 全市每月投放多少张)."""
+    return bool((_ASKS_WHOLE.search(given) or _ASKS_TOTAL.search(given)) and not _PER_HEAD.search(given))
+
+
+def _per_head(text: str, start: int) -> bool:
+    """True when the amount at ``start`` is said per person or household: a per-head word before it in its
+    sentence, and no word making it a whole again between the two (每人每月最多申领3张)."""
+    heads = list(_PER_HEAD.finditer(text, 0, start))
+    return bool(heads) and not _WHOLE_SAID.search(text, heads[-1].end(), start)
 
 
 # An aside in brackets: （价税合计，下同）, (含税), （原属河北区）.
@@ -763,6 +795,7 @@ def cue_positions(text: str, answer_type: str, units: frozenset[str] = frozenset
                          and (_one_of_several(text, e, given) or _after_several(text, e, given)))
                 and not (asks.growth and e.unit in _RATES and not _a_change(text, e.start))
                 and not (asks.level and e.type == "quantity" and _a_change(text, e.start))
+                and not (asks.whole and e.type == "quantity" and _per_head(text, e.start))
                 and not (e.type == "quantity" and text[e.end:e.end + 1] == "级" and "级" not in said)
                 and not (units and answer_type == "duration" and e.type == "time")
                 and not (coarse and _RELATIVE_YEAR.match(e.text))

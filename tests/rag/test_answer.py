@@ -185,7 +185,7 @@ def test_the_count_a_question_word_asks_is_never_named_missing(service):
 
 def test_an_abstention_names_a_thing_the_articles_name_only_in_part(service):
     # They name 养老 (养老服务), never 养老金: "没有找到所问的具体数字" hid what they lack.
-    a = service.ask("天津养老金今年涨多少？")
+    a = service.ask("天津养老金今年涨多少钱？")
     assert a.abstained and a.missing == ["养老金"] and "没有提到养老金" in a.answer
 
 

@@ -8,8 +8,8 @@ from rag.tokenize import MAX_QUERY_CHARS, SPECIALISED, specificity, text_problem
 
 
 def test_domain_terms_from_the_user_dictionary_are_tokens():
-    tokens = tokenize("今年民心工程包含66项，以旧换新补贴来了，公积金贷款额度提高")
-    for term in ("民心工程", "以旧换新", "公积金", "公积金贷款"):
+    tokens = tokenize("今年民心工程包含66项，以旧换新补贴来了，公积金贷款额度提高，补贴多久能到账")
+    for term in ("民心工程", "以旧换新", "公积金", "公积金贷款", "到账"):
         assert term in tokens
 
 

@@ -126,6 +126,20 @@ def test_the_asked_unit_narrows_what_answers():
     # Asked how much it grew, or its target, a change answers.
     assert "%" in asked_units("年夜饭相关产品成交额涨了多少？")
     assert "%" in asked_units("今年一般公共预算收入的目标是多少？")
+    # Asked what the whole city gets, an amount per person does not answer; asked per head, it does.
+    cap = "参与家电以旧换新补贴活动的消费者，每人每月最多申领3张，全年累计不超过12张；"
+    city = "家电兑换券全市每月投放多少张？"
+    assert not cue_positions(cap, "quantity", asked_units(city), city)
+    assert cue_positions("全市每月投放兑换券20000张。", "quantity", asked_units(city), city)
+    assert cue_positions(cap, "quantity", asked_units("每人每月能领几张？"), "每人每月能领几张？")
+    income = "全市居民人均可支配收入是多少？"
+    assert cue_positions("全市居民人均可支配收入5.6万元。", "quantity", asked_units(income), income)
+    # A span asked in one unit is answered in it or the next shorter or longer one, not further off.
+    years = asked_units("公积金最长能贷多少年？")
+    assert {"年", "个月"} <= years and not {"天", "工作日", "小时"} & years
+    assert not cue_positions("市公积金管理中心在1个工作日内完成审批。", "duration", years)
+    assert cue_positions("贷款期限最长30年。", "duration", years)
+    assert {"小时", "天", "周"} <= asked_units("研讨班办几天？") and "年" not in asked_units("研讨班办几天？")
     # Days counted (几天) are not a date: 2月2日开班 does not say how many days a course runs; 多久 may be a date.
     opened = "2月2日，专题研讨班在市委党校开班。"
     assert cue_positions(opened, "duration")
