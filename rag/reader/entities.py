@@ -309,7 +309,7 @@ _ASKED_PEOPLE = re.compile(r"(?:多少|几)个?(?:员工|职工|工人|人员|�
 
 # Growth asked without a measure word is a rate: 增长了多少 is answered by 增长4.8%, not by 18个包间. Not 增加多少学位
 # or 提高到多少, nor 增长到多少: those ask a count, an amount or a level.
-_GROWTH_ASKED = re.compile(r"(?:增长|增速|增幅|下降|降幅|上涨|涨幅|(?<![上])涨了|跌了)(?![到至])"
+_GROWTH_ASKED = re.compile(r"(?:增长|增速|增幅|下降|降幅|上涨|涨幅|涨了|跌了)(?![到至])"
                            r"[^，,。？?多到至]{0,6}多少|"
                            r"\bgr[eo]w(?:th|s|n)?\b|\bhow fast\b|\b(?:rise|fall|increase|decrease) by\b", re.I)
 _RATES = frozenset({"%", "％", "个百分点", "百分点", "倍", "成"})
