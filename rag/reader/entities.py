@@ -276,6 +276,9 @@ _AMOUNT_ONLY = re.compile(r"(?:收入|金额|合同额|产值|造价|投资|营�
 # A value is money (the contract value, the value of the contract), not a belief (core values).
 _EN_VALUE = r"(?<!core\s)(?<!moral\s)(?<!social\s)(?<!shared\s)(?<!cultural\s)(?<!family\s)values?"
 
+# "What is the …", "what was its …": up to three words before the noun asked about.
+_WHAT_IS = r"\bwhat(?:'s|’s|\s+(?:is|are|was|were|will\s+be))\s+(?:(?:the|its|their)\s+)?(?:[\w-]+\s+){0,3}"
+
 _ASKED_UNIT_EN: list[tuple[re.Pattern[str], frozenset[str]]] = [
     # A cost as a verb, in any tense (how much did it cost…, what does … cost), not the noun (cut the cost of…).
     (re.compile(r"\bhow much (?:money|(?:do|does|did|will|would|can|could)\b.*\bcost\b(?![-\s]+(?:of|sharing)\b))|"
@@ -289,13 +292,12 @@ _ASKED_UNIT_EN: list[tuple[re.Pattern[str], frozenset[str]]] = [
                 r"budget)\b", re.I), _MONEY_OR_SHARE),
     # An amount asked as "what is the total investment", "what was its revenue": money, never a share (as
     # _AMOUNT_ONLY).
-    (re.compile(r"\bwhat(?:'s|’s|\s+(?:is|are|was|were|will\s+be))\s+(?:the\s+|its\s+|their\s+)?(?:[\w-]+\s+){0,3}"
-                r"(?:investment|revenue|turnover|income)(?=\s+(?:of|in|for|from|at|on|this|last|next)\b|\s*[?？.,，]|$)",
-                re.I), frozenset(_UNIT_FAMILIES["钱"])),
+    (re.compile(_WHAT_IS + r"(?:investment|revenue|turnover|income)"
+                           r"(?=\s+(?:of|in|for|from|at|on|this|last|next)\b|\s*[?？.,，]|$)", re.I),
+     frozenset(_UNIT_FAMILIES["钱"])),
     # A price or value asked as "what is the … price" (what is the hydrogen refuelling price per kilogram; what was
     # the contract value): money, not kilograms or kilometres.
-    (re.compile(r"\bwhat(?:'s|’s|\s+(?:is|are|was|were|will\s+be))\s+(?:the\s+)?(?:[\w-]+\s+){0,3}"
-                r"(?:prices?|fees?|fares?|rents?|tuition|" + _EN_VALUE + r")\b", re.I), _MONEY_OR_SHARE),
+    (re.compile(_WHAT_IS + r"(?:prices?|fees?|fares?|rents?|tuition|" + _EN_VALUE + r")\b", re.I), _MONEY_OR_SHARE),
     (re.compile(r"\bhow many (?:people|persons|employees|workers|staff|visitors|participants|attendees|"
                 r"residents|students|passengers)\b", re.I), frozenset(_UNIT_FAMILIES["人"])),
     (re.compile(r"\bhow many (?:days|weeks|months|years|hours|minutes|working days)\b", re.I),
