@@ -53,11 +53,13 @@ def question_words(text: str) -> list[str]:
     return [w for piece in _GLUED_QUESTION_WORD.split(text) if piece for w in words(piece)]
 
 
+# 几 as a question word: not after 那, 这 or 好 (这几天 are these days, 那几个口 those few exits).
+_ASKING_JI = "(?<![那这好])几"
+
 # Chinese cues of the answer type, most specific first.
 _ZH_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
     ("reason", re.compile(r"为什么|为何|原因|为啥")),
-    # 几 after 那, 这 or 好 asks nothing: 这几天 are these days, 那几个口 those few exits.
-    ("duration", re.compile(r"多长时间|多久|多少天|多少年|(?<![那这好])几(?:天|个月|年(?!级))|多少个?工作日|"
+    ("duration", re.compile(rf"多长时间|多久|多少天|多少年|{_ASKING_JI}(?:天|个月|年(?!级))|多少个?工作日|"
                             r"期限多长|时长")),
     ("time", re.compile(r"什么时候|啥时候?|多会儿|何时|哪天|哪一天|哪年|哪一年|几月|几号|几点|什么时间|几日|日期|"
                         r"哪个月|截至何时|起止")),
@@ -70,7 +72,7 @@ _ZH_TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
                         r"哪个公司|由谁|哪所|哪个学校|哪个医院|哪家医院|牵头")),
     ("person", re.compile(r"谁|哪位|什么人|负责人是")),
     # 哪几个 asks which ones (a list), 几个 how many; 排第几 asks a rank, answered by a number too.
-    ("quantity", re.compile(r"多少|(?<![哪那这好])几(?:个|项|家|条|座|所|部|辆|台|万|亿|名|人|次|倍|成|处|批|类|"
+    ("quantity", re.compile(rf"多少|(?<!哪){_ASKING_JI}(?:个|项|家|条|座|所|部|辆|台|万|亿|名|人|次|倍|成|处|批|类|"
                             r"种|级|期|届|节|张|套|间|只|架|艘|件|份|位|层|轮|场|块|岁|户|趟|列|站|公里|千米|米|吨|元)|"
                             r"第几|多大|多高|多远|多重|多快|比例|占比|百分之|几成|金额|额度|标准是|增长了?多少|达到多少|"
                             r"什么水平")),
@@ -241,7 +243,7 @@ _ZH_ASKING = re.compile(r"有什么|什么|怎样|如何|哪[两二三四五六�
 # 哪 (not 哪怕 "even if"),
 # 谁, 多少, 什么, 怎么, 如何, 是否, 多久…, or asks A-not-A (能不能, 需不需要, 有没有). A noun that names what is asked
 # (手续) is no question word, and after 无论/不管/即使… one asks nothing (无论哪个区，都能申请吗？ asks one thing).
-_ZH_QUESTION_WORD = re.compile(r"(?<![那这好])几(?![乎十百千万])|哪(?!怕)|[谁啥吗咋]|多少|什么|怎么|怎样|如何|是否|"
+_ZH_QUESTION_WORD = re.compile(rf"{_ASKING_JI}(?![乎十百千万])|哪(?!怕)|[谁啥吗咋]|多少|什么|怎么|怎样|如何|是否|"
                                r"[能可]否|有没有|(.)不\1|多[久长大高远]")
 _CONCESSIVE = re.compile(r"^\s*(?:无论|不论|不管|哪怕|即使|即便|就算|纵然)")
 _EN_ASKING = re.compile(r"\bwhat\b|\bhow\b", re.I)

@@ -185,6 +185,11 @@ def is_noun(word: str) -> bool:
     return (part_of_speech(word) or "").startswith("n")
 
 
+def is_verb(word: str) -> bool:
+    """True for a word tagged as a verb of any kind (v, vn, vd…): 办, 关掉, 申请."""
+    return (part_of_speech(word) or "").startswith("v")
+
+
 def word_frequency(word: str) -> int:
     """How often jieba's dictionary (and ours) says ``word`` is used in general Chinese; 0 for a word it lacks."""
     return _tokenizer().FREQ.get(word, 0)
@@ -205,17 +210,13 @@ def specificity(word: str) -> float:
     own = min(1.0, max(0.0, (math.log(_tokenizer().total / freq) - 9.0) / 5.0))
     # A verb with its result (关掉, 办完, 送到, 卖到, 改成) is rarer as a word than its verb is, yet as everyday: a
     # question says 关掉 or 办完 where an article says 暂停 or 办理.
-    if len(word) == 2 and word[1] in _RESULTS and _tagged_verb(word) and _tagged_verb(word[0]):
+    if len(word) == 2 and word[1] in _RESULTS and is_verb(word) and is_verb(word[0]):
         return min(own, specificity(word[0]))
     return own
 
 
-# Result complements that make a verb compound (关掉, 办完, 送到), and whether jieba tags a word as a verb.
+# Result complements that make a verb compound (关掉, 办完, 送到).
 _RESULTS = frozenset("掉到完好住走成")
-
-
-def _tagged_verb(word: str) -> bool:
-    return (part_of_speech(word) or "").startswith("v")
 
 
 @lru_cache(maxsize=1)

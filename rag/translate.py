@@ -299,8 +299,9 @@ def translate(question: str, document_frequency: Callable[[Sequence[str]], list[
     the asked detail is missing). ``relatedness`` chooses among the senses the corpus uses.
     """
     lexicon, glossary = _lexicon(), _glossary()
-    question = _TAKES.sub(" ", question)
-    if (how_long := _HOW_LONG.search(question)) is not None:
+    question, framed = _TAKES.subn(" ", question)
+    # Only one take frames the question: "how long does it take to take effect" keeps the second.
+    if not framed and (how_long := _HOW_LONG.search(question)) is not None:
         question = question[:how_long.end()] + _TAKE.sub(" ", question[how_long.end():], count=1)
     matches: list[TermMatch] = []
     for pattern, chinese in _PATTERNS:

@@ -392,7 +392,7 @@ _ASKS_WHOLE = re.compile(r"全(?:市|国|区|省)")
 _PER_HEAD = re.compile(r"每(?:个|名|位)?(?:人|户|家庭|消费者)|[人户]均|单(?:人|户)|\bper (?:person|household|head)\b",
                        re.I)
 # What makes an amount said after a per-head word a whole again (每人…，全市共发放…).
-_WHOLE_SAID = re.compile(r"全(?:市|国|区|省)|共计|合计|总计|总共|一共|总量|总数")
+_WHOLE_SAID = re.compile(_ASKS_WHOLE.pattern + r"|共计|合计|总计|总共|一共|总量|总数")
 # The parties listed: runs between 、 (the last one up to the clause's end), at least three characters each; the
 # first starts after whoever the sentence has dealing with them (芯火基金与A公司、B公司…: not 芯火基金与A公司).
 _LISTED = re.compile(r"[^，,。；;：:、\s]{3,}(?:、[^，,。；;：:、\s]{3,})+")

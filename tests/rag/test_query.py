@@ -294,6 +294,7 @@ def test_a_subsidy_is_claimed_and_a_meeting_chaired_in_the_words_of_government_n
     # "How long did it take" frames the question: CC-CEDICT read "take to" as 带给. A number groups its thousands.
     ("How long did it take to build the topside?", {"建设", "上部", "组块"}, {"带给", "构筑"}),
     ("How long did COOEC take to build the Shell Nigeria topside?", {"建设", "上部", "组块"}, {"带给"}),
+    ("How long does it take for the new rules to take effect?", {"施行"}, {"带给"}),  # one take frames it
     ("Does the topside weigh 2,000 tonnes?", {"重量", "2000"}, {"000"}),
     # A total investment is 总投资, which 投资联合体 does not name.
     ("What is the total investment of the Line 8 project?", {"总投资"}, {"投资"}),
