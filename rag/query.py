@@ -299,7 +299,7 @@ ACCOUNT_VERBS = r"summari[sz]e|describe|explain|outline"
 # A request for an account of something asks, for no one kind of answer: "Tell me about…", "Summarise…", 介绍一下….
 _REQUEST = re.compile(rf"^\W*(?:(?:please|can you|could you|would you)\s+)?(?:tell (?:me|us) (?:about|more)|"
                       rf"give (?:me|us) (?:an? )?(?:overview|summary|rundown|brief)|{ACCOUNT_VERBS}|introduce)\b|"
-                      r"^\W*(?:请|麻烦)?(?:你)?(?:简单|大概)?(?:介绍|讲讲|讲一讲|说说|说一说|谈谈|"
+                      r"^\W*(?:请|麻烦)?(?:你)?(?:给我|跟我|帮我)?(?:简单|大概)?(?:介绍|讲讲|讲一讲|说说|说一说|谈谈|"
                       r"概括|总结|简述|描述)", re.I)
 
 
@@ -617,7 +617,10 @@ def analyze(question: str, stats: QueryStats, today: dt.date, relatedness: Relat
         return Query(question, search, "en", False, terms, focus, answer_type(question, True), key, matches, dates,
                      years=years_named(question, today.year))
     plain = without_particles(normal)
-    focus = _undated(plain, _known(focus_terms(numbered(question_words(plain))), stats.term_frequency), dates)
+    # A request's verb (介绍一下…, 讲讲…) is its form, as "tell me about" is in English: no term an answer must name
+    # (王荃介绍 would name it).
+    asked = plain[_REQUEST.match(plain).end():] if _requests(plain) else plain  # _requests: it matches
+    focus = _undated(plain, _known(focus_terms(numbered(question_words(asked))), stats.term_frequency), dates)
     # A Latin term an article may write in Chinese (GDP, 地区生产总值) is searched and read in both.
     aliases = latin_aliases(normal, focus)
     tokens = [*tokenize(plain), *(t for m in aliases for c in m.chinese[1:] for t in tokenize(c))]

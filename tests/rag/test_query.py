@@ -106,6 +106,9 @@ def test_focus_terms_leave_out_question_words_and_key_terms_are_what_is_asked(st
     assert "内需" in analyze("提振内需的政策有哪些？", stats, TODAY).focus  # demand, no modal
     assert "还有" not in analyze("春节后还有哪个周六要补班？", stats, TODAY).focus
     assert "多重" not in analyze("启运的构件有多重？", stats, TODAY).focus
+    # A request's verb is its form, as "tell me about" is: 王荃介绍 in a passage names nothing asked.
+    assert analyze("介绍一下今年的民心工程", stats, TODAY).focus == ("今年", "民心工程")
+    assert "讲讲" not in analyze("给我讲讲意式风情区有什么好玩的。", stats, TODAY).focus
     # A Latin name stays apart from the Chinese words around it (AI, 开, 处方: not one term ai开处方).
     assert "ai开处方" not in analyze("网上问诊能用AI开处方吗？", stats, TODAY).focus
 
