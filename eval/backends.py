@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from embeddings import Embedder
-from eval.run import load_gold, run
+from eval.run import load_gold, run, shown_path
 from rag.settings import Settings
 
 COMPARED = ("recall@5", "mrr@10", "answerhit@3")
@@ -65,7 +65,7 @@ def main(*, gold: Path, backends: list[str], out_dir: Path, settings: Settings, 
         svc.index()  # fail early, naming the backend without an index
         services[name] = svc
     result = compare(services, gold)
-    command = f"rag eval --gold {gold} --backend {','.join(backends)}"
+    command = f"rag eval --gold {shown_path(gold)} --backend {','.join(backends)}"
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "backends.md").write_text(markdown(result, command), encoding="utf-8")
     (out_dir / "backends.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -303,6 +303,15 @@ def reliability_chart(summary: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def shown_path(path: Path) -> str:
+    """``path`` as a report names it: relative to the working directory when inside it (eval/gold.jsonl), so a
+    committed report names no machine's folders."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def run(service: Any, gold: list[GoldQuestion], modes: list[str], *, answers: bool = True) -> dict[str, Any]:
     """Evaluate ``modes`` and (optionally) the answers; returns the summary plus the per-question rows."""
     retrieval = {mode: evaluate_retrieval(service, gold, mode) for mode in modes}
@@ -326,7 +335,7 @@ def main(*, gold: Path, modes: list[str], out_dir: Path, sweep: bool, settings: 
     service.index()
     result = run(service, questions, modes)
     out_dir.mkdir(parents=True, exist_ok=True)
-    command = f"rag eval --gold {gold} --modes {','.join(modes)} --out {out_dir}"
+    command = f"rag eval --gold {shown_path(gold)} --modes {','.join(modes)} --out {shown_path(out_dir)}"
     (out_dir / "report.md").write_text(markdown(result["summary"], command), encoding="utf-8")
     chart(result["summary"], out_dir / "modes.png")
     reliability_chart(result["summary"], out_dir / "reliability.png")
