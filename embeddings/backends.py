@@ -63,6 +63,7 @@ def cpu_info() -> dict[str, str]:
     return info
 
 
+@lru_cache(maxsize=1)
 def cpu_flags() -> frozenset[str]:
     """The CPU's feature flags (empty where ``/proc/cpuinfo`` gives none)."""
     return frozenset(cpu_info().get("flags", "").split())

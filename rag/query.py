@@ -308,13 +308,18 @@ _POINTS_BACK = re.compile(r"[这那该此其][个项些种条份]?|(?:it|this|th
                           re.I)
 
 
-def _requests(text: str) -> bool:
-    """True when ``text`` asks for an account of something it names (介绍一下鼓楼的历史, "Tell me about the Drum
-    Tower"). 简单讲讲 names nothing, and 介绍一下这个政策 or "explain it" point back: each asks how the question before
-    it be answered."""
+def _request_end(text: str) -> int | None:
+    """Where the request ends when ``text`` asks for an account of something it names (介绍一下鼓楼的历史, "Tell me
+    about the Drum Tower": what follows names it), else None. 简单讲讲 names nothing, and 介绍一下这个政策 or "explain
+    it" point back: each asks how the question before it be answered."""
     m = _REQUEST.match(text)
     rest = text[m.end():].strip(" 。.！!？?，,一下吧呢") if m else ""
-    return len(rest) >= 2 and not _POINTS_BACK.match(rest)
+    return m.end() if m and len(rest) >= 2 and not _POINTS_BACK.match(rest) else None
+
+
+def _requests(text: str) -> bool:
+    """True when ``text`` asks for an account of something it names (see :func:`_request_end`)."""
+    return _request_end(text) is not None
 
 
 def asking(question: str) -> str | None:
@@ -619,7 +624,7 @@ def analyze(question: str, stats: QueryStats, today: dt.date, relatedness: Relat
     plain = without_particles(normal)
     # A request's verb (介绍一下…, 讲讲…) is its form, as "tell me about" is in English: no term an answer must name
     # (王荃介绍 would name it).
-    asked = plain[_REQUEST.match(plain).end():] if _requests(plain) else plain  # _requests: it matches
+    asked = plain[_request_end(plain) or 0:]
     focus = _undated(plain, _known(focus_terms(numbered(question_words(asked))), stats.term_frequency), dates)
     # A Latin term an article may write in Chinese (GDP, 地区生产总值) is searched and read in both.
     aliases = latin_aliases(normal, focus)

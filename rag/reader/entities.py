@@ -458,15 +458,15 @@ class _Asks:
 
 @lru_cache(maxsize=1024)
 def _asks(given: str) -> _Asks:
-    return _Asks(*(bool(p.search(given)) for p in (_ASKS_END, _ASKS_FINER, _ASKS_RATE, _ASKS_AVERAGE, _ASKS_TITLE,
-                                                      _ASKS_MATERIALS, _GROWTH_ASKED, _LEVEL_ASKED, _ASKS_TOTAL)),
-                 _asks_whole(given), _act(given), _kind(given), _counted(given))
+    flags = [bool(p.search(given)) for p in (_ASKS_END, _ASKS_FINER, _ASKS_RATE, _ASKS_AVERAGE, _ASKS_TITLE,
+                                             _ASKS_MATERIALS, _GROWTH_ASKED, _LEVEL_ASKED, _ASKS_TOTAL)]
+    return _Asks(*flags, _asks_whole(given, total=flags[-1]), _act(given), _kind(given), _counted(given))
 
 
-def _asks_whole(given: str) -> bool:
-    """True when ``given`` asks what a whole city or country has or gets, or a total, and not per head (see
-    ``_ASKS_WHOLE``; per month it may: 全市每月投放多少张)."""
-    return bool((_ASKS_WHOLE.search(given) or _ASKS_TOTAL.search(given)) and not _PER_HEAD.search(given))
+def _asks_whole(given: str, *, total: bool) -> bool:
+    """True when ``given`` asks what a whole city or country has or gets, or a total (``total``: it matched
+    ``_ASKS_TOTAL``), and not per head (see ``_ASKS_WHOLE``; per month it may: 全市每月投放多少张)."""
+    return (total or _ASKS_WHOLE.search(given) is not None) and not _PER_HEAD.search(given)
 
 
 def _per_head(text: str, start: int) -> bool:
