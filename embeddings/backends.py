@@ -6,10 +6,11 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Protocol
 
 import numpy as np
@@ -49,8 +50,9 @@ class EmbeddingBackend(Protocol):
 
 
 @lru_cache(maxsize=1)
-def cpu_info() -> dict[str, str]:
-    """The first CPU's fields in ``/proc/cpuinfo`` (``model name``, ``flags``…; empty where there is none)."""
+def cpu_info() -> Mapping[str, str]:
+    """The first CPU's fields in ``/proc/cpuinfo`` (``model name``, ``flags``…; empty where there is none), read once
+    and read-only: every caller shares the cached mapping."""
     info: dict[str, str] = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -60,7 +62,7 @@ def cpu_info() -> dict[str, str]:
             info[key.strip()] = value.strip()
     except OSError:
         pass
-    return info
+    return MappingProxyType(info)
 
 
 @lru_cache(maxsize=1)

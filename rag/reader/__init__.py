@@ -271,7 +271,8 @@ def ruled_out(evidence: Evidence, p: np.ndarray) -> np.ndarray:
     numbered or lettered thing of a kind the question names by number or letter (:func:`_another_numbered`,
     :func:`_another_lettered`), those of a passage naming no numbered project asked about (:func:`_unnumbered`) or
     only other universities or hospitals than the asked one (``of_another_institution``),
-    those reporting another day than the one it asks about (:func:`_another_day`; unless it asks when), and, asked
+    those reporting another day than the one it asks about, or items of a list opened by such a sentence
+    (:func:`_of_another_day`; unless it asks when), and, asked
     what a document or speech says, those saying only that it was issued or given (:func:`_only_mentions`)."""
     asked: dict[str, set[str]] = {}
     for term in evidence.query.focus:
@@ -295,7 +296,7 @@ def ruled_out(evidence: Evidence, p: np.ndarray) -> np.ndarray:
     for i, c in enumerate(evidence.candidates):
         if _another_numbered(c.text, asked) or passage_out[c.n - 1] \
                 or _another_lettered(c.text, letters) \
-                or (dates and _another_day(c.text, evidence.hits[c.n - 1], dates)) \
+                or (dates and _of_another_day(evidence, c, dates)) \
                 or (content and _only_mentions(c.text)):
             out[i] = 0.0
     return out
@@ -371,6 +372,17 @@ def _another_day(text: str, hit: Hit, dates: DateRange) -> bool:
     if not named or any(r.overlaps(dates) for r in named):
         return False
     return not dates.reported(hit.date) or all(r.date_to < dates.date_from for r in named)
+
+
+def _of_another_day(evidence: Evidence, c: Candidate, dates: DateRange) -> bool:
+    """True for a sentence reporting other days than the ones asked about (:func:`_another_day`), or for an item of
+    a list whose opening sentence does: an item says what its list is of (1.对工业企业管控… under …从2月2日14时起启动
+    Ⅱ级应急响应，具体措施如下： is no answer to 2月5日天津发布了什么预警？)."""
+    hit = evidence.hits[c.n - 1]
+    if _another_day(c.text, hit, dates):
+        return True
+    opener = _opener(evidence, c) if ITEM.search(c.text) else None
+    return opener is not None and _another_day(opener.text, hit, dates)
 
 
 def unreported_days(evidence: Evidence) -> bool:
@@ -545,8 +557,10 @@ def _following(evidence: Evidence, c: Candidate) -> list[Candidate]:
 
 def _opener(evidence: Evidence, item: Candidate) -> Candidate | None:
     """The sentence that opens the list ``item`` belongs to: within ``MAX_LIST_SENTENCES`` before it in its
-    passage, one ending in a colon whose next sentence is a first item (…情形之一的，…贷款： then (一)…)."""
-    before = sorted((c for c in evidence.candidates if c.n == item.n and c.end <= item.start), key=lambda c: c.start)
+    passage, one ending in a colon whose next sentence is a first item (…情形之一的，…贷款： then (一)…). Headings
+    between are passed over: …具体措施如下： opens 1.对工业企业管控… across 一、强制性减排措施."""
+    before = sorted((c for c in evidence.candidates if c.n == item.n and c.end <= item.start and not c.heading),
+                    key=lambda c: c.start)
     window = [*before[-MAX_LIST_SENTENCES:], item]
     for c, after in reversed(list(zip(window, window[1:], strict=False))):
         if _ends_in_colon(c) and FIRST_ITEM.search(after.text):

@@ -318,6 +318,9 @@ def test_a_sentence_reporting_another_day_is_not_quoted_for_the_asked_one(servic
     # The 2月2日 alert (from 2月2日14时起) is not what was issued on 2月5日: it was quoted at confidence 0.93.
     a = service.ask("2月5日天津发布了什么预警？")
     assert "2月2日" not in a.answer and (a.abstained or a.confidence < 0.5)
+    # Nor are the alert's measures, which name no day: an item says what the sentence opening its list says
+    # (…从2月2日14时起启动Ⅱ级应急响应，具体措施如下：, across the heading 一、强制性减排措施). They were quoted at 0.56.
+    assert "对工业企业管控" not in a.answer
     # Nor is news published on 2月6日 of the meetings of 2月5日 what met on the 6th (it was quoted at 0.87).
     a = service.ask("2月6日市委开了什么会？")
     assert "全面依法治市工作会议" in a.answer and "2月5日" not in a.answer
@@ -400,7 +403,7 @@ def test_an_answer_says_what_to_know_before_trusting_it_in_the_questions_languag
     assert not en.abstained and any("do not mention motorcycles" in c for c in en.cautions)
     assert not any("机踏车" in c for c in en.cautions)
     # An answer more likely wrong than right says so; a sure one that covers the question has nothing to add.
-    doubtful = service.ask("公积金贷款最高能贷多少？")  # the ceiling is in no article
+    doubtful = service.ask("天津公积金贷款最高能贷多少钱？")  # the ceiling is in no article
     assert not doubtful.abstained and doubtful.confidence < 0.5, "pick another question the service doubts"
     assert any(c.startswith("把握不大") for c in doubtful.cautions)
     assert service.ask("今年民心工程有多少项？").cautions == []

@@ -77,7 +77,7 @@ def test_ask_says_how_confident_it_is(rag):
     assert "66" in r.stdout and "confidence 0." in r.stdout and "abstained" not in r.stdout
     assert "把握不大" not in r.stdout
     # An answer more likely wrong than right says so (the question is checked to be one, as --json reports it).
-    doubtful = "公积金贷款最高能贷多少？"  # the ceiling is in no article
+    doubtful = "天津公积金贷款最高能贷多少钱？"  # the ceiling is in no article
     body = json.loads(rag("ask", doubtful, "--json").stdout)
     assert not body["abstained"] and body["confidence"] < 0.5, "pick another question the service doubts"
     assert "把握不大" in rag("ask", doubtful).stdout  # the service's caution, in the question's language
