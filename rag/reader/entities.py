@@ -458,9 +458,10 @@ class _Asks:
 
 @lru_cache(maxsize=1024)
 def _asks(given: str) -> _Asks:
-    flags = [bool(p.search(given)) for p in (_ASKS_END, _ASKS_FINER, _ASKS_RATE, _ASKS_AVERAGE, _ASKS_TITLE,
-                                             _ASKS_MATERIALS, _GROWTH_ASKED, _LEVEL_ASKED, _ASKS_TOTAL)]
-    return _Asks(*flags, _asks_whole(given, total=flags[-1]), _act(given), _kind(given), _counted(given))
+    total = _ASKS_TOTAL.search(given) is not None
+    return _Asks(*(bool(p.search(given)) for p in (_ASKS_END, _ASKS_FINER, _ASKS_RATE, _ASKS_AVERAGE, _ASKS_TITLE,
+                                                      _ASKS_MATERIALS, _GROWTH_ASKED, _LEVEL_ASKED)),
+                 total, _asks_whole(given, total=total), _act(given), _kind(given), _counted(given))
 
 
 def _asks_whole(given: str, *, total: bool) -> bool:
