@@ -121,8 +121,9 @@ def outcome(s: Sample, p: np.ndarray) -> Outcome:
     """The answer the reader composes from sentence probabilities ``p`` (``sentence_probabilities``), and whether
     it holds a gold answer."""
     ev = s.evidence
-    qx = question_features(ev.query, ev.hits, ev.candidates, ev.candidate_x, p, ev.weights, ev.dense_margin)
-    text = " ".join(c.text for c in choose_sentences(ev, p))
+    chosen = choose_sentences(ev, p)
+    qx = question_features(ev.query, ev.hits, ev.candidates, ev.candidate_x, p, ev.weights, ev.dense_margin, chosen)
+    text = " ".join(c.text for c in chosen)
     shown = text + "\n" + "\n".join(h.text for h in ev.hits[:SHOWN_CITATIONS])
     holds = s.question.answerable and contains_answer(text, s.question.answers)
     return Outcome(qx, text, shown, holds)

@@ -36,6 +36,7 @@ ASKED_KIND = {
     "time": ("具体时间", "date or time"), "duration": ("时长或期限", "length of time"),
     "quantity": ("具体数字", "figure"), "contact": ("联系电话", "phone number"),
     "place": ("具体地点", "place"), "body": ("负责单位", "body responsible"), "person": ("具体人员", "person"),
+    "list": ("具体清单", "list"),  # 都有哪些小区？ answered by 100个小区: the members are what is missing
 }
 
 

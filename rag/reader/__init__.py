@@ -118,10 +118,10 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     model = model or default_model()
     threshold = model.abstain_below if abstain_below is None else abstain_below
     p = sentence_probabilities(evidence, model.candidate)
-    qx = question_features(evidence.query, evidence.hits, evidence.candidates, evidence.candidate_x, p,
-                           evidence.weights, evidence.dense_margin)
-    answerable = float(model.answerable.probability(qx)[0])
     chosen = choose_sentences(evidence, p)
+    qx = question_features(evidence.query, evidence.hits, evidence.candidates, evidence.candidate_x, p,
+                           evidence.weights, evidence.dense_margin, chosen)
+    answerable = float(model.answerable.probability(qx)[0])
     # What the best passages and the quoted sentences name (a quote may come from a lower passage).
     context = evidence_text(evidence.hits, [c.text for c in chosen])
     weights = evidence.weights

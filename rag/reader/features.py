@@ -37,7 +37,7 @@ QUESTION_FEATURES = (
     "best", "second", "best_coverage", "best_has_type", "top_coverage", "missing_max", "missing_share",
     "missing_count", "dense_margin", "english", "focus_count", "best_similarity", "typed_coverage",
     "typed_best", "proximity", "missing_specific", "missing_specific_count", "english_missing", "key_context",
-    "key_best", "key_typed", "key_missing_specific",
+    "key_best", "key_typed", "key_missing_specific", "list_counted",
 )
 # What the abstention model reads: P(answerable) alone (how often an abstention is right, given it).
 ABSTENTION_FEATURES = ("answerable",)
@@ -52,6 +52,19 @@ QUESTION_LIKE = re.compile(r"[？?]$|^问[:：]")
 ITEM = re.compile(r"^\s*(?:[一二三四五六七八九十]+是|其[一二三四五六七八九十][，,、]|"
                   r"[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．](?!\d)|[①-⑩]|第[一二三四五六七八九十\d]+[条项点])")
 FIRST_ITEM = re.compile(r"^\s*(?:一是|其一[，,、]|[（(][一1][)）]|1[.、．](?!\d)|①|第[一1][条项点])")
+_CLAUSE = re.compile(r"[^，,。；;：:！？!?\n]+")
+# A kind counted, or spoken of vaguely, within its clause: 8个老旧高层住宅小区, 十大进展 (up to eight characters
+# between the count and the kind), 共设车站21座, 到有关企业, 研究了其他事项. A number must count (个, 座, 家…): 2026年
+# and 第十三届 date or order.
+_NUMBER = r"(?:\d+|[一二两三四五六七八九十百千万]+)"
+_COUNTS = rf"{_NUMBER}(?:个|座|家|项|条|大|部|所|名|位|批|处|类|种|场|套|台)"
+_COUNTED_BEFORE = re.compile(rf"(?:{_COUNTS}|有关|相关|其他|其它|一批|多家|多个|多项|突出|若干|一系列|各类|各项|部分)"
+                             r"[\u4e00-\u9fff“”\"]{0,8}$")
+_COUNTED_AFTER = re.compile(rf"^[^，,。；;]{{0,2}}?{_COUNTS}")
+# Members named: joined by 、 (香港站、硅谷站, H、G出入口), one before others counted (元宝岛等3个特色公园), two titles
+# (《…》…《…》), two joined before their count (电化学储能与氢能储能两大核心方向).
+_MEMBERS = re.compile(rf"[^、，,。；;：:\s]、[^、，,。；;：:\s]|等\s*{_NUMBER}|《[^》]+》.*《|"
+                      r"(?:与|和|及)[^，,。；;]{1,12}?[两二三四五六七八九十](?:大|个|项|类|种|家|所)")
 
 
 @dataclass(frozen=True)
@@ -117,6 +130,26 @@ class TermWeights:
         """The focus terms whose ``presences`` (from :meth:`presences`) are 0, with their weights, rarest first."""
         out = [(t, w) for t, w, p in zip(self.terms, self.weights, presences, strict=True) if p == 0.0]
         return sorted(out, key=lambda tw: -tw[1])
+
+
+def counts_without_naming(texts: Sequence[str], kinds: Sequence[str]) -> bool:
+    """True when a sentence of ``texts`` (an answer's) counts one of ``kinds`` (the things a "which" question asks
+    for), or speaks of it vaguely, and names no members of anything: 对8个老旧高层住宅小区实施消防安全改造 and
+    到有关企业和海河实验室等调研 do not say which estates or firms (串联西青、南开…五个行政区 may). An answer listing
+    item by item (一是…二是…) names its members."""
+    if sum(bool(ITEM.search(t)) for t in texts) >= 2:
+        return False
+    for text in texts:
+        clauses = list(_CLAUSE.finditer(text))
+        if any(_MEMBERS.search(c.group()) for c in clauses):
+            continue
+        for kind in kinds:
+            for m in re.finditer(re.escape(kind), text):
+                clause = next(c for c in clauses if c.start() <= m.start() < c.end())
+                if _COUNTED_BEFORE.search(text, clause.start(), m.start()) \
+                        or _COUNTED_AFTER.search(text[m.end():clause.end()]):
+                    return True
+    return False
 
 
 def evidence_text(hits: Sequence[Hit], quoted: Sequence[str] = ()) -> str:
@@ -235,8 +268,10 @@ def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candid
 
 
 def question_features(query: Query, hits: list[Hit], cands: list[Candidate], cand_x: np.ndarray,
-                      cand_p: np.ndarray, weights: TermWeights, dense_margin: float | None) -> np.ndarray:
-    """One row of ``QUESTION_FEATURES``: how well the passages, and the best candidates, answer the question."""
+                      cand_p: np.ndarray, weights: TermWeights, dense_margin: float | None,
+                      chosen: Sequence[Candidate]) -> np.ndarray:
+    """One row of ``QUESTION_FEATURES``: how well the passages, the best candidates and the answer ``chosen`` from
+    them answer the question."""
     order = np.argsort(-cand_p) if len(cand_p) else np.array([], dtype=int)
     best = float(cand_p[order[0]]) if len(order) else 0.0
     second = float(cand_p[order[1]]) if len(order) > 1 else 0.0
@@ -266,6 +301,9 @@ def question_features(query: Query, hits: list[Hit], cands: list[Candidate], can
     key_typed = max((weights.share(keys, c.text) for c, typed in zip(cands, typed_rows, strict=True) if typed),
                     default=0.0)
     key_specific = max((weights.specific[i] for i in keys), default=0.0) * (1.0 - key_context)
+    # Asked which ones, an answer that only counts them (or says 有关, 其他) is a near miss.
+    counted_only = query.answer_type == "list" and counts_without_naming([c.text for c in chosen],
+                                                                          query.key or query.focus)
     return np.asarray([
         best, second, top[col["coverage"]], float(best > 0 and typed_rows[order[0]]),
         weights.coverage(context), max((w for _, w in missing), default=0.0) / weights.rarest,
@@ -274,5 +312,5 @@ def question_features(query: Query, hits: list[Hit], cands: list[Candidate], can
         max(missing_specific, default=0.0) / weights.rarest,
         float(sum(specific[t] >= SPECIALISED for t, _ in missing)),
         english * max((w for _, w in missing), default=0.0) / weights.rarest, key_context, key_best, key_typed,
-        key_specific,
+        key_specific, float(counted_only),
     ], dtype=np.float32)

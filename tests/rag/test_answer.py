@@ -492,6 +492,15 @@ def test_an_abstention_with_every_term_present_names_the_kind_of_thing_not_found
     assert a.abstained and a.missing == [] and says in a.answer
 
 
+def test_asked_which_ones_a_passage_that_only_counts_them_does_not_answer(service):
+    # 选取全市100个远年商品房小区…作为试点 says how many estates, not which: withheld, saying the list is missing.
+    a = service.ask("阳光物业试点的100个小区都有哪些？")
+    assert a.abstained and "但没有找到所问的具体清单" in a.answer
+    # Named where they are counted (香港站、硅谷站顺利启动), they answer.
+    named = service.ask("天开园的全球联络站开了哪几个？")
+    assert not named.abstained and "香港站、硅谷站" in named.answer
+
+
 def test_a_title_that_names_no_time_does_not_answer_when_it_was_published(service):
     # The cold-wave article is its title alone, and the title says no time: the service says it found none.
     a = service.ask("寒潮预警是什么时候发布的？")

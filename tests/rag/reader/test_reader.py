@@ -32,6 +32,7 @@ from rag.reader.features import (
     TermWeights,
     _asked_clauses,
     _list_head,
+    counts_without_naming,
 )
 from rag.reader.model import Logistic, ReaderModel
 from rag.records import Hit
@@ -468,3 +469,26 @@ def test_a_clause_going_on_from_a_qizhong_clause_is_read_under_what_that_refers_
     assert [c.text for c in _context(ev, ev.candidates[2])] == scrapping
     assert [c.text for c in _context(ev, ev.candidates[3])] == scrapping
     assert [c.text for c in _context(ev, ev.candidates[1])] == texts[:1]
+
+
+@pytest.mark.parametrize(("sentences", "kinds", "near_miss"), [
+    # Counted, or spoken of vaguely, and not named: asked which ones, a near miss.
+    (["对8个老旧高层住宅小区实施消防安全改造提升；"], ["小区"], True),
+    (["线路全长约23公里，共设车站21座。"], ["车站"], True),
+    (["到有关企业和海河实验室等调研。"], ["企业"], True),
+    (["会议还研究了其他事项。"], ["事项"], True),
+    (["会上发布年度十大进展。"], ["进展"], True),
+    # Members named where they are counted: joined by 、, one before the others counted, two joined before a count.
+    (["串联西青、南开、和平、河西、津南五个行政区。"], ["行政区"], False),
+    (["全球联络站建设稳步推进，香港站、硅谷站顺利启动。"], ["联络站"], False),
+    (["今年将建成开放元宝岛等3个特色公园。"], ["公园"], False),
+    (["学院聚焦电化学储能与氢能储能两大核心方向。"], ["方向"], False),
+    # Or item by item after the sentence that counts them.
+    (["民心工程总体分为四大类：", "一是聚焦投资于人；", "二是健全保障体系；"], ["类"], False),
+    # A number that dates or orders counts nothing; a kind not named is not counted.
+    (["审议我市2026年政党协商计划。"], ["协商"], False),
+    (["第十三届天津市专利奖获奖项目名单公布。"], ["项目"], False),
+    (["对8个老旧高层住宅小区实施消防安全改造提升；"], ["车站"], False),
+])
+def test_an_answer_that_counts_the_asked_things_without_naming_them_is_told_apart(sentences, kinds, near_miss):
+    assert counts_without_naming(sentences, kinds) is near_miss
