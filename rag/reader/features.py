@@ -24,7 +24,7 @@ from rag.query import Query, names
 from rag.reader.candidates import Candidate
 from rag.reader.entities import asked_units, cue_positions, entities, names_from
 from rag.records import Hit
-from rag.tokenize import SPECIALISED, specificity, tokenize
+from rag.tokenize import SPECIALISED, specificity, tokenize, word_at
 from rag.translate import grade_forms
 
 CANDIDATE_FEATURES = (
@@ -53,18 +53,23 @@ ITEM = re.compile(r"^\s*(?:[一二三四五六七八九十]+是|其[一二三四
                   r"[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．](?!\d)|[①-⑩]|第[一二三四五六七八九十\d]+[条项点])")
 FIRST_ITEM = re.compile(r"^\s*(?:一是|其一[，,、]|[（(][一1][)）]|1[.、．](?!\d)|①|第[一1][条项点])")
 _CLAUSE = re.compile(r"[^，,。；;：:！？!?\n]+")
-# A kind counted, or spoken of vaguely, within its clause: 8个老旧高层住宅小区, 十大进展 (up to eight characters
-# between the count and the kind), 共设车站21座, 到有关企业, 研究了其他事项. A number must count (个, 座, 家…): 2026年
-# and 第十三届 date or order.
-_NUMBER = r"(?:\d+|[一二两三四五六七八九十百千万]+)"
-_COUNTS = rf"{_NUMBER}(?:个|座|家|项|条|大|部|所|名|位|批|处|类|种|场|套|台)"
-_COUNTED_BEFORE = re.compile(rf"(?:{_COUNTS}|有关|相关|其他|其它|一批|多家|多个|多项|突出|若干|一系列|各类|各项|部分)"
-                             r"[\u4e00-\u9fff“”\"]{0,8}$")
-_COUNTED_AFTER = re.compile(rf"^[^，,。；;]{{0,2}}?{_COUNTS}")
+# A count of things: a number (not a lone 一: 一家…企业 names the one) and its measure word, not after 第 (第3个 orders)
+# and not a span (3个月, 2个工作日) or a rate (5个百分点).
+_NUMBER = r"(?:\d+|[二两三四五六七八九十百千万][一二两三四五六七八九十百千万]*|一[一二两三四五六七八九十百千万]+)"
+_COUNT = rf"(?<!第){_NUMBER}(?:个(?!月|多月|工作日|小时|百分点)|座|家|项|条|大|部|所|名|位|批|处|类|种|场|套|台)"
+# A count of the asked kind (8个老旧高层住宅小区, 十大进展, 共设车站21座), or words that speak of some without saying
+# which (到有关企业, 研究了其他事项, 一批项目).
+_COUNTED = re.compile(rf"(?P<count>{_COUNT})|(?<!第)(?:有关|相关|其他|其它|一批|多家|多个|多项|突出|若干|一系列|各类|"
+                      r"各项|部分)")
+# What may stand between a count and its kind: up to eight characters of one phrase (老旧高层住宅, 5G).
+_BETWEEN = re.compile(r"[\w“”\"\s]{0,8}")
+# How far after the kind its count may stand (车站21座). A vague word after it speaks of something else
+# (《…办法》等其他事项).
+_COUNT_AFTER = 2
 # Members named: joined by 、 (香港站、硅谷站, H、G出入口), one before others counted (元宝岛等3个特色公园), two titles
-# (《…》…《…》), two joined before their count (电化学储能与氢能储能两大核心方向).
-_MEMBERS = re.compile(rf"[^、，,。；;：:\s]、[^、，,。；;：:\s]|等\s*{_NUMBER}|《[^》]+》.*《|"
-                      r"(?:与|和|及)[^，,。；;]{1,12}?[两二三四五六七八九十](?:大|个|项|类|种|家|所)")
+# (《…》…《…》), two joined before their count (电化学储能与氢能储能两大核心方向; not 和平区五个小区 nor 涉及).
+_MEMBERS = re.compile(rf"[^、，,。；;：:\s]、[^、，,。；;：:\s]|等\s*{_COUNT}|《[^》]+》.*《|"
+                      r"(?:与|和(?!平)|(?<!涉)及)[^，,。；;]{1,12}?[两二三四五六七八九十](?:大|个|项|类|种|家|所)")
 
 
 @dataclass(frozen=True)
@@ -133,23 +138,39 @@ class TermWeights:
 
 
 def counts_without_naming(texts: Sequence[str], kinds: Sequence[str]) -> bool:
-    """True when a sentence of ``texts`` (an answer's) counts one of ``kinds`` (the things a "which" question asks
-    for), or speaks of it vaguely, and names no members of anything: 对8个老旧高层住宅小区实施消防安全改造 and
-    到有关企业和海河实验室等调研 do not say which estates or firms (串联西青、南开…五个行政区 may). An answer listing
-    item by item (一是…二是…) names its members."""
-    if sum(bool(ITEM.search(t)) for t in texts) >= 2:
+    """True when a sentence of ``texts`` (an answer's) counts one of ``kinds`` (the focus terms of a "which" question,
+    its key terms first), or speaks of it vaguely, within a clause, and names no members of anything:
+    对8个老旧高层住宅小区实施消防安全改造 and 到有关企业和海河实验室等调研 do not say which estates or firms
+    (串联西青、南开…五个行政区 may). An answer listing item by item (一是…；二是…, in one sentence or several) names
+    its members."""
+    clauses = [c for t in texts for c in _CLAUSE.finditer(t)]
+    if sum(bool(ITEM.search(c.group())) for c in clauses) >= 2:
         return False
-    for text in texts:
-        clauses = list(_CLAUSE.finditer(text))
-        if any(_MEMBERS.search(c.group()) for c in clauses):
+    return any(_counts(text, kind) for text in texts if not any(_MEMBERS.search(c.group())
+                                                                 for c in _CLAUSE.finditer(text))
+               for kind in kinds if kind)
+
+
+def _counts(text: str, kind: str) -> bool:
+    """True when ``text`` counts ``kind``, or speaks of some of it, in the clause that names it (see
+    ``_COUNTED``): the count right before it across a few characters of its phrase, or just after it."""
+    for m in re.finditer(re.escape(kind), text):
+        clause = next((c for c in _CLAUSE.finditer(text) if c.start() <= m.start() < c.end()), None)
+        if clause is None:
             continue
-        for kind in kinds:
-            for m in re.finditer(re.escape(kind), text):
-                clause = next(c for c in clauses if c.start() <= m.start() < c.end())
-                if _COUNTED_BEFORE.search(text, clause.start(), m.start()) \
-                        or _COUNTED_AFTER.search(text[m.end():clause.end()]):
-                    return True
+        for c in _COUNTED.finditer(text, clause.start(), clause.end()):
+            before = c.end() <= m.start() and _BETWEEN.fullmatch(text, c.end(), m.start())
+            after = bool(c.group("count")) and m.end() <= c.start() <= m.end() + _COUNT_AFTER
+            if (before or after) and (not c.group("count") or _opens_count(text, c)):
+                return True
     return False
+
+
+def _opens_count(text: str, count: re.Match[str]) -> bool:
+    """True when the numeral of ``count`` opens a word no longer than the count: a numeral inside a word counts
+    nothing (统一部署, 三位一体)."""
+    word = word_at(text, count.start())
+    return 0 < len(word) <= len(count.group())
 
 
 def evidence_text(hits: Sequence[Hit], quoted: Sequence[str] = ()) -> str:

@@ -485,9 +485,19 @@ def test_a_clause_going_on_from_a_qizhong_clause_is_read_under_what_that_refers_
     (["学院聚焦电化学储能与氢能储能两大核心方向。"], ["方向"], False),
     # Or item by item after the sentence that counts them.
     (["民心工程总体分为四大类：", "一是聚焦投资于人；", "二是健全保障体系；"], ["类"], False),
-    # A number that dates or orders counts nothing; a kind not named is not counted.
+    (["明确三大任务：一是加快小区改造；", "二是推进管网更新。"], ["任务"], False),
+    # A count may stand a few characters of its phrase before the kind (5G), or just after it.
+    (["今年建设8个5G基站。"], ["基站"], True),
+    # A number that dates, orders, spans a time or a rate counts nothing; nor one inside a word, nor a lone 一 (it
+    # names the one); and a kind not named is not counted.
     (["审议我市2026年政党协商计划。"], ["协商"], False),
     (["第十三届天津市专利奖获奖项目名单公布。"], ["项目"], False),
+    (["第一批试点小区名单公布。"], ["小区"], False),
+    (["计划3个月内完成小区改造。"], ["小区"], False),
+    (["下调5个百分点的企业贷款利率。"], ["企业"], False),
+    (["按照统一部署推进小区改造。"], ["小区"], False),
+    (["三位一体推进企业服务。"], ["企业"], False),
+    (["天津某科技公司是一家国家级专精特新企业。"], ["企业"], False),
     (["对8个老旧高层住宅小区实施消防安全改造提升；"], ["车站"], False),
 ])
 def test_an_answer_that_counts_the_asked_things_without_naming_them_is_told_apart(sentences, kinds, near_miss):
