@@ -146,9 +146,12 @@ def counts_without_naming(texts: Sequence[str], kinds: Sequence[str]) -> bool:
     clauses = [c for t in texts for c in _CLAUSE.finditer(t)]
     if sum(bool(ITEM.search(c.group())) for c in clauses) >= 2:
         return False
-    return any(_counts(text, kind) for text in texts if not any(_MEMBERS.search(c.group())
-                                                                 for c in _CLAUSE.finditer(text))
-               for kind in kinds if kind)
+    return any(_counts(text, kind) for text in texts if not _names_members(text) for kind in kinds if kind)
+
+
+def _names_members(text: str) -> bool:
+    """True when a clause of ``text`` names members of something (``_MEMBERS``)."""
+    return any(_MEMBERS.search(c.group()) for c in _CLAUSE.finditer(text))
 
 
 def _counts(text: str, kind: str) -> bool:
