@@ -143,22 +143,18 @@ def counts_without_naming(texts: Sequence[str], kinds: Sequence[str]) -> bool:
     对8个老旧高层住宅小区实施消防安全改造 and 到有关企业和海河实验室等调研 do not say which estates or firms
     (串联西青、南开…五个行政区 may). An answer listing item by item (一是…；二是…, in one sentence or several) names
     its members."""
-    clauses = [c for t in texts for c in _CLAUSE.finditer(t)]
-    if sum(bool(ITEM.search(c.group())) for c in clauses) >= 2:
+    clauses = [list(_CLAUSE.finditer(t)) for t in texts]  # each sentence's, found once
+    if sum(bool(ITEM.search(c.group())) for own in clauses for c in own) >= 2:
         return False
-    return any(_counts(text, kind) for text in texts if not _names_members(text) for kind in kinds if kind)
+    return any(_counts(text, own, kind) for text, own in zip(texts, clauses, strict=True)
+               if not any(_MEMBERS.search(c.group()) for c in own) for kind in kinds if kind)
 
 
-def _names_members(text: str) -> bool:
-    """True when a clause of ``text`` names members of something (``_MEMBERS``)."""
-    return any(_MEMBERS.search(c.group()) for c in _CLAUSE.finditer(text))
-
-
-def _counts(text: str, kind: str) -> bool:
-    """True when ``text`` counts ``kind``, or speaks of some of it, in the clause that names it (see
-    ``_COUNTED``): the count right before it across a few characters of its phrase, or just after it."""
+def _counts(text: str, clauses: Sequence[re.Match[str]], kind: str) -> bool:
+    """True when ``text`` (cut into ``clauses``) counts ``kind``, or speaks of some of it, in the clause that names
+    it (see ``_COUNTED``): the count right before it across a few characters of its phrase, or just after it."""
     for m in re.finditer(re.escape(kind), text):
-        clause = next((c for c in _CLAUSE.finditer(text) if c.start() <= m.start() < c.end()), None)
+        clause = next((c for c in clauses if c.start() <= m.start() < c.end()), None)
         if clause is None:
             continue
         for c in _COUNTED.finditer(text, clause.start(), clause.end()):
