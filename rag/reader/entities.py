@@ -325,6 +325,19 @@ _LEVEL_ASKED = re.compile(r"(?:降|升|涨|跌|提高|提升|增加|增长|下�
                           r"[^，,。？?]{0,6}?(?:多少|几)|"
                           r"最[低高](?:气温|温度)[^，,。？?]{0,6}?(?:多少|几)")
 _NOT_A_CHANGE = re.compile(r"[，,。；;：:]|^[值到至为]|占|比重|贡献")
+# A share or a rate asked (贴息比例是多少, 失业率要控制在多少, 占GDP多少, 多大比例, what share of days, what is the
+# interest rate?) is answered by a percentage, not by 3部门 or 2026年底. Not a ratio written as a plain number
+# (容积率, 汇率), power (功率) or frequency (频率). In English only a rate the question asks for (not the rate subsidy
+# whose period it asks) and a rate of something (the interest rate; "at what rates" may be money per mu).
+_SHARE_ASKED = re.compile(r"(?:比例|占比|比重|百分比|(?<!容积)(?<![频效汇功倍速])率)"
+                          r"[^，,。？?]{0,8}?(?:多少|几|多高|多大)|(?:多少|多大)的?(?:比例|比重|占比)|"
+                          r"占(?!地|用)[^，,。？?]{1,12}?(?:多少|几成)|"
+                          r"\bwhat\s+percentage\b|\bhow\s+many\s+per\s*cent\b|"
+                          r"\b(?:what|which)(?:'s|’s|\s+(?:is|was|are|were|will\s+be))?\s+(?:(?:the|its|their)\s+)?"
+                          r"(?:(?:[\w-]+\s+){1,3}rates?|(?:[\w-]+\s+){0,3}(?:proportion|ratio|share))"
+                          r"(?=\s*(?:[?？,，.]|$|of\b|for\b|on\b|in\b|at\b|under\b|this\b|last\b|next\b|"
+                          r"do\b|does\b|did\b|will\b|can\b|is\b|was\b))", re.I)
+_SHARES = frozenset({"%", "％", "个百分点", "百分点", "成"})
 CHANGE_REACH = 16
 
 
@@ -343,6 +356,8 @@ def asked_units(question: str) -> frozenset[str]:
         return frozenset(_UNIT_FAMILIES["人"])
     if _GROWTH_ASKED.search(question):
         return _RATES
+    if _SHARE_ASKED.search(question):
+        return _SHARES
     if (m := _MONEY_ASKED.search(question)) is not None:
         return frozenset(_UNIT_FAMILIES["钱"]) if _AMOUNT_ONLY.match(m.group(0)) else _MONEY_OR_SHARE
     return _AREA_UNITS if _ASKED_AREA.search(question) else frozenset()
@@ -730,14 +745,15 @@ def _counts_another(text: str, e: Entity, counted: str) -> bool:
     return len(after) > 1 and is_noun(after) and counted not in text[e.end:e.end + len(counted) + COUNTED_REACH]
 
 
-# A year written right before an amount, as its own (2026年20项民心工程, 2025年营收超770亿元).
-_YEAR_BEFORE = re.compile(r"(\d{4})年(?:度|的|共|全年|全市|全省|我市)?$")
+# The year an amount is of: the last one written before it in its clause (2026年20项民心工程, 2025年营收超770亿元,
+# 天津市2025年跨境人民币结算量超6300亿元), not a year it is compared with (较2024年增长, 与2020年相比).
+_YEAR_BEFORE = re.compile(r"(?<![较比与自从])(\d{4})年[^，,。；;：:！？!?\d]{0,20}$")
 _YEAR = re.compile(r"(\d{4})年")
 
 
 def _of_another_year(text: str, e: Entity, asked: frozenset[str]) -> bool:
-    """True when the amount ``e`` is a year's (the year right before it) and not one of the years the question
-    names (``asked``): 2026年20项民心工程 does not say how many 2025 had."""
+    """True when the amount ``e`` is a year's (``_YEAR_BEFORE``) and not one of the years the question names
+    (``asked``): 2026年20项民心工程 does not say how many 2025 had."""
     m = _YEAR_BEFORE.search(text, 0, e.start)
     return m is not None and m.group(1) not in asked
 

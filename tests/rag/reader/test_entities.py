@@ -463,6 +463,28 @@ def test_an_amount_of_another_year_does_not_answer_for_the_asked_year():
     assert not cue_positions(text, "quantity", given="2025年民心工程共包含多少项？")
     assert cue_positions(text, "quantity", given="2026年民心工程共包含多少项？") == [5]
     assert cue_positions(text, "quantity", given="民心工程共包含多少项？") == [5]  # no year asked
+    # The year may stand further back in the amount's clause; a year it is compared with is not its own.
+    cross_border = "天津市2025年跨境人民币结算量超6300亿元，创历史新高"
+    assert not cue_positions(cross_border, "quantity", given="天津2024年跨境人民币结算量是多少？")
+    assert cue_positions(cross_border, "quantity", given="天津2025年跨境人民币结算量是多少？") == [16]
+    assert cue_positions("较2024年增长17%", "quantity", given="2025年结算量增长了多少？") == [8]
+
+
+def test_a_share_asked_is_answered_by_a_percentage():
+    for question in ("个人消费贷款财政贴息比例是多少？", "今年城镇调查失业率要控制在多少？", "能抵扣多少比例？",
+                     "数字经济核心产业增加值占GDP多少？", "What share of days had good air quality?",
+                     "What is the current interest rate for a housing provident fund loan?",
+                     "What subsidy rate do I get for a new car?", "What percentage of GDP is it?"):
+        assert {"%", "个百分点"} <= asked_units(question), question
+    # Not 3部门 nor 2026年底 for the ratio of an interest subsidy.
+    text = "财政部等3部门发布通知，将个人消费贷款财政贴息政策实施期限延长至2026年底。"
+    assert not cue_positions(text, "quantity", asked_units("贴息比例是多少？"), "贴息比例是多少？")
+    assert cue_positions("年贴息比例为1个百分点", "quantity", asked_units("贴息比例是多少？"), "贴息比例是多少？")
+    # A ratio written as a plain number, power, a rate as money per mu, and a rate subsidy's period ask no share.
+    for question in ("地块容积率是多少？", "发电功率多少？", "Who gets compensated and at what rates?",
+                     "How long does the interest rate subsidy last?", "What is the interest rate subsidy period?"):
+        assert not {"%"} <= asked_units(question), question
+    assert "亩" in asked_units("占地多少亩？")
 
 
 def test_names_stated_anywhere_in_the_message_count_for_each_of_its_questions():
