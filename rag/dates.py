@@ -320,6 +320,21 @@ def years_written(text: str) -> tuple[int, ...]:
     return tuple(sorted({int(y) for y in _WRITTEN_YEAR.findall(text)}))
 
 
+# A year in a condition, not the time of what is asked: 2012年上牌的汽油车, 2013年6月30日前注册, 2024年以来,
+# registered before 2013. (2025年的GDP is 2025's own.)
+_CONDITION_YEAR = re.compile(r"(?<![0-9.])(20[0-9][0-9])年(?:\d{1,2}月(?:\d{1,2}[日号])?)?"
+                             r"(?:前|以前|之前|后|以后|之后|以来|起|至|到|[^，,。？?！!的]{1,6}的)|"
+                             r"\b(?:before|after|since|until|till|prior\s+to|earlier\s+than|later\s+than)\s+"
+                             r"(?:[A-Za-z]+\s+){0,2}?(20[0-9][0-9])\b", re.I)
+
+
+def years_asked(question: str) -> tuple[int, ...]:
+    """The years ``question`` writes out as the time of what it asks (2024年天津跨境人民币结算量是多少？, "In 2024, how
+    many…"), not those of a condition (``_CONDITION_YEAR``: 2012年上牌的汽油车能补贴多少？)."""
+    conditions = {int(y) for m in _CONDITION_YEAR.finditer(question) for y in m.groups() if y}
+    return tuple(y for y in years_written(question) if y not in conditions)
+
+
 def years_named(text: str, this_year: int) -> tuple[int, ...]:
     """The years ``text`` names, written out (2025年, 2025) or relative to ``this_year`` (去年, last year), in
     order; a span such as “十四五”以来 names none."""

@@ -16,7 +16,15 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from rag.dates import DateRange, names_festival, numeral_value, published_on
+from rag.dates import (
+    DateRange,
+    names_festival,
+    numeral_value,
+    published_on,
+    years_asked,
+    years_named,
+    years_spanned,
+)
 from rag.index import Index
 from rag.query import NUMBERED_NAME, PROJECT, Query, counted, lettered, names, same_kind
 from rag.reader.candidates import Candidate, candidates
@@ -141,10 +149,17 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
     nothing_asked = evidence.query.names_nothing
     # Nor is a question about days no passage reports or names (明天, 2月12日: after the newest article).
     undated = unreported_days(evidence)
-    abstain = not chosen or answerable < threshold or nothing_asked or undated
+    # Nor a question about a year no passage names (2024年…是多少？ when the articles give 2025's figure).
+    unnamed_years = unreported_years(evidence)
+    abstain = not chosen or answerable < threshold or nothing_asked or undated or bool(unnamed_years)
     # Abstaining, the service says "the articles do not answer": its confidence is the probability of that, not
     # of an answer it does not give (an abstention at 0.68 read as "probably answered" was a contradiction).
-    confidence = 1.0 if nothing_asked else model.confidence_in(qx, answerable, abstain)
+    # Withheld by a rule (days or years nothing reports), it is withheld at least as surely as a question at the
+    # threshold: P(answerable), from features that never see the rule, is high for 2024年…是多少？ when the passages
+    # give 2025's figure, and would make the abstention look like a guess.
+    ruled = bool(undated or unnamed_years)
+    confidence = 1.0 if nothing_asked else model.confidence_in(qx, min(answerable, threshold) if ruled else answerable,
+                                                               abstain)
     if nothing_asked:
         missing = []  # 好好好 names nothing, so nothing it names is missing
     elif abstain and not missing:
@@ -153,6 +168,11 @@ def read(evidence: Evidence, model: ReaderModel | None = None, *, abstain_below:
         missing = [t for t in unnamed if is_noun(t)]
     if undated and not nothing_asked:
         missing = [evidence.query.dates.source, *missing]  # the days come first: they are what nothing reports
+    if unnamed_years and not nothing_asked:
+        # First: they are what nothing reports. A Chinese question's as 2024年 (没有提到2024年), not the bare term.
+        written = [str(y) for y in unnamed_years]
+        years = written if evidence.query.language == "en" else [f"{y}年" for y in written]
+        missing = [*years, *(t for t in missing if t not in written)]
     return Reading(chosen, answerable, confidence, abstain, missing, present)
 
 
@@ -392,6 +412,23 @@ def unreported_days(evidence: Evidence) -> bool:
     dates = _asked_days(evidence.query)
     return dates is not None and not any(
         dates.reported(h.date) or dates.named_in(f"{h.title}\n{h.text}", published_on(h.date)) for h in evidence.hits)
+
+
+def unreported_years(evidence: Evidence) -> list[int]:
+    """The years the question asks about (``rag.dates.years_asked``) that no passage found names, written out, in a
+    span (2021—2025年) or relative to its article's date (去年), nor is published in: the articles hold no figure
+    for them (2024年天津跨境人民币结算量是多少？ when they give 2025's)."""
+    asked = years_asked(evidence.query.text)
+    if not asked:
+        return []
+    named: set[int] = set()
+    for h in evidence.hits:
+        published = published_on(h.date)
+        text = f"{h.title}\n{h.text}"
+        named |= {*years_named(text, published.year if published else 0), *years_spanned(text)}
+        if published is not None:
+            named.add(published.year)  # its news is of its year, said or not
+    return [y for y in asked if y not in named]
 
 
 def choose_sentences(evidence: Evidence, p: np.ndarray) -> list[Candidate]:

@@ -232,7 +232,8 @@ def _list_head(so_far: list[str]) -> str:
 
 def _dated(text: str, window: str) -> str:
     """What dates a sentence: itself, or when it names no year, its ``window`` (it with the sentences just before
-    it: 今年经济社会发展主要预期目标是：… then 一般公共预算收入增长2%；, a target for 2026)."""
+    it: 今年经济社会发展主要预期目标是：… then 一般公共预算收入增长2%；, a target for 2026, and the head of the list it
+    is an item of, however far back: 城镇调查失业率5.5%左右； is that target too)."""
     # Whether it names a year, written out or relative (今年): any reference year tells, 0 will do.
     return text if years_named(text, 0) else window
 
@@ -273,8 +274,9 @@ def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candid
                       ) if typed else []
         has_type = float(bool(cues))
         # An item of a list that opens with a colon (主要预期目标是：…；…；城镇新增就业28万人；) is said of what the
-        # colon heads: 目标 is named for every item, not only the first.
-        key_cov = weights.share(keys, _list_head(passage) + c.text) if keys else cov
+        # colon heads: 目标 is named for every item, not only the first, and its 今年 dates every item.
+        head = _list_head(passage)
+        key_cov = weights.share(keys, head + c.text) if keys else cov
         novelty = sum(ch not in asked for ch in c.text) / max(len(c.text), 1)
         rows.append([
             sim, sim - sims.max(), cov, cov - covs.max(), weights.coverage(f"{hit.title}\n{hit.text}"),
@@ -282,7 +284,7 @@ def candidate_features(query: Query, qvec: np.ndarray | None, cands: list[Candid
             1.0 / c.n, hit.score, float(c.first), float(c.heading), float(bool(QUESTION_LIKE.search(c.text))),
             math.log1p(len(c.text)) / 6, english, english * sim, key_cov,
             _proximity(c.text, [weights.terms[i] for i in keys], cues), float(bool(ITEM.search(c.text))), novelty,
-            math.log1p(len(entities(c.text))), *_years(query, _dated(c.text, window), hit), local,
+            math.log1p(len(entities(c.text))), *_years(query, _dated(c.text, f"{head}\n{window}"), hit), local,
         ])
     return np.asarray(rows, dtype=np.float32)
 

@@ -7,7 +7,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from rag.dates import days_named, interpret, relative_days, relative_years, weekday_forms, years_named, years_spanned
+from rag.dates import (
+    days_named,
+    interpret,
+    relative_days,
+    relative_years,
+    weekday_forms,
+    years_asked,
+    years_named,
+    years_spanned,
+)
 from rag.query import QueryStats, analyze, answer_type, asking, asks_in_chinese, simplified, written_in
 from rag.translate import ModelRelatedness, grade_forms
 
@@ -473,6 +482,17 @@ def test_a_festival_past_the_tables_last_year_is_the_latest_one_not_the_oldest()
 ])
 def test_the_years_a_text_names_written_out_or_relative_to_its_present(text, years):
     assert years_named(text, 2026) == years
+
+
+@pytest.mark.parametrize(("question", "years"), [
+    ("2024年天津跨境人民币结算量是多少？", (2024,)), ("In 2024, how many new urban jobs were created?", (2024,)),
+    ("2025年的GDP是多少？", (2025,)), ("到2030年数字经济占比目标是多少？", (2030,)),
+    # A year in a condition is not the time of what is asked.
+    ("我有辆2012年上牌的汽油车，能补贴多少钱？", ()), ("2013年6月30日前注册的车能报废吗？", ()),
+    ("2024年以来增长了多少？", ()), ("Cars registered before 2013 get how much?", ()), ("去年增长多少？", ()),
+])
+def test_the_years_a_question_asks_for_are_written_out_and_not_a_condition(question, years):
+    assert years_asked(question) == years
 
 
 def test_the_years_a_question_asks_about_are_part_of_its_analysis(stats):

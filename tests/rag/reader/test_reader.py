@@ -312,8 +312,8 @@ def test_a_sentence_about_another_year_than_the_one_asked_is_told_apart():
     assert _years(query(("GDP",)), "今年预期目标是增长4.5%左右。", published) == (0.0, 0.0)  # asks none
 
 
-def test_a_sentence_naming_no_year_is_dated_by_the_sentences_just_before_it():
-    from rag.reader.features import _dated, _window, _years
+def test_a_sentence_naming_no_year_is_dated_by_the_sentences_just_before_it_or_its_lists_head():
+    from rag.reader.features import _dated, _list_head, _window, _years
 
     asked = Query(text="q", search_text="q", language="zh", traditional=False, terms=(), focus=("收入",),
                   answer_type="quantity", years=(2025,))
@@ -324,6 +324,10 @@ def test_a_sentence_naming_no_year_is_dated_by_the_sentences_just_before_it():
     assert _dated(dated[-1], _window(dated)) == dated[-1]  # a sentence naming its year is dated by it alone
     far = ["今年经济社会发展主要预期目标是：", "甲。", "乙。", "一般公共预算收入增长2%；"]
     assert _years(asked, _dated(far[-1], _window(far)), published) == (0.0, 0.0)  # out of reach: undated
+    # An item of a list is dated by the list's head, however far back: the fourth target is 2026's too.
+    items = ["今年经济社会发展主要预期目标是：地区生产总值增长4.5%；", "一般公共预算收入增长2%；",
+             "居民消费价格涨幅2%左右；", "城镇调查失业率5.5%左右，城镇新增就业28万人；"]
+    assert _years(asked, _dated(items[-1], f"{_list_head(items)}\n{_window(items)}"), published) == (0.0, 1.0)
 
 
 def test_the_items_of_a_list_being_quoted_are_kept_though_one_of_them_opens_a_sublist():
