@@ -321,11 +321,14 @@ def years_written(text: str) -> tuple[int, ...]:
 
 
 # A year in a condition, not the time of what is asked: 2012年上牌的汽油车, 2013年6月30日前注册, 2024年以来,
-# registered before 2013. (2025年的GDP is 2025's own.)
+# registered before 2013, a car registered in 2014. (2025年的GDP and 去年（2025年）的价格 are that year's own.)
 _CONDITION_YEAR = re.compile(r"(?<![0-9.])(20[0-9][0-9])年(?:\d{1,2}月(?:\d{1,2}[日号])?)?"
-                             r"(?:前|以前|之前|后|以后|之后|以来|起|至|到|[^，,。？?！!的]{1,6}的)|"
-                             r"\b(?:before|after|since|until|till|prior\s+to|earlier\s+than|later\s+than)\s+"
+                             r"(?:前|以前|之前|后|以后|之后|以来|起|至|到|[^，,。？?！!的）)]{1,6}的)|"
+                             r"\b(?:before|after|since|until|till|prior\s+to|earlier\s+than|later\s+than|registered|"
+                             r"bought|purchased|built|made|manufactured|licensed)\s+(?:in\s+)?"
                              r"(?:[A-Za-z]+\s+){0,2}?(20[0-9][0-9])\b", re.I)
+# A year in a document's number or edition (津政办规〔2023〕9号, 2023年版) says nothing of that year's figures.
+_DOCUMENT_YEAR = re.compile(r"[〔\[［](20[0-9][0-9])[〕\]］]|(20[0-9][0-9])年版")
 
 
 def years_asked(question: str) -> tuple[int, ...]:
@@ -333,6 +336,11 @@ def years_asked(question: str) -> tuple[int, ...]:
     many…"), not those of a condition (``_CONDITION_YEAR``: 2012年上牌的汽油车能补贴多少？)."""
     conditions = {int(y) for m in _CONDITION_YEAR.finditer(question) for y in m.groups() if y}
     return tuple(y for y in years_written(question) if y not in conditions)
+
+
+def without_document_years(text: str) -> str:
+    """``text`` with the years of document numbers and editions blanked (``_DOCUMENT_YEAR``)."""
+    return _DOCUMENT_YEAR.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def years_named(text: str, this_year: int) -> tuple[int, ...]:

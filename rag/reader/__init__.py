@@ -21,6 +21,7 @@ from rag.dates import (
     names_festival,
     numeral_value,
     published_on,
+    without_document_years,
     years_asked,
     years_named,
     years_spanned,
@@ -417,14 +418,14 @@ def unreported_days(evidence: Evidence) -> bool:
 def unreported_years(evidence: Evidence) -> list[int]:
     """The years the question asks about (``rag.dates.years_asked``) that no passage found names, written out, in a
     span (2021—2025年) or relative to its article's date (去年), nor is published in: the articles hold no figure
-    for them (2024年天津跨境人民币结算量是多少？ when they give 2025's)."""
+    for them (2024年天津跨境人民币结算量是多少？ when they give 2025's). A document's number (〔2023〕) names none."""
     asked = years_asked(evidence.query.text)
     if not asked:
         return []
     named: set[int] = set()
     for h in evidence.hits:
         published = published_on(h.date)
-        text = f"{h.title}\n{h.text}"
+        text = without_document_years(f"{h.title}\n{h.text}")
         named |= {*years_named(text, published.year if published else 0), *years_spanned(text)}
         if published is not None:
             named.add(published.year)  # its news is of its year, said or not

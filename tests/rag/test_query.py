@@ -13,6 +13,7 @@ from rag.dates import (
     relative_days,
     relative_years,
     weekday_forms,
+    without_document_years,
     years_asked,
     years_named,
     years_spanned,
@@ -490,9 +491,15 @@ def test_the_years_a_text_names_written_out_or_relative_to_its_present(text, yea
     # A year in a condition is not the time of what is asked.
     ("我有辆2012年上牌的汽油车，能补贴多少钱？", ()), ("2013年6月30日前注册的车能报废吗？", ()),
     ("2024年以来增长了多少？", ()), ("Cars registered before 2013 get how much?", ()), ("去年增长多少？", ()),
+    ("Can I scrap a petrol car that was registered in 2014?", ()), ("宴津门去年（2025年）的套餐价格是多少？", (2025,)),
 ])
 def test_the_years_a_question_asks_for_are_written_out_and_not_a_condition(question, years):
     assert years_asked(question) == years
+
+
+def test_a_documents_number_or_edition_names_no_years_figures():
+    assert years_named(without_document_years("按照《预案》（津政办规〔2023〕9号）有关规定"), 2026) == ()
+    assert years_named(without_document_years("《标准（2023年版）》认证，2025年营收增长"), 2026) == (2025,)
 
 
 def test_the_years_a_question_asks_about_are_part_of_its_analysis(stats):
